@@ -1,0 +1,314 @@
+"""The prequential (test-then-train) loop shared by file replay and service mode.
+
+Every labelled record is first predicted by every model, the prediction is scored, then every
+model learns from the record. A record whose labels are not known yet (``y is None``) is only
+predicted. Metrics are kept over the whole stream, over a rolling window and (optionally) with a
+fading factor, and sampled every ``every`` records into a time series for the report.
+
+>>> from connectors.bundled import YeastSource
+>>> from stream_xml.baselines import MajorityLabelset
+>>> from stream_xml.evaluation.prequential import PrequentialEvaluator
+>>> ev = PrequentialEvaluator({"majority": MajorityLabelset()}, labels=YeastSource().labels)
+>>> for record in YeastSource():
+...     _ = ev.process(record)
+>>> result = ev.result()
+>>> result["stream"]["records"], result["stream"]["labels"]
+(2417, 14)
+>>> round(result["models"]["majority"]["metrics"]["hamming_loss"], 4)
+0.2455
+
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import time
+
+from stream_xml.evaluation.latency import LatencyHistogram
+from stream_xml.evaluation.metrics import MultiLabelMetrics
+from stream_xml.labels import LabelSpace
+
+__all__ = ["PrequentialEvaluator", "ModelTrack", "predict_with_scores", "learn_labelset", "evaluate"]
+
+EVENTS_KEPT = 5000
+
+
+def predict_with_scores(model, x) -> tuple[frozenset, dict]:
+    """The predicted labelset and P(label) per label, from one pass of ``model`` where it can."""
+    fast = getattr(model, "predict_with_scores", None)
+    if fast is not None:
+        return fast(x)
+    scores_of = getattr(model, "predict_scores", None)
+    if scores_of is not None:
+        scores = scores_of(x)
+        return frozenset(k for k, p in scores.items() if p > 0.5), scores
+    from stream_xml.baselines import positive_of
+
+    proba = model.predict_proba_one(x)
+    return (
+        frozenset(k for k, p in proba.items() if positive_of(p)),
+        {k: p.get(True, 0.0) for k, p in proba.items()},
+    )
+
+
+def learn_labelset(model, x, labelset: frozenset, label_space: LabelSpace) -> None:
+    """Teach ``model`` that exactly ``labelset`` is relevant among the known labels."""
+    fast = getattr(model, "learn_labelset", None)
+    if fast is not None:
+        fast(x, labelset)
+    else:
+        model.learn_one(x, {name: name in labelset for name in label_space.names})
+
+
+def _memory_of(model) -> int:
+    own = getattr(model, "memory_bytes", None)
+    if own is not None:
+        return int(own())
+    return int(model._raw_memory_usage)
+
+
+class ModelTrack:
+    """Everything the loop keeps about one model: metrics, timings, memory, events."""
+
+    def __init__(self, name: str, model, metrics: MultiLabelMetrics):
+        self.name = name
+        self.model = model
+        self.metrics = metrics
+        self.predict_latency = LatencyHistogram()
+        self.learn_latency = LatencyHistogram()
+        self.seconds = 0.0
+        self.memory_bytes: int | None = None
+        self.memory_peak: int | None = None
+        self.event_counts: collections.Counter = collections.Counter()
+        self.events: list = []
+        self.learned = 0
+
+    def note_events(self, t: int) -> None:
+        drain = getattr(self.model, "drain_events", None)
+        if drain is None:
+            return
+        for event in drain():
+            self.event_counts[event.get("kind", "event")] += 1
+            if len(self.events) < EVENTS_KEPT:
+                self.events.append({"t": t, **event})
+
+    def sample_memory(self) -> None:
+        try:
+            self.memory_bytes = _memory_of(self.model)
+        except Exception:  # a model whose size cannot be measured is reported without it
+            self.memory_bytes = None
+            return
+        self.memory_peak = max(self.memory_peak or 0, self.memory_bytes)
+
+    @property
+    def records_per_second(self) -> float:
+        return self.learned / self.seconds if self.seconds > 0 else float("nan")
+
+
+class PrequentialEvaluator:
+    """Test-then-train over a stream of records for one or several models side by side.
+
+    Parameters
+    ----------
+    models
+        Name -> model. Models follow river's multi-label API; the loop uses
+        ``predict_with_scores`` / ``learn_labelset`` when a model has them.
+    labels
+        Label names declared up front by the source (more may appear while streaming).
+    window
+        Size of the rolling window of the windowed metrics and of the series.
+    fading
+        Fading factor of the faded metrics (None: off).
+    every
+        Sample the series every this many labelled records.
+    memory_every
+        Measure model memory every this many labelled records (memory walks can be slow).
+    ks
+        The k of precision@k and nDCG@k.
+
+    """
+
+    def __init__(
+        self,
+        models: dict,
+        labels=(),
+        window: int = 1000,
+        fading: float | None = None,
+        every: int = 100,
+        memory_every: int | None = None,
+        ks=(1, 3, 5),
+        zero_division: float = 0.0,
+    ):
+        self.label_space = LabelSpace(labels)
+        self.window = window
+        self.every = max(1, int(every))
+        self.memory_every = max(self.every, int(memory_every or self.every * 10))
+        self.tracks = [
+            ModelTrack(name, model, MultiLabelMetrics(window=window, fading=fading, ks=ks, zero_division=zero_division))
+            for name, model in models.items()
+        ]
+        add = [getattr(t.model, "add_labels", None) for t in self.tracks]
+        for fn in add:
+            if fn is not None and len(self.label_space):
+                fn(list(self.label_space.names))
+        self.t = 0  # labelled records seen
+        self.unlabelled = 0
+        self.label_total = 0
+        self.features: set = set()
+        self.series: list[dict] = []
+        self.started = time.perf_counter()
+
+    # -- one record ---------------------------------------------------------------------------
+    def predict(self, x) -> dict:
+        """Predictions of every model for ``x``: name -> (labelset, scores)."""
+        out = {}
+        for track in self.tracks:
+            t0 = time.perf_counter()
+            out[track.name] = predict_with_scores(track.model, x)
+            dt = time.perf_counter() - t0
+            track.predict_latency.add(dt)
+            track.seconds += dt
+        return out
+
+    def score(self, y: frozenset, predictions: dict) -> None:
+        space = self.label_space
+        new = space.add_all(y)
+        if new:
+            for track in self.tracks:
+                fn = getattr(track.model, "add_labels", None)
+                if fn is not None:
+                    fn([space.names[i] for i in new])
+        true_ids = space.ids(y)
+        # a model may name a label the stream has not shown yet; it joins the label space
+        as_ids = [
+            ([space.add(name) for name in predicted], {space.add(name): p for name, p in scores.items()})
+            for predicted, scores in (predictions[track.name] for track in self.tracks)
+        ]
+        n_labels = len(space)
+        for track, (pred_ids, score_ids) in zip(self.tracks, as_ids):
+            track.metrics.update(true_ids, pred_ids, score_ids, n_labels=n_labels)
+
+    def learn(self, x, y: frozenset) -> None:
+        for track in self.tracks:
+            t0 = time.perf_counter()
+            learn_labelset(track.model, x, y, self.label_space)
+            dt = time.perf_counter() - t0
+            track.learn_latency.add(dt)
+            track.seconds += dt
+            track.learned += 1
+            track.note_events(self.t)
+
+    def process(self, record) -> dict:
+        """Predict, and if the record is labelled, score then learn. Returns the predictions."""
+        x, y = record.x, record.y
+        self.features.update(x)
+        predictions = self.predict(x)
+        if y is None:
+            self.unlabelled += 1
+            return predictions
+        self.t += 1
+        self.label_total += len(y)
+        self.score(y, predictions)
+        self.learn(x, y)
+        if self.t % self.memory_every == 0 or self.t == 1:
+            for track in self.tracks:
+                track.sample_memory()
+        if self.t % self.every == 0:
+            self._sample()
+        return predictions
+
+    # -- reporting ----------------------------------------------------------------------------
+    def _sample(self) -> None:
+        for track in self.tracks:
+            row = {
+                "t": self.t,
+                "model": track.name,
+                "records_per_s": track.records_per_second,
+                "memory_bytes": track.memory_bytes,
+            }
+            for key, value in track.metrics.get_window().items():
+                row[f"window.{key}"] = value
+            for key, value in track.metrics.get().items():
+                row[f"cumulative.{key}"] = value
+            self.series.append(row)
+
+    def result(self, interrupted: bool = False) -> dict:
+        """The report's content: stream statistics and, per model, metrics, timings and events."""
+        if self.t and (not self.series or self.series[-1]["t"] != self.t):
+            self._sample()
+        for track in self.tracks:
+            track.sample_memory()
+        n_labels = len(self.label_space)
+        cardinality = self.label_total / self.t if self.t else float("nan")
+        models = {}
+        for track in self.tracks:
+            models[track.name] = {
+                "model": repr(track.model),
+                "metrics": track.metrics.get(),
+                "window_metrics": track.metrics.get_window(),
+                "fading_metrics": track.metrics.get_fading(),
+                "records_per_s": track.records_per_second,
+                "seconds": track.seconds,
+                "latency_us": {
+                    "predict": track.predict_latency.summary_us(),
+                    "learn": track.learn_latency.summary_us(),
+                },
+                "memory_bytes": track.memory_bytes,
+                "memory_peak_bytes": track.memory_peak,
+                "event_counts": dict(track.event_counts),
+                "events": list(track.events),
+            }
+        return {
+            "interrupted": interrupted,
+            "wall_seconds": time.perf_counter() - self.started,
+            "stream": {
+                "records": self.t,
+                "unlabelled_records": self.unlabelled,
+                "labels": n_labels,
+                "label_names": list(self.label_space.names),
+                "features_seen": len(self.features),
+                "cardinality": cardinality,
+                "density": cardinality / n_labels if n_labels and not math.isnan(cardinality) else float("nan"),
+            },
+            "window": self.window,
+            "models": models,
+            "series": self.series,
+        }
+
+
+def evaluate(source, models: dict, limit: int | None = None, progress: bool = False, **options) -> dict:
+    """Run the prequential loop over ``source`` (a Source of records) and return the result dict.
+
+    A KeyboardInterrupt stops the loop; the result then covers the records processed so far and
+    says ``interrupted: True``.
+    """
+    evaluator = PrequentialEvaluator(models, labels=getattr(source, "labels", ()), **options)
+    records = iter(source)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=limit, unit="rec", desc=getattr(source, "name", "stream"), disable=None, mininterval=0.5)
+    interrupted = False
+    n = 0
+    try:
+        for record in records:
+            evaluator.process(record)
+            n += 1
+            if bar is not None:
+                bar.update(1)
+            if limit is not None and n >= limit:
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if bar is not None:
+            bar.close()
+    result = evaluator.result(interrupted=interrupted)
+    errors = getattr(source, "errors", None)
+    result["source"] = {
+        "name": getattr(source, "name", None),
+        "errors": errors.to_dict() if errors is not None else None,
+    }
+    return result

@@ -1,0 +1,78 @@
+"""Label names on the outside, dense integer ids on the inside.
+
+The label space of a stream may grow: a label never seen before gets the next id. Ids are
+never reused or reordered, so arrays indexed by label id only ever grow at the end.
+
+>>> from stream_xml.labels import LabelSpace
+>>> space = LabelSpace(["sports", "politics"])
+>>> space.ids({"politics"})
+[1]
+>>> space.add_all({"science", "sports"})
+[2]
+>>> len(space), space.names[2]
+(3, 'science')
+>>> space.names_of([0, 2])
+frozenset({'sports', 'science'})
+
+"""
+
+from __future__ import annotations
+
+import typing
+
+__all__ = ["LabelSpace"]
+
+
+class LabelSpace:
+    """A growing bijection between label names and ids ``0..L-1`` (order of first sight)."""
+
+    def __init__(self, names: typing.Iterable = ()):
+        self.names: list = []
+        self._ids: dict = {}
+        for name in names:
+            self.add(name)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __contains__(self, name) -> bool:
+        return name in self._ids
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def add(self, name) -> int:
+        """Id of ``name``, registering it if it is new."""
+        i = self._ids.get(name)
+        if i is None:
+            i = len(self.names)
+            self._ids[name] = i
+            self.names.append(name)
+        return i
+
+    def add_all(self, names: typing.Iterable) -> list[int]:
+        """Register every new name in ``names``; return the ids that were new (sorted)."""
+        new = []
+        for name in sorted(names, key=str):
+            if name not in self._ids:
+                new.append(self.add(name))
+        return new
+
+    def id(self, name) -> int:
+        return self._ids[name]
+
+    def ids(self, names: typing.Iterable) -> list[int]:
+        """Sorted ids of known names (unknown names raise KeyError)."""
+        return sorted(self._ids[n] for n in names)
+
+    def names_of(self, ids: typing.Iterable[int]) -> frozenset:
+        return frozenset(self.names[i] for i in ids)
+
+    def __getstate__(self):
+        return {"names": list(self.names)}
+
+    def __setstate__(self, state):
+        self.names = []
+        self._ids = {}
+        for name in state["names"]:
+            self.add(name)
