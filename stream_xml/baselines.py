@@ -18,7 +18,7 @@ label is negative), ``predict_scores(x)`` (P(label) per known label) and
 ...     model.learn_one(x, y)
 >>> pred = model.predict_one(x)
 >>> sorted(k for k, v in pred.items() if v)
-['Class1', 'Class12', 'Class13', 'Class2']
+['Class12', 'Class13', 'Class4']
 
 """
 

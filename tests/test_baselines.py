@@ -3,7 +3,8 @@
 import itertools
 
 import pytest
-from river import checks, datasets, linear_model, multioutput, naive_bayes, tree
+from river import datasets, linear_model, multioutput, naive_bayes, tree
+from river_checks import check_estimator_offline
 from sklearn.metrics import f1_score
 
 from stream_xml.baselines import BinaryRelevance, ClassifierChain, MajorityLabelset
@@ -27,7 +28,7 @@ def test_binary_relevance_predicts_like_river_per_output(make_clf):
         expected = theirs.predict_one(x)
         assert predicted == frozenset(k for k, v in expected.items() if v)
         assert ours.predict_one(x) == {k: bool(v) for k, v in expected.items()}
-        ours.learn_labelset(x, {k for k, v in y.items() if v})
+        ours.learn_one(x, y)
         theirs.learn_one(x, y)
 
 
@@ -62,16 +63,18 @@ def test_classifier_chain_predicts_like_river_chain():
 
 
 def test_new_label_mid_stream_gets_its_own_model_and_chain_link():
-    for model in (BinaryRelevance(naive_bayes.GaussianNB()), ClassifierChain(naive_bayes.GaussianNB())):
-        for i in range(50):
+    for model in (BinaryRelevance(linear_model.LogisticRegression()),
+                  ClassifierChain(linear_model.LogisticRegression())):
+        for i in range(200):
             model.learn_labelset({"a": float(i % 2)}, {"x"} if i % 2 else set())
         assert model.labels == ["x"]
-        for i in range(50):
+        for i in range(400):
             model.learn_labelset({"a": float(i % 2)}, {"x", "late"} if i % 2 else set())
         assert model.labels == ["x", "late"]
         predicted, scores = predict_with_scores(model, {"a": 1.0})
         assert predicted == {"x", "late"}
         assert set(scores) == {"x", "late"}
+        assert predict_with_scores(model, {"a": 0.0})[0] == frozenset()
 
 
 def test_majority_labelset_follows_the_most_frequent_labelset():
@@ -92,4 +95,4 @@ def test_majority_labelset_follows_the_most_frequent_labelset():
 @pytest.mark.parametrize("model", [MajorityLabelset(), BinaryRelevance(), ClassifierChain()],
                          ids=["majority", "br", "cc"])
 def test_river_estimator_checks(model):
-    checks.check_estimator(model)
+    check_estimator_offline(model)

@@ -45,7 +45,7 @@ def test_prediction_does_not_depend_on_the_records_own_label():
     """Appendix A.9: the prediction for x_t equals that of a copy taken before y_t is revealed."""
     model = BinaryRelevance(naive_bayes.GaussianNB())
     ev = PrequentialEvaluator({"m": model})
-    for r in _records(150):
+    for r in _records(80):
         frozen = copy.deepcopy(model)
         predictions = ev.process(r)
         assert predictions["m"][0] == frozen.predict_with_scores(r.x)[0]

@@ -15,7 +15,7 @@ fading factor, and sampled every ``every`` records into a time series for the re
 >>> result["stream"]["records"], result["stream"]["labels"]
 (2417, 14)
 >>> round(result["models"]["majority"]["metrics"]["hamming_loss"], 4)
-0.2455
+0.2719
 
 """
 

@@ -1,0 +1,118 @@
+"""The JSON record format shared by JSON-lines files and Kafka messages.
+
+One record is a JSON object::
+
+    {"id": <anything, optional>, "x": {"name": number, ...} or [number, ...], "y": [label, ...] or null}
+
+A list ``x`` names its features ``0..n-1`` (ints). A ``null`` feature value is missing and
+left out. ``y`` lists the relevant label names (str or int); ``null`` or no ``y`` at all
+means the record is not labelled yet. Other keys are ignored. Every problem raises
+:class:`~connectors.base.RecordError` naming ``where`` and ``position``.
+
+>>> from connectors.jsonrecord import decode_bytes
+>>> decode_bytes(b'{"id": 7, "x": {"a": 1, "b": 0.5}, "y": ["sports"]}', "topic/0", 12)
+(7, {'a': 1.0, 'b': 0.5}, frozenset({'sports'}))
+>>> decode_bytes(b'{"x": [3, null, 4]}', "topic/0", 13)
+(None, {0: 3.0, 2: 4.0}, None)
+>>> decode_bytes(b'{"x": {"a": "high"}}', "topic/0", 14)
+Traceback (most recent call last):
+...
+connectors.base.RecordError: topic/0:14: feature 'a' has value 'high', expected a number
+
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from connectors.base import RecordError
+
+__all__ = ["decode_record", "decode_text", "decode_bytes"]
+
+
+def _number(name, value, where: str, position) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RecordError(where, position, f"feature {name!r} has value {value!r}, expected a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise RecordError(where, position, f"feature {name!r} is not finite")
+    return number
+
+
+def decode_record(obj, where: str, position) -> tuple:
+    """Check a decoded JSON value and return ``(id, x, y)``.
+
+    >>> decode_record({"x": {"f": 2}, "y": [1, "b"]}, "f.jsonl", 3)
+    (None, {'f': 2.0}, frozenset({1, 'b'}))
+
+    """
+    if not isinstance(obj, dict):
+        raise RecordError(where, position, f"expected a JSON object, got {type(obj).__name__}")
+    if "x" not in obj:
+        raise RecordError(where, position, "no 'x' in the record")
+    raw_x = obj["x"]
+    if isinstance(raw_x, dict):
+        items = raw_x.items()
+    elif isinstance(raw_x, list):
+        items = enumerate(raw_x)
+    else:
+        raise RecordError(where, position, f"'x' must be an object or a list, got {type(raw_x).__name__}")
+    x = {}
+    for name, value in items:
+        number = _number(name, value, where, position)
+        if number is not None:
+            x[name] = number
+    raw_y = obj.get("y")
+    if raw_y is None:
+        y = None
+    elif isinstance(raw_y, list):
+        for label in raw_y:
+            if isinstance(label, bool) or not isinstance(label, (str, int)):
+                raise RecordError(where, position, f"label {label!r} is not a string or an integer")
+        y = frozenset(raw_y)
+    else:
+        raise RecordError(where, position, f"'y' must be a list or null, got {type(raw_y).__name__}")
+    return obj.get("id"), x, y
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not a valid JSON number")
+
+
+def decode_text(text: str, where: str, position) -> tuple:
+    """Parse one JSON document and decode it with :func:`decode_record`.
+
+    >>> decode_text('{"x": [NaN]}', "f.jsonl", 2)
+    Traceback (most recent call last):
+    ...
+    connectors.base.RecordError: f.jsonl:2: invalid JSON: NaN is not a valid JSON number
+
+    """
+    try:
+        obj = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as err:
+        raise RecordError(where, position, f"invalid JSON: {err.msg} (column {err.colno})") from None
+    except ValueError as err:
+        raise RecordError(where, position, f"invalid JSON: {err}") from None
+    return decode_record(obj, where, position)
+
+
+def decode_bytes(data: bytes, where: str, position) -> tuple:
+    """Decode a UTF-8 encoded JSON record (e.g. a Kafka message value).
+
+    >>> decode_bytes(b'{"x": {"caf\\xe9": 1}}', "t/0", 5)
+    Traceback (most recent call last):
+    ...
+    connectors.base.RecordError: t/0:5: not valid UTF-8 (byte 11)
+
+    """
+    if data is None:
+        raise RecordError(where, position, "no data (empty message)")
+    try:
+        text = bytes(data).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise RecordError(where, position, f"not valid UTF-8 (byte {err.start})") from None
+    return decode_text(text, where, position)
