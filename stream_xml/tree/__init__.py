@@ -1,0 +1,17 @@
+"""Multi-label Hoeffding (adaptive) trees: MLHAT, the node learner of iHOMER, and MLHT.
+
+Modules: :mod:`~stream_xml.tree.mlhat` (the river-facing learners), :mod:`~stream_xml.tree.nodes`
+(leaves and branches), :mod:`~stream_xml.tree.observers` and
+:mod:`~stream_xml.tree.observer_kernels` (Gaussian attribute observers and split search),
+:mod:`~stream_xml.tree.entropy` (multi-label entropy, merit, Hoeffding bound),
+:mod:`~stream_xml.tree.majority` and :mod:`~stream_xml.tree.leaf_models` (leaf models).
+
+>>> from stream_xml.tree import MLHAT, MLHT
+>>> MLHAT().leaf_model, MLHT().leaf_model
+('switch', 'majority')
+
+"""
+
+from stream_xml.tree.mlhat import MLHAT, MLHT
+
+__all__ = ["MLHAT", "MLHT"]

@@ -1,0 +1,411 @@
+"""Numba kernels behind :mod:`stream_xml.tree.leaf_models` (arrays in, arrays out).
+
+The leaf-model classes own every array; each kernel is a pure function of the arrays it is given
+(apart from the in-place updates it documents) and never grows them: the caller makes room
+beforehand, so a kernel can assume every write fits.
+
+Three shared tools live here besides the two models' learn/predict kernels:
+
+- a SplitMix64 generator whose whole state is one ``uint64`` in a 1-element array, with Poisson(1)
+  draws by CDF inversion (online bagging needs one draw per ensemble member and instance);
+- open addressing on non-negative int64 keys (feature ids): it maps feature ids to dense weight
+  columns (so weights take memory in the number of distinct features seen, not in the largest
+  feature id) and holds a kNN query's non-zeros for the sparse dot products;
+- a hash table from labelsets to class ids for label combination.
+
+>>> import numpy as np
+>>> from stream_xml.tree.leaf_kernels import new_rng_state, poisson_draws
+>>> draws = poisson_draws(new_rng_state(7), 100_000)
+>>> [round(float(s), 1) for s in (draws.mean(), draws.var(), (draws == 0).mean())]
+[1.0, 1.0, 0.4]
+>>> bool((poisson_draws(new_rng_state(7), 50) == draws[:50]).all())
+True
+
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+__all__ = [
+    "EMPTY",
+    "new_rng_state",
+    "poisson_draws",
+    "new_key_table",
+    "rehash_keys",
+    "rehash_labelsets",
+    "knn_learn",
+    "knn_predict",
+    "br_learn",
+    "br_predict",
+]
+
+#: Marker of an unused slot in every table (feature ids and class ids are >= 0).
+EMPTY = -1
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_TABLE_SHIFT = np.uint64(33)  # keep the high bits of a multiplicative hash (tables < 2**31)
+_INV_2_53 = 1.0 / 9007199254740992.0
+_EXP_MINUS_1 = math.exp(-1.0)
+
+
+# ------------------------------------------------------------------------------------------------
+# Random numbers
+
+
+def new_rng_state(seed: int) -> np.ndarray:
+    """Generator state for ``seed``: a 1-element ``uint64`` array (pickles with its owner)."""
+    return np.array([seed % (1 << 64)], dtype=np.uint64)
+
+
+@numba.njit(cache=True)
+def _next_uniform(state):
+    """Advance the SplitMix64 state in place; return a float in [0, 1) with 53 random bits."""
+    s = state[0] + _GOLDEN
+    state[0] = s
+    z = (s ^ (s >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    z = z ^ (z >> np.uint64(31))
+    return np.float64(z >> np.uint64(11)) * _INV_2_53
+
+
+@numba.njit(cache=True)
+def _poisson_one(state):
+    """One Poisson(1) draw by inverting the CDF with a single uniform."""
+    u = _next_uniform(state)
+    k = 0
+    p = _EXP_MINUS_1
+    cdf = p
+    # p > 0 guards against a cdf that rounds to just below u near 1
+    while u >= cdf and p > 0.0:
+        k += 1
+        p /= k
+        cdf += p
+    return k
+
+
+@numba.njit(cache=True)
+def poisson_draws(state, n):
+    """``n`` successive Poisson(1) draws from ``state`` (advanced in place), as int64."""
+    out = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        out[i] = _poisson_one(state)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Hash table: non-negative int64 key -> int64 value (linear probing, size a power of two)
+
+
+def new_key_table(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Empty ``(keys, values)`` arrays of ``size`` slots (a power of two)."""
+    return np.full(size, EMPTY, dtype=np.int64), np.full(size, EMPTY, dtype=np.int64)
+
+
+@numba.njit(cache=True)
+def _key_position(keys, key):
+    """Slot holding ``key``, or the empty slot where it would go."""
+    mask = keys.shape[0] - 1
+    h = np.int64((np.uint64(key) * _GOLDEN) >> _TABLE_SHIFT) & mask
+    while keys[h] != EMPTY and keys[h] != key:
+        h = (h + 1) & mask
+    return h
+
+
+@numba.njit(cache=True)
+def rehash_keys(old_keys, old_values, keys, values):
+    """Insert every entry of the old table into the (larger, empty) new one."""
+    for i in range(old_keys.shape[0]):
+        if old_keys[i] != EMPTY:
+            h = _key_position(keys, old_keys[i])
+            keys[h] = old_keys[i]
+            values[h] = old_values[i]
+
+
+# ------------------------------------------------------------------------------------------------
+# Hash table: labelset -> class id. The labelsets themselves are stored CSR-like: class c has the
+# labels class_labels[class_ptr[c]:class_ptr[c + 1]].
+
+
+@numba.njit(cache=True)
+def _labelset_hash(labels, start, stop):
+    h = _FNV_OFFSET
+    for j in range(start, stop):
+        h = (h ^ np.uint64(labels[j])) * _FNV_PRIME
+    return h
+
+
+@numba.njit(cache=True)
+def _table_start(h, mask):
+    return np.int64(h >> _TABLE_SHIFT) & mask
+
+
+@numba.njit(cache=True)
+def _same_labelset(class_labels, start, stop, labelset):
+    if stop - start != labelset.shape[0]:
+        return False
+    for j in range(labelset.shape[0]):
+        if class_labels[start + j] != labelset[j]:
+            return False
+    return True
+
+
+@numba.njit(cache=True)
+def _class_of(class_table, class_ptr, class_labels, counts, labelset):
+    """Class id of ``labelset``, registering it as the next class if it is new.
+
+    ``counts[2]`` is the number of classes; the caller guarantees room for one more class in
+    ``class_ptr``, ``class_labels`` and ``class_table``.
+    """
+    mask = class_table.shape[0] - 1
+    h = _table_start(_labelset_hash(labelset, 0, labelset.shape[0]), mask)
+    while class_table[h] != EMPTY:
+        c = class_table[h]
+        if _same_labelset(class_labels, class_ptr[c], class_ptr[c + 1], labelset):
+            return c
+        h = (h + 1) & mask
+    c = counts[2]
+    start = class_ptr[c]
+    for j in range(labelset.shape[0]):
+        class_labels[start + j] = labelset[j]
+    class_ptr[c + 1] = start + labelset.shape[0]
+    class_table[h] = c
+    counts[2] = c + 1
+    return c
+
+
+@numba.njit(cache=True)
+def rehash_labelsets(class_ptr, class_labels, n_classes, class_table):
+    """Fill an empty ``class_table`` with classes ``0..n_classes-1``."""
+    mask = class_table.shape[0] - 1
+    for c in range(n_classes):
+        h = _table_start(_labelset_hash(class_labels, class_ptr[c], class_ptr[c + 1]), mask)
+        while class_table[h] != EMPTY:
+            h = (h + 1) & mask
+        class_table[h] = c
+
+
+# ------------------------------------------------------------------------------------------------
+# kNN label combination. The window is a ring of ``window`` rows; row r holds row_nnz[r] non-zeros
+# in row_idx[r, :nnz] and row_val[r, :nnz], its squared norm and its class.
+# counts = [next row to write, rows stored, classes].
+
+
+@numba.njit(cache=True)
+def knn_learn(
+    row_idx, row_val, row_nnz, row_sqnorm, row_class,
+    class_ptr, class_labels, class_table, counts,
+    idx, val, labelset,
+):  # fmt: skip
+    """Store one record in the ring (evicting the oldest when full) under its labelset's class.
+
+    Zero values are dropped. The caller guarantees ``row_idx.shape[1] >= len(idx)`` and room for
+    one new class.
+    """
+    cls = _class_of(class_table, class_ptr, class_labels, counts, labelset)
+    window = row_idx.shape[0]
+    r = counts[0]
+    nnz = 0
+    sq = 0.0
+    for j in range(idx.shape[0]):
+        v = val[j]
+        if v != 0.0:
+            row_idx[r, nnz] = idx[j]
+            row_val[r, nnz] = v
+            sq += v * v
+            nnz += 1
+    row_nnz[r] = nnz
+    row_sqnorm[r] = sq
+    row_class[r] = cls
+    counts[0] = (r + 1) % window
+    if counts[1] < window:
+        counts[1] += 1
+
+
+@numba.njit(cache=True)
+def _query_table(idx, val):
+    """The query's non-zeros in a hash table: ``(keys, values, |x|²)``.
+
+    The table is kept at most 1/8 full because most probes are misses (features of a stored row
+    that the query lacks), and a miss walks to the next empty slot.
+    """
+    size = 2
+    while size < 8 * idx.shape[0]:
+        size *= 2
+    keys = np.full(size, EMPTY, dtype=np.int64)
+    values = np.zeros(size)
+    sq = 0.0
+    for j in range(idx.shape[0]):
+        if val[j] != 0.0:
+            h = _key_position(keys, idx[j])
+            keys[h] = idx[j]
+            values[h] = val[j]
+            sq += val[j] * val[j]
+    return keys, values, sq
+
+
+@numba.njit(cache=True)
+def _add_class_mass(out, class_ptr, class_labels, cls, mass):
+    n_labels = out.shape[0]
+    for j in range(class_ptr[cls], class_ptr[cls + 1]):
+        label = class_labels[j]
+        if 0 <= label < n_labels:
+            out[label] += mass
+
+
+@numba.njit(cache=True)
+def knn_predict(
+    row_idx, row_val, row_nnz, row_sqnorm, row_class,
+    class_ptr, class_labels, counts,
+    k, idx, val, n_labels,
+):  # fmt: skip
+    """Per-label P(1) from the ``k`` nearest stored rows (see ``KnnLabelCombination``).
+
+    Rows are scanned newest first; on equal distances the newer row wins, and among several exact
+    matches the newest one decides. Dot products probe a hash table of the query's non-zeros.
+    """
+    out = np.zeros(n_labels)
+    n = counts[1]
+    if n == 0:
+        return out
+    window = row_idx.shape[0]
+    q_keys, q_values, q_sq = _query_table(idx, val)
+
+    k = min(k, n)
+    best_d2 = np.empty(k)
+    best_row = np.empty(k, dtype=np.int64)
+    n_best = 0
+    r = counts[0]
+    for _ in range(n):
+        r = r - 1 if r > 0 else window - 1
+        dot = 0.0
+        for j in range(row_nnz[r]):
+            h = _key_position(q_keys, row_idx[r, j])
+            if q_keys[h] != EMPTY:
+                dot += q_values[h] * row_val[r, j]
+        d2 = max(q_sq + row_sqnorm[r] - 2.0 * dot, 0.0)
+        if d2 <= 1e-12 * (q_sq + row_sqnorm[r] + 1.0):
+            _add_class_mass(out, class_ptr, class_labels, row_class[r], 1.0)
+            return out
+        # insertion into the sorted top-k; strict '<' keeps the newer row on ties
+        if n_best < k or d2 < best_d2[n_best - 1]:
+            pos = n_best if n_best < k else k - 1
+            while pos > 0 and d2 < best_d2[pos - 1]:
+                best_d2[pos] = best_d2[pos - 1]
+                best_row[pos] = best_row[pos - 1]
+                pos -= 1
+            best_d2[pos] = d2
+            best_row[pos] = r
+            if n_best < k:
+                n_best += 1
+
+    total = 0.0
+    for i in range(n_best):
+        best_d2[i] = 1.0 / math.sqrt(best_d2[i])  # the vote, in place
+        total += best_d2[i]
+    for i in range(n_best):
+        _add_class_mass(out, class_ptr, class_labels, row_class[best_row[i]], best_d2[i] / total)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Bagged logistic binary relevance. Label l owns ensemble row slot_of_label[l] (EMPTY if none);
+# weights[s, m, c] is member m's weight of dense column c, whose feature id is the key of the
+# feature table entry with value c. counts = [ensembles, columns].
+
+
+@numba.njit(cache=True)
+def _sigmoid(z):
+    if z >= 0.0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@numba.njit(cache=True)
+def _member_logit(w, b, cols, val):
+    z = b
+    for j in range(cols.shape[0]):
+        if cols[j] != EMPTY:
+            z += w[cols[j]] * val[j]
+    return z
+
+
+@numba.njit(cache=True)
+def br_learn(
+    weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, rng_state,
+    idx, val, positives, n_labels, lr, intercept_lr, bootstrap,
+):  # fmt: skip
+    """One online-bagging step of every ensemble of labels ``0..n_labels-1``.
+
+    Labels of ``positives`` without an ensemble get one first (in increasing label order). Then,
+    label by label and member by member, the member takes ``k`` plain SGD steps on the log loss,
+    ``k ~ Poisson(1)`` (``k = 1`` without ``bootstrap``). Only the columns of the record's
+    non-zero features are touched. The caller guarantees room for ``len(positives)`` new
+    ensembles, ``len(idx)`` new columns, and ``slot_of_label.shape[0] >= n_labels``.
+    """
+    is_positive = np.zeros(n_labels, dtype=np.bool_)
+    for label in positives:
+        if 0 <= label < n_labels:  # the caller validates; this only keeps writes in bounds
+            is_positive[label] = True
+    for label in range(n_labels):
+        if is_positive[label] and slot_of_label[label] == EMPTY:
+            slot_of_label[label] = counts[0]
+            counts[0] += 1
+
+    cols = np.empty(idx.shape[0], dtype=np.int64)
+    for j in range(idx.shape[0]):
+        if val[j] == 0.0:
+            cols[j] = EMPTY
+            continue
+        h = _key_position(feature_keys, idx[j])
+        if feature_keys[h] == EMPTY:
+            feature_keys[h] = idx[j]
+            feature_cols[h] = counts[1]
+            counts[1] += 1
+        cols[j] = feature_cols[h]
+
+    n_models = weights.shape[1]
+    for label in range(n_labels):
+        s = slot_of_label[label]
+        if s == EMPTY:
+            continue
+        y = is_positive[label]
+        for m in range(n_models):
+            repeats = _poisson_one(rng_state) if bootstrap else 1
+            w = weights[s, m]
+            for _ in range(repeats):
+                z = _member_logit(w, intercepts[s, m], cols, val)
+                # d(log loss)/dz = sigmoid(z) - y, written so that neither branch cancels
+                g = -_sigmoid(-z) if y else _sigmoid(z)
+                intercepts[s, m] -= intercept_lr * g
+                step = lr * g
+                for j in range(cols.shape[0]):
+                    if cols[j] != EMPTY:
+                        w[cols[j]] -= step * val[j]
+
+
+@numba.njit(cache=True)
+def br_predict(weights, intercepts, slot_of_label, feature_keys, feature_cols, idx, val, n_labels):
+    """Per-label P(1): the mean of the members' sigmoids, 0 for labels without an ensemble."""
+    out = np.zeros(n_labels)
+    cols = np.empty(idx.shape[0], dtype=np.int64)
+    for j in range(idx.shape[0]):
+        cols[j] = feature_cols[_key_position(feature_keys, idx[j])]  # EMPTY if unseen
+    n_models = weights.shape[1]
+    for label in range(min(n_labels, slot_of_label.shape[0])):
+        s = slot_of_label[label]
+        if s == EMPTY:
+            continue
+        p = 0.0
+        for m in range(n_models):
+            p += _sigmoid(_member_logit(weights[s, m], intercepts[s, m], cols, val))
+        out[label] = p / n_models
+    return out

@@ -1,0 +1,310 @@
+"""The two learned leaf models of MLHAT (spec §6.7): kNN label combination and bagged logistic BR.
+
+Both take a record as sparse arrays ``idx`` (int64 feature ids, no duplicates, any non-negative
+value: the feature space may grow) and ``val`` (float64 values); absent features are 0. Labels are
+the leaf's *local* ids ``0..n_labels-1``. Every array lives on the object (so both pickle) and
+grows on demand before a kernel of :mod:`stream_xml.tree.leaf_kernels` runs: one kernel call per
+``learn`` and per ``predict_proba``.
+
+>>> import numpy as np
+>>> from stream_xml.tree.leaf_models import BaggedLogisticBR, KnnLabelCombination
+>>> x_idx, x_val, relevant = np.array([4, 90]), np.array([1.0, 2.0]), np.array([0, 2])
+>>> knn = KnnLabelCombination(k=3)
+>>> knn.learn(x_idx, x_val, relevant)
+>>> knn.predict_proba(x_idx, x_val, 3)
+array([1., 0., 1.])
+>>> br = BaggedLogisticBR(seed=1)
+>>> br.learn(x_idx, x_val, relevant, 3)
+>>> [round(float(p), 3) for p in br.predict_proba(x_idx, x_val, 3)]
+[0.715, 0.0, 0.681]
+
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stream_xml.tree.leaf_kernels import (
+    EMPTY,
+    br_learn,
+    br_predict,
+    knn_learn,
+    knn_predict,
+    new_key_table,
+    new_rng_state,
+    rehash_keys,
+    rehash_labelsets,
+)
+
+__all__ = ["KnnLabelCombination", "BaggedLogisticBR"]
+
+
+def _resized(a: np.ndarray, shape: tuple, fill) -> np.ndarray:
+    """A copy of ``a`` enlarged to ``shape`` (no axis shrinks), new cells set to ``fill``."""
+    out = np.full(shape, fill, dtype=a.dtype)
+    out[tuple(slice(0, n) for n in a.shape)] = a
+    return out
+
+
+def _grown(current: int, needed: int) -> int:
+    """Capacity after growth: at least double, at least ``needed``."""
+    return max(needed, 2 * current)
+
+
+def _sum_nbytes(obj) -> int:
+    return sum(v.nbytes for v in vars(obj).values() if isinstance(v, np.ndarray))
+
+
+class KnnLabelCombination:
+    """Label combination over a sliding-window kNN with inverse-distance votes.
+
+    Each distinct labelset is one class (ids in order of first appearance, never dropped). The
+    window keeps the last ``window`` records. Prediction looks at the ``k`` stored records
+    nearest in Euclidean distance (all of them if fewer are stored): a record at distance 0
+    (squared distance at most ``1e-12 * (|a|² + |b|² + 1)``, which absorbs rounding) gives its
+    class probability 1 — the newest such record if there are several; otherwise each neighbour
+    votes ``1/distance`` for its class and the votes are normalised. On equal distances the newer
+    record is the nearer. P(label = 1) is the total probability of the classes whose labelset
+    contains the label; an empty window predicts zeros.
+
+    Storage is sparse: a ring of ``window`` rows, each holding up to ``stride`` (feature id, value)
+    pairs, where ``stride`` grows to the largest non-zero count seen, plus each row's squared norm.
+    Distances are ``|a|² + |b|² - 2 a·b``; the dot products probe a small hash table of the
+    query's non-zeros, so neither memory nor time depends on how large feature ids get.
+
+    Parameters
+    ----------
+    k
+        Number of neighbours.
+    window
+        Number of most recent records kept.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from stream_xml.tree.leaf_models import KnnLabelCombination
+    >>> model = KnnLabelCombination(k=2, window=3)
+    >>> model.predict_proba(np.array([0]), np.array([1.0]), 3)
+    array([0., 0., 0.])
+    >>> model.learn(np.array([0, 5]), np.array([1.0, 1.0]), np.array([0]))
+    >>> model.learn(np.array([5]), np.array([3.0]), np.array([1, 2]))
+
+    An exact match decides alone:
+
+    >>> model.predict_proba(np.array([0, 5]), np.array([1.0, 1.0]), 3)
+    array([1., 0., 0.])
+
+    Otherwise the neighbours at distances √2 and 1 share the votes 1/√2 : 1:
+
+    >>> model.predict_proba(np.array([5]), np.array([2.0]), 3).round(4)
+    array([0.4142, 0.5858, 0.5858])
+
+    """
+
+    def __init__(self, k: int = 4, window: int = 170):
+        if k < 1 or window < 1:
+            raise ValueError("k and window must be at least 1")
+        self.k = k
+        self.window = window
+        stride = 8
+        self._row_idx = np.zeros((window, stride), dtype=np.int64)
+        self._row_val = np.zeros((window, stride))
+        self._row_nnz = np.zeros(window, dtype=np.int64)
+        self._row_sqnorm = np.zeros(window)
+        self._row_class = np.zeros(window, dtype=np.int64)
+        self._class_ptr = np.zeros(9, dtype=np.int64)
+        self._class_labels = np.zeros(16, dtype=np.int64)
+        self._class_table = np.full(16, EMPTY, dtype=np.int64)
+        self._counts = np.zeros(3, dtype=np.int64)  # next row, rows stored, classes
+
+    @property
+    def n_stored(self) -> int:
+        """Records currently in the window."""
+        return int(self._counts[1])
+
+    @property
+    def n_classes(self) -> int:
+        """Distinct labelsets seen so far."""
+        return int(self._counts[2])
+
+    def labelset(self, cls: int) -> np.ndarray:
+        """The labelset of class ``cls``."""
+        return self._class_labels[self._class_ptr[cls] : self._class_ptr[cls + 1]].copy()
+
+    def learn(self, idx: np.ndarray, val: np.ndarray, labelset: np.ndarray) -> None:
+        """Store a record with its labelset (sorted int64 local label ids, possibly empty)."""
+        if idx.shape[0] > self._row_idx.shape[1]:
+            stride = _grown(self._row_idx.shape[1], idx.shape[0])
+            self._row_idx = _resized(self._row_idx, (self.window, stride), 0)
+            self._row_val = _resized(self._row_val, (self.window, stride), 0.0)
+        self._reserve_class(labelset.shape[0])
+        knn_learn(
+            self._row_idx, self._row_val, self._row_nnz, self._row_sqnorm, self._row_class,
+            self._class_ptr, self._class_labels, self._class_table, self._counts,
+            idx, val, labelset,
+        )  # fmt: skip
+
+    def _reserve_class(self, n_labels_in_set: int) -> None:
+        """Make room for one more class of ``n_labels_in_set`` labels."""
+        n_classes = int(self._counts[2])
+        if n_classes + 2 > self._class_ptr.shape[0]:
+            size = _grown(self._class_ptr.shape[0], n_classes + 2)
+            self._class_ptr = _resized(self._class_ptr, (size,), 0)
+        used = int(self._class_ptr[n_classes])
+        if used + n_labels_in_set > self._class_labels.shape[0]:
+            size = _grown(self._class_labels.shape[0], used + n_labels_in_set)
+            self._class_labels = _resized(self._class_labels, (size,), 0)
+        if 2 * (n_classes + 1) > self._class_table.shape[0]:
+            self._class_table = np.full(2 * self._class_table.shape[0], EMPTY, dtype=np.int64)
+            rehash_labelsets(self._class_ptr, self._class_labels, n_classes, self._class_table)
+
+    def predict_proba(self, idx: np.ndarray, val: np.ndarray, n_labels: int) -> np.ndarray:
+        """P(label = 1) for local labels ``0..n_labels-1``."""
+        return knn_predict(
+            self._row_idx, self._row_val, self._row_nnz, self._row_sqnorm, self._row_class,
+            self._class_ptr, self._class_labels, self._counts,
+            self.k, idx, val, n_labels,
+        )  # fmt: skip
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the model's arrays."""
+        return _sum_nbytes(self)
+
+
+class BaggedLogisticBR:
+    """Binary relevance of online-bagged logistic regressions (Oza bagging, SGD on log loss).
+
+    A label gets its ensemble of ``n_models`` logistic regressions the first time it is positive;
+    from then on every record trains it (positive or negative). Until then the label predicts
+    P(1) = 0. Each member learns a record ``k ~ Poisson(1)`` times (``k = 1`` for every member
+    when ``bootstrap`` is False); one learning step is plain SGD on the log loss from zero weights,
+    ``w -= lr * (p - y) * x`` on the record's non-zero features and
+    ``b -= intercept_lr * (p - y)``, with no regularisation and no scaling. P(1) of a label with
+    an ensemble is the mean of its members' sigmoids, as river's ``BaggingClassifier`` averages;
+    a member that has not learned anything yet contributes 0.5.
+
+    Weights are a ``(ensembles, n_models, columns)`` float64 array whose columns are the distinct
+    features seen, in order of first sight (a hash table maps feature ids to columns), so memory
+    grows with the features actually seen, not with the largest feature id. Poisson draws come
+    from one SplitMix64 generator seeded by ``seed``, in a fixed order (labels ascending, then
+    members), so the model is deterministic given the seed and the stream.
+
+    Parameters
+    ----------
+    n_models
+        Ensemble members per label.
+    lr
+        SGD learning rate of the weights.
+    intercept_lr
+        Constant learning rate of the intercepts.
+    seed
+        Seed of the Poisson draws.
+    bootstrap
+        Draw each member's repeat count from Poisson(1); if False every member learns each record
+        once (then all members are identical).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from stream_xml.tree.leaf_models import BaggedLogisticBR
+    >>> model = BaggedLogisticBR(n_models=3, seed=1)
+    >>> x_idx, x_val = np.array([2, 7]), np.array([1.0, -0.5])
+    >>> model.predict_proba(x_idx, x_val, 3)
+    array([0., 0., 0.])
+    >>> for _ in range(20):
+    ...     model.learn(x_idx, x_val, np.array([1]), n_labels=3)
+
+    Labels 0 and 2 were never positive, so they have no ensemble:
+
+    >>> p = model.predict_proba(x_idx, x_val, 3)
+    >>> float(p[0]), bool(p[1] > 0.8), float(p[2])
+    (0.0, True, 0.0)
+    >>> model.labels_with_ensemble().tolist()
+    [1]
+
+    """
+
+    def __init__(
+        self,
+        n_models: int = 10,
+        lr: float = 0.3,
+        intercept_lr: float = 0.01,
+        seed: int = 0,
+        bootstrap: bool = True,
+    ):
+        if n_models < 1:
+            raise ValueError("n_models must be at least 1")
+        self.n_models = n_models
+        self.lr = float(lr)
+        self.intercept_lr = float(intercept_lr)
+        self.seed = seed
+        self.bootstrap = bool(bootstrap)
+        self._weights = np.zeros((2, n_models, 16))
+        self._intercepts = np.zeros((2, n_models))
+        self._slot_of_label = np.full(8, EMPTY, dtype=np.int64)
+        self._feature_keys, self._feature_cols = new_key_table(32)
+        self._counts = np.zeros(2, dtype=np.int64)  # ensembles, columns
+        self._max_n_labels = 0  # labels ever in the label space: a bound on the ensembles
+        self._rng_state = new_rng_state(seed)
+
+    def learn(self, idx: np.ndarray, val: np.ndarray, positives: np.ndarray, n_labels: int) -> None:
+        """One bagging step; ``positives`` are the relevant labels among ``0..n_labels-1``."""
+        if positives.shape[0] and (positives[0] < 0 or positives[-1] >= n_labels):
+            raise ValueError(f"positives must be sorted local ids in [0, {n_labels})")
+        if n_labels > self._slot_of_label.shape[0]:
+            size = _grown(self._slot_of_label.shape[0], n_labels)
+            self._slot_of_label = _resized(self._slot_of_label, (size,), EMPTY)
+        self._max_n_labels = max(self._max_n_labels, n_labels)
+        self._reserve(positives.shape[0], idx.shape[0])
+        br_learn(
+            self._weights, self._intercepts, self._slot_of_label,
+            self._feature_keys, self._feature_cols, self._counts, self._rng_state,
+            idx, val, positives, n_labels, self.lr, self.intercept_lr, self.bootstrap,
+        )  # fmt: skip
+
+    def _reserve(self, new_ensembles: int, new_columns: int) -> None:
+        """Make room for that many more ensembles (at most one per label) and columns."""
+        n_ensembles, n_columns = self._counts.tolist()
+        slots, _, columns = self._weights.shape
+        needed_slots = min(n_ensembles + new_ensembles, self._max_n_labels)
+        needed_columns = n_columns + new_columns
+        if needed_slots > slots or needed_columns > columns:
+            if needed_slots > slots:
+                slots = min(_grown(slots, needed_slots), self._max_n_labels)
+            if needed_columns > columns:
+                columns = _grown(columns, needed_columns)
+            self._weights = _resized(self._weights, (slots, self.n_models, columns), 0.0)
+            self._intercepts = _resized(self._intercepts, (slots, self.n_models), 0.0)
+        if 2 * needed_columns > self._feature_keys.shape[0]:
+            size = self._feature_keys.shape[0]
+            while 2 * needed_columns > size:
+                size *= 2
+            keys, cols = new_key_table(size)
+            rehash_keys(self._feature_keys, self._feature_cols, keys, cols)
+            self._feature_keys, self._feature_cols = keys, cols
+
+    def predict_proba(self, idx: np.ndarray, val: np.ndarray, n_labels: int) -> np.ndarray:
+        """P(label = 1) for local labels ``0..n_labels-1``."""
+        return br_predict(
+            self._weights, self._intercepts, self._slot_of_label,
+            self._feature_keys, self._feature_cols, idx, val, n_labels,
+        )  # fmt: skip
+
+    def labels_with_ensemble(self) -> np.ndarray:
+        """Local label ids that have an ensemble (were positive at least once), ascending."""
+        return np.flatnonzero(self._slot_of_label != EMPTY)
+
+    def coefficients(self, label: int, n_features: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(intercepts, weights)`` of the label's members, shapes ``(n_models,)`` and
+        ``(n_models, n_features)`` (features ``>= n_features`` left out); None without ensemble."""
+        if label >= self._slot_of_label.shape[0] or self._slot_of_label[label] == EMPTY:
+            return None
+        s = self._slot_of_label[label]
+        dense = np.zeros((self.n_models, n_features))
+        used = (self._feature_keys != EMPTY) & (self._feature_keys < n_features)
+        dense[:, self._feature_keys[used]] = self._weights[s][:, self._feature_cols[used]]
+        return self._intercepts[s].copy(), dense
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the model's arrays."""
+        return _sum_nbytes(self)

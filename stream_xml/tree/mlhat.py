@@ -1,0 +1,597 @@
+"""MLHAT, the multi-label Hoeffding adaptive tree (spec §6), and MLHT, the same tree without
+drift handling and with majority-labelset leaves.
+
+Labels are names on the outside and the tree's own dense ids inside (order of first sight);
+features likewise get column ids as they first appear with a non-zero value. A feature absent
+from ``x`` means 0, so a record with explicit zeros and the same record without those keys teach
+and predict exactly the same.
+
+Besides river's ``learn_one`` / ``predict_one`` / ``predict_proba_one``, the tree has a fast path
+for callers that think in labelsets (iHOMER): ``learn_labelset(x, relevant_names)`` and
+``predict_scores(x)``; the river methods are thin wrappers around them.
+
+>>> from stream_xml.tree import MLHT
+>>> model = MLHT(grace_period=50)
+>>> for i in range(400):
+...     v = (i * 37 % 100) / 100
+...     model.learn_one({"v": v, "noise": (i * 11 % 7) / 7}, {"low": v < 0.4, "high": v >= 0.4})
+>>> model.predict_one({"v": 0.1}), model.predict_one({"v": 0.9})
+({'high': False, 'low': True}, {'high': True, 'low': False})
+>>> [(e["kind"], e["feature"]) for e in model.drain_events()][:1]
+[('split', 'v')]
+>>> model.n_leaves >= 2, model.depth >= 1
+(True, True)
+
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import random
+import typing
+
+import numpy as np
+from river import base
+
+from stream_xml.labels import LabelSpace
+from stream_xml.tree.entropy import ml_entropy
+from stream_xml.tree.features import FeatureIndex
+from stream_xml.tree.leaf_models import BaggedLogisticBR, KnnLabelCombination
+from stream_xml.tree.nodes import (
+    DEACTIVATE,
+    Branch,
+    Leaf,
+    iter_nodes,
+    leaf_of,
+    reached_leaves,
+    set_background,
+)
+
+__all__ = ["MLHAT", "MLHT", "poisson_one"]
+
+LEAF_MODELS = ("switch", "majority", "knn", "bagging")
+ALTERNATE_STRATEGIES = ("warning", "drift")
+ERROR_WEIGHTINGS = ("clipped", "reference")
+
+# Where a node hangs: ``owner.children[slot]``, ``owner.alternate`` or (owner None) the root.
+ALTERNATE = 2
+_EXP_MINUS_1 = math.exp(-1.0)
+# Smallest error used to weigh a leaf's vote in "clipped" mode (§11 item 25).
+_MIN_ERROR = 1e-3
+
+
+def poisson_one(rng: random.Random) -> int:
+    """A Poisson(1) draw by multiplying uniforms (Knuth).
+
+    >>> import math, random
+    >>> rng = random.Random(1)
+    >>> draws = [poisson_one(rng) for _ in range(100_000)]
+    >>> round(sum(draws) / len(draws), 2), abs(draws.count(0) / len(draws) - math.exp(-1)) < 0.01
+    (1.0, True)
+
+    """
+    k = 0
+    p = rng.random()
+    while p > _EXP_MINUS_1:
+        k += 1
+        p *= rng.random()
+    return k
+
+
+class _LeafPredictions:
+    """Leaf-model predictions made for one encoded record, valid while the model is unchanged:
+    the prequential ``predict`` then ``learn`` of a record need the same leaf predictions."""
+
+    __slots__ = ("stamp", "idx", "val", "probas")
+
+    def __init__(self, stamp, idx, val):
+        self.stamp = stamp
+        self.idx = idx
+        self.val = val
+        self.probas: dict[int, tuple] = {}  # id(leaf) -> (leaf, P(1) or None)
+
+    def matches(self, stamp, idx, val) -> bool:
+        return (
+            stamp == self.stamp and np.array_equal(idx, self.idx) and np.array_equal(val, self.val)
+        )
+
+
+class MLHAT(base.MultiLabelClassifier):
+    """Multi-label Hoeffding Adaptive Tree (Esteban et al., 2024), the node learner of iHOMER.
+
+    One tree for all labels: leaves split on the numeric feature whose Gaussian-estimated split
+    gains the most multi-label entropy (sum of the Bernoulli entropies of every label and of
+    the empty labelset) once the Hoeffding bound, with range log2(#labelsets), separates it from
+    the runner-up; leaves predict with the majority labelset, a kNN over labelsets or bagged
+    logistic regressions, switching on weight and entropy; every branch watches the running
+    Hamming loss of its subtree with ADWIN and grows an alternate subtree that replaces it when
+    significantly better.
+
+    Decisions where the reference differs or the spec is silent (spec §11): every node keeps its
+    own running loss; a leaf votes with weight ``1 / max(e, 1e-3)²`` ("clipped", or
+    ``error_weighting="reference"`` for the reference's ``1/e²`` with ``e = 0`` unscaled); a
+    Poisson weight of 0 still trains with weight 1 unless ``strict_bootstrap``; a leaf is
+    deactivated only by the share rule or ``max_depth``; neither a new branch nor a promoted
+    alternate re-learns the record that created it; an alternate that splits stays the
+    alternate of its branch.
+
+    Parameters
+    ----------
+    grace_period
+        Weight a leaf sees between split attempts.
+    delta
+        Significance of the split test (Hoeffding bound).
+    tau
+        Tie threshold: split when the bound falls below it.
+    n_split_points
+        Candidate thresholds per feature.
+    min_branch_fraction
+        Least share of the mass each of the two branches must carry.
+    max_share_to_split
+        A leaf whose most frequent key (a label or ∅) exceeds this share of its weight stops
+        growing.
+    max_depth
+        Leaves at this depth stop growing (None: no limit).
+    cardinality_th, entropy_th
+        Leaf-model switch: kNN while the leaf has seen less weight than ``cardinality_th`` or its
+        entropy is below ``entropy_th``, bagged logistic regression otherwise.
+    leaf_model
+        "switch" (the three models, as above), "majority", "knn" or "bagging".
+    knn_k, knn_window
+        Neighbours and window of the kNN label-combination model.
+    bagging_size, bagging_lr
+        Members and SGD learning rate of the bagged logistic regressions.
+    bootstrap_sampling
+        Weigh each record by a Poisson(1) draw.
+    strict_bootstrap
+        Skip records whose draw is 0 (the reference learns them with weight 1).
+    drift_detection
+        Monitor branches and grow alternate subtrees.
+    drift_detector
+        Template of the per-branch detector (cloned); None for ``stream_xml.drift.ADWIN()``.
+    alternate_strategy
+        Start an alternate when the branch's running loss increases ("warning") or when its
+        detector flags a change ("drift").
+    drift_window_threshold
+        Weight an alternate (and its branch since the last reset) needs before it is judged or
+        allowed to vote.
+    switch_significance
+        Significance of the test that promotes or discards an alternate.
+    error_weighting
+        "clipped" or "reference", see above.
+    seed
+        Seed of the Poisson weights and of the bagging models.
+
+    Examples
+    --------
+    >>> from river import datasets
+    >>> from stream_xml.tree import MLHAT
+    >>> model = MLHAT(leaf_model="majority", seed=1)
+    >>> hits = 0
+    >>> for x, y in datasets.Yeast().take(300):
+    ...     hits += model.predict_one(x) == y
+    ...     model.learn_one(x, y)
+    >>> len(model.labels), model.n_leaves >= 1
+    (14, True)
+    >>> sorted(model.predict_scores(x).items())[:2]  # doctest: +ELLIPSIS
+    [('Class1', ...), ('Class10', ...)]
+
+    """
+
+    def __init__(
+        self,
+        grace_period: int = 200,
+        delta: float = 1.6587784772850855e-07,
+        tau: float = 0.05,
+        n_split_points: int = 10,
+        min_branch_fraction: float = 0.01,
+        max_share_to_split: float = 0.99,
+        max_depth: int | None = None,
+        cardinality_th: int = 750,
+        entropy_th: float = 0.3,
+        leaf_model: str = "switch",
+        knn_k: int = 4,
+        knn_window: int = 170,
+        bagging_size: int = 10,
+        bagging_lr: float = 0.3,
+        bootstrap_sampling: bool = True,
+        strict_bootstrap: bool = False,
+        drift_detection: bool = True,
+        drift_detector: base.DriftDetector | None = None,
+        alternate_strategy: str = "warning",
+        drift_window_threshold: int = 200,
+        switch_significance: float = 0.05,
+        error_weighting: str = "clipped",
+        seed: int | None = 0,
+    ):
+        if leaf_model not in LEAF_MODELS:
+            raise ValueError(f"leaf_model must be one of {LEAF_MODELS}, got {leaf_model!r}")
+        if alternate_strategy not in ALTERNATE_STRATEGIES:
+            raise ValueError(f"alternate_strategy must be one of {ALTERNATE_STRATEGIES}")
+        if error_weighting not in ERROR_WEIGHTINGS:
+            raise ValueError(f"error_weighting must be one of {ERROR_WEIGHTINGS}")
+        if not 0.0 < delta < 1.0 or not 0.0 < switch_significance < 2.0:
+            raise ValueError("delta must lie in (0, 1) and switch_significance in (0, 2)")
+        if grace_period < 1 or n_split_points < 1 or knn_k < 1 or knn_window < 1:
+            raise ValueError("grace_period, n_split_points, knn_k and knn_window must be >= 1")
+        self.grace_period = grace_period
+        self.delta = delta
+        self.tau = tau
+        self.n_split_points = n_split_points
+        self.min_branch_fraction = min_branch_fraction
+        self.max_share_to_split = max_share_to_split
+        self.max_depth = max_depth
+        self.cardinality_th = cardinality_th
+        self.entropy_th = entropy_th
+        self.leaf_model = leaf_model
+        self.knn_k = knn_k
+        self.knn_window = knn_window
+        self.bagging_size = bagging_size
+        self.bagging_lr = bagging_lr
+        self.bootstrap_sampling = bootstrap_sampling
+        self.strict_bootstrap = strict_bootstrap
+        self.drift_detection = drift_detection
+        self.drift_detector = drift_detector
+        self.alternate_strategy = alternate_strategy
+        self.drift_window_threshold = drift_window_threshold
+        self.switch_significance = switch_significance
+        self.error_weighting = error_weighting
+        self.seed = seed
+
+        self._labels = LabelSpace()
+        self._features = FeatureIndex()
+        self._root: Leaf | Branch | None = None
+        self._rng = random.Random(seed)
+        self._events: list[dict] = []
+        self._n_learned = 0
+        self._predictions: _LeafPredictions | None = None
+        self.n_splits = 0
+        self.n_promotions = 0
+
+    @classmethod
+    def _unit_test_params(cls):
+        yield {}
+        yield {"grace_period": 20, "leaf_model": "knn", "alternate_strategy": "drift"}
+
+    # -- labels and features -------------------------------------------------------------------
+
+    @property
+    def labels(self) -> list:
+        """Known label names, in the order of the tree's label ids."""
+        return list(self._labels.names)
+
+    def add_labels(self, names: typing.Iterable) -> None:
+        """Make labels known (negative for every record learned so far)."""
+        self._labels.add_all(names)
+
+    # -- learning ------------------------------------------------------------------------------
+
+    def learn_one(self, x: dict, y: dict) -> None:
+        """Learn ``x`` with labels ``y`` (name -> bool); every name in ``y`` becomes known."""
+        self.add_labels(y)
+        self.learn_labelset(x, [name for name, value in y.items() if value])
+
+    def learn_labelset(self, x: dict, labelset: typing.Iterable) -> None:
+        """Learn ``x`` whose relevant labels are ``labelset`` (names); every other known label is
+        negative and unknown names are added."""
+        names = set(labelset)
+        self._labels.add_all(names)
+        positives = np.array(sorted(self._labels.id(n) for n in names), dtype=np.int64)
+        idx, val = self._features.encode(x, learn=True)
+        predictions = self._predictions
+        if predictions is None or not predictions.matches(self._stamp(), idx, val):
+            predictions = _LeafPredictions(None, idx, val)
+        self._predictions = None  # learning changes the leaves
+        w = 1.0
+        if self.bootstrap_sampling:
+            k = poisson_one(self._rng)
+            if k > 0:
+                w = float(k)
+            elif self.strict_bootstrap:
+                self._n_learned += 1
+                return
+        self._n_learned += 1
+        if self._root is None:
+            self._root = self._new_leaf(0, None, background=False)
+        self._learn_subtree(self._root, None, 0, x, idx, val, positives, w, predictions)
+
+    def _learn_subtree(self, node, owner, slot, x, idx, val, positives, w, predictions) -> None:
+        """§6.11: drift bookkeeping at every branch on the way, alternates, then the leaf."""
+        loss = None
+        if self.drift_detection and (owner is not None or not node.is_leaf):
+            # Every branch on this path and the leaf itself judge the same leaf's prediction.
+            loss = self._leaf_loss(leaf_of(node, x), positives, predictions)
+        while not node.is_leaf:
+            node.total += w
+            if self.drift_detection:
+                node.post_drift_weight += w
+                if loss is not None and self._monitor(node, owner, slot, loss, w):
+                    return  # replaced by its alternate, which does not learn this record
+            if node.alternate is not None:
+                self._learn_subtree(
+                    node.alternate, node, ALTERNATE, x, idx, val, positives, w, predictions
+                )
+            owner, slot = node, node.route(x)
+            node = node.children[slot]
+        if loss is not None:
+            node.loss.update(loss, w)
+        node.learn(idx, val, positives, w, len(self._labels))
+        if node.current_weight - node.last_split_attempt_at >= self.grace_period:
+            if self.max_depth is not None and node.depth >= self.max_depth:
+                node.deactivate()
+            elif node.active:
+                self._attempt_split(node, owner, slot)
+                node.last_split_attempt_at = node.current_weight
+
+    def _monitor(self, branch: Branch, owner, slot, loss: float, w: float) -> bool:
+        """§6.9 at one branch; True if its alternate replaced it."""
+        e_old = branch.loss.mean
+        branch.loss.update(loss, w)
+        e_new = branch.loss.mean
+        branch.detector.update(e_new)
+        drift = branch.detector.drift_detected
+        if drift and not branch.background:
+            self._event("drift", branch)
+        if branch.alternate is None and not branch.background:
+            fire = e_new > e_old if self.alternate_strategy == "warning" else drift
+            if fire:
+                branch.alternate = self._new_leaf(branch.depth, None, background=True)
+                self._event("alternate_start", branch)
+        alternate = branch.alternate
+        threshold = self.drift_window_threshold
+        if alternate is None or alternate.total_weight <= threshold:
+            return False
+        # The alternate's error must rest on enough weight too: a branch the alternate grew
+        # starts a fresh loss, which would otherwise win at once with e_alt = 0.
+        if branch.post_drift_weight > threshold and alternate.loss.weight > threshold:
+            n_inv = 1.0 / alternate.total_weight + 1.0 / branch.post_drift_weight
+            bound = math.sqrt(
+                2.0 * e_old * (1.0 - e_old) * math.log(2.0 / self.switch_significance) * n_inv
+            )
+            e_alt = alternate.loss.mean
+            if e_old - e_alt > bound:
+                set_background(alternate, False)
+                self._replace(owner, slot, alternate)
+                self.n_promotions += 1
+                self._event("alternate_promoted", branch, error=e_old, alternate_error=e_alt)
+                return True
+            if e_alt - e_old > bound:
+                branch.alternate = None
+                self._event("alternate_discarded", branch, error=e_old, alternate_error=e_alt)
+        if drift and e_new < e_old:
+            branch.loss.reset()
+            branch.post_drift_weight = 0.0
+        return False
+
+    def _attempt_split(self, leaf: Leaf, owner, slot) -> None:
+        decision = leaf.split_decision(
+            self.max_share_to_split,
+            self.n_split_points,
+            self.min_branch_fraction,
+            self.delta,
+            self.tau,
+        )
+        if decision is None:
+            return
+        if decision is DEACTIVATE:
+            leaf.deactivate()
+            return
+        feature, threshold = decision
+        left, right = leaf.observers.post_split(feature, threshold)
+        depth, background = leaf.depth, leaf.background
+        branch = Branch(
+            feature,
+            self._features.names[feature],
+            threshold,
+            depth,
+            [
+                self._new_leaf(depth + 1, left, background),
+                self._new_leaf(depth + 1, right, background),
+            ],
+            total=leaf.total_weight,
+            background=background,
+            detector=self._new_detector() if self.drift_detection else None,
+        )
+        self._replace(owner, slot, branch)
+        self.n_splits += 1
+        self._event("split", branch, feature=branch.name, threshold=threshold)
+
+    def _replace(self, owner, slot, node) -> None:
+        if owner is None:
+            self._root = node
+        elif slot == ALTERNATE:
+            owner.alternate = node
+        else:
+            owner.children[slot] = node
+
+    def _new_leaf(self, depth: int, stats, background: bool) -> Leaf:
+        if stats is None:
+            stats = np.zeros(len(self._labels) + 2)
+        knn = bagging = None
+        if self.leaf_model in ("switch", "knn"):
+            knn = KnnLabelCombination(k=self.knn_k, window=self.knn_window)
+        if self.leaf_model in ("switch", "bagging"):
+            bagging = BaggedLogisticBR(
+                n_models=self.bagging_size, lr=self.bagging_lr, seed=self._rng.getrandbits(31)
+            )
+        return Leaf(depth, stats, background, knn, bagging, n_features=len(self._features))
+
+    def _new_detector(self):
+        if self.drift_detector is not None:
+            return self.drift_detector.clone()
+        from stream_xml.drift import ADWIN
+
+        return ADWIN()
+
+    def _event(self, kind: str, node, **details) -> None:
+        event = {"kind": kind, "depth": node.depth, "t": self._n_learned}
+        event.update(details)
+        if kind == "split":
+            event["background"] = node.background
+        self._events.append(event)
+
+    # -- prediction ----------------------------------------------------------------------------
+
+    def _leaf_proba(self, leaf: Leaf, idx, val, n_labels: int) -> np.ndarray | None:
+        """P(1) per label from the leaf's model (§6.7), None if the leaf has learned nothing."""
+        majority = leaf.majority
+        if majority.n_labelsets == 0:
+            return None
+        mode = self.leaf_model
+        if mode == "majority" or (mode == "switch" and majority.n_labelsets <= 1):
+            return majority.predict_proba(n_labels)
+        if mode == "switch":
+            light = leaf.current_weight < self.cardinality_th
+            model = leaf.knn if light or ml_entropy(leaf.stats) < self.entropy_th else leaf.bagging
+        else:
+            model = leaf.knn if mode == "knn" else leaf.bagging
+        return model.predict_proba(idx, val, n_labels)
+
+    def _stamp(self) -> tuple[int, int]:
+        return self._n_learned, len(self._labels)
+
+    def _cached_leaf_proba(self, leaf: Leaf, predictions: _LeafPredictions, n_labels: int):
+        entry = predictions.probas.get(id(leaf))
+        if entry is None:
+            entry = (leaf, self._leaf_proba(leaf, predictions.idx, predictions.val, n_labels))
+            predictions.probas[id(leaf)] = entry  # the leaf is kept, so its id is not reused
+        return entry[1]
+
+    def _leaf_loss(self, leaf: Leaf, positives, predictions) -> float | None:
+        """Hamming loss of the leaf's prediction against ``positives`` over the known labels."""
+        n_labels = len(self._labels)
+        proba = self._cached_leaf_proba(leaf, predictions, n_labels)
+        if proba is None:
+            return None
+        predicted = proba > 0.5
+        hits = int(np.count_nonzero(predicted[positives]))
+        return (int(np.count_nonzero(predicted)) - 2 * hits + positives.shape[0]) / n_labels
+
+    def _vote_weight(self, leaf: Leaf) -> float:
+        e = leaf.loss.mean
+        if self.error_weighting == "clipped":
+            e = max(e, _MIN_ERROR)
+        return 1.0 / (e * e) if e > 0.0 else 1.0
+
+    def predict_scores_array(self, x: dict) -> np.ndarray:
+        """P(label = 1) for every known label, in the order of :attr:`labels` (§6.8)."""
+        n_labels = len(self._labels)
+        if self._root is None or n_labels == 0:
+            return np.zeros(n_labels)
+        idx, val = self._features.encode(x, learn=False)
+        stamp = self._stamp()
+        predictions = self._predictions
+        if predictions is None or not predictions.matches(stamp, idx, val):
+            predictions = self._predictions = _LeafPredictions(stamp, idx, val)
+        votes = []
+        for leaf in reached_leaves(self._root, x, []):
+            if leaf.background and leaf.total_weight <= self.drift_window_threshold:
+                continue
+            proba = self._cached_leaf_proba(leaf, predictions, n_labels)
+            if proba is not None:
+                votes.append((self._vote_weight(leaf), proba))
+        if not votes:
+            return np.zeros(n_labels)
+        if len(votes) == 1:
+            return votes[0][1].copy()  # the cached array must not be handed out
+        total = sum(weight for weight, _ in votes)
+        return sum(weight * proba for weight, proba in votes) / total
+
+    def predict_scores(self, x: dict) -> dict:
+        """P(label = 1) for every known label, by name."""
+        return dict(zip(self._labels.names, self.predict_scores_array(x).tolist()))
+
+    def predict_proba_one(self, x: dict, **kwargs) -> dict:
+        return {name: {False: 1.0 - p, True: p} for name, p in self.predict_scores(x).items()}
+
+    def predict_one(self, x: dict, **kwargs) -> dict:
+        """Every known label, True iff P(1) > 0.5."""
+        return {name: p > 0.5 for name, p in self.predict_scores(x).items()}
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_predictions"] = None  # a cache, not state
+        return state
+
+    # -- introspection -------------------------------------------------------------------------
+
+    def drain_events(self) -> list[dict]:
+        """Structural events since the last call: splits, alternates started, promoted and
+        discarded, and drifts flagged at foreground branches. Each has ``kind``, ``depth`` (of
+        the node concerned) and ``t`` (records learned so far)."""
+        events, self._events = self._events, []
+        return events
+
+    def _foreground(self):
+        return iter_nodes(self._root) if self._root is not None else iter(())
+
+    @property
+    def n_nodes(self) -> int:
+        """Nodes of the tree in use (alternate subtrees not counted)."""
+        return sum(1 for _ in self._foreground())
+
+    @property
+    def n_leaves(self) -> int:
+        return sum(1 for n in self._foreground() if n.is_leaf)
+
+    @property
+    def n_active_leaves(self) -> int:
+        return sum(1 for n in self._foreground() if n.is_leaf and n.active)
+
+    @property
+    def depth(self) -> int:
+        """Depth of the deepest leaf in use (0 for a lone root)."""
+        return max((n.depth for n in self._foreground() if n.is_leaf), default=0)
+
+    @property
+    def n_alternates(self) -> int:
+        """Alternate subtrees currently growing."""
+        return sum(1 for n in self._foreground() if not n.is_leaf and n.alternate is not None)
+
+    def memory_bytes(self) -> int:
+        """Bytes of the numpy arrays held by every node, alternates included (roughly)."""
+        if self._root is None:
+            return 0
+        return sum(n.memory_bytes() for n in iter_nodes(self._root, alternates=True))
+
+
+def _signature_with_defaults(func, **defaults) -> inspect.Signature:
+    sig = inspect.signature(func)
+    params = [p.replace(default=defaults.get(p.name, p.default)) for p in sig.parameters.values()]
+    return sig.replace(parameters=params)
+
+
+class MLHT(MLHAT):
+    """Multi-label Hoeffding tree: :class:`MLHAT` without drift handling, with majority-labelset
+    leaves by default. It takes the same parameters as :class:`MLHAT`; only the defaults of
+    ``drift_detection`` (False) and ``leaf_model`` ("majority") differ.
+
+    Examples
+    --------
+    >>> from stream_xml.tree import MLHT
+    >>> model = MLHT(grace_period=100)
+    >>> model.drift_detection, model.leaf_model, model.grace_period
+    (False, 'majority', 100)
+    >>> model.learn_labelset({"a": 1.0}, ["x"])
+    >>> model.predict_one({"a": 1.0})
+    {'x': True}
+
+    """
+
+    def __init__(self, **params):
+        bound = MLHT.__init__.__signature__.bind(self, **params)
+        bound.apply_defaults()
+        del bound.arguments["self"]
+        super().__init__(**bound.arguments)
+
+    @classmethod
+    def _unit_test_params(cls):
+        yield {}
+        yield {"grace_period": 20, "leaf_model": "switch", "drift_detection": True}
+
+
+# MLHT's signature is MLHAT's with its own defaults, so river's clone, repr and checks see them.
+MLHT.__init__.__signature__ = _signature_with_defaults(
+    MLHAT.__init__, drift_detection=False, leaf_model="majority"
+)

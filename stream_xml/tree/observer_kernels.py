@@ -1,0 +1,263 @@
+"""Numba kernels of the Gaussian attribute observers (spec §6.4, §10.4 items 4-5).
+
+A leaf's observers are one float64 array ``moments`` of shape ``(features, keys, 5)``: for every
+feature column and key (``[total, ∅, label 0, ...]``, see :mod:`stream_xml.tree.entropy`) the
+weighted count, mean, M2 (weighted Welford), min and max of the feature's **explicit** values in
+the records of that key. ``key_weight[k]`` is the weight of every record of key ``k`` the
+observers saw. A feature absent from a record means 0: instead of storing those zeros, the
+split search adds, for each key, the ``key_weight[k] - count`` implicit zeros as a point mass at
+0 (exact merge of mean and M2; min and max take in 0). An update thus costs
+O(nnz(x) · (positive labels + 1)).
+
+Kernels never allocate capacity: :func:`observe` first checks that every feature and key of the
+record fits and, if not, changes nothing and returns the sizes needed, so the caller grows the
+arrays and calls again.
+
+>>> import numpy as np
+>>> from stream_xml.tree.observer_kernels import best_splits, new_moments, observe, post_split
+>>> moments, key_weight, stats = new_moments(2, 4), np.zeros(4), np.zeros(4)
+>>> for v, label in [(0.1, 0), (0.2, 0), (0.3, 0), (0.7, 1), (0.8, 1), (0.9, 1)]:
+...     idx, val, positives = np.array([1]), np.array([v]), np.array([label])
+...     _ = observe(stats, moments, key_weight, idx, val, positives, 1.0)
+>>> stats.tolist()
+[6.0, 0.0, 3.0, 3.0]
+>>> merit, threshold = best_splits(moments, key_weight, 2.0, 10, 0.01)
+>>> bool(merit[0] == -np.inf), round(float(threshold[1]), 4)
+(True, 0.3182)
+>>> left, right = post_split(moments, key_weight, 1, threshold[1])
+
+Each key is estimated by its own Gaussian, the total too, so the estimated totals need not add
+up the label counts:
+
+>>> left.round(2).tolist(), right.round(2).tolist()
+([1.78, 0.0, 3.0, 0.0], [4.22, 0.0, 0.0, 3.0])
+
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from stream_xml.tree.entropy import split_merit
+
+__all__ = [
+    "COUNT",
+    "MEAN",
+    "M2",
+    "LOW",
+    "HIGH",
+    "new_moments",
+    "count_labels",
+    "observe",
+    "key_gaussians",
+    "best_splits",
+    "post_split",
+]
+
+COUNT, MEAN, M2, LOW, HIGH = 0, 1, 2, 3, 4
+_SQRT2 = math.sqrt(2.0)
+
+
+def new_moments(n_features: int, n_keys: int) -> np.ndarray:
+    """Empty observers, all zeros (a cell's min and max are set by its first value), so a
+    large array costs no memory until its cells are touched."""
+    return np.zeros((n_features, n_keys, 5))
+
+
+@njit(cache=True)
+def _keys_needed(positives):
+    return 2 if positives.shape[0] == 0 else positives.max() + 3
+
+
+@njit(cache=True)
+def count_labels(stats, positives, w):
+    """Add a record of weight ``w`` to a label distribution; return the key count needed if
+    ``stats`` is too short (then nothing changes), else 0."""
+    needed = _keys_needed(positives)
+    if needed > stats.shape[0]:
+        return needed
+    stats[0] += w
+    if positives.shape[0] == 0:
+        stats[1] += w
+    for p in positives:
+        stats[2 + p] += w
+    return 0
+
+
+@njit(cache=True)
+def _welford(cell, x, w):
+    if cell[COUNT] == 0.0:
+        cell[LOW] = x
+        cell[HIGH] = x
+    elif x < cell[LOW]:
+        cell[LOW] = x
+    elif x > cell[HIGH]:
+        cell[HIGH] = x
+    n = cell[COUNT] + w
+    d = x - cell[MEAN]
+    cell[MEAN] += d * w / n
+    cell[M2] += w * d * (x - cell[MEAN])
+    cell[COUNT] = n
+
+
+@njit(cache=True)
+def observe(stats, moments, key_weight, idx, val, positives, w):
+    """One record (sparse ``idx``/``val``, sorted label ids ``positives``, weight ``w``) into a
+    leaf: its label distribution ``stats``, ``key_weight`` and the observers.
+
+    Returns ``(0, 0)`` when done, else ``(features, keys)`` needed, having changed nothing.
+    """
+    n_features = 0
+    for j in range(idx.shape[0]):
+        if idx[j] + 1 > n_features:
+            n_features = idx[j] + 1
+    n_keys = _keys_needed(positives)
+    if (
+        n_features > moments.shape[0]
+        or n_keys > moments.shape[1]
+        or n_keys > stats.shape[0]
+        or n_keys > key_weight.shape[0]
+    ):
+        return n_features, n_keys
+    count_labels(stats, positives, w)
+    count_labels(key_weight, positives, w)
+    for j in range(idx.shape[0]):
+        f = idx[j]
+        x = val[j]
+        _welford(moments[f, 0], x, w)
+        if positives.shape[0] == 0:
+            _welford(moments[f, 1], x, w)
+        for p in positives:
+            _welford(moments[f, 2 + p], x, w)
+    return 0, 0
+
+
+@njit(cache=True)
+def _key_gaussians(moments, key_weight, f, weight, mean, sd, low, high):
+    """Fill the per-key Gaussian of feature ``f`` with its implicit zeros merged in; return the
+    feature's (min, max) over all keys. Keys never seen get weight 0."""
+    v_min = np.inf
+    v_max = -np.inf
+    for k in range(key_weight.shape[0]):
+        total = key_weight[k]
+        weight[k] = total
+        if total <= 0.0:
+            continue
+        cell = moments[f, k]
+        explicit = cell[COUNT]
+        zeros = total - explicit
+        if zeros <= 1e-9 * total:
+            zeros = 0.0
+        if explicit > 0.0:
+            mean[k] = cell[MEAN] * explicit / total
+            m2 = cell[M2] + cell[MEAN] * cell[MEAN] * explicit * zeros / total
+            low[k] = cell[LOW]
+            high[k] = cell[HIGH]
+            if zeros > 0.0:
+                low[k] = min(low[k], 0.0)
+                high[k] = max(high[k], 0.0)
+        else:
+            mean[k] = 0.0
+            m2 = 0.0
+            low[k] = 0.0
+            high[k] = 0.0
+        var = m2 / (total - 1.0) if total > 1.0 else 0.0
+        sd[k] = math.sqrt(var) if var > 0.0 else 0.0
+        v_min = min(v_min, low[k])
+        v_max = max(v_max, high[k])
+    return v_min, v_max
+
+
+@njit(cache=True)
+def _split_at(v, weight, mean, sd, low, high, left, right):
+    """Estimated distributions on each side of ``x <= v``; returns the number of non-total keys
+    present on each side (a key is absent from a side its whole range misses)."""
+    n_left = 0
+    n_right = 0
+    for k in range(weight.shape[0]):
+        w = weight[k]
+        if w <= 0.0:
+            left[k] = 0.0
+            right[k] = 0.0
+            continue
+        if v < low[k]:
+            left[k] = 0.0
+            right[k] = w
+            n_right += 1
+        elif v >= high[k]:
+            left[k] = w
+            right[k] = 0.0
+            n_left += 1
+        else:
+            cdf = 0.0
+            if sd[k] > 0.0:
+                cdf = 0.5 * (1.0 + math.erf((v - mean[k]) / (sd[k] * _SQRT2)))
+            left[k] = w * cdf
+            right[k] = w - left[k]
+            n_left += 1
+            n_right += 1
+    if weight[0] > 0.0:  # the total is a key of both sides, not a label key
+        n_left -= 1
+        n_right -= 1
+    return n_left, n_right
+
+
+@njit(cache=True)
+def best_splits(moments, key_weight, pre_entropy, n_split_points, min_branch_fraction):
+    """Best binary split of every feature: ``(merit, threshold)`` arrays over the feature rows.
+
+    Candidates are ``n_split_points`` evenly spaced values strictly inside the feature's range;
+    features without one (never seen, or constant) get merit -inf and threshold NaN.
+    """
+    n_features = moments.shape[0]
+    n_keys = key_weight.shape[0]
+    merit = np.full(n_features, -np.inf)
+    threshold = np.full(n_features, np.nan)
+    weight = np.zeros(n_keys)
+    mean = np.zeros(n_keys)
+    sd = np.zeros(n_keys)
+    low = np.zeros(n_keys)
+    high = np.zeros(n_keys)
+    left = np.zeros(n_keys)
+    right = np.zeros(n_keys)
+    for f in range(n_features):
+        if moments[f, 0, COUNT] <= 0.0:
+            continue
+        v_min, v_max = _key_gaussians(moments, key_weight, f, weight, mean, sd, low, high)
+        step = (v_max - v_min) / (n_split_points + 1.0)
+        for i in range(1, n_split_points + 1):
+            v = v_min + step * i
+            if not (v_min < v < v_max):
+                continue
+            n_left, n_right = _split_at(v, weight, mean, sd, low, high, left, right)
+            m = split_merit(pre_entropy, left, right, n_left, n_right, min_branch_fraction)
+            if m > merit[f]:
+                merit[f] = m
+                threshold[f] = v
+    return merit, threshold
+
+
+@njit(cache=True)
+def key_gaussians(moments, key_weight, f):
+    """Per-key ``(weight, mean, sd, min, max)`` arrays of feature ``f``, implicit zeros merged."""
+    n_keys = key_weight.shape[0]
+    weight = np.zeros(n_keys)
+    mean = np.zeros(n_keys)
+    sd = np.zeros(n_keys)
+    low = np.zeros(n_keys)
+    high = np.zeros(n_keys)
+    _key_gaussians(moments, key_weight, f, weight, mean, sd, low, high)
+    return weight, mean, sd, low, high
+
+
+@njit(cache=True)
+def post_split(moments, key_weight, f, v):
+    """Estimated ``(left, right)`` label distributions of the split ``x_f <= v``."""
+    weight, mean, sd, low, high = key_gaussians(moments, key_weight, f)
+    left = np.zeros(weight.shape[0])
+    right = np.zeros(weight.shape[0])
+    _split_at(v, weight, mean, sd, low, high, left, right)
+    return left, right

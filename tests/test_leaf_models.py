@@ -1,0 +1,414 @@
+"""MLHAT leaf models against plain re-implementations: a dense brute-force kNN label combination,
+a dense per-label logistic-regression SGD (with its own SplitMix64 Poisson draws) and river."""
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+from river import linear_model, optim
+
+from stream_xml.tree.leaf_kernels import new_rng_state, poisson_draws
+from stream_xml.tree.leaf_models import BaggedLogisticBR, KnnLabelCombination
+
+# ------------------------------------------------------------------------------------------------
+# Streams
+
+
+def sparse_stream(seed, n, repeat_rate=0.0, grow_features=True):
+    """Records (idx, val, labelset) with feature ids and labels that keep growing.
+
+    Some records have no non-zero at all, a few have many (to force storage growth), idx is
+    not always sorted, and with ``repeat_rate`` a record repeats one of the last few records.
+    """
+    rng = np.random.default_rng(seed)
+    records = []
+    pool = [np.array([], dtype=np.int64), np.array([0], dtype=np.int64)]
+    for t in range(n):
+        if records and rng.random() < repeat_rate:
+            records.append(records[-1 - rng.integers(min(len(records), 5))])
+            continue
+        n_features = 10 + (4 * t if grow_features else 60)
+        nnz = 40 if rng.random() < 0.05 else int(rng.integers(0, 8))
+        nnz = min(nnz, n_features)
+        idx = rng.choice(n_features, size=nnz, replace=False).astype(np.int64)
+        if rng.random() < 0.5:
+            idx.sort()
+        val = rng.normal(size=nnz)
+        if rng.random() < 0.1:  # a new labelset, sometimes with a never-seen label
+            n_labels_so_far = 1 + t // 10
+            size = int(rng.integers(1, 4))
+            pool.append(np.unique(rng.integers(0, n_labels_so_far + 1, size=size)).astype(np.int64))
+        labelset = pool[int(rng.integers(len(pool)))]
+        records.append((idx, val, labelset))
+    return records
+
+
+def n_features_of(records):
+    return 1 + max((int(idx.max()) for idx, _, _ in records if idx.shape[0]), default=0)
+
+
+def n_labels_of(records):
+    return 1 + max((int(ls.max()) for _, _, ls in records if ls.shape[0]), default=0)
+
+
+def dense(idx, val, n_features):
+    x = np.zeros(n_features)
+    x[idx] = val
+    return x
+
+
+# ------------------------------------------------------------------------------------------------
+# kNN label combination
+
+
+def brute_force_knn(history, x, k, window, n_labels):
+    """P(label = 1) the plainest way, from the dense records ``history`` (oldest first)."""
+    out = np.zeros(n_labels)
+    recent = history[-window:][::-1]  # newest first
+    if not recent:
+        return out
+    distances = [np.sqrt(((stored - x) ** 2).sum()) for stored, _ in recent]
+    for i, d in enumerate(distances):
+        if d == 0.0:
+            out[recent[i][1]] = 1.0
+            return out
+    nearest = sorted(range(len(recent)), key=lambda i: distances[i])[:k]  # stable: newer first
+    votes = {i: 1.0 / distances[i] for i in nearest}
+    total = sum(votes.values())
+    for i, vote in votes.items():
+        out[recent[i][1]] += vote / total
+    return out
+
+
+@pytest.mark.parametrize("k, window", [(4, 170), (3, 7), (1, 1)])
+def test_knn_matches_brute_force(k, window):
+    records = sparse_stream(seed=k + window, n=220, repeat_rate=0.2)
+    n_features, n_labels = n_features_of(records), n_labels_of(records) + 2
+    model = KnnLabelCombination(k=k, window=window)
+    history = []
+    n_exact = 0
+    for idx, val, labelset in records:
+        x = dense(idx, val, n_features)
+        expected = brute_force_knn(history, x, k, window, n_labels)
+        got = model.predict_proba(idx, val, n_labels)
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+        n_exact += any((x == h).all() for h, _ in history[-window:])
+        model.learn(idx, val, labelset)
+        history.append((x, labelset))
+    assert n_exact > 10  # the stream did exercise exact matches
+    assert model.n_stored == min(window, len(records))
+
+
+def test_knn_classes_are_labelsets_in_order_of_first_appearance():
+    records = sparse_stream(seed=3, n=150)
+    model = KnnLabelCombination()
+    first_seen = []
+    for idx, val, labelset in records:
+        model.learn(idx, val, labelset)
+        if not any(np.array_equal(labelset, seen) for seen in first_seen):
+            first_seen.append(labelset)
+    assert model.n_classes == len(first_seen) > 10  # enough to regrow the class table
+    for cls, labelset in enumerate(first_seen):
+        np.testing.assert_array_equal(model.labelset(cls), labelset)
+
+
+def test_knn_exact_match_ties_go_to_the_newest_record():
+    model = KnnLabelCombination(k=4)
+    x_idx, x_val = np.array([3, 8]), np.array([1.0, 2.0])
+    model.learn(x_idx, x_val, np.array([0]))
+    model.learn(np.array([3]), np.array([1.0]), np.array([2]))
+    model.learn(x_idx, x_val, np.array([1]))
+    np.testing.assert_array_equal(model.predict_proba(x_idx, x_val, 3), [0.0, 1.0, 0.0])
+    model.learn(x_idx, x_val, np.array([], dtype=np.int64))  # the empty labelset is a class too
+    np.testing.assert_array_equal(model.predict_proba(x_idx, x_val, 3), [0.0, 0.0, 0.0])
+
+
+def test_knn_ignores_labels_beyond_n_labels_and_predicts_zeros_when_empty():
+    model = KnnLabelCombination()
+    np.testing.assert_array_equal(model.predict_proba(np.array([1]), np.array([1.0]), 2), [0, 0])
+    model.learn(np.array([1]), np.array([1.0]), np.array([0, 5]))
+    np.testing.assert_array_equal(model.predict_proba(np.array([1]), np.array([1.0]), 2), [1, 0])
+
+
+def test_knn_storage_does_not_depend_on_feature_id_magnitude():
+    records = sparse_stream(seed=5, n=120, repeat_rate=0.1)
+    small, huge = KnnLabelCombination(k=3, window=30), KnnLabelCombination(k=3, window=30)
+    offset = 10**12
+    for idx, val, labelset in records:
+        np.testing.assert_allclose(
+            huge.predict_proba(idx + offset, val, 8), small.predict_proba(idx, val, 8), rtol=1e-12
+        )
+        small.learn(idx, val, labelset)
+        huge.learn(idx + offset, val, labelset)
+    assert huge.memory_bytes() == small.memory_bytes() < 50_000
+
+
+# ------------------------------------------------------------------------------------------------
+# Bagged logistic binary relevance
+
+
+class SplitMix64Poisson:
+    """Poisson(1) draws from SplitMix64, written out in plain Python integers."""
+
+    def __init__(self, seed):
+        self.state = seed % 2**64
+
+    def uniform(self):
+        self.state = (self.state + 0x9E3779B97F4A7C15) % 2**64
+        z = self.state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) % 2**64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) % 2**64
+        z ^= z >> 31
+        return (z >> 11) / 2**53
+
+    def poisson(self):
+        u, k, p = self.uniform(), 0, math.exp(-1)
+        cdf = p
+        while u >= cdf:
+            k += 1
+            p /= k
+            cdf += p
+        return k
+
+
+class PlainBaggedLogisticBR:
+    """Dense per-label bagged logistic regression with plain SGD, for comparison."""
+
+    def __init__(self, n_features, n_models, seed=None, lr=0.3, intercept_lr=0.01):
+        self.n_features, self.n_models = n_features, n_models
+        self.lr, self.intercept_lr = lr, intercept_lr
+        self.draws = SplitMix64Poisson(seed) if seed is not None else None
+        self.w, self.b = {}, {}  # label -> (n_models, n_features), (n_models,)
+
+    def learn(self, x, positives):
+        for label in positives:
+            if label not in self.w:
+                self.w[label] = np.zeros((self.n_models, self.n_features))
+                self.b[label] = np.zeros(self.n_models)
+        for label in sorted(self.w):
+            y = 1.0 if label in positives else 0.0
+            for m in range(self.n_models):
+                for _ in range(self.draws.poisson() if self.draws else 1):
+                    p = 1.0 / (1.0 + math.exp(-(self.w[label][m] @ x + self.b[label][m])))
+                    self.b[label][m] -= self.intercept_lr * (p - y)
+                    self.w[label][m] -= self.lr * (p - y) * x
+
+    def predict_proba(self, x, n_labels):
+        out = np.zeros(n_labels)
+        for label in self.w:
+            z = self.w[label] @ x + self.b[label]
+            out[label] = np.mean(1.0 / (1.0 + np.exp(-z)))
+        return out
+
+
+def br_stream(seed, n):
+    """A sparse stream whose labels depend on the features (so the weights go somewhere)."""
+    records = sparse_stream(seed, n)
+    n_features = n_features_of(records)
+    rng = np.random.default_rng(seed + 1)
+    true_w = rng.normal(size=(6, n_features))
+    out = []
+    for idx, val, labelset in records:
+        extra = np.flatnonzero(true_w[:, idx] @ val > 0.5) + 10  # labels 10..15
+        out.append((idx, val, np.union1d(labelset, extra).astype(np.int64)))
+    return out
+
+
+@pytest.mark.parametrize("n_models, bootstrap", [(1, False), (3, True)])
+def test_bagged_br_matches_plain_sgd(n_models, bootstrap):
+    seed = 11
+    records = br_stream(seed=4, n=200)
+    n_features, n_labels = n_features_of(records), n_labels_of(records)
+    model = BaggedLogisticBR(n_models=n_models, seed=seed, bootstrap=bootstrap)
+    plain = PlainBaggedLogisticBR(n_features, n_models, seed=seed if bootstrap else None)
+    for idx, val, positives in records:
+        x = dense(idx, val, n_features)
+        np.testing.assert_allclose(
+            model.predict_proba(idx, val, n_labels), plain.predict_proba(x, n_labels),
+            rtol=1e-9, atol=1e-12,
+        )  # fmt: skip
+        model.learn(idx, val, positives, n_labels)
+        plain.learn(x, set(positives.tolist()))
+    assert sorted(plain.w) == model.labels_with_ensemble().tolist()
+    for label in plain.w:
+        intercepts, weights = model.coefficients(label, n_features)
+        np.testing.assert_allclose(intercepts, plain.b[label], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(weights, plain.w[label], rtol=1e-9, atol=1e-12)
+    assert np.abs(weights).max() > 0.1
+
+
+def test_bagged_br_with_one_member_matches_river_logistic_regression():
+    """River's log-loss gradient swaps in approximations when |logit| > 18 (off by up to
+    exp(-18) when the model is confidently wrong) and its sigmoid returns exactly 0 or 1 past
+    |30|; this stream stays where both agree with the exact formulas used here to ~1e-15."""
+    rng = np.random.default_rng(2)
+    n_features, n_labels = 6, 4
+    true_w = rng.normal(size=(n_labels, n_features))
+    model = BaggedLogisticBR(n_models=1, bootstrap=False)
+    per_label = {}
+    for _ in range(300):
+        x = rng.normal(size=n_features)
+        x[rng.random(n_features) < 0.3] = 0.0
+        positives = np.flatnonzero(true_w @ x + 0.3 * rng.normal(size=n_labels) > 0.8)
+        x_dict = {f: float(v) for f, v in enumerate(x)}
+        expected = np.zeros(n_labels)
+        for label, lr in per_label.items():
+            expected[label] = lr.predict_proba_one(x_dict)[True]
+        got = model.predict_proba(np.arange(n_features), x, n_labels)
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+        model.learn(np.arange(n_features), x, positives, n_labels)
+        for label in positives:
+            per_label.setdefault(
+                label,
+                linear_model.LogisticRegression(
+                    optimizer=optim.SGD(0.3), intercept_lr=0.01, l2=0.0
+                ),
+            )
+        for label, lr in per_label.items():
+            lr.learn_one(x_dict, bool(label in positives))
+    assert len(per_label) == n_labels
+    for label, lr in per_label.items():
+        intercepts, weights = model.coefficients(label, n_features)
+        river_weights = [lr.weights.get(f, 0.0) for f in range(n_features)]
+        np.testing.assert_allclose(weights[0], river_weights, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(intercepts[0], lr.intercept, rtol=1e-10, atol=1e-12)
+
+
+def test_bagged_br_prediction_is_the_mean_of_member_sigmoids():
+    records = br_stream(seed=6, n=80)
+    n_features, n_labels = n_features_of(records), n_labels_of(records)
+    model = BaggedLogisticBR(n_models=5, seed=3)
+    for idx, val, positives in records:
+        model.learn(idx, val, positives, n_labels)
+    idx, val, _ = records[-1]
+    x = dense(idx, val, n_features)
+    got = model.predict_proba(idx, val, n_labels + 3)
+    for label in range(n_labels + 3):
+        coefficients = model.coefficients(label, n_features)
+        if coefficients is None:
+            assert got[label] == 0.0
+            continue
+        intercepts, weights = coefficients
+        members = 1.0 / (1.0 + np.exp(-(weights @ x + intercepts)))
+        assert np.ptp(members) > 0.0  # the bootstrap made the members differ
+        assert got[label] == pytest.approx(members.mean(), rel=1e-12)
+
+
+def run_br(records, n_labels, **params):
+    model = BaggedLogisticBR(**params)
+    out = []
+    for idx, val, positives in records:
+        out.append(model.predict_proba(idx, val, n_labels))
+        model.learn(idx, val, positives, n_labels)
+    return np.array(out)
+
+
+def test_bagged_br_is_deterministic_given_the_seed():
+    records = br_stream(seed=8, n=120)
+    n_labels = n_labels_of(records)
+    a = run_br(records, n_labels, n_models=4, seed=5)
+    b = run_br(records, n_labels, n_models=4, seed=5)
+    c = run_br(records, n_labels, n_models=4, seed=6)
+    np.testing.assert_array_equal(a, b)
+    assert np.abs(a - c).max() > 1e-3
+    assert a.min() >= 0.0 and a.max() <= 1.0
+    for label in range(n_labels):  # 0 until the label's first positive has been learned
+        positive_at = [t for t, (_, _, positives) in enumerate(records) if label in positives]
+        first = positive_at[0] if positive_at else len(records)
+        assert (a[: first + 1, label] == 0.0).all() and (a[first + 1 :, label] > 0.0).all()
+
+
+def test_bagged_br_rejects_positives_outside_the_label_space():
+    model = BaggedLogisticBR()
+    with pytest.raises(ValueError):
+        model.learn(np.array([0]), np.array([1.0]), np.array([0, 3]), 3)
+
+
+def test_bagged_br_keeps_ensembles_when_the_label_space_argument_shrinks():
+    model = BaggedLogisticBR(n_models=2, seed=0)
+    x_idx, x_val = np.array([1, 4]), np.array([1.0, 2.0])
+    model.learn(x_idx, x_val, np.arange(5, 10), 10)
+    before = model.predict_proba(x_idx, x_val, 10)
+    model.learn(x_idx, x_val, np.arange(0, 5), 5)  # five more ensembles than labels in this call
+    assert model.labels_with_ensemble().tolist() == list(range(10))
+    after = model.predict_proba(x_idx, x_val, 10)
+    np.testing.assert_array_equal(after[5:], before[5:])  # labels outside the call: untouched
+    assert (before[:5] == 0.0).all() and (after[:5] >= 0.5).all()
+
+
+def test_poisson_draws_follow_poisson_one():
+    draws = poisson_draws(new_rng_state(123), 200_000)
+    for k in range(5):
+        assert (draws == k).mean() == pytest.approx(math.exp(-1) / math.factorial(k), abs=0.004)
+    reference = SplitMix64Poisson(123)
+    assert draws[:1000].tolist() == [reference.poisson() for _ in range(1000)]
+
+
+# ------------------------------------------------------------------------------------------------
+# Both models: sparse = dense with zeros, pickling mid-stream, memory
+
+
+def learn_one(model, idx, val, labels, n_labels):
+    if isinstance(model, KnnLabelCombination):
+        model.learn(idx, val, labels)
+    else:
+        model.learn(idx, val, labels, n_labels)
+
+
+MODELS = [
+    pytest.param(lambda: KnnLabelCombination(k=3, window=25), id="knn"),
+    pytest.param(lambda: BaggedLogisticBR(n_models=4, seed=2), id="bagged-br"),
+]
+
+
+@pytest.mark.parametrize("make", MODELS)
+def test_sparse_input_equals_dense_input_with_explicit_zeros(make):
+    records = br_stream(seed=9, n=100)
+    n_features, n_labels = n_features_of(records), n_labels_of(records)
+    sparse, dense_model = make(), make()
+    all_ids = np.arange(n_features)
+    for idx, val, labels in records:
+        x = dense(idx, val, n_features)
+        # equal up to the order of floating-point sums (sparse ids are not always sorted)
+        np.testing.assert_allclose(
+            sparse.predict_proba(idx, val, n_labels),
+            dense_model.predict_proba(all_ids, x, n_labels),
+            rtol=1e-12,
+            atol=1e-15,
+        )
+        learn_one(sparse, idx, val, labels, n_labels)
+        learn_one(dense_model, all_ids, x, labels, n_labels)
+
+
+@pytest.mark.parametrize("make", MODELS)
+def test_pickled_model_continues_identically(make):
+    records = br_stream(seed=10, n=120)
+    n_labels = n_labels_of(records)
+    model = make()
+    for idx, val, labels in records[:60]:
+        learn_one(model, idx, val, labels, n_labels)
+    copy = pickle.loads(pickle.dumps(model))
+    assert copy.memory_bytes() == model.memory_bytes()
+    for idx, val, labels in records[60:]:
+        np.testing.assert_array_equal(
+            copy.predict_proba(idx, val, n_labels), model.predict_proba(idx, val, n_labels)
+        )
+        learn_one(model, idx, val, labels, n_labels)
+        learn_one(copy, idx, val, labels, n_labels)
+
+
+def test_bagged_br_memory_follows_distinct_features_not_their_ids():
+    records = br_stream(seed=12, n=100)
+    n_labels = n_labels_of(records)
+    offset = 10**12
+    small, huge = BaggedLogisticBR(seed=1), BaggedLogisticBR(seed=1)
+    for idx, val, labels in records:
+        np.testing.assert_array_equal(
+            huge.predict_proba(idx + offset, val, n_labels),
+            small.predict_proba(idx, val, n_labels),
+        )
+        small.learn(idx, val, labels, n_labels)
+        huge.learn(idx + offset, val, labels, n_labels)
+    assert huge.memory_bytes() == small.memory_bytes()

@@ -1,0 +1,462 @@
+"""MLHAT / MLHT: entropy and bounds, Gaussian observers under sparse semantics, split decisions,
+prediction, drift adaptation, determinism, pickling and river's estimator checks."""
+
+from __future__ import annotations
+
+import copy
+import math
+import pickle
+import random
+
+import numpy as np
+import pytest
+from river import checks, datasets
+from river import drift as river_drift
+
+from stream_xml.tree import MLHAT, MLHT
+from stream_xml.tree.features import FeatureIndex
+from stream_xml.tree.entropy import hoeffding_bound, hoeffding_range, ml_entropy, split_merit
+from stream_xml.tree.mlhat import poisson_one
+from stream_xml.tree.nodes import Branch, Leaf, iter_nodes
+from stream_xml.tree.observers import GaussianObservers
+
+
+def h(p: float) -> float:
+    return -p * math.log2(p) - (1 - p) * math.log2(1 - p)
+
+
+def threshold_stream(n: int, seed: int, n_noise: int = 5):
+    """Labels set by thresholds on x3 among uniform noise features: c below 0.3, a above,
+    b above 0.6 as well."""
+    rng = random.Random(seed)
+    for _ in range(n):
+        x = {f"x{j}": rng.random() for j in range(n_noise + 1)}
+        v = x["x3"]
+        yield x, {"a": v > 0.3, "b": v > 0.6, "c": v <= 0.3}
+
+
+def flip_stream(n_before: int, n_after: int, seed: int):
+    """Two labels decided by x0 > 0.5; after ``n_before`` records they swap (abrupt drift)."""
+    rng = random.Random(seed)
+    for t in range(n_before + n_after):
+        x = {f"x{j}": rng.random() for j in range(4)}
+        high = (x["x0"] > 0.5) != (t >= n_before)
+        yield x, {"a": high, "b": not high}
+
+
+def prequential_hits(model, stream) -> list[bool]:
+    hits = []
+    for x, y in stream:
+        hits.append(model.predict_one(x) == y)
+        model.learn_one(x, y)
+    return hits
+
+
+# -- entropy, merit, bounds ---------------------------------------------------------------------
+
+
+def test_entropy_of_appendix_example():
+    stats = np.array([100.0, 25.0, 50.0, 25.0])  # total, ∅, a, b
+    assert ml_entropy(stats) == pytest.approx(h(0.5) + 2 * h(0.25))
+    assert round(ml_entropy(stats), 4) == 2.6226
+    # a single key besides the total has no entropy; proportions use the largest entry
+    assert ml_entropy(np.array([10.0, 0.0, 4.0, 0.0])) == 0.0
+    assert ml_entropy(np.array([10.0, 0.0, 12.0, 6.0])) == pytest.approx(h(0.5))
+
+
+def test_hoeffding_range_and_bound():
+    assert hoeffding_range(6) == pytest.approx(math.log2(6)) == pytest.approx(2.585, abs=1e-3)
+    assert hoeffding_range(2) == 1.0 == hoeffding_range(1)
+    bound = hoeffding_bound(math.log2(6), 1e-7, 400)
+    assert bound == pytest.approx(math.sqrt(math.log2(6) ** 2 * math.log(1e7) / 800))
+
+
+def test_information_gain_of_a_hand_computed_split():
+    # 8 records: two each of ∅, {a}, {b}, {a, b}; the split puts ∅ and {a} left
+    pre = np.array([8.0, 2.0, 4.0, 4.0])
+    left = np.array([4.0, 2.0, 2.0, 0.0])
+    right = np.array([4.0, 0.0, 2.0, 4.0])
+    pre_h = h(0.25) + 1.0 + 1.0
+    assert ml_entropy(pre) == pytest.approx(pre_h)
+    expected = pre_h - (4 * 2.0 + 4 * 1.0) / 8  # left: h(.5) twice; right: h(.5), b pure
+    assert split_merit(pre_h, left, right, 2, 2, 0.01) == pytest.approx(expected)
+    # a branch carrying no more than 1% of the mass (labels + ∅) makes the merit -inf
+    tiny = np.array([0.5, 0.0, 0.05, 0.0])
+    rest = np.array([7.5, 2.0, 4.0, 4.0])
+    assert split_merit(pre_h, tiny, rest, 1, 3, 0.01) == -np.inf  # 0.05 / 10.05 < 1%
+    assert split_merit(pre_h, tiny, rest, 1, 3, 0.001) > -np.inf
+
+
+# -- observers ------------------------------------------------------------------------------------
+
+
+def direct_gaussian(values_weights):
+    """Weighted count, mean, sample s.d., min, max from (value, integer weight) pairs."""
+    values = [v for v, w in values_weights for _ in range(int(w))]
+    n = len(values)
+    mean = sum(values) / n
+    var = sum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
+    return n, mean, math.sqrt(var), min(values), max(values)
+
+
+def test_gaussian_post_split_matches_a_direct_computation():
+    rng = random.Random(3)
+    obs, stats = GaussianObservers(), np.zeros(2)
+    per_key = {k: [] for k in range(5)}  # values of feature 0 per key, absent features as 0
+    for _ in range(300):
+        positives = sorted(rng.sample(range(3), rng.randint(0, 2)))
+        w = float(rng.randint(1, 3))
+        present = rng.random() < 0.7
+        v = rng.gauss(2.0 + positives[0] if positives else -1.0, 1.0)
+        idx = np.array([0] if present else [], dtype=np.int64)
+        val = np.array([v] if present else [])
+        stats = obs.update(stats, idx, val, np.array(positives, dtype=np.int64), w)
+        value = v if present else 0.0
+        per_key[0].append((value, w))
+        for key in [2 + p for p in positives] or [1]:
+            per_key[key].append((value, w))
+    for key, pairs in per_key.items():
+        expected = direct_gaussian(pairs)
+        assert obs.gaussian(0, key) == pytest.approx(expected, rel=1e-9, abs=1e-9)
+    for threshold in [-0.5, 0.0, 1.3, 2.7]:
+        left, right = obs.post_split(0, threshold)
+        for key, pairs in per_key.items():
+            n, mean, sd, low, high = direct_gaussian(pairs)
+            if threshold < low:
+                exp_left = 0.0
+            elif threshold >= high:
+                exp_left = n
+            else:
+                exp_left = n * 0.5 * (1 + math.erf((threshold - mean) / (sd * math.sqrt(2))))
+            assert left[key] == pytest.approx(exp_left, rel=1e-9)
+            assert right[key] == pytest.approx(n - exp_left, rel=1e-9, abs=1e-9)
+
+
+def test_explicit_zeros_equal_absent_features_in_the_observers():
+    rng = np.random.default_rng(5)
+    dense, sparse = GaussianObservers(), GaussianObservers()
+    s_dense, s_sparse = np.zeros(2), np.zeros(2)
+    for _ in range(400):
+        x = np.where(rng.random(6) < 0.5, 0.0, rng.normal(size=6))
+        positives = np.flatnonzero(rng.random(3) < 0.4).astype(np.int64)
+        nz = np.flatnonzero(x).astype(np.int64)
+        s_dense = dense.update(s_dense, np.arange(6, dtype=np.int64), x, positives, 1.0)
+        s_sparse = sparse.update(s_sparse, nz, x[nz], positives, 1.0)
+    np.testing.assert_allclose(s_dense, s_sparse)
+    for f in range(6):
+        for key in range(5):
+            assert sparse.gaussian(f, key) == pytest.approx(dense.gaussian(f, key), rel=1e-9)
+    m_dense, t_dense = dense.best_splits(ml_entropy(s_dense), 10, 0.01)
+    m_sparse, t_sparse = sparse.best_splits(ml_entropy(s_sparse), 10, 0.01)
+    np.testing.assert_allclose(m_sparse, m_dense, rtol=1e-9)
+    np.testing.assert_allclose(t_sparse, t_dense, rtol=1e-12)
+
+
+# -- the tree -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [lambda: MLHAT(leaf_model="majority"), MLHT],
+                         ids=["mlhat", "mlht"])  # fmt: skip
+def test_separable_stream_splits_on_the_informative_feature(make):
+    model = make()
+    hits = prequential_hits(model, threshold_stream(3000, seed=1))
+    splits = [e for e in model.drain_events() if e["kind"] == "split"]
+    root = splits[0]
+    assert root["depth"] == 0 and root["feature"] == "x3"
+    assert min(abs(root["threshold"] - 0.3), abs(root["threshold"] - 0.6)) < 0.1
+    assert all(e["feature"] == "x3" for e in splits if not e["background"])
+    assert sum(hits[-1000:]) / 1000 > 0.9
+    assert model.n_nodes == 2 * model.n_leaves - 1 and model.depth >= 2
+
+
+def test_sparse_and_dense_records_grow_the_same_tree():
+    rng = random.Random(2)
+    dense_model, sparse_model = MLHAT(grace_period=100), MLHAT(grace_period=100)
+    for _ in range(1500):
+        x = {f"f{j}": (rng.random() if rng.random() < 0.4 else 0.0) for j in range(8)}
+        y = {"a": x["f1"] > 0.3, "b": x["f2"] > 0.5 or x["f1"] > 0.8}
+        sparse_x = {k: v for k, v in x.items() if v != 0.0}
+        assert dense_model.predict_scores(x) == sparse_model.predict_scores(sparse_x)
+        dense_model.learn_one(x, y)
+        sparse_model.learn_one(sparse_x, y)
+    dense_events = dense_model.drain_events()
+    assert any(e["kind"] == "split" for e in dense_events)
+    assert dense_events == sparse_model.drain_events()
+    assert dense_model.n_nodes == sparse_model.n_nodes
+
+
+def test_labels_appearing_mid_stream():
+    # kNN leaves: with majority leaves a label nested in a pure leaf's region could not be
+    # learned, since the leaf's old labels keep a share of 1 and the share rule stops it
+    model = MLHAT(leaf_model="knn", grace_period=100)
+    stream = list(threshold_stream(2000, seed=4))
+    for t, (x, y) in enumerate(stream):
+        if t < 500:
+            y = {"a": y["a"], "b": y["b"]}
+        else:
+            y = {"a": y["a"], "b": y["b"], "d": x["x3"] > 0.8}  # ("c" is left out)
+        model.learn_one(x, y)
+        if t == 499:
+            assert model.labels == ["a", "b"]
+            assert set(model.predict_one(x)) == {"a", "b"}
+    assert model.labels == ["a", "b", "d"]
+    assert model.predict_one({"x3": 0.95}) == {"a": True, "b": True, "d": True}
+    assert model.predict_one({"x3": 0.7}) == {"a": True, "b": True, "d": False}
+    # a label only ever named through learn_labelset is added, the others stay negative
+    model.learn_labelset({"x3": 0.1}, ["e"])
+    assert model.labels[-1] == "e" and model.predict_scores({"x3": 0.1})["a"] == 0.0
+
+
+def test_majority_share_above_the_limit_deactivates_the_leaf():
+    rng = random.Random(0)
+    # "a" is always relevant: its share of the leaf's weight is 1 > 0.99
+    stream = [({"f": rng.random()}, {"a": True, "b": i % 50 == 0}) for i in range(450)]
+    model = MLHAT(leaf_model="majority", grace_period=100, drift_detection=False)
+    for x, y in stream:
+        model.learn_one(x, y)
+    leaf = model._root
+    assert leaf.is_leaf and not leaf.active and leaf.observers is None
+    assert model.n_active_leaves == 0 and model.n_leaves == 1
+    # the leaf models keep learning: "b" never wins, and the labelsets are still counted
+    assert model.predict_one({"f": 0.5}) == {"a": True, "b": False}
+    assert leaf.majority.n_labelsets == 2
+    # without the share rule the same leaf stays active
+    open_model = MLHAT(leaf_model="majority", grace_period=100, max_share_to_split=1.0)
+    for x, y in stream:
+        open_model.learn_one(x, y)
+    assert open_model.n_active_leaves >= 1
+
+
+def test_no_candidate_split_neither_splits_nor_deactivates():
+    model = MLHAT(leaf_model="majority", grace_period=50, tau=1.0)  # bound < tau at once
+    for i in range(400):
+        model.learn_one({"constant": 1.0}, {"a": i % 2 == 0, "b": i % 3 == 0})
+    assert model.n_leaves == 1 and model.n_active_leaves == 1
+    assert model.drain_events() == []
+
+
+def test_abrupt_drift_is_recovered_by_an_alternate_subtree():
+    n_before, n_after = 2000, 2000
+    adaptive = MLHAT(leaf_model="majority", seed=0)
+    static = MLHAT(leaf_model="majority", seed=0, drift_detection=False)
+    hits_adaptive = prequential_hits(adaptive, flip_stream(n_before, n_after, seed=0))
+    hits_static = prequential_hits(static, flip_stream(n_before, n_after, seed=0))
+    events = adaptive.drain_events()
+    kinds = {e["kind"] for e in events}
+    assert {"alternate_start", "alternate_promoted", "split"} <= kinds
+    assert any(e["kind"] == "alternate_promoted" and e["t"] > n_before for e in events)
+    assert not any(e["kind"].startswith("alternate") for e in static.drain_events())
+    assert sum(hits_adaptive[n_before - 500 : n_before]) / 500 > 0.95  # both learned concept 1
+    assert sum(hits_static[n_before - 500 : n_before]) / 500 > 0.95
+    post = slice(n_before, n_before + 1500)
+    acc_adaptive = sum(hits_adaptive[post]) / 1500
+    acc_static = sum(hits_static[post]) / 1500
+    assert acc_adaptive > acc_static + 0.3
+    assert sum(hits_adaptive[-500:]) / 500 > 0.95
+
+
+def test_drift_monitoring_works_with_river_adwin_injected():
+    model = MLHAT(leaf_model="majority", drift_detector=river_drift.ADWIN(), seed=0)
+    hits = prequential_hits(model, flip_stream(2000, 2000, seed=0))
+    assert isinstance(model._root.detector, river_drift.ADWIN)
+    assert model.n_promotions >= 1 and sum(hits[-500:]) / 500 > 0.95
+
+
+def test_leaf_votes_are_weighted_by_their_errors():
+    for weighting, main_error, expected_a in [
+        ("clipped", 0.1, (1 / 0.01) / (1 / 0.01 + 1 / 0.09)),
+        ("clipped", 0.0, (1 / 1e-6) / (1 / 1e-6 + 1 / 0.09)),
+        ("reference", 0.0, 1 / (1 + 1 / 0.09)),  # e = 0 leaves the vote unscaled
+    ]:
+        model = MLHAT(leaf_model="majority", error_weighting=weighting)
+        model.add_labels(["a", "b"])
+        main, other = Leaf(1, np.zeros(4)), Leaf(1, np.zeros(4))
+        main.learn(np.zeros(0, dtype=np.int64), np.zeros(0), np.array([0]), 1.0, 2)
+        alternate = Leaf(0, np.array([250.0, 0.0, 0.0, 250.0]), background=True)
+        alternate.majority.learn(np.array([1]), 250.0)
+        main.loss.mean, alternate.loss.mean = main_error, 0.3
+        root = Branch(0, "f", 0.5, 0, [main, other], total=300.0)
+        root.alternate = alternate
+        model._root = root
+        scores = model.predict_scores({"f": 0.2})
+        assert scores["a"] == pytest.approx(expected_a)
+        assert scores["b"] == pytest.approx(1 - expected_a)
+        # an alternate with too little weight does not vote
+        alternate.stats[0] = 150.0
+        assert model.predict_scores({"f": 0.2}) == {"a": 1.0, "b": 0.0}
+
+
+def test_leaf_model_switch():
+    model = MLHAT(cardinality_th=100, entropy_th=0.3)
+    model.add_labels(["a", "b", "c"])
+    leaf = model._new_leaf(0, None, background=False)
+    idx, val = np.array([0, 1]), np.array([0.3, 0.7])
+    leaf.learn(idx, val, np.array([0]), 1.0, 3)
+    # a single labelset: majority labelset
+    np.testing.assert_array_equal(model._leaf_proba(leaf, idx, val, 3), [1.0, 0.0, 0.0])
+    rng = np.random.default_rng(0)
+    for i in range(150):
+        x_val = rng.random(2)
+        leaf.learn(idx, x_val, np.array([i % 3]), 1.0, 3)
+        if i == 50:  # light leaf: kNN
+            np.testing.assert_array_equal(
+                model._leaf_proba(leaf, idx, val, 3), leaf.knn.predict_proba(idx, val, 3)
+            )
+    # heavy, mixed leaf (entropy well above 0.3): bagged logistic regressions
+    assert ml_entropy(leaf.stats) > 0.3
+    np.testing.assert_array_equal(
+        model._leaf_proba(leaf, idx, val, 3), leaf.bagging.predict_proba(idx, val, 3)
+    )
+
+
+def test_strict_bootstrap_skips_records_drawn_zero_times():
+    stream = [({"f": i / 300}, {"a": i % 2 == 0}) for i in range(300)]
+    rng = random.Random(7)
+    draws = [poisson_one(rng) for _ in stream]
+    for strict, expected in [(False, sum(max(k, 1) for k in draws)), (True, sum(draws))]:
+        model = MLHAT(leaf_model="majority", strict_bootstrap=strict, seed=7, grace_period=1000)
+        for x, y in stream:
+            model.learn_one(x, y)
+        assert model._root.total_weight == expected
+    unweighted = MLHAT(leaf_model="majority", bootstrap_sampling=False, grace_period=1000)
+    for x, y in stream:
+        unweighted.learn_one(x, y)
+    assert unweighted._root.total_weight == len(stream)
+
+
+def test_same_seed_same_run_other_seed_other_weights():
+    def run(seed):
+        model = MLHAT(grace_period=100, seed=seed)
+        scores = []
+        for x, y in threshold_stream(1200, seed=9):
+            model.learn_one(x, y)
+            scores.append(model.predict_scores_array(x))
+        return model, np.array(scores)
+
+    (a, scores_a), (b, scores_b), (c, _) = run(3), run(3), run(4)
+    np.testing.assert_array_equal(scores_a, scores_b)
+    assert a.drain_events() == b.drain_events()
+    assert pickle.dumps(a) == pickle.dumps(b)
+    assert a._root.total_weight != c._root.total_weight
+
+
+def test_pickled_model_continues_identically():
+    model = MLHAT(grace_period=100, seed=1)
+    stream = list(threshold_stream(1600, seed=11))
+    for x, y in stream[:800]:
+        model.learn_one(x, y)
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.drain_events() == model.drain_events()
+    for x, y in stream[800:]:
+        expected = model.predict_scores_array(x)
+        np.testing.assert_array_equal(restored.predict_scores_array(x), expected)
+        model.learn_one(x, y)
+        restored.learn_one(x, y)
+    assert restored.drain_events() == model.drain_events()
+    assert restored.n_nodes == model.n_nodes and restored.memory_bytes() == model.memory_bytes()
+
+
+def test_river_api_agrees_with_the_labelset_api():
+    river_side, fast_side = MLHAT(grace_period=80), MLHAT(grace_period=80)
+    for x, y in datasets.Yeast().take(400):
+        predicted = river_side.predict_one(x)
+        scores = fast_side.predict_scores(x)
+        assert predicted == {name: p > 0.5 for name, p in scores.items()}
+        proba = river_side.predict_proba_one(x)
+        assert {name: d[True] for name, d in proba.items()} == scores
+        assert all(d[False] == 1.0 - d[True] for d in proba.values())
+        river_side.learn_one(x, y)
+        fast_side.add_labels(y)
+        fast_side.learn_labelset(x, [name for name, relevant in y.items() if relevant])
+    assert river_side.labels == fast_side.labels and len(river_side.labels) == 14
+
+
+def test_reusing_predict_time_leaf_predictions_is_exact():
+    """``learn`` reuses the leaf predictions ``predict`` made for the same record; a model that
+    never predicts, and a record mutated in place in between, must give the same model."""
+    stream = list(flip_stream(1200, 800, seed=3))
+    predicting, silent = MLHAT(grace_period=100), MLHAT(grace_period=100)
+    for t, (x, y) in enumerate(stream):
+        x = dict(x)
+        predicting.predict_one(x)
+        if t % 3 == 0:
+            x["x0"] = 1.0 - x["x0"]  # mutated after the prediction: nothing may be reused
+        predicting.learn_one(x, y)
+        silent.learn_one(x, y)
+    events = predicting.drain_events()
+    assert {"split", "alternate_start"} <= {e["kind"] for e in events}
+    assert events == silent.drain_events()
+    assert pickle.dumps(predicting) == pickle.dumps(silent)
+
+
+def test_feature_ids_do_not_depend_on_key_order_or_zeros():
+    a, b = FeatureIndex(), FeatureIndex()
+    idx_a, val_a = a.encode({"q": 1.0, "p": 2.0, "r": 0.0}, learn=True)
+    idx_b, val_b = b.encode({"r": 0.0, "p": 2.0, "q": 1.0}, learn=True)
+    assert a.names == b.names == ["p", "q"]
+    np.testing.assert_array_equal(idx_a, idx_b)
+    np.testing.assert_array_equal(val_a, val_b)
+    # the repeated-keys fast path agrees with the general path
+    for x in [{"q": 3.0, "p": 0.0}, {"q": 0.0, "p": 5.0}, {"q": 1.0, "p": 2.0}]:
+        fast = a.encode(x, learn=True)
+        slow = FeatureIndex()
+        slow.encode({"p": 1.0, "q": 1.0}, learn=True)
+        expected = slow.encode(x, learn=False)
+        np.testing.assert_array_equal(fast[0], expected[0])
+        np.testing.assert_array_equal(fast[1], expected[1])
+
+
+def test_before_learning_and_unknown_features():
+    model = MLHAT()
+    assert model.predict_one({"x": 1.0}) == {} and model.predict_proba_one({}) == {}
+    model.add_labels(["a"])
+    assert model.predict_one({"x": 1.0}) == {"a": False}
+    model.learn_one({"x": 1.0}, {"a": True})
+    # a feature the tree never saw does not break prediction nor register itself
+    x = {"x": 1.0, "never_seen": 3.0}
+    before = copy.deepcopy(model)
+    assert model.predict_one(x) == {"a": True}
+    assert pickle.dumps(before) == pickle.dumps(model)
+
+
+def test_counters_events_and_memory():
+    model = MLHAT(leaf_model="majority", grace_period=100)
+    assert (model.n_nodes, model.n_leaves, model.depth, model.memory_bytes()) == (0, 0, 0, 0)
+    for x, y in threshold_stream(1500, seed=6):
+        model.learn_one(x, y)
+    events = model.drain_events()
+    assert model.drain_events() == []
+    assert all({"kind", "depth", "t"} <= set(e) for e in events)
+    assert sum(e["kind"] == "split" for e in events) == model.n_splits
+    assert model.n_leaves == model.n_nodes - (model.n_nodes - 1) // 2
+    assert 0 <= model.n_active_leaves <= model.n_leaves
+    leaves = [n for n in iter_nodes(model._root) if n.is_leaf]
+    observers = sum(leaf.observers.nbytes for leaf in leaves if leaf.active)
+    assert model.memory_bytes() >= observers + sum(leaf.stats.nbytes for leaf in leaves) > 0
+
+
+@pytest.fixture
+def local_check_datasets(monkeypatch):
+    """river's multi-label check data (Music) is downloaded on demand; use the first records of
+    river's bundled Yeast instead so the checks run offline."""
+
+    def yield_datasets(model, scale=1):
+        yield datasets.Yeast().take(50 * scale)
+
+    monkeypatch.setattr(checks, "_yield_datasets", yield_datasets)
+
+
+@pytest.mark.parametrize("model", [MLHAT(), MLHT()], ids=["mlhat", "mlht"])
+def test_river_estimator_checks(model, local_check_datasets):
+    checks.check_estimator(model)
+
+
+def test_mlht_is_mlhat_with_other_defaults():
+    model = MLHT(seed=5)
+    assert model.drift_detection is False and model.leaf_model == "majority" and model.seed == 5
+    assert MLHT(drift_detection=True).drift_detection is True
+    assert "leaf_model='majority'" in repr(model).replace('"', "'")
+    with pytest.raises(TypeError):
+        MLHT(no_such_parameter=1)
+    with pytest.raises(ValueError):
+        MLHAT(leaf_model="naive_bayes")
