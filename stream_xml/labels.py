@@ -11,8 +11,8 @@ never reused or reordered, so arrays indexed by label id only ever grow at the e
 [2]
 >>> len(space), space.names[2]
 (3, 'science')
->>> space.names_of([0, 2])
-frozenset({'sports', 'science'})
+>>> sorted(space.names_of([0, 2]))
+['science', 'sports']
 
 """
 

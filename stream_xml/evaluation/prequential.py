@@ -68,6 +68,14 @@ def _memory_of(model) -> int:
     return int(model._raw_memory_usage)
 
 
+def _describe(model) -> str:
+    """repr of a model for the report; a model whose repr fails still gets its report."""
+    try:
+        return repr(model)
+    except Exception:
+        return type(model).__name__
+
+
 class ModelTrack:
     """Everything the loop keeps about one model: metrics, timings, memory, events."""
 
@@ -244,7 +252,7 @@ class PrequentialEvaluator:
         models = {}
         for track in self.tracks:
             models[track.name] = {
-                "model": repr(track.model),
+                "model": _describe(track.model),
                 "metrics": track.metrics.get(),
                 "window_metrics": track.metrics.get_window(),
                 "fading_metrics": track.metrics.get_fading(),
@@ -277,11 +285,15 @@ class PrequentialEvaluator:
         }
 
 
-def evaluate(source, models: dict, limit: int | None = None, progress: bool = False, **options) -> dict:
+def evaluate(
+    source, models: dict, limit: int | None = None, progress: bool = False,
+    max_seconds: float | None = None, **options,
+) -> dict:
     """Run the prequential loop over ``source`` (a Source of records) and return the result dict.
 
-    A KeyboardInterrupt stops the loop; the result then covers the records processed so far and
-    says ``interrupted: True``.
+    ``limit`` caps the number of records; ``max_seconds`` the wall time (the result then says
+    ``stopped_early``). A KeyboardInterrupt stops the loop; the result then covers the records
+    processed so far and says ``interrupted: True``.
     """
     evaluator = PrequentialEvaluator(models, labels=getattr(source, "labels", ()), **options)
     records = iter(source)
@@ -290,7 +302,8 @@ def evaluate(source, models: dict, limit: int | None = None, progress: bool = Fa
         from tqdm import tqdm
 
         bar = tqdm(total=limit, unit="rec", desc=getattr(source, "name", "stream"), disable=None, mininterval=0.5)
-    interrupted = False
+    interrupted = stopped_early = False
+    deadline = time.perf_counter() + max_seconds if max_seconds else None
     n = 0
     try:
         for record in records:
@@ -300,12 +313,16 @@ def evaluate(source, models: dict, limit: int | None = None, progress: bool = Fa
                 bar.update(1)
             if limit is not None and n >= limit:
                 break
+            if deadline is not None and n % 16 == 0 and time.perf_counter() > deadline:
+                stopped_early = True
+                break
     except KeyboardInterrupt:
         interrupted = True
     finally:
         if bar is not None:
             bar.close()
     result = evaluator.result(interrupted=interrupted)
+    result["stopped_early"] = stopped_early
     errors = getattr(source, "errors", None)
     result["source"] = {
         "name": getattr(source, "name", None),

@@ -39,7 +39,7 @@ TABLE_METRICS = (
     "example_jaccard", "precision@1", "ndcg@3",
 )
 # events worth a marker on the metric plots; the rest are counted in the table
-MARKED_EVENTS = ("restructure", "merge", "split_cluster", "drift", "alternate_promoted", "global_drift")
+MARKED_EVENTS = ("restructure", "cluster_merge", "global_drift", "alternate_promoted", "change_point")
 
 
 def _clean(value):

@@ -1,0 +1,495 @@
+"""iHOMER: an Incremental Hierarchy Of Multi-label ClassifiERs.
+
+iHOMER clusters the labels online (ODAC-J: Jaccard dissimilarity, Hoeffding-bound splits and
+merges; :mod:`stream_xml.clustering`), refines the cluster tree's leaves into blocks of at least
+the typical labelset size, and trains multi-label Hoeffding adaptive trees
+(:mod:`stream_xml.tree`) over those blocks. Drift is handled at two levels: the clustering
+restructures the hierarchy when label correlations change (global), and every tree watches its
+own loss with ADWIN and grows alternate subtrees (local). An optional third detector watches the
+stream's own loss and restarts the clustering statistics when it drifts.
+
+Two ways to use the hierarchy (``mode``):
+
+- ``"A"`` — partition ensemble: one tree per block, every record reaches every block.
+- ``"B"`` — HOMER routing: the cluster tree's internal nodes learn meta-labels ("is any label
+  below this child relevant?"); a record is learned only by the nodes whose labels it carries and
+  predicted only down the branches whose meta-label fires, so the cost per record follows the
+  labels present rather than all labels.
+
+When the partition changes, blocks whose label set is unchanged keep their learners; every other
+block gets a new learner, which first replays the last ``replay`` records. The old learners that
+knew its labels keep answering for them (and keep learning) until the new learner has learned
+``warmup`` records and made fewer label errors than they did on the records since the rebuild
+(at the latest after ``warmup_limit`` records), so a restructure never throws knowledge away
+for a cold learner. (Mode B warm-starts new learners by the replay only.)
+
+>>> from river import datasets
+>>> from stream_xml.ihomer import IHOMER
+>>> model = IHOMER(seed=1)
+>>> for x, y in datasets.Yeast().take(400):
+...     model.learn_one(x, y)
+>>> predicted, scores = model.predict_with_scores(x)
+>>> sorted(scores) == sorted(y)
+True
+>>> all(0.0 <= p <= 1.0 for p in scores.values())
+True
+
+"""
+
+from __future__ import annotations
+
+import collections
+
+from river import base
+
+from stream_xml.clustering import ODACJ, LabelsetSizeHistogram, refine
+from stream_xml.labels import LabelSpace
+
+__all__ = ["IHOMER"]
+
+
+class _Block:
+    """A block of the partition and the learner that owns its labels."""
+
+    __slots__ = ("labels", "names", "learner", "seen", "fallback", "new_errors", "old_errors")
+
+    def __init__(self, labels: frozenset, names: frozenset, learner):
+        self.labels = labels          # label ids
+        self.names = names            # label names (what the learner is taught)
+        self.learner = learner
+        self.seen = 0                 # records learned since the block was (re)built
+        self.fallback: list = []      # (learner, names it serves) still answering for these labels
+        self.new_errors = 0           # label errors of the new learner while it is on trial
+        self.old_errors = 0           # label errors of the fallback over the same records
+
+
+class IHOMER(base.MultiLabelClassifier):
+    """Incremental hierarchy of multi-label Hoeffding adaptive trees over online label clusters.
+
+    Parameters
+    ----------
+    mode
+        ``"A"`` (one learner per block, every record to every block) or ``"B"`` (HOMER routing
+        over the cluster tree with meta-label learners).
+    n_min
+        The clustering checks its split and merge tests every ``n_min`` records.
+    cluster_delta
+        δ of the clustering's Hoeffding bound (0.9 reproduces the reference; 0.1 is the textbook
+        90 % confidence).
+    cluster_tau
+        Tie threshold of the clustering's split test.
+    cluster_fading
+        Optional fading factor of the co-occurrence counts (None: cumulative counts).
+    restructure_min_t
+        No restructure before this many records.
+    max_block
+        Largest block size (labels) a merge of small blocks may produce (None: no limit).
+    replay
+        How many recent records a new learner replays when it is created (0: none).
+    warmup
+        A new learner answers for its labels only after learning this many records and once it
+        has made fewer label errors than the learners it replaces (which answer, and keep
+        learning, until then) on the records since it was created; 0 switches at once.
+    warmup_limit
+        The new learner takes over after this many records whatever its errors.
+    loss_drift
+        Watch the stream's Hamming loss with ADWIN and restart the clustering statistics when it
+        rises.
+    correlation_drift
+        Watch, with ADWIN, the share of each record's co-occurring label pairs that fall in
+        different blocks; when it rises the blocks no longer group the labels that occur
+        together, and the clustering restarts from fresh statistics (ODAC's merge test alone
+        can only undo its own splits and rarely fires on cumulative counts).
+    route_threshold
+        Mode B: a record is passed down to a child when the child's meta-label has at least
+        this probability (lower values trade speed for fewer routing misses).
+    grace_period, delta, tau, leaf_model, drift_detection, bootstrap_sampling, cardinality_th, entropy_th, knn_k, knn_window
+        Parameters of every MLHAT node learner.
+    seed
+        Seed of the node learners (each gets its own, derived from this one).
+
+    """
+
+    def __init__(
+        self,
+        mode: str = "A",
+        n_min: int = 100,
+        cluster_delta: float = 0.9,
+        cluster_tau: float = 0.1,
+        cluster_fading: float | None = None,
+        restructure_min_t: int = 100,
+        max_block: int | None = None,
+        replay: int = 100,
+        warmup: int = 500,
+        warmup_limit: int = 2000,
+        loss_drift: bool = False,
+        correlation_drift: bool = True,
+        route_threshold: float = 0.5,
+        grace_period: int = 200,
+        delta: float = 1.6587784772850855e-07,
+        tau: float = 0.05,
+        leaf_model: str = "switch",
+        drift_detection: bool = True,
+        bootstrap_sampling: bool = True,
+        cardinality_th: int = 750,
+        entropy_th: float = 0.3,
+        knn_k: int = 4,
+        knn_window: int = 170,
+        seed: int = 0,
+    ):
+        if mode not in ("A", "B"):
+            raise ValueError(f"mode must be 'A' or 'B', got {mode!r}")
+        self.mode = mode
+        self.n_min = n_min
+        self.cluster_delta = cluster_delta
+        self.cluster_tau = cluster_tau
+        self.cluster_fading = cluster_fading
+        self.restructure_min_t = restructure_min_t
+        self.max_block = max_block
+        self.replay = replay
+        self.warmup = warmup
+        self.warmup_limit = warmup_limit
+        self.loss_drift = loss_drift
+        self.correlation_drift = correlation_drift
+        self.route_threshold = route_threshold
+        self.grace_period = grace_period
+        self.delta = delta
+        self.tau = tau
+        self.leaf_model = leaf_model
+        self.drift_detection = drift_detection
+        self.bootstrap_sampling = bootstrap_sampling
+        self.cardinality_th = cardinality_th
+        self.entropy_th = entropy_th
+        self.knn_k = knn_k
+        self.knn_window = knn_window
+        self.seed = seed
+
+        self._space = LabelSpace()
+        self._odac = self._new_odac()
+        self._sizes = LabelsetSizeHistogram()
+        self._blocks: list[_Block] = []
+        self._block_of: dict[int, _Block] = {}
+        self._router = None  # Mode B routing tree
+        self._recent: collections.deque = collections.deque(maxlen=max(replay, 0))
+        self._n_learners = 0
+        self._t = 0
+        self._events: list = []
+        self._loss_detector = None
+        self._pair_detector = None
+        self._last_prediction = None  # (id(x), predicted) cached for the loss detector
+        self._pending = False  # a clustering change waiting for restructure_min_t
+        self.n_restructures = 0
+
+    # -- construction helpers --------------------------------------------------------------------
+    def _new_odac(self):
+        return ODACJ(n_min=self.n_min, delta=self.cluster_delta, tau=self.cluster_tau, fading=self.cluster_fading)
+
+    def _new_tree(self):
+        from stream_xml.tree import MLHAT
+
+        self._n_learners += 1
+        return MLHAT(
+            grace_period=self.grace_period, delta=self.delta, tau=self.tau, leaf_model=self.leaf_model,
+            drift_detection=self.drift_detection, bootstrap_sampling=self.bootstrap_sampling,
+            cardinality_th=self.cardinality_th, entropy_th=self.entropy_th,
+            knn_k=self.knn_k, knn_window=self.knn_window, seed=self.seed * 100003 + self._n_learners,
+        )
+
+    @classmethod
+    def _unit_test_params(cls):
+        yield {"n_min": 50, "grace_period": 50}
+        yield {"mode": "B", "n_min": 50, "grace_period": 50}
+
+    @property
+    def _is_stochastic(self):
+        return True
+
+    # -- label bookkeeping ---------------------------------------------------------------------
+    @property
+    def labels(self) -> list:
+        return list(self._space.names)
+
+    def add_labels(self, names) -> None:
+        """Register labels declared before they appear (e.g. in a file header)."""
+        new = [self._space.add(n) for n in names if n not in self._space]
+        for i in new:
+            self._odac.add_label(i)
+        if new:
+            self._place_new_labels(new, ())
+
+    def _place_new_labels(self, new_ids, positives) -> None:
+        """A new label joins the block holding most of the record's other labels (else the largest)."""
+        if not self._blocks:
+            labels = frozenset(new_ids)
+            self._install_partition([labels])
+            return
+        votes = collections.Counter(self._block_of[i] for i in positives if i in self._block_of)
+        for i in new_ids:
+            if votes:
+                target = max(votes, key=lambda b: (votes[b], len(b.labels)))
+            else:
+                target = max(self._blocks, key=lambda b: len(b.labels))
+            target.labels = target.labels | {i}
+            target.names = target.names | {self._space.names[i]}
+            target.learner.add_labels([self._space.names[i]])
+            self._block_of[i] = target
+        if self.mode == "B":
+            self._router = self._build_router(self._router)
+
+    # -- learning -------------------------------------------------------------------------------
+    def learn_one(self, x, y, **kwargs):
+        self.add_labels(list(y))
+        self.learn_labelset(x, [k for k, v in y.items() if v])
+
+    def learn_labelset(self, x, labelset) -> None:
+        names = frozenset(labelset)
+        space = self._space
+        new = [space.add(n) for n in sorted(names - set(space.names), key=str)] if names else []
+        ids = frozenset(space.id(n) for n in names)
+        if new:
+            self._place_new_labels(new, ids - set(new))
+        self._t += 1
+        if self.loss_drift:
+            self._watch_loss(x, ids)
+        if self.correlation_drift and len(ids) > 1:
+            self._watch_pairs(ids)
+
+        if self.mode == "A":
+            self._learn_partition(x, ids)
+        else:
+            self._learn_routed(x, ids)
+        if self.replay > 0:
+            self._recent.append((dict(x), ids))  # a copy: callers may reuse their dict
+
+        self._sizes.update(len(ids))
+        n_events = len(self._odac.events)
+        changed = self._odac.learn_one(sorted(ids))
+        for e in self._odac.events[n_events:]:
+            self._events.append({"kind": f"cluster_{e['kind']}", "labels": len(e.get("labels", ()))})
+        # a change before restructure_min_t is applied as soon as that guard has passed
+        self._pending |= changed
+        if self._pending and self._t > self.restructure_min_t:
+            self._pending = False
+            self._restructure()
+
+    def _learn_partition(self, x, ids: frozenset) -> None:
+        truth = self._names_of(ids)
+        retiring = {}
+        fallback_scores: dict = {}
+        for block in self._blocks:
+            if block.fallback:
+                self._score_trial(block, x, truth, fallback_scores)
+            block.learner.learn_labelset(x, block.names & truth)
+            block.seen += 1
+            for old, old_names in block.fallback:
+                retiring[id(old)] = (old, old_names)
+            if block.fallback and self._handover_due(block):
+                block.fallback = []
+                self._events.append({"kind": "handover", "block_size": len(block.labels), "after": block.seen})
+        for old, old_names in retiring.values():
+            old.learn_labelset(x, old_names & truth)
+
+    def _score_trial(self, block: _Block, x, truth: frozenset, fallback_scores: dict) -> None:
+        """Count the label errors of a block's new learner and of its fallback on this record."""
+        own = block.learner.predict_scores(x)
+        old = self._fallback_scores(block, x, fallback_scores)
+        for name in block.names:
+            relevant = name in truth
+            block.new_errors += (own.get(name, 0.0) > 0.5) != relevant
+            block.old_errors += (old.get(name, 0.0) > 0.5) != relevant
+
+    def _handover_due(self, block: _Block) -> bool:
+        """The new learner takes over once it has learned ``warmup`` records and made fewer
+        errors than its fallback since it was created, or after ``warmup_limit`` records."""
+        if block.seen >= self.warmup_limit:
+            return True
+        return block.seen >= self.warmup and block.new_errors < block.old_errors
+
+    def _fallback_scores(self, block: _Block, x, cache: dict) -> dict:
+        """Scores of the block's labels from the learners it replaced (each asked once per x)."""
+        out = {}
+        for old, old_names in block.fallback:
+            key = id(old)
+            if key not in cache:
+                cache[key] = old.predict_scores(x)
+            for name in block.names & old_names:
+                out[name] = cache[key].get(name, 0.0)
+        return out
+
+    def _names_of(self, ids) -> frozenset:
+        names = self._space.names
+        return frozenset(names[i] for i in ids)
+
+    # -- prediction -----------------------------------------------------------------------------
+    def predict_with_scores(self, x) -> tuple[frozenset, dict]:
+        if self.mode == "A":
+            scores = self._scores_partition(x)
+        else:
+            scores = self._scores_routed(x)
+        predicted = frozenset(k for k, p in scores.items() if p > 0.5)
+        self._last_prediction = (id(x), predicted)
+        return predicted, scores
+
+    def _scores_partition(self, x) -> dict:
+        scores = {}
+        fallback_scores: dict = {}
+        for block in self._blocks:
+            own = block.learner.predict_scores(x)
+            if block.fallback:
+                own.update(self._fallback_scores(block, x, fallback_scores))
+            for name in block.names:
+                scores[name] = own.get(name, 0.0)
+        for name in self._space.names:
+            scores.setdefault(name, 0.0)
+        return scores
+
+    def predict_scores(self, x) -> dict:
+        return self.predict_with_scores(x)[1]
+
+    def predict_proba_one(self, x, **kwargs):
+        return {k: {False: 1.0 - p, True: p} for k, p in self.predict_scores(x).items()}
+
+    def predict_one(self, x, **kwargs):
+        predicted, scores = self.predict_with_scores(x)
+        return {k: k in predicted for k in scores}
+
+    # -- restructuring ----------------------------------------------------------------------------
+    def _restructure(self) -> None:
+        blocks = refine(self._odac, self._sizes.min_size(), self.max_block)
+        partition = [frozenset(b.labels) for b in blocks]
+        current = {b.labels for b in self._blocks}
+        if set(partition) == current:
+            return
+        kept, rebuilt = self._install_partition(partition)
+        self.n_restructures += 1
+        self._events.append({
+            "kind": "restructure", "blocks": len(partition), "kept": kept, "rebuilt": rebuilt,
+            "sizes": sorted((len(p) for p in partition), reverse=True),
+        })
+
+    def _install_partition(self, partition: list) -> tuple[int, int]:
+        """Make ``partition`` (label-id sets) current; keep learners of unchanged blocks."""
+        old = {b.labels: b for b in self._blocks}
+        old_by_label = dict(self._block_of)
+        blocks, kept, rebuilt = [], 0, 0
+        for labels in partition:
+            if labels in old:
+                blocks.append(old[labels])
+                kept += 1
+                continue
+            names = self._names_of(labels)
+            block = _Block(labels, names, self._new_tree())
+            block.learner.add_labels(sorted(names, key=str))
+            self._warm_start(block)
+            if self.warmup > 0 and self.mode == "A":  # mode B warm-starts by replay only
+                donors = {}
+                for i in labels:
+                    prev = old_by_label.get(i)
+                    if prev is not None:
+                        for learner, served in [(prev.learner, prev.names)] + prev.fallback:
+                            donors[id(learner)] = (learner, served)
+                block.fallback = list(donors.values())
+            blocks.append(block)
+            rebuilt += 1
+        self._blocks = blocks
+        self._block_of = {i: b for b in blocks for i in b.labels}
+        self._pair_detector = None  # the share of straddling pairs means something new now
+        if self.mode == "B":
+            self._router = self._build_router(self._router)
+        return kept, rebuilt
+
+    def _warm_start(self, block: _Block) -> None:
+        for x, ids in self._recent:
+            block.learner.learn_labelset(x, block.names & self._names_of(ids))
+
+    # -- global loss detector ---------------------------------------------------------------------
+    def _watch_loss(self, x, ids: frozenset) -> None:
+        from stream_xml.drift import ADWIN
+
+        if self._loss_detector is None:
+            self._loss_detector = ADWIN()
+        cached = self._last_prediction
+        if cached is not None and cached[0] == id(x):
+            predicted = cached[1]
+        else:
+            predicted = self.predict_with_scores(x)[0]
+        truth = self._names_of(ids)
+        n = max(len(self._space), 1)
+        detector = self._loss_detector
+        before = detector.estimation
+        detector.update(len(truth ^ predicted) / n)
+        if detector.drift_detected and detector.estimation > before and self._t > self.restructure_min_t:
+            self._restart_clustering(reason="loss")
+
+    def _watch_pairs(self, ids: frozenset) -> None:
+        """Feed ADWIN the share of this record's label pairs that straddle two blocks."""
+        from stream_xml.drift import ADWIN
+
+        if self._pair_detector is None:
+            self._pair_detector = ADWIN()
+        per_block = collections.Counter(self._block_of[i] for i in ids if i in self._block_of)
+        c = len(ids)
+        pairs = c * (c - 1) / 2
+        within = sum(k * (k - 1) / 2 for k in per_block.values())
+        detector = self._pair_detector
+        before = detector.estimation
+        detector.update((pairs - within) / pairs)
+        if detector.drift_detected and detector.estimation > before and self._t > self.restructure_min_t:
+            self._pair_detector = None
+            self._restart_clustering(reason="correlation")
+
+    def _restart_clustering(self, reason: str = "loss") -> None:
+        """Fresh co-occurrence statistics over all known labels; learners stay until the new
+        clustering proposes a different partition."""
+        self._odac = self._new_odac()
+        for i in range(len(self._space)):
+            self._odac.add_label(i)
+        self._events.append({"kind": "global_drift", "signal": reason, "labels": len(self._space)})
+
+    # -- reporting ----------------------------------------------------------------------------------
+    def drain_events(self) -> list:
+        events, self._events = self._events, []
+        for block in self._blocks:
+            drain = getattr(block.learner, "drain_events", None)
+            if drain is not None:
+                for e in drain():
+                    if e.get("kind") in ("alternate_promoted", "drift"):
+                        events.append({**e, "block_size": len(block.labels)})
+        if self._router is not None:
+            events.extend(self._router.drain_events())
+        return events
+
+    @property
+    def partition(self) -> list[list]:
+        """The current blocks as lists of label names."""
+        names = self._space.names
+        return [sorted((names[i] for i in b.labels), key=str) for b in self._blocks]
+
+    def cluster_tree(self) -> dict:
+        """The clustering's tree (JSON-serialisable), with label names."""
+        return self._odac.tree()
+
+    def memory_bytes(self) -> int:
+        total = 0
+        for block in self._blocks:
+            total += block.learner.memory_bytes()
+        if self._router is not None:
+            total += self._router.memory_bytes()
+        return total
+
+    # -- Mode B ---------------------------------------------------------------------------------------
+    def _build_router(self, previous):
+        from stream_xml.routing import Router
+
+        return Router.build(self, previous)
+
+    def _learn_routed(self, x, ids: frozenset) -> None:
+        if self._router is None:
+            self._router = self._build_router(None)
+        self._router.learn(x, ids)
+
+    def _scores_routed(self, x) -> dict:
+        scores = dict.fromkeys(self._space.names, 0.0)
+        if self._router is not None:
+            scores.update(self._router.scores(x))
+        return scores

@@ -1,0 +1,264 @@
+"""iHOMER: restructuring keeps knowledge, Mode B routes, events, pickling, river's checks."""
+
+import copy
+import pickle
+import random
+
+import pytest
+from river import datasets
+
+from river_checks import check_estimator_offline
+from stream_xml.evaluation.prequential import PrequentialEvaluator
+from stream_xml.ihomer import IHOMER
+from stream_xml.routing import RouteNode
+
+
+def two_group_stream(n, seed=0, noise=0.05):
+    """Labels a0-a2 fire together when f0 > 0.5, b0-b2 when f1 > 0.5 (independent features).
+
+    Within a group each label copies the group's trigger with probability 1 - noise, so the two
+    groups are clusters of co-occurring labels that the clustering should separate.
+    """
+    rng = random.Random(seed)
+    for _ in range(n):
+        x = {f"f{j}": rng.random() for j in range(4)}
+        labels = set()
+        for group, feature in (("a", "f0"), ("b", "f1")):
+            trigger = x[feature] > 0.5
+            for i in range(3):
+                if trigger != (rng.random() < noise):
+                    labels.add(f"{group}{i}")
+        yield x, labels
+
+
+def _learn(model, stream):
+    for x, labels in stream:
+        model.learn_labelset(x, labels)
+
+
+def test_clustering_separates_the_two_groups_and_restructures():
+    model = IHOMER(n_min=100, grace_period=50, seed=3)
+    _learn(model, two_group_stream(600))
+    assert sorted(model.partition) == [["a0", "a1", "a2"], ["b0", "b1", "b2"]]
+    events = model.drain_events()
+    kinds = [e["kind"] for e in events]
+    assert "cluster_split" in kinds and "restructure" in kinds
+    restructure = next(e for e in events if e["kind"] == "restructure")
+    assert restructure["blocks"] == 2 and restructure["rebuilt"] == 2
+    assert model.drain_events() == []  # drained
+
+
+def test_learns_the_concept():
+    model = IHOMER(n_min=100, grace_period=50, seed=1)
+    stream = list(two_group_stream(3000, seed=5, noise=0.0))
+    correct = 0
+    for i, (x, labels) in enumerate(stream):
+        predicted, _ = model.predict_with_scores(x)
+        if i >= 2000:
+            correct += predicted == frozenset(labels)
+        model.learn_labelset(x, labels)
+    assert correct / 1000 > 0.9
+
+
+def test_unchanged_blocks_keep_their_learner_and_new_blocks_fall_back_to_the_old_one():
+    model = IHOMER(n_min=100, grace_period=50, warmup=50, warmup_limit=60, replay=0, seed=0)
+    stream = two_group_stream(2000, seed=2)
+    before = None
+    for x, labels in stream:
+        model.learn_labelset(x, labels)
+        if model.n_restructures == 1 and before is None:
+            before = {frozenset(b.names): b for b in model._blocks}
+            # right after the restructure every new block answers with the learner it replaces
+            old_learners = [learner for b in model._blocks for learner, _ in b.fallback]
+            assert old_learners, "new blocks must keep the replaced learner as a fallback"
+            old = old_learners[0]
+            predicted, scores = model.predict_with_scores(x)
+            old_scores = old.predict_scores(x)
+            for name in scores:
+                assert scores[name] == pytest.approx(old_scores[name])
+            break
+    assert before is not None
+    # the fallback goes at the latest after warmup_limit records, with a handover event each
+    for x, labels in two_group_stream(60, seed=9):
+        model.learn_labelset(x, labels)
+    assert all(not b.fallback for b in model._blocks)
+    handovers = [e for e in model.drain_events() if e["kind"] == "handover"]
+    assert len(handovers) == 2 and all(50 <= e["after"] <= 60 for e in handovers)
+
+
+def test_handover_waits_until_the_new_learner_is_as_good_as_the_old():
+    model = IHOMER(n_min=100, grace_period=50, warmup=50, warmup_limit=10**6, replay=0, seed=0)
+    for x, labels in two_group_stream(3000, seed=2):
+        model.learn_labelset(x, labels)
+        for b in model._blocks:
+            if b.fallback and b.seen >= 50:
+                # still on trial: the new learner has not yet made fewer errors than its fallback
+                assert b.new_errors >= b.old_errors
+    assert model.n_restructures >= 1
+    # a restructure that reproduces a block keeps that block's learner object
+    learners = {frozenset(b.labels): b.learner for b in model._blocks}
+    model._install_partition([b.labels for b in model._blocks])
+    assert {frozenset(b.labels): b.learner for b in model._blocks} == learners
+
+
+def test_new_learner_replays_recent_records():
+    model = IHOMER(n_min=100, grace_period=50, warmup=0, replay=100, seed=0)
+    for x, labels in two_group_stream(600, seed=4):
+        model.learn_labelset(x, labels)
+        if model.n_restructures:
+            break
+    for block in model._blocks:
+        assert block.learner._n_learned >= 100
+
+
+def test_mode_b_routes_records_only_to_relevant_subtrees():
+    model = IHOMER(mode="B", n_min=100, grace_period=50, seed=0)
+    _learn(model, two_group_stream(1500, seed=1, noise=0.0))
+    router = model._router
+    assert isinstance(router.root, RouteNode)
+    assert sorted(len(c.labels) for c in router.root.children) == [3, 3]
+    block_a = next(b for b in model._blocks if "a0" in b.names)
+    block_b = next(b for b in model._blocks if "b0" in b.names)
+    seen_a, seen_b = block_a.seen, block_b.seen
+    # a record carrying only group-a labels is learned by the root and block a, not block b
+    model.learn_labelset({"f0": 0.9, "f1": 0.1, "f2": 0.5, "f3": 0.5}, {"a0", "a1", "a2"})
+    assert (block_a.seen, block_b.seen) == (seen_a + 1, seen_b)
+    # a record without labels is learned by the root only
+    model.learn_labelset({"f0": 0.1, "f1": 0.1, "f2": 0.5, "f3": 0.5}, set())
+    assert (block_a.seen, block_b.seen) == (seen_a + 1, seen_b)
+    # prediction descends only into the branch whose meta-label fires
+    predicted, scores = model.predict_with_scores({"f0": 0.95, "f1": 0.05, "f2": 0.5, "f3": 0.5})
+    assert predicted == {"a0", "a1", "a2"}
+    assert all(scores[f"b{i}"] == 0.0 for i in range(3))
+
+
+def test_mode_b_learns_the_concept_like_mode_a():
+    accuracy = {}
+    for mode in ("A", "B"):
+        model = IHOMER(mode=mode, n_min=100, grace_period=50, seed=1)
+        hits = 0
+        for i, (x, labels) in enumerate(two_group_stream(3000, seed=5, noise=0.0)):
+            if i >= 2000:
+                hits += model.predict_with_scores(x)[0] == frozenset(labels)
+            model.learn_labelset(x, labels)
+        accuracy[mode] = hits / 1000
+    assert accuracy["B"] > 0.9 and accuracy["A"] > 0.9
+
+
+def test_a_label_first_seen_mid_stream_joins_the_block_of_its_co_labels():
+    model = IHOMER(n_min=100, grace_period=50, seed=0)
+    _learn(model, two_group_stream(600, seed=3))
+    model.learn_labelset({"f0": 0.9, "f1": 0.1, "f2": 0.0, "f3": 0.0}, {"a0", "a1", "late"})
+    block = next(b for b in model._blocks if "late" in b.names)
+    assert {"a0", "a1"} <= block.names
+    assert "late" in model.predict_with_scores({"f0": 0.9, "f1": 0.1, "f2": 0.0, "f3": 0.0})[1]
+
+
+@pytest.mark.parametrize("mode", ["A", "B"])
+def test_pickled_model_continues_identically(mode):
+    model = IHOMER(mode=mode, n_min=100, grace_period=50, seed=7)
+    stream = list(two_group_stream(900, seed=8))
+    _learn(model, stream[:450])
+    clone = pickle.loads(pickle.dumps(model))
+    for x, labels in stream[450:]:
+        assert model.predict_with_scores(x) == clone.predict_with_scores(x)
+        model.learn_labelset(x, labels)
+        clone.learn_labelset(x, labels)
+    assert model.partition == clone.partition
+
+
+def test_same_seed_same_predictions_on_yeast():
+    rows = list(datasets.Yeast().take(400))
+    outputs = []
+    for _ in range(2):
+        model = IHOMER(seed=11)
+        out = []
+        for x, y in rows:
+            out.append(model.predict_with_scores(x)[0])
+            model.learn_one(x, y)
+        outputs.append(out)
+    assert outputs[0] == outputs[1]
+
+
+def test_events_reach_the_evaluation_report():
+    ev = PrequentialEvaluator({"ihomer": IHOMER(n_min=100, grace_period=50)})
+    from connectors.base import Record
+
+    for x, labels in two_group_stream(600, seed=3):
+        ev.process(Record(x, frozenset(labels), {}))
+    counts = ev.result()["models"]["ihomer"]["event_counts"]
+    assert counts.get("restructure", 0) >= 1 and counts.get("cluster_split", 0) >= 1
+
+
+def test_loss_detector_restarts_the_clustering_after_an_abrupt_change():
+    model = IHOMER(n_min=100, grace_period=50, loss_drift=True, seed=0)
+    _learn(model, two_group_stream(1500, seed=1, noise=0.02))
+    odac_before = model._odac
+    # the concept flips: group a now follows f2, group b follows f3
+    rng = random.Random(5)
+    for _ in range(1500):
+        x = {f"f{j}": rng.random() for j in range(4)}
+        labels = {f"a{i}" for i in range(3)} if x["f2"] > 0.5 else set()
+        labels |= {f"b{i}" for i in range(3)} if x["f3"] > 0.5 else set()
+        model.learn_labelset(x, labels)
+    kinds = [e["kind"] for e in model.drain_events()]
+    assert "global_drift" in kinds
+    assert model._odac is not odac_before
+
+
+@pytest.mark.parametrize("params", [{}, {"mode": "B"}], ids=["A", "B"])
+def test_river_estimator_checks(params):
+    check_estimator_offline(IHOMER(**params))
+
+
+def test_deep_copy_predicts_the_same():
+    model = IHOMER(seed=2)
+    rows = list(datasets.Yeast().take(300))
+    for x, y in rows:
+        model.learn_one(x, y)
+    twin = copy.deepcopy(model)
+    for x, _ in rows[:50]:
+        assert twin.predict_with_scores(x) == model.predict_with_scores(x)
+
+
+def correlation_shift_stream(n, change_at, seed=0):
+    """Two groups of three co-occurring labels (latent Bernoulli(0.3) trigger per group, each
+    label copies it with probability 0.9); at ``change_at`` the groups are re-formed so that each
+    new group mixes both old ones. Label marginals do not change, only the correlations."""
+    rng = random.Random(seed)
+    before, after = ((0, 1, 2), (3, 4, 5)), ((0, 3, 4), (1, 2, 5))
+    for t in range(1, n + 1):
+        labels = set()
+        for group in before if t <= change_at else after:
+            trigger = rng.random() < 0.3
+            labels |= {f"L{i}" for i in group if (rng.random() < 0.9) == trigger}
+        yield t, labels
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_correlation_change_restructures_after_a_bounded_delay_and_not_before(seed):
+    model = IHOMER(leaf_model="majority", drift_detection=False, replay=0, warmup=0, seed=seed)
+    restructures, global_drifts = [], []
+    for t, labels in correlation_shift_stream(6000, change_at=3000, seed=seed):
+        model.learn_labelset({"bias": 1.0}, labels)
+        for e in model.drain_events():
+            if e["kind"] == "restructure":
+                restructures.append(t)
+            elif e["kind"] == "global_drift":
+                global_drifts.append(t)
+    initial = [t for t in restructures if t <= 3000]
+    assert len(initial) == 1, f"one initial restructure, no false alarm before the change: {restructures}"
+    assert global_drifts and 3000 < global_drifts[0] <= 3400
+    first_after = next(t for t in restructures if t > 3000)
+    assert first_after - 3000 <= 600
+    assert sorted(model.partition) == [["L0", "L3", "L4"], ["L1", "L2", "L5"]]
+
+
+def test_without_the_correlation_detector_the_old_blocks_survive_the_change():
+    """ODAC's merge test alone does not undo the old grouping (spec §7.4): the reason the
+    correlation detector exists."""
+    model = IHOMER(leaf_model="majority", drift_detection=False, replay=0, warmup=0,
+                   correlation_drift=False, seed=0)
+    for _, labels in correlation_shift_stream(6000, change_at=3000, seed=0):
+        model.learn_labelset({"bias": 1.0}, labels)
+    assert sorted(model.partition) != [["L0", "L3", "L4"], ["L1", "L2", "L5"]]
