@@ -101,7 +101,7 @@ class IHOMER(base.MultiLabelClassifier):
         together, and the clustering restarts from fresh statistics (ODAC's merge test alone
         can only undo its own splits and rarely fires on cumulative counts).
     route_threshold
-        Mode B: a record is passed down to a child when the child's meta-label has at least
+        Mode B: a record is passed down to a child when the child's meta-label has more than
         this probability (lower values trade speed for fewer routing misses).
     grace_period, delta, tau, leaf_model, drift_detection, bootstrap_sampling, cardinality_th, entropy_th, knn_k, knn_window
         Parameters of every MLHAT node learner.

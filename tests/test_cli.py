@@ -84,3 +84,12 @@ def test_models_command_lists_baselines(capsys):
     out = capsys.readouterr().out
     for name in ("majority", "br-ht", "br-arf", "br-knn", "br-nb", "br-lr", "cc-lr"):
         assert name in out
+
+
+def test_datasets_command_lists_the_shared_datasets(data_dir, capsys):
+    assert main(["datasets", "--data-dir", str(data_dir), "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["yeast"]["instances"] == 2417 and rows["yeast"]["labels"] == 14
+    assert rows["scene"]["instances"] == 2407
+    assert rows["enron"]["features"] == 1001 and rows["enron"]["labels"] == 53
+    assert len(rows) == 21
