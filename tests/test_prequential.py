@@ -135,3 +135,20 @@ def test_labels_new_to_the_stream_grow_the_label_space():
     ev.process(Record({}, frozenset({"a"}), {}))
     ev.process(Record({}, frozenset({"b", "c"}), {}))
     assert ev.result()["stream"]["labels"] == 3
+
+
+def test_true_change_points_of_a_source_reach_the_report(tmp_path):
+    from stream_xml.evaluation.report import write_report
+
+    class Drifting:
+        name, labels = "drifting", ["a"]
+        change_points = [{"t": 40, "width": 0, "kind": "concept"}, {"t": 70, "width": 20, "kind": "feature"}]
+
+        def __iter__(self):
+            for i in range(100):
+                yield Record({"f": float(i % 2)}, frozenset({"a"}) if (i % 2) == (i < 40) else frozenset(), {})
+
+    result = evaluate(Drifting(), {"m": MajorityLabelset()}, every=10)
+    assert [cp["t"] for cp in result["source"]["change_points"]] == [40, 70]
+    write_report(result, str(tmp_path))
+    assert (tmp_path / "report.html").read_text().count("data:image/png") >= 2

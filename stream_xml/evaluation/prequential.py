@@ -327,5 +327,7 @@ def evaluate(
     result["source"] = {
         "name": getattr(source, "name", None),
         "errors": errors.to_dict() if errors is not None else None,
+        # true change points, when the source knows them (synthetic streams)
+        "change_points": list(getattr(source, "change_points", None) or []),
     }
     return result

@@ -3,7 +3,7 @@
 The HTML page embeds its plots as PNG data URIs, so the one file can be mailed or archived. Plots
 show the rolling-window metrics of every model over the stream, with the events each model
 reported (restructures, drifts, splits...) as markers and the source's true change points, when it
-knows them, as dashed lines.
+knows them, as dashed lines (shaded over the width of a gradual change).
 
 >>> import tempfile, os, json
 >>> from connectors.bundled import YeastSource
@@ -113,11 +113,20 @@ def _plots(result: dict) -> list[tuple[str, str]]:
         for m in models:
             rows = [r for r in series if r["model"] == m and r.get(f"window.{metric}") is not None]
             ax.plot([r["t"] for r in rows], [r[f"window.{metric}"] for r in rows], color=colors[m], label=m, lw=1.3)
-            marked = [e for e in result["models"][m].get("events", []) if e.get("kind") in MARKED_EVENTS]
-            for e in marked:
-                ax.axvline(e["t"], color=colors[m], alpha=0.35, lw=0.8, ls=":")
+        for m in models:
+            marked = [e["t"] for e in result["models"][m].get("events", []) if e.get("kind") in MARKED_EVENTS]
+            for t in marked:
+                ax.axvline(t, color=colors[m], alpha=0.6, lw=0.9, ls=":")
+            if marked:
+                # triangles along the top edge keep events visible where lines crowd
+                ax.plot(marked, [1.0] * len(marked), "v", color=colors[m], ms=6, clip_on=False,
+                        transform=ax.get_xaxis_transform(), label=f"{m} events")
         for cp in change_points:
-            ax.axvline(cp, color="black", lw=1.0, ls="--")
+            start = cp["t"] if isinstance(cp, dict) else cp
+            width = cp.get("width", 0) if isinstance(cp, dict) else 0
+            ax.axvline(start, color="black", lw=1.0, ls="--")
+            if width:
+                ax.axvspan(start, start + width, color="black", alpha=0.08)
         ax.set_xlabel("records")
         ax.set_ylabel(f"{metric} (window {result.get('window')})")
         ax.grid(alpha=0.3)
@@ -205,8 +214,9 @@ precision@k and nDCG@k count only records with at least one relevant label.</p>
 <h2>Events</h2>
 <table>{''.join(event_rows) or '<tr><td>no events reported</td></tr>'}</table>
 <h2>Rolling metrics (window {result.get('window')})</h2>
-<p class="note">Dotted lines: events reported by the model (same colour); dashed black lines: the
-source's true change points.</p>
+<p class="note">Dotted lines and triangles: events reported by the model (same colour): restructures,
+cluster merges, global drifts, promoted alternate trees. Dashed black lines: the source's true change
+points (shaded while a gradual change is under way).</p>
 {plots}
 <h2>Configuration</h2><pre>{cfg}</pre>
 </body></html>
