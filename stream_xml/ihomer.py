@@ -47,6 +47,10 @@ from stream_xml.labels import LabelSpace
 
 __all__ = ["IHOMER"]
 
+# restructure events carry the partition and the tree for the report; these bound their size
+REPORTED_NAMES = 40
+REPORTED_BLOCKS = 200
+
 
 class _Block:
     """A block of the partition and the learner that owns its labels."""
@@ -365,6 +369,8 @@ class IHOMER(base.MultiLabelClassifier):
         self._events.append({
             "kind": "restructure", "blocks": len(partition), "kept": kept, "rebuilt": rebuilt,
             "sizes": sorted((len(p) for p in partition), reverse=True),
+            "partition": [names[:REPORTED_NAMES] for names in self.partition[:REPORTED_BLOCKS]],
+            "tree": self.cluster_tree_named(),
         })
 
     def _install_partition(self, partition: list) -> tuple[int, int]:
@@ -466,8 +472,25 @@ class IHOMER(base.MultiLabelClassifier):
         return [sorted((names[i] for i in b.labels), key=str) for b in self._blocks]
 
     def cluster_tree(self) -> dict:
-        """The clustering's tree (JSON-serialisable), with label names."""
+        """The clustering's tree (JSON-serialisable; label ids, counts and coefficients)."""
         return self._odac.tree()
+
+    def cluster_tree_named(self, max_depth: int = 12) -> dict:
+        """The clustering's tree with label names, for reports: leaves list (up to a few of)
+        their labels, every node its number of labels; below ``max_depth`` subtrees are folded."""
+        names = self._space.names
+
+        def walk(node, depth):
+            labels = node.get("labels", [])
+            out = {"n_labels": len(labels)}
+            children = node.get("children") or []
+            if children and depth < max_depth:
+                out["children"] = [walk(c, depth + 1) for c in children]
+            else:
+                out["labels"] = [names[i] for i in labels[:REPORTED_NAMES] if i < len(names)]
+            return out
+
+        return walk(self._odac.tree(), 0)
 
     def memory_bytes(self) -> int:
         total = 0

@@ -186,8 +186,25 @@ def test_events_reach_the_evaluation_report():
 
     for x, labels in two_group_stream(600, seed=3):
         ev.process(Record(x, frozenset(labels), {}))
-    counts = ev.result()["models"]["ihomer"]["event_counts"]
+    result = ev.result()
+    counts = result["models"]["ihomer"]["event_counts"]
     assert counts.get("restructure", 0) >= 1 and counts.get("cluster_split", 0) >= 1
+    restructure = next(e for e in result["models"]["ihomer"]["events"] if e["kind"] == "restructure")
+    assert sorted(map(sorted, restructure["partition"])) == [["a0", "a1", "a2"], ["b0", "b1", "b2"]]
+    assert restructure["tree"]["n_labels"] == 6 and len(restructure["tree"]["children"]) == 2
+
+
+def test_report_draws_the_label_hierarchy_at_each_restructure(tmp_path):
+    from connectors.base import Record
+    from stream_xml.evaluation.report import write_report
+
+    ev = PrequentialEvaluator({"ihomer": IHOMER(n_min=100, grace_period=50)})
+    for x, labels in two_group_stream(600, seed=3):
+        ev.process(Record(x, frozenset(labels), {}))
+    write_report(ev.result(), str(tmp_path))
+    page = (tmp_path / "report.html").read_text()
+    assert "Label hierarchy" in page and page.count("<svg") >= 1
+    assert "{a0, a1, a2}" in page and "{b0, b1, b2}" in page
 
 
 def test_loss_detector_restarts_the_clustering_after_an_abrupt_change():

@@ -152,6 +152,82 @@ def _plots(result: dict) -> list[tuple[str, str]]:
     return plots
 
 
+HIERARCHY_SHOWN = 12  # restructures drawn per model
+
+
+def _tree_svg(tree: dict) -> str:
+    """A small dendrogram of a label-cluster tree: leaves left to right, root on top."""
+    leaves: list = []
+
+    def layout(node, depth):
+        children = node.get("children")
+        if not children:
+            leaves.append(node)
+            node["_x"], node["_y"] = len(leaves) - 1, depth
+            return
+        for c in children:
+            layout(c, depth + 1)
+        node["_x"] = sum(c["_x"] for c in children) / len(children)
+        node["_y"] = depth
+
+    layout(tree, 0)
+    depth = max(n["_y"] for n in leaves) if leaves else 0
+    dx, dy, top = 90, 34, 14
+    width, height = max(1, len(leaves)) * dx, top + depth * dy + 70
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'font-size="10" font-family="sans-serif">']
+
+    def pos(n):
+        return n["_x"] * dx + dx / 2, top + n["_y"] * dy
+
+    def draw(node):
+        x, y = pos(node)
+        for c in node.get("children", ()):
+            cx, cy = pos(c)
+            parts.append(f'<path d="M{x:.0f},{y:.0f} V{cy - dy / 2:.0f} H{cx:.0f} V{cy:.0f}" '
+                         'fill="none" stroke="#888"/>')
+            draw(c)
+        parts.append(f'<circle cx="{x:.0f}" cy="{y:.0f}" r="3.5" fill="#3a6ea5"/>')
+        if "children" not in node:
+            names = node.get("labels", [])
+            more = node.get("n_labels", len(names)) - len(names)
+            lines = [html.escape(str(n))[:14] for n in names[:4]] + ([f"+{more + len(names) - 4} more"]
+                                                                      if len(names) > 4 or more > 0 else [])
+            for i, text in enumerate(lines):
+                parts.append(f'<text x="{x:.0f}" y="{y + 14 + 11 * i:.0f}" text-anchor="middle">{text}</text>')
+
+    draw(tree)
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _hierarchy_html(result: dict) -> str:
+    """For each model that restructured: the cluster tree and blocks at each restructure."""
+    sections = []
+    for name, m in result.get("models", {}).items():
+        restructures = [e for e in m.get("events", []) if e.get("kind") == "restructure" and e.get("tree")]
+        if not restructures:
+            continue
+        shown = restructures[:HIERARCHY_SHOWN]
+        items = []
+        for e in shown:
+            blocks = "; ".join("{" + ", ".join(html.escape(str(x)) for x in b) + "}" for b in e.get("partition", []))
+            items.append(
+                f'<div class="restructure"><h4>record {e["t"]}: {e.get("blocks")} blocks '
+                f'({e.get("kept", 0)} kept, {e.get("rebuilt", 0)} rebuilt)</h4>'
+                f'<div class="tree">{_tree_svg(json.loads(json.dumps(e["tree"])))}</div>'
+                f'<p class="note">blocks: {blocks}</p></div>'
+            )
+        more = len(restructures) - len(shown)
+        tail = f'<p class="note">{more} later restructures are in report.json.</p>' if more > 0 else ""
+        sections.append(f"<h3>{html.escape(name)}</h3>{''.join(items)}{tail}")
+    if not sections:
+        return ""
+    return ("<h2>Label hierarchy</h2><p class=\"note\">The clustering tree over the labels and the blocks "
+            "that get learners, at each restructure (the tree is drawn to depth 12; leaves list their "
+            "first labels).</p>" + "".join(sections))
+
+
 def _fmt(v, digits=4) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
@@ -197,6 +273,7 @@ th, td {{ border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }}
 th:first-child {{ text-align: left; }}
 figure {{ margin: 1em 0; }} img {{ max-width: 100%; }}
 .note {{ color: #666; font-size: 0.85em; }}
+.tree {{ overflow-x: auto; border-left: 3px solid #dde; padding-left: 0.5em; }}
 </style></head><body>
 <h1>Prequential evaluation</h1>
 <p>Source <b>{html.escape(str((result.get('source') or {}).get('name')))}</b>:
@@ -218,6 +295,7 @@ precision@k and nDCG@k count only records with at least one relevant label.</p>
 cluster merges, global drifts, promoted alternate trees. Dashed black lines: the source's true change
 points (shaded while a gradual change is under way).</p>
 {plots}
+{_hierarchy_html(result)}
 <h2>Configuration</h2><pre>{cfg}</pre>
 </body></html>
 """

@@ -1,0 +1,237 @@
+"""Checkpoints: a model and the positions of its sources, saved together and atomically.
+
+A checkpoint is one file holding a pickled state (whatever the caller saves: in service mode the
+evaluator with its models, the consumed offsets, the delayed-label buffer and the counts). It is
+written to a temporary file in the checkpoint folder, flushed and fsynced, renamed over its final
+name, and the folder is fsynced, so a crash at any moment leaves either the previous checkpoint or
+the new one on disk, never a torn file. Files are numbered; :meth:`CheckpointStore.latest` restores
+the newest and the store keeps the last ``keep`` files (older ones are deleted after each save).
+
+Each file starts with a header line and the SHA-256 of the payload, so a damaged file is reported
+as such instead of unpickled into garbage. Checkpoints are pickles: only restore checkpoints you
+wrote yourself.
+
+>>> import tempfile
+>>> from stream_xml.persistence import CheckpointStore
+>>> store = CheckpointStore(tempfile.mkdtemp(), keep=2)
+>>> store.latest() is None
+True
+>>> for step in range(3):
+...     _ = store.save({"offsets": {("topic", 0): step * 10}})
+>>> path, state = store.latest()
+>>> state["offsets"][("topic", 0)], [seq for seq, _ in store.checkpoints()]
+(20, [2, 3])
+
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+import re
+import tempfile
+
+__all__ = ["CheckpointStore", "CheckpointError", "CheckpointLocked", "write_atomic", "encode_state", "decode_state"]
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"STREAM-XML-CHECKPOINT 1\n"
+_NAME = re.compile(r"^checkpoint-(\d{12})\.ckpt$")
+_TMP_PREFIX = ".checkpoint-tmp-"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint file that cannot be read back (names the file and what is wrong)."""
+
+
+class CheckpointLocked(RuntimeError):
+    """Another process holds the checkpoint folder."""
+
+
+def _fsync_dir(folder: str) -> None:
+    """Make a rename inside ``folder`` durable (no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # e.g. Windows: directories cannot be opened for fsync
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix.
+
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "f.bin")
+    >>> write_atomic(p, b"one"); write_atomic(p, b"two")
+    >>> open(p, "rb").read()
+    b'two'
+
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=_TMP_PREFIX)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(folder)
+
+
+def encode_state(state) -> bytes:
+    """Header, checksum and pickle of ``state``.
+
+    >>> decode_state(encode_state({"a": 1}), "mem")
+    {'a': 1}
+
+    """
+    payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+    return MAGIC + hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n" + payload
+
+
+def decode_state(data: bytes, where: str):
+    """Check and unpickle what :func:`encode_state` wrote; ``where`` names the file in errors.
+
+    >>> decode_state(b"not a checkpoint", "ckpt-7")
+    Traceback (most recent call last):
+    ...
+    stream_xml.persistence.CheckpointError: ckpt-7: not a stream-xml checkpoint (bad header)
+
+    """
+    if not data.startswith(MAGIC):
+        raise CheckpointError(f"{where}: not a stream-xml checkpoint (bad header)")
+    head = len(MAGIC)
+    newline = data.find(b"\n", head)
+    if newline < 0:
+        raise CheckpointError(f"{where}: truncated checkpoint (no checksum line)")
+    expected = data[head:newline].decode("ascii", "replace")
+    payload = data[newline + 1:]
+    actual = hashlib.sha256(payload).hexdigest()
+    if actual != expected:
+        raise CheckpointError(f"{where}: checksum mismatch ({len(payload)} payload bytes): the file is damaged")
+    try:
+        return pickle.loads(payload)
+    except Exception as err:  # a class renamed or removed since the checkpoint was written
+        raise CheckpointError(f"{where}: cannot unpickle the state: {type(err).__name__}: {err}") from err
+
+
+class CheckpointStore:
+    """Numbered, atomically written checkpoint files in one folder.
+
+    Parameters
+    ----------
+    directory
+        The folder (created if needed).
+    keep
+        How many of the newest checkpoints to keep (at least 1).
+    lock
+        Hold an exclusive lock on the folder while the store is open, so two services cannot
+        write the same checkpoints (POSIX only; the lock dies with the process, even on kill -9).
+
+    """
+
+    def __init__(self, directory, keep: int = 3, lock: bool = False):
+        if keep < 1:
+            raise ValueError(f"keep must be at least 1, got {keep}")
+        self.directory = os.fspath(directory)
+        self.keep = int(keep)
+        os.makedirs(self.directory, exist_ok=True)
+        self._lock_file = None
+        if lock:
+            self._acquire_lock()
+        self._remove_stale_temporaries()
+
+    # -- locking ----------------------------------------------------------------------------------
+    def _acquire_lock(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # no POSIX locks on this platform: run unlocked
+            return
+        path = os.path.join(self.directory, "lock")
+        f = open(path, "a+")
+        try:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            f.close()
+            raise CheckpointLocked(f"checkpoint folder {self.directory} is in use by {holder}") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()}\n")
+        f.flush()
+        self._lock_file = f
+
+    def close(self) -> None:
+        """Release the folder lock (if held)."""
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    def _remove_stale_temporaries(self) -> None:
+        # a crash between mkstemp and rename leaves a temporary: never a checkpoint, safe to drop
+        for name in os.listdir(self.directory):
+            if name.startswith(_TMP_PREFIX):
+                try:
+                    os.unlink(os.path.join(self.directory, name))
+                except OSError:
+                    pass
+
+    # -- files ------------------------------------------------------------------------------------
+    def checkpoints(self) -> list[tuple[int, str]]:
+        """(sequence number, path) of every checkpoint in the folder, oldest first."""
+        found = []
+        for name in os.listdir(self.directory):
+            m = _NAME.match(name)
+            if m:
+                found.append((int(m.group(1)), os.path.join(self.directory, name)))
+        return sorted(found)
+
+    def save(self, state) -> str:
+        """Write ``state`` as the next checkpoint, durably; returns its path."""
+        existing = self.checkpoints()
+        seq = existing[-1][0] + 1 if existing else 1
+        path = os.path.join(self.directory, f"checkpoint-{seq:012d}.ckpt")
+        write_atomic(path, encode_state(state))
+        for _, old in existing[: max(0, len(existing) + 1 - self.keep)]:
+            try:
+                os.unlink(old)
+            except FileNotFoundError:
+                pass
+        return path
+
+    def load(self, path: str):
+        """The state saved in ``path`` (raises :class:`CheckpointError` if it is damaged)."""
+        with open(path, "rb") as f:
+            return decode_state(f.read(), path)
+
+    def latest(self) -> tuple[str, object] | None:
+        """(path, state) of the newest readable checkpoint, or None if the folder has none.
+
+        A damaged file (bad header, checksum mismatch, unpicklable) is renamed to
+        ``<name>.damaged``, logged, and the next older checkpoint is used: an older checkpoint
+        still holds a model and the positions it was trained up to, so restoring it replays the
+        records after it and learns none twice. If every checkpoint is damaged, this raises
+        :class:`CheckpointError` rather than starting over silently.
+        """
+        existing = self.checkpoints()
+        problems = []
+        for _, path in reversed(existing):
+            try:
+                return path, self.load(path)
+            except CheckpointError as err:
+                problems.append(str(err))
+                log.warning("skipping damaged checkpoint: %s", err)
+                os.replace(path, path + ".damaged")
+        if problems:
+            raise CheckpointError("no readable checkpoint in " + self.directory + ": " + "; ".join(problems))
+        return None

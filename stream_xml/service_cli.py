@@ -1,0 +1,368 @@
+"""``stream-xml serve`` and ``stream-xml produce``: the service on Kafka, and a replayer to feed it.
+
+``serve`` runs the prequential loop of ``evaluate`` on Kafka topics as a long-lived service (see
+:mod:`stream_xml.service`); ``produce`` replays a file source into a topic. :func:`add_commands`
+adds both to the ``stream-xml`` parser and :func:`run` runs them (None for other commands).
+The module also runs on its own, ``python -m stream_xml.service_cli serve ...``.
+
+>>> import argparse
+>>> from stream_xml.service_cli import add_commands, run
+>>> parser = argparse.ArgumentParser(prog="stream-xml")
+>>> add_commands(parser.add_subparsers(dest="command"))
+>>> args = parser.parse_args(["serve", "--bootstrap-servers", "127.0.0.1:9092", "--topic", "genes",
+...     "--group", "g", "--model", "ihomer", "--checkpoint-dir", "ck", "--out", "rep",
+...     "--sasl-mechanism", "PLAIN", "--security-protocol", "SASL_SSL", "--sasl-plain-username", "u"])
+>>> sorted(kafka_settings(args).items())[:3]
+[('heartbeat_interval_ms', 3000), ('max_poll_interval_ms', 300000), ('sasl_mechanism', 'PLAIN')]
+>>> run(argparse.Namespace(command="evaluate")) is None
+True
+
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import logging
+import os
+import sys
+import time
+
+__all__ = ["add_commands", "run", "main", "kafka_settings", "cmd_serve", "cmd_produce"]
+
+log = logging.getLogger("stream_xml.service")
+
+PASSWORD_ENV = {"sasl_plain_password": "STREAM_XML_SASL_PASSWORD", "ssl_password": "STREAM_XML_SSL_PASSWORD"}
+
+
+# --------------------------------------------------------------------------- options
+
+
+def _add_connection_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("connection (passed through to kafka-python)")
+    g.add_argument("--bootstrap-servers", required=True, help="host:port[,host:port...] of the cluster")
+    g.add_argument("--client-id", default=None, help="client id shown in the broker's logs")
+    g.add_argument("--security-protocol", default=None, choices=("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"))
+    g.add_argument("--sasl-mechanism", default=None,
+                   choices=("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512", "GSSAPI", "OAUTHBEARER"))
+    g.add_argument("--sasl-plain-username", default=None)
+    g.add_argument("--sasl-plain-password", default=None,
+                   help=f"(default: ${PASSWORD_ENV['sasl_plain_password']}, which keeps it off the command line)")
+    g.add_argument("--sasl-kerberos-service-name", default=None)
+    g.add_argument("--sasl-kerberos-domain-name", default=None)
+    g.add_argument("--ssl-cafile", default=None, help="CA bundle to verify the brokers")
+    g.add_argument("--ssl-certfile", default=None, help="client certificate (mutual TLS)")
+    g.add_argument("--ssl-keyfile", default=None, help="client private key")
+    g.add_argument("--ssl-password", default=None,
+                   help=f"password of the key file (default: ${PASSWORD_ENV['ssl_password']})")
+    g.add_argument("--ssl-crlfile", default=None)
+    g.add_argument("--ssl-ciphers", default=None)
+    g.add_argument("--no-ssl-check-hostname", dest="ssl_check_hostname", action="store_false", default=None,
+                   help="do not check the broker certificate's host name")
+    g.add_argument("--kafka-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="any other kafka-python client setting (e.g. request_timeout_ms=60000); repeatable")
+
+
+def _add_group_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("consumer group")
+    g.add_argument("--session-timeout-ms", type=int, default=45000,
+                   help="a member silent this long leaves the group (kafka-python's default)")
+    g.add_argument("--max-poll-interval-ms", type=int, default=300000,
+                   help="longest gap between polls; also the group's rebalance timeout (kafka-python's default)")
+    g.add_argument("--heartbeat-interval-ms", type=int, default=None,
+                   help="default: a third of the session timeout, at most 3000")
+
+
+def kafka_settings(args) -> dict:
+    """kafka-python settings from the parsed options (security, timeouts, --kafka-option)."""
+    from connectors.kafka import SECURITY_OPTIONS, client_options
+
+    chosen = {name: getattr(args, name, None) for name in SECURITY_OPTIONS}
+    for name, variable in PASSWORD_ENV.items():
+        if chosen.get(name) is None and os.environ.get(variable):
+            chosen[name] = os.environ[variable]
+    settings = client_options(**chosen)
+    if getattr(args, "session_timeout_ms", None) is not None:
+        settings["session_timeout_ms"] = args.session_timeout_ms
+        settings["max_poll_interval_ms"] = args.max_poll_interval_ms
+        settings["heartbeat_interval_ms"] = args.heartbeat_interval_ms or min(3000, args.session_timeout_ms // 3)
+    for item in args.kafka_option:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--kafka-option expects key=value, got {item!r}")
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            value = raw
+        settings[key.strip()] = value
+    _check_settings(settings)
+    return settings
+
+
+def _check_settings(settings: dict) -> None:
+    from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+
+    known = set(KafkaConsumer.DEFAULT_CONFIG) | set(KafkaProducer.DEFAULT_CONFIG) | set(KafkaAdminClient.DEFAULT_CONFIG)
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ValueError(f"kafka-python has no client setting {', '.join(unknown)}")
+
+
+def _topics(values) -> list[str]:
+    return [t.strip() for v in values for t in v.split(",") if t.strip()]
+
+
+def add_commands(subparsers) -> None:
+    """Add ``serve`` and ``produce`` to the ``stream-xml`` subcommands."""
+    from stream_xml.cli import _add_source_options
+
+    sv = subparsers.add_parser("serve", help="learn and predict on Kafka topics as a long-lived service")
+    _add_connection_options(sv)
+    sv.add_argument("--topic", action="append", required=True, help="input topic (repeat or comma-separate)")
+    sv.add_argument("--group", required=True, help="consumer group id")
+    sv.add_argument("--output-topic", default=None, help="where predictions go, keyed like the input (none: not published)")
+    sv.add_argument("--dead-letter-topic", default=None,
+                    help="where messages that fail to decode, and unmatched labels, go with their error")
+    sv.add_argument("--on-error", choices=("skip", "raise"), default="skip",
+                    help="skip: dead-letter (or log) a bad message, count it and go on; raise: stop the service "
+                         "with an error naming topic/partition/offset (after checkpointing the records before it)")
+    sv.add_argument("--decoder", default="json", help="'json' or module:function(value, where, offset) -> (id, x, y)")
+    sv.add_argument("--start", choices=("earliest", "latest"), default="earliest",
+                    help="where a partition with neither checkpoint nor committed offset starts")
+    sv.add_argument("--model", action="append", default=[],
+                    help="model name (repeat for several); optional when resuming from a checkpoint")
+    sv.add_argument("--param", action="append", default=[], help="model parameter key=value or MODEL:key=value")
+    sv.add_argument("--seed", type=int, default=0, help="seed for every model that takes one")
+    sv.add_argument("--checkpoint-dir", required=True, help="folder of the checkpoints (model + offsets)")
+    sv.add_argument("--checkpoint-every", type=int, default=1000, help="checkpoint every N records")
+    sv.add_argument("--checkpoint-seconds", type=float, default=60.0, help="... and at least every T seconds")
+    sv.add_argument("--keep-checkpoints", type=int, default=3, help="how many checkpoints to keep")
+    sv.add_argument("--awaiting-capacity", type=int, default=100000,
+                    help="records predicted without labels kept waiting for them (oldest evicted, counted)")
+    sv.add_argument("--out", required=True, help="report folder (report.json, series.csv, report.html)")
+    sv.add_argument("--report-seconds", type=float, default=None,
+                    help="also write the report every T seconds (always: on SIGUSR1 and at shutdown)")
+    sv.add_argument("--stop-when-idle", type=float, default=None, metavar="SECONDS",
+                    help="stop after no message for this long (counted from the partition assignment)")
+    sv.add_argument("--top-scores", type=int, default=10, help="label scores published per prediction")
+    sv.add_argument("--window", type=int, default=1000, help="rolling window of the windowed metrics")
+    sv.add_argument("--fading", type=float, default=None, help="fading factor for faded metrics")
+    sv.add_argument("--every", type=int, default=100, help="sample the series every N labelled records")
+    sv.add_argument("--zero-division", type=float, default=0.0, choices=(0.0, 1.0))
+    sv.add_argument("--status-seconds", type=float, default=30.0, help="log a status line every T seconds")
+    sv.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ...")
+    _add_group_options(sv)
+
+    pr = subparsers.add_parser("produce", help="replay a file source into a Kafka topic")
+    _add_source_options(pr)
+    _add_connection_options(pr)
+    pr.add_argument("--topic", required=True, help="the topic (created with --partitions if missing)")
+    pr.add_argument("--partitions", type=int, default=1, help="partitions of the topic when it is created")
+    pr.add_argument("--rate", type=float, default=None, help="at most this many messages per second")
+    pr.add_argument("--limit", type=int, default=None, help="stop after N records")
+    pr.add_argument("--loop", action="store_true", help="start the source again at its end (with --limit or Ctrl-C)")
+    pr.add_argument("--label-delay", type=int, default=0, metavar="N",
+                    help="send records without labels and their labels N records later (delayed labels)")
+    pr.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+# --------------------------------------------------------------------------- serve
+
+
+def _model_specs(args) -> dict:
+    from stream_xml.cli import _split_params
+
+    names = list(dict.fromkeys(args.model))
+    params = _split_params(args.param, names)
+    return {name: {"model": name, "params": params[name], "seed": args.seed} for name in names}
+
+
+def _new_state(args, specs: dict):
+    from stream_xml.evaluation.prequential import PrequentialEvaluator
+    from stream_xml.models import make_model
+    from stream_xml.service import AwaitingLabels, ServiceState
+
+    models = {name: make_model(s["model"], s["params"], seed=s["seed"]) for name, s in specs.items()}
+    evaluator = PrequentialEvaluator(models, window=args.window, fading=args.fading, every=args.every,
+                                     zero_division=args.zero_division)
+    return ServiceState(evaluator=evaluator, models=specs, awaiting=AwaitingLabels(args.awaiting_capacity))
+
+
+def _restore_or_create(args, store):
+    restored = store.latest()
+    if restored is None:
+        if not args.model:
+            raise ValueError(f"no checkpoint in {args.checkpoint_dir}: give --model to start a new one")
+        return _new_state(args, _model_specs(args)), None
+    path, state = restored
+    if args.model:
+        wanted = _model_specs(args)
+        if wanted != state.models:
+            raise ValueError(
+                f"checkpoint {path} holds models {state.models}, but this run asks for {wanted}: use another "
+                f"--checkpoint-dir, or the same --model/--param/--seed (or none, to take the checkpoint's)")
+    evicted = state.awaiting.resize(args.awaiting_capacity)
+    if evicted:
+        log.warning("--awaiting-capacity %d is below the %d records waiting in the checkpoint: evicted %d",
+                    args.awaiting_capacity, args.awaiting_capacity + evicted, evicted)
+    return state, path
+
+
+def cmd_serve(args) -> int:
+    from connectors.kafka import DeadLetterSink, KafkaSource, PredictionSink, ensure_topics, load_decoder, make_producer
+    from stream_xml.persistence import CheckpointStore
+    from stream_xml.service import Service, ServiceOptions
+
+    settings = kafka_settings(args)
+    options = ServiceOptions(
+        checkpoint_every=args.checkpoint_every, checkpoint_seconds=args.checkpoint_seconds,
+        report_seconds=args.report_seconds, stop_when_idle=args.stop_when_idle, on_error=args.on_error,
+        status_seconds=args.status_seconds,
+    )
+    decoder = load_decoder(args.decoder)
+    topics = _topics(args.topic)
+    store = CheckpointStore(args.checkpoint_dir, keep=args.keep_checkpoints, lock=True)
+    producer = source = None
+    try:
+        state, restored_from = _restore_or_create(args, store)
+        state.starts += 1
+        if restored_from:
+            log.info("restored %s: %d records seen, offsets %s", restored_from, state.counts.records_seen,
+                     {f"{t}/{p}": o for (t, p), o in sorted(state.positions.items())})
+        outputs = {t: 1 for t in (args.output_topic, args.dead_letter_topic) if t}
+        if outputs:
+            ensure_topics(args.bootstrap_servers, outputs, settings)
+            producer = make_producer(args.bootstrap_servers, settings)
+        sink = PredictionSink(producer, args.output_topic, args.top_scores) if args.output_topic else None
+        dead = DeadLetterSink(producer, args.dead_letter_topic) if args.dead_letter_topic else None
+        source = KafkaSource(topics, args.bootstrap_servers, args.group, decoder=decoder, start=args.start,
+                             settings=settings)
+        config = {
+            "command": "serve",
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "restored_from": restored_from,
+            "topics": topics,
+            "group": args.group,
+            "output_topic": args.output_topic,
+            "dead_letter_topic": args.dead_letter_topic,
+            "models": state.models,
+            "window": state.evaluator.window,
+            "every": state.evaluator.every,
+            "on_error": args.on_error,
+            "checkpoint_every": args.checkpoint_every,
+            "checkpoint_seconds": args.checkpoint_seconds,
+            "awaiting_capacity": state.awaiting.capacity,
+            "zero_division": args.zero_division,
+        }
+        service = Service(source, state, store, out_dir=args.out, sink=sink, dead_letters=dead,
+                          options=options, config=config)
+        result = service.run()
+        source = None  # closed by the service
+        s = result["service"]
+        print(f"{s['records_seen']} records seen, {s['records_learned']} learned, {s['records_evaluated']} "
+              f"evaluated, {s['records_dead_lettered']} dead-lettered, {s['records_awaiting_labels']} awaiting "
+              f"labels ({result['stopped']})", file=sys.stderr)
+        return 0
+    finally:
+        if source is not None:
+            source.close()
+        if producer is not None:
+            producer.close(timeout=10)
+        store.close()
+
+
+# --------------------------------------------------------------------------- produce
+
+
+def cmd_produce(args) -> int:
+    from connectors.catalog import open_source
+    from connectors.kafka import ensure_topics, make_producer, replay
+    from stream_xml.cli import _source_options
+
+    if args.loop and args.limit is None:
+        print("stream-xml produce: --loop without --limit runs until Ctrl-C", file=sys.stderr)
+    settings = kafka_settings(args)
+    source = open_source(args.source, data_dir=args.data_dir, on_error=args.on_error, **_source_options(args))
+    created = ensure_topics(args.bootstrap_servers, {args.topic: args.partitions}, settings)
+    if created:
+        print(f"created topic {args.topic!r} with {args.partitions} partition(s)", file=sys.stderr)
+    producer = make_producer(args.bootstrap_servers, settings)
+    failures: list[str] = []
+    bar = None
+    if not args.no_progress:
+        from tqdm import tqdm
+
+        bar = tqdm(unit="msg", desc=args.topic, disable=None, mininterval=0.5)
+
+    def publish(key: bytes, value: bytes) -> None:
+        future = producer.send(args.topic, key=key, value=value)
+        future.add_errback(lambda err: failures.append(f"{type(err).__name__}: {err}"))
+        if bar is not None:
+            bar.update(1)
+
+    interrupted = False
+    counts = None
+    try:
+        counts = replay(source, publish, rate=args.rate, limit=args.limit, loop=args.loop, label_delay=args.label_delay)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if bar is not None:
+            bar.close()
+        producer.flush(timeout=60)
+        producer.close(timeout=10)
+    if failures:
+        print(f"stream-xml produce: {len(failures)} messages were not delivered; first: {failures[0]}", file=sys.stderr)
+        return 1
+    skipped = getattr(getattr(source, "errors", None), "count", 0)
+    if counts is not None:
+        print(f"sent {counts['messages']} messages ({counts['records']} records, {counts['label_messages']} label "
+              f"messages) to {args.topic!r}" + (f"; skipped {skipped} bad records" if skipped else ""), file=sys.stderr)
+    return 130 if interrupted else 0
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def run(args) -> int | None:
+    """Run ``serve`` or ``produce``; None when ``args.command`` is another command."""
+    handlers = {"serve": cmd_serve, "produce": cmd_produce}
+    handler = handlers.get(getattr(args, "command", None))
+    if handler is None:
+        return None
+    if args.command == "serve":
+        level = getattr(logging, str(args.log_level).upper(), None)
+        if not isinstance(level, int):
+            raise ValueError(f"--log-level: unknown level {args.log_level!r}")
+        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # kafka-python narrates every connection at INFO; keep its warnings unless debugging
+        logging.getLogger("kafka").setLevel(level if level <= logging.DEBUG else max(level, logging.WARNING))
+    from kafka.errors import KafkaError
+
+    from connectors.kafka import DeliveryError
+    from stream_xml.persistence import CheckpointError, CheckpointLocked
+
+    try:
+        return handler(args)
+    except (CheckpointError, CheckpointLocked) as e:
+        print(f"stream-xml {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except (KafkaError, DeliveryError) as e:
+        print(f"stream-xml {args.command}: Kafka error: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+
+
+def main(argv=None) -> int:
+    """``python -m stream_xml.service_cli serve|produce ...`` (the same as ``stream-xml serve|produce``)."""
+    parser = argparse.ArgumentParser(prog="stream-xml", description="stream-xml serve | produce")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except (ValueError, FileNotFoundError) as e:  # as stream_xml.cli.main does
+        print(f"stream-xml {args.command}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
