@@ -74,15 +74,32 @@ class _LabelsetLearner(base.MultiLabelClassifier):
 
 
 class _RiverComposition(_LabelsetLearner, base.Wrapper):
-    """A composition of copies of one river classifier, decided river's way (arg-max per label)."""
+    """A composition of copies of one river classifier, decided river's way (arg-max per label).
 
-    def __init__(self, classifier: base.Classifier | None = None):
+    stream-xml records are sparse (an absent feature is 0) while river's models read an absent
+    key as *missing*; with ``fill_zeros`` (the default) every feature seen so far that a record
+    leaves out is passed to the river models as 0, as the published benchmarks' loaders do.
+    """
+
+    def __init__(self, classifier: base.Classifier | None = None, fill_zeros: bool = True):
         super().__init__()
         if classifier is None:
             from river.linear_model import LogisticRegression
 
             classifier = LogisticRegression()
         self.classifier = classifier
+        self.fill_zeros = fill_zeros
+        self._features: dict = {}  # every feature seen, in order of first sight
+
+    def _dense(self, x: dict) -> dict:
+        if not self.fill_zeros:
+            return x
+        known = self._features
+        if len(x) == len(known) and all(k in known for k in x):
+            return x
+        for k in x:
+            known.setdefault(k, None)
+        return {k: x.get(k, 0.0) for k in known}
 
     @property
     def _wrapped_model(self):
@@ -160,8 +177,8 @@ class BinaryRelevance(_RiverComposition):
 
     """
 
-    def __init__(self, classifier: base.Classifier | None = None):
-        super().__init__(classifier)
+    def __init__(self, classifier: base.Classifier | None = None, fill_zeros: bool = True):
+        super().__init__(classifier, fill_zeros)
         self._models: dict = {}
 
     def add_labels(self, names) -> None:
@@ -173,10 +190,12 @@ class BinaryRelevance(_RiverComposition):
     def learn_labelset(self, x, labelset) -> None:
         labelset = labelset if isinstance(labelset, (set, frozenset)) else set(labelset)
         self.add_labels(sorted(labelset.difference(self._models), key=str))
+        x = self._dense(x)
         for name, model in self._models.items():
             model.learn_one(x, name in labelset)
 
     def predict_proba_one(self, x, **kwargs):
+        x = self._dense(x)
         return {name: model.predict_proba_one(x) for name, model in self._models.items()}
 
 
@@ -195,8 +214,8 @@ class ClassifierChain(_RiverComposition):
 
     """
 
-    def __init__(self, classifier: base.Classifier | None = None):
-        super().__init__(classifier)
+    def __init__(self, classifier: base.Classifier | None = None, fill_zeros: bool = True):
+        super().__init__(classifier, fill_zeros)
         self._chain = multioutput.ClassifierChain(self.classifier, order=[])
 
     def add_labels(self, names) -> None:
@@ -208,7 +227,7 @@ class ClassifierChain(_RiverComposition):
     def learn_labelset(self, x, labelset) -> None:
         labelset = labelset if isinstance(labelset, (set, frozenset)) else set(labelset)
         self.add_labels(sorted(labelset.difference(self._labels), key=str))
-        self._chain.learn_one(x, {name: name in labelset for name in self._labels})
+        self._chain.learn_one(self._dense(x), {name: name in labelset for name in self._labels})
 
     def predict_proba_one(self, x, **kwargs):
-        return self._chain.predict_proba_one(x)
+        return self._chain.predict_proba_one(self._dense(x))

@@ -6,7 +6,8 @@ True
 >>> make_model("br-ht", params={"grace_period": 50}).classifier.grace_period
 50
 
-Parameters of ``br-*`` and ``cc-*`` models go to the river classifier that is copied per label;
+Parameters of ``br-*`` and ``cc-*`` models go to the river classifier that is copied per label
+(except ``fill_zeros``, which belongs to the composition: pass absent features to river as 0);
 parameters of the other models go to the model itself. ``seed`` is passed to whatever accepts one.
 """
 
@@ -86,7 +87,7 @@ def make_model(name: str, params: dict | None = None, seed: int | None = None):
     params = dict(params or {})
     factory = _load(factory_path)
     target = _load(inner_path) if inner_path else factory
-    accepted = _accepted(target)
+    accepted = _accepted(target) | ({"fill_zeros"} if inner_path else set())
     unknown = sorted(set(params) - accepted)
     if unknown:
         raise ValueError(
@@ -95,5 +96,6 @@ def make_model(name: str, params: dict | None = None, seed: int | None = None):
     if seed is not None and "seed" in accepted and "seed" not in params:
         params["seed"] = seed
     if inner_path:
-        return factory(target(**params))
+        fill_zeros = params.pop("fill_zeros", True)
+        return factory(target(**params), fill_zeros=fill_zeros)
     return factory(**params)

@@ -96,3 +96,22 @@ def test_majority_labelset_follows_the_most_frequent_labelset():
                          ids=["majority", "br", "cc"])
 def test_river_estimator_checks(model):
     check_estimator_offline(model)
+
+
+def test_absent_features_reach_river_models_as_zeros():
+    """A sparse record means 0 for what it leaves out; river would read a missing key instead."""
+    dense_rows, sparse_rows = [], []
+    for i in range(300):
+        a, b = float(i % 3 == 0), float(i % 5 == 0)
+        dense_rows.append(({"a": a, "b": b}, {"x"} if a else set()))
+        sparse_rows.append(({k: v for k, v in (("a", a), ("b", b)) if v}, {"x"} if a else set()))
+    for make in (BinaryRelevance, ClassifierChain):
+        dense, sparse, raw = make(tree.HoeffdingTreeClassifier()), make(tree.HoeffdingTreeClassifier()), \
+            make(tree.HoeffdingTreeClassifier(), fill_zeros=False)
+        for (xd, yd), (xs, ys) in zip(dense_rows, sparse_rows):
+            assert predict_with_scores(sparse, xs) == predict_with_scores(dense, xd)
+            dense.learn_labelset(xd, yd)
+            sparse.learn_labelset(xs, ys)
+            raw.learn_labelset(xs, ys)
+        assert predict_with_scores(sparse, {"b": 1.0})[0] == frozenset()
+        assert predict_with_scores(sparse, {"a": 1.0})[0] == {"x"}
