@@ -273,7 +273,12 @@ def open_file(path, on_error: str = "raise", **options):
                 if xml_ext == ".xml":
                     xmls[xml_stem.lower()] = os.path.join(folder, filename)
             labels_xml = _xml_for(stem, xmls) or _xml_for(_arff_role(stem)[0], xmls)
-        return ArffSource(path, labels_xml=labels_xml, label_count=label_count, on_error=on_error)
+        source = ArffSource(path, labels_xml=labels_xml, label_count=label_count, on_error=on_error)
+        from connectors.arff_writer import read_change_points
+
+        # a stream written by `stream-xml generate` keeps its true change points in the header
+        source.change_points = read_change_points(path)
+        return source
     if ext == ".csv":
         label_columns = options.pop("label_columns", None)
         label_column = options.pop("label_column", None)

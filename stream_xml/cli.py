@@ -3,6 +3,7 @@
 ``stream-xml evaluate``  prequential evaluation of one or more models on one stream, with a report
 ``stream-xml datasets``  the datasets found in the data directory, with their shapes
 ``stream-xml models``    the models known by name
+``stream-xml generate``  write a synthetic drifting stream to an ARFF file
 
 Run ``stream-xml COMMAND --help`` for the options of each.
 """
@@ -73,7 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
     ds.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     sub.add_parser("models", help="list the models known by name")
+    for module in _command_modules():
+        module.add_commands(sub)
     return parser
+
+
+def _command_modules():
+    """Subcommands that live in their own modules (each has add_commands(sub) and run(args))."""
+    from stream_xml import generate_cli
+
+    return [generate_cli]
 
 
 def _split_params(items, model_names) -> dict:
@@ -178,9 +188,15 @@ def cmd_models(args) -> int:
 
 
 def main(argv=None) -> int:
+    import connectors.synthetic  # noqa: F401  (registers the synth: sources)
+
     args = build_parser().parse_args(argv)
     handlers = {"evaluate": cmd_evaluate, "datasets": cmd_datasets, "models": cmd_models}
     try:
+        for module in _command_modules():
+            code = module.run(args)
+            if code is not None:
+                return code
         return handlers[args.command](args)
     except (ValueError, FileNotFoundError) as e:
         print(f"stream-xml {args.command}: error: {e}", file=sys.stderr)
