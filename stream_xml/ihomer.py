@@ -248,7 +248,7 @@ class IHOMER(base.MultiLabelClassifier):
     def learn_labelset(self, x, labelset) -> None:
         names = frozenset(labelset)
         space = self._space
-        new = [space.add(n) for n in sorted(names - set(space.names), key=str)] if names else []
+        new = [space.add(n) for n in sorted((n for n in names if n not in space), key=str)]
         ids = frozenset(space.id(n) for n in names)
         if new:
             self._place_new_labels(new, ids - set(new))
