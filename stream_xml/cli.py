@@ -4,6 +4,8 @@
 ``stream-xml datasets``  the datasets found in the data directory, with their shapes
 ``stream-xml models``    the models known by name
 ``stream-xml generate``  write a synthetic drifting stream to an ARFF file
+``stream-xml serve``     the prequential loop as a Kafka service (checkpointed, restartable)
+``stream-xml produce``   replay a source into a Kafka topic
 
 Run ``stream-xml COMMAND --help`` for the options of each.
 """
@@ -81,9 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _command_modules():
     """Subcommands that live in their own modules (each has add_commands(sub) and run(args))."""
-    from stream_xml import generate_cli
+    from stream_xml import generate_cli, service_cli
 
-    return [generate_cli]
+    return [generate_cli, service_cli]
 
 
 def _split_params(items, model_names) -> dict:

@@ -33,7 +33,16 @@ import pickle
 import re
 import tempfile
 
-__all__ = ["CheckpointStore", "CheckpointError", "CheckpointLocked", "write_atomic", "encode_state", "decode_state"]
+__all__ = [
+    "CheckpointStore",
+    "CheckpointError",
+    "CheckpointLocked",
+    "list_checkpoints",
+    "read_checkpoint",
+    "write_atomic",
+    "encode_state",
+    "decode_state",
+]
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +133,25 @@ def decode_state(data: bytes, where: str):
         raise CheckpointError(f"{where}: cannot unpickle the state: {type(err).__name__}: {err}") from err
 
 
+def list_checkpoints(directory) -> list[tuple[int, str]]:
+    """(sequence number, path) of every checkpoint in ``directory``, oldest first; reads only."""
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        return []
+    found = []
+    for name in os.listdir(directory):
+        m = _NAME.match(name)
+        if m:
+            found.append((int(m.group(1)), os.path.join(directory, name)))
+    return sorted(found)
+
+
+def read_checkpoint(path):
+    """The state saved in the checkpoint file ``path``; reads only (raises CheckpointError)."""
+    with open(path, "rb") as f:
+        return decode_state(f.read(), os.fspath(path))
+
+
 class CheckpointStore:
     """Numbered, atomically written checkpoint files in one folder.
 
@@ -135,7 +163,10 @@ class CheckpointStore:
         How many of the newest checkpoints to keep (at least 1).
     lock
         Hold an exclusive lock on the folder while the store is open, so two services cannot
-        write the same checkpoints (POSIX only; the lock dies with the process, even on kill -9).
+        write the same checkpoints (POSIX only; the lock dies with the process, even on kill -9),
+        and sweep the temporaries a crash left behind. Without it, the store never deletes a
+        temporary (another process may be writing it); use :func:`list_checkpoints` and
+        :func:`read_checkpoint` to look at a folder a service is using.
 
     """
 
@@ -148,7 +179,9 @@ class CheckpointStore:
         self._lock_file = None
         if lock:
             self._acquire_lock()
-        self._remove_stale_temporaries()
+            # only the lock holder may sweep: without the lock, a temporary may be another
+            # process's checkpoint being written right now
+            self._remove_stale_temporaries()
 
     # -- locking ----------------------------------------------------------------------------------
     def _acquire_lock(self) -> None:
@@ -189,12 +222,7 @@ class CheckpointStore:
     # -- files ------------------------------------------------------------------------------------
     def checkpoints(self) -> list[tuple[int, str]]:
         """(sequence number, path) of every checkpoint in the folder, oldest first."""
-        found = []
-        for name in os.listdir(self.directory):
-            m = _NAME.match(name)
-            if m:
-                found.append((int(m.group(1)), os.path.join(self.directory, name)))
-        return sorted(found)
+        return list_checkpoints(self.directory)
 
     def save(self, state) -> str:
         """Write ``state`` as the next checkpoint, durably; returns its path."""
@@ -211,8 +239,7 @@ class CheckpointStore:
 
     def load(self, path: str):
         """The state saved in ``path`` (raises :class:`CheckpointError` if it is damaged)."""
-        with open(path, "rb") as f:
-            return decode_state(f.read(), path)
+        return read_checkpoint(path)
 
     def latest(self) -> tuple[str, object] | None:
         """(path, state) of the newest readable checkpoint, or None if the folder has none.

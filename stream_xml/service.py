@@ -227,10 +227,8 @@ class Service:
         self.dead_letters = dead_letters
         self.options = options or ServiceOptions()
         self.config = dict(config or {})
-        source.on_assign = self._assigned
-        source.on_revoke = self._revoked
+        source.handler = self
         self.last_checkpoint: str | None = None
-        self.commit_failures = 0
         self._stop_reason: str | None = None
         self._report_requested = False
         self._listener_error: BaseException | None = None
@@ -270,8 +268,8 @@ class Service:
             previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, lambda signum, frame: self.request_report())
         return previous
 
-    # -- rebalance --------------------------------------------------------------------------------
-    def _assigned(self, partitions: set) -> None:
+    # -- rebalance (called by the source from inside poll) ---------------------------------------
+    def partitions_assigned(self, partitions: set) -> None:
         try:
             for tp in sorted(partitions):
                 if tp in self.state.positions:
@@ -279,18 +277,39 @@ class Service:
                     log.info("%s/%d assigned: resuming at checkpointed offset %d", tp[0], tp[1], self.state.positions[tp])
                 else:
                     log.info("%s/%d assigned: not in the checkpoint, starting at the group's committed offset "
-                             "(or the start policy)", tp[0], tp[1])
+                             "(or --start)", tp[0], tp[1])
             self._assigned_at = time.monotonic()
-        except BaseException as err:  # kafka-python swallows listener errors: re-raise in the loop
+        except BaseException as err:  # kafka-python logs and swallows listener errors: re-raise in the loop
             self._listener_error = err
 
-    def _revoked(self, partitions: set) -> None:
+    def partitions_revoked(self, partitions: set) -> dict | None:
+        """Checkpoint before the partitions move; the source then commits what this returns."""
+        if self._closing:
+            return None  # shutdown has checkpointed and committed already
+        try:
+            if self._dirty:
+                self.checkpoint("rebalance", commit=False)
+            log.info("revoking %s", ", ".join(f"{t}/{p}" for t, p in sorted(partitions)))
+            return {tp: self.state.positions[tp] for tp in partitions if tp in self.state.positions}
+        except BaseException as err:
+            self._listener_error = err
+            return None
+
+    def partitions_released(self, partitions: set) -> None:
+        # committed: the group's offset now speaks for these partitions. Forgetting our own
+        # position keeps a stale one from winning if they come back after another member moved on.
+        for tp in partitions:
+            self.state.positions.pop(tp, None)
+        self._dirty = True
+
+    def partitions_lost(self, partitions: set) -> None:
+        """Evicted (no commit possible): keep positions, checkpoint what was learned."""
         if self._closing:
             return
         try:
             if self._dirty:
-                self.checkpoint("rebalance", partitions)
-            log.info("revoked: %s", ", ".join(f"{t}/{p}" for t, p in sorted(partitions)))
+                self.checkpoint("partitions lost", commit=False)
+            log.warning("lost %s (evicted from the group)", ", ".join(f"{t}/{p}" for t, p in sorted(partitions)))
         except BaseException as err:
             self._listener_error = err
 
@@ -330,10 +349,11 @@ class Service:
             counts.records_evaluated += 1
             counts.records_learned += 1
         elif record.x is None:
-            self._reject(message, RecordError(
-                message.where, message.offset,
+            problem = (
+                "the decoder returned neither features nor labels" if record.y is None else
                 f"labels for id {record_id!r}, but no record with that id is awaiting labels (never seen, already "
-                f"labelled, or evicted from the buffer of {state.awaiting.capacity})"))
+                f"labelled, or evicted from the buffer of {state.awaiting.capacity})")
+            self._reject(message, RecordError(message.where, message.offset, problem))
         else:
             predictions = ev.process(record)
             if record.y is None:
@@ -354,8 +374,8 @@ class Service:
         self._dirty = True
 
     # -- checkpoints and reports ------------------------------------------------------------------
-    def checkpoint(self, reason: str, partitions=None) -> str:
-        """Flush outputs, save the state, then commit the offsets it covers."""
+    def checkpoint(self, reason: str, commit: bool = True) -> str:
+        """Flush outputs, save the state, then (``commit``) commit the offsets it covers."""
         for publisher in (self.sink, self.dead_letters):
             if publisher is not None:
                 publisher.flush()
@@ -368,14 +388,10 @@ class Service:
         self._dirty = False
         self._since_checkpoint = 0
         self._last_checkpoint_at = time.monotonic()
-        owned = self.source.assignment() if partitions is None else set(partitions)
-        offsets = {tp: self.state.positions[tp] for tp in owned if tp in self.state.positions}
-        try:
-            self.source.commit(offsets)
-        except Exception as err:  # the checkpoint is what restarts from: a failed commit only delays
-            self.commit_failures += 1
-            log.warning("checkpoint %s saved, but committing offsets failed: %s: %s", path, type(err).__name__, err)
-        log.debug("checkpoint (%s): %s, offsets %s", reason, path, offsets)
+        if commit:
+            owned = self.source.assignment()
+            self.source.commit({tp: o for tp, o in self.state.positions.items() if tp in owned})
+        log.debug("checkpoint (%s): %s", reason, path)
         return path
 
     def service_summary(self) -> dict:
@@ -392,7 +408,7 @@ class Service:
             "checkpoints": self.state.checkpoints,
             "starts": self.state.starts,
             "last_checkpoint": self.last_checkpoint,
-            "commit_failures": self.commit_failures,
+            "commit_failures": getattr(self.source, "commit_failures", 0),
             "positions": {f"{t}/{p}": o for (t, p), o in sorted(self.state.positions.items())},
             "this_run": {
                 "records": self._handled,

@@ -28,7 +28,7 @@ import os
 import sys
 import time
 
-__all__ = ["add_commands", "run", "main", "kafka_settings", "cmd_serve", "cmd_produce"]
+__all__ = ["add_commands", "run", "main", "kafka_settings", "parse_labels", "cmd_serve", "cmd_produce"]
 
 log = logging.getLogger("stream_xml.service")
 
@@ -133,6 +133,9 @@ def add_commands(subparsers) -> None:
                     help="model name (repeat for several); optional when resuming from a checkpoint")
     sv.add_argument("--param", action="append", default=[], help="model parameter key=value or MODEL:key=value")
     sv.add_argument("--seed", type=int, default=0, help="seed for every model that takes one")
+    sv.add_argument("--labels", default=None,
+                    help="label names known up front (a new checkpoint only): comma-separated, or @FILE with one "
+                         "per line; integer-looking names are integers, as in JSON. Others join as they appear")
     sv.add_argument("--checkpoint-dir", required=True, help="folder of the checkpoints (model + offsets)")
     sv.add_argument("--checkpoint-every", type=int, default=1000, help="checkpoint every N records")
     sv.add_argument("--checkpoint-seconds", type=float, default=60.0, help="... and at least every T seconds")
@@ -177,14 +180,35 @@ def _model_specs(args) -> dict:
     return {name: {"model": name, "params": params[name], "seed": args.seed} for name in names}
 
 
+def parse_labels(spec: str | None) -> list:
+    """Label names from ``--labels``: ``"a,b,3"`` or ``"@path"`` (one name per line).
+
+    >>> parse_labels("sports, politics,3")
+    ['sports', 'politics', 3]
+
+    """
+    if not spec:
+        return []
+    if spec.startswith("@"):
+        with open(spec[1:], encoding="utf-8") as f:
+            names = [line.strip() for line in f]
+    else:
+        names = [name.strip() for name in spec.split(",")]
+    names = [n for n in names if n]
+    labels = [int(n) if n.lstrip("-").isdigit() else n for n in names]
+    if len(set(labels)) != len(labels):
+        raise ValueError("--labels names a label twice")
+    return labels
+
+
 def _new_state(args, specs: dict):
     from stream_xml.evaluation.prequential import PrequentialEvaluator
     from stream_xml.models import make_model
     from stream_xml.service import AwaitingLabels, ServiceState
 
     models = {name: make_model(s["model"], s["params"], seed=s["seed"]) for name, s in specs.items()}
-    evaluator = PrequentialEvaluator(models, window=args.window, fading=args.fading, every=args.every,
-                                     zero_division=args.zero_division)
+    evaluator = PrequentialEvaluator(models, labels=parse_labels(args.labels), window=args.window,
+                                     fading=args.fading, every=args.every, zero_division=args.zero_division)
     return ServiceState(evaluator=evaluator, models=specs, awaiting=AwaitingLabels(args.awaiting_capacity))
 
 
@@ -195,12 +219,16 @@ def _restore_or_create(args, store):
             raise ValueError(f"no checkpoint in {args.checkpoint_dir}: give --model to start a new one")
         return _new_state(args, _model_specs(args)), None
     path, state = restored
+    # perf_counter of another process means nothing here: wall time counts from this start
+    state.evaluator.started = time.perf_counter()
     if args.model:
         wanted = _model_specs(args)
         if wanted != state.models:
             raise ValueError(
                 f"checkpoint {path} holds models {state.models}, but this run asks for {wanted}: use another "
                 f"--checkpoint-dir, or the same --model/--param/--seed (or none, to take the checkpoint's)")
+    if args.labels:
+        log.info("--labels ignored: the label space comes from checkpoint %s", path)
     evicted = state.awaiting.resize(args.awaiting_capacity)
     if evicted:
         log.warning("--awaiting-capacity %d is below the %d records waiting in the checkpoint: evicted %d",
