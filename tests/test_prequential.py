@@ -100,7 +100,8 @@ def test_events_reported_by_a_model_are_stamped_with_the_record_index():
         def learn_labelset(self, x, labelset):
             super().learn_labelset(x, labelset)
             if self._n % 40 == 0:
-                self._pending.append({"kind": "restructure", "blocks": 2})
+                # a model's own clock must not replace the stream position
+                self._pending.append({"kind": "restructure", "blocks": 2, "t": self._n // 2})
 
         def drain_events(self):
             out, self._pending = self._pending, []
@@ -112,6 +113,7 @@ def test_events_reported_by_a_model_are_stamped_with_the_record_index():
     model = ev.result()["models"]["e"]
     assert model["event_counts"] == {"restructure": 2}
     assert [e["t"] for e in model["events"]] == [40, 80]
+    assert [e["model_t"] for e in model["events"]] == [20, 40]
 
 
 def test_interrupt_gives_a_partial_result():

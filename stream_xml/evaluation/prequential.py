@@ -99,7 +99,12 @@ class ModelTrack:
         for event in drain():
             self.event_counts[event.get("kind", "event")] += 1
             if len(self.events) < EVENTS_KEPT:
-                self.events.append({"t": t, **event})
+                # the stream position wins; a model's own clock (e.g. records one tree has
+                # learned) is kept as model_t
+                stamped = {**event, "t": t}
+                if "t" in event:
+                    stamped["model_t"] = event["t"]
+                self.events.append(stamped)
 
     def sample_memory(self) -> None:
         try:
