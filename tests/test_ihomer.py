@@ -279,3 +279,22 @@ def test_without_the_correlation_detector_the_old_blocks_survive_the_change():
     for _, labels in correlation_shift_stream(6000, change_at=3000, seed=0):
         model.learn_labelset({"bias": 1.0}, labels)
     assert sorted(model.partition) != [["L0", "L3", "L4"], ["L1", "L2", "L5"]]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_sudden_concept_drift_is_detected_within_a_bounded_delay(seed):
+    """On a generated stream whose concept changes at record 3001 (labels given features), the
+    trees of iHOMER promote an alternate subtree (or the clustering restarts) within 1,500
+    records of the change."""
+    import connectors.synthetic  # noqa: F401  (registers synth:)
+    from connectors.catalog import open_source
+
+    source = open_source(f"synth:concept-shift?n=5000&labels=10&at=3001&seed={seed}")
+    assert [cp["t"] for cp in source.change_points] == [3001]
+    model = IHOMER(seed=seed)
+    detections = []
+    for t, record in enumerate(source, start=1):
+        model.learn_labelset(record.x, record.y)
+        detections += [t for e in model.drain_events() if e["kind"] in ("alternate_promoted", "global_drift")]
+    after = [t for t in detections if t > 3000]
+    assert after and after[0] - 3000 <= 1500
