@@ -62,15 +62,7 @@ def score_and_learn(evaluator, x: dict, y: frozenset, predictions: dict) -> None
     samples and series rows) for a prediction made when the record arrived without labels.
     """
     evaluator.features.update(x)
-    evaluator.t += 1
-    evaluator.label_total += len(y)
-    evaluator.score(y, predictions)
-    evaluator.learn(x, y)
-    if evaluator.t % evaluator.memory_every == 0 or evaluator.t == 1:
-        for track in evaluator.tracks:
-            track.sample_memory()
-    if evaluator.t % evaluator.every == 0:
-        evaluator._sample()
+    evaluator.score_and_learn(x, y, predictions)
 
 
 def thin_series(series: list, max_rows: int) -> list:

@@ -220,6 +220,12 @@ class PrequentialEvaluator:
         if y is None:
             self.unlabelled += 1
             return predictions
+        self.score_and_learn(x, y, predictions)
+        return predictions
+
+    def score_and_learn(self, x, y: frozenset, predictions: dict) -> None:
+        """The labelled half of :meth:`process`: score ``predictions`` (made for ``x``, now or
+        when it arrived without labels) against ``y``, learn ``(x, y)``, sample the series."""
         self.t += 1
         self.label_total += len(y)
         self.score(y, predictions)
@@ -229,7 +235,6 @@ class PrequentialEvaluator:
                 track.sample_memory()
         if self.t % self.every == 0:
             self._sample()
-        return predictions
 
     # -- reporting ----------------------------------------------------------------------------
     def _sample(self) -> None:
