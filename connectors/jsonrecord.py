@@ -82,6 +82,31 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not a valid JSON number")
 
 
+def parse_json(text: str, where: str, position):
+    """Parse one JSON document (NaN and infinities rejected), errors naming where.
+
+    >>> parse_json('{"x": [NaN]}', "f.jsonl", 2)
+    Traceback (most recent call last):
+    ...
+    connectors.base.RecordError: f.jsonl:2: invalid JSON: NaN is not a valid JSON number
+
+    """
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as err:
+        raise RecordError(where, position, f"invalid JSON: {err.msg} (column {err.colno})") from None
+    except ValueError as err:
+        raise RecordError(where, position, f"invalid JSON: {err}") from None
+
+
+def utf8_text(data: bytes, where: str, position) -> str:
+    """``data`` decoded as UTF-8, errors naming where and the first bad byte."""
+    try:
+        return bytes(data).decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise RecordError(where, position, f"not valid UTF-8 (byte {err.start})") from None
+
+
 def decode_text(text: str, where: str, position) -> tuple:
     """Parse one JSON document and decode it with :func:`decode_record`.
 
@@ -91,13 +116,7 @@ def decode_text(text: str, where: str, position) -> tuple:
     connectors.base.RecordError: f.jsonl:2: invalid JSON: NaN is not a valid JSON number
 
     """
-    try:
-        obj = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as err:
-        raise RecordError(where, position, f"invalid JSON: {err.msg} (column {err.colno})") from None
-    except ValueError as err:
-        raise RecordError(where, position, f"invalid JSON: {err}") from None
-    return decode_record(obj, where, position)
+    return decode_record(parse_json(text, where, position), where, position)
 
 
 def decode_bytes(data: bytes, where: str, position) -> tuple:
@@ -111,8 +130,4 @@ def decode_bytes(data: bytes, where: str, position) -> tuple:
     """
     if data is None:
         raise RecordError(where, position, "no data (empty message)")
-    try:
-        text = bytes(data).decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise RecordError(where, position, f"not valid UTF-8 (byte {err.start})") from None
-    return decode_text(text, where, position)
+    return decode_text(utf8_text(data, where, position), where, position)

@@ -37,7 +37,7 @@ import time
 import typing
 
 from connectors.base import Record, RecordError
-from connectors.jsonrecord import decode_record
+from connectors.jsonrecord import decode_record, parse_json, utf8_text
 
 __all__ = [
     "Message",
@@ -90,10 +90,6 @@ DLQ_TIMESTAMP = "stream-xml.timestamp"
 # --------------------------------------------------------------------------- codecs
 
 
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not a valid JSON number")
-
-
 def _check_id(record_id, where: str, offset) -> None:
     if record_id is not None and (isinstance(record_id, bool) or not isinstance(record_id, (str, int))):
         raise RecordError(where, offset, f"'id' must be a string or an integer, got {record_id!r}")
@@ -110,16 +106,7 @@ def decode_json(value, where: str, offset) -> tuple:
     """
     if value is None:
         raise RecordError(where, offset, "no value (a null message)")
-    try:
-        text = bytes(value).decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise RecordError(where, offset, f"not valid UTF-8 (byte {err.start})") from None
-    try:
-        obj = json.loads(text, parse_constant=_no_constant)
-    except json.JSONDecodeError as err:
-        raise RecordError(where, offset, f"invalid JSON: {err.msg} (column {err.colno})") from None
-    except ValueError as err:
-        raise RecordError(where, offset, f"invalid JSON: {err}") from None
+    obj = parse_json(utf8_text(value, where, offset), where, offset)
     if isinstance(obj, dict) and "x" not in obj and obj.get("y") is not None:
         if obj.get("id") is None:
             raise RecordError(where, offset, "a label message (no 'x') needs an 'id'")
