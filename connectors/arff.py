@@ -41,7 +41,7 @@ import re
 import typing
 import xml.etree.ElementTree as ET
 
-from connectors.base import ErrorLog, Record, RecordError, open_text
+from connectors.base import ErrorLog, Record, RecordError, finite_float, open_text
 
 __all__ = ["ArffSource", "ArffHeader", "Attribute", "read_header", "read_label_names", "meka_label_count"]
 
@@ -337,11 +337,8 @@ class _RowDecoder:
                 unknown.append(i)
             return
         if kind == _NUM:
-            try:
-                f = float(v)
-            except ValueError:
-                f = math.nan
-            if not math.isfinite(f):
+            f = finite_float(v)
+            if f is None:
                 raise RecordError(where, line, f"value {v!r} of attribute {self.names[i]!r} is not a finite number")
             x[self.keys[i]] = f
             return

@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import os
 import typing
 
-__all__ = ["Record", "RecordError", "ErrorLog", "Source", "Sink", "open_text", "ON_ERROR_MODES"]
+__all__ = ["Record", "RecordError", "ErrorLog", "Source", "Sink", "open_text", "finite_float", "ON_ERROR_MODES"]
 
 ON_ERROR_MODES = ("raise", "skip")
 
@@ -129,3 +130,17 @@ def open_text(path: str | os.PathLike) -> io.TextIOBase:
     if magic == b"\x1f\x8b":
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="strict", newline="")
     return open(path, encoding="utf-8", errors="strict", newline="")
+
+
+def finite_float(text: str) -> float | None:
+    """``text`` as a finite float, or None when it is not a number or not finite.
+
+    >>> finite_float("2.5"), finite_float("abc"), finite_float("nan"), finite_float("inf")
+    (2.5, None, None, None)
+
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None

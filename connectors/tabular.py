@@ -30,11 +30,10 @@ A JSON-lines file holds one record per line in the format of :mod:`connectors.js
 from __future__ import annotations
 
 import csv
-import math
 import os
 import typing
 
-from connectors.base import ErrorLog, Record, RecordError, open_text
+from connectors.base import ErrorLog, Record, RecordError, finite_float, open_text
 from connectors.jsonrecord import decode_text
 
 __all__ = ["CsvSource", "JsonlSource"]
@@ -116,11 +115,8 @@ class CsvSource:
             cell = row[i]
             if not cell or cell.isspace():
                 continue
-            try:
-                value = float(cell)
-            except ValueError:
-                value = math.nan
-            if not math.isfinite(value):
+            value = finite_float(cell)
+            if value is None:
                 raise RecordError(where, line, f"column {column!r} has value {cell!r}, expected a finite number")
             x[column] = value
         if self.label_separator is not None:
