@@ -44,6 +44,7 @@ from river import base
 
 from stream_xml.clustering import ODACJ, LabelsetSizeHistogram, refine
 from stream_xml.labels import LabelSpace
+from stream_xml.tree.features import FeatureIndex
 
 __all__ = ["IHOMER"]
 
@@ -107,7 +108,7 @@ class IHOMER(base.MultiLabelClassifier):
     route_threshold
         Mode B: a record is passed down to a child when the child's meta-label has more than
         this probability (lower values trade speed for fewer routing misses).
-    grace_period, delta, tau, leaf_model, drift_detection, bootstrap_sampling, cardinality_th, entropy_th, knn_k, knn_window
+    grace_period, delta, tau, leaf_model, leaf_switch, drift_detection, bootstrap_sampling, cardinality_th, entropy_th, knn_k, knn_window
         Parameters of every MLHAT node learner.
     seed
         Seed of the node learners (each gets its own, derived from this one).
@@ -133,6 +134,7 @@ class IHOMER(base.MultiLabelClassifier):
         delta: float = 1.6587784772850855e-07,
         tau: float = 0.05,
         leaf_model: str = "switch",
+        leaf_switch: str = "cardinality",
         drift_detection: bool = True,
         bootstrap_sampling: bool = True,
         cardinality_th: int = 750,
@@ -160,6 +162,7 @@ class IHOMER(base.MultiLabelClassifier):
         self.delta = delta
         self.tau = tau
         self.leaf_model = leaf_model
+        self.leaf_switch = leaf_switch
         self.drift_detection = drift_detection
         self.bootstrap_sampling = bootstrap_sampling
         self.cardinality_th = cardinality_th
@@ -169,6 +172,7 @@ class IHOMER(base.MultiLabelClassifier):
         self.seed = seed
 
         self._space = LabelSpace()
+        self._features = FeatureIndex()  # shared by every tree: a record is encoded once
         self._odac = self._new_odac()
         self._sizes = LabelsetSizeHistogram()
         self._blocks: list[_Block] = []
@@ -192,12 +196,15 @@ class IHOMER(base.MultiLabelClassifier):
         from stream_xml.tree import MLHAT
 
         self._n_learners += 1
-        return MLHAT(
+        tree = MLHAT(
             grace_period=self.grace_period, delta=self.delta, tau=self.tau, leaf_model=self.leaf_model,
+            leaf_switch=self.leaf_switch,
             drift_detection=self.drift_detection, bootstrap_sampling=self.bootstrap_sampling,
             cardinality_th=self.cardinality_th, entropy_th=self.entropy_th,
             knn_k=self.knn_k, knn_window=self.knn_window, seed=self.seed * 100003 + self._n_learners,
         )
+        tree.share_features(self._features)
+        return tree
 
     @classmethod
     def _unit_test_params(cls):
@@ -258,10 +265,11 @@ class IHOMER(base.MultiLabelClassifier):
         if self.correlation_drift and len(ids) > 1:
             self._watch_pairs(ids)
 
+        encoded = self._features.encode(x, learn=True)
         if self.mode == "A":
-            self._learn_partition(x, ids)
+            self._learn_partition(x, ids, encoded)
         else:
-            self._learn_routed(x, ids)
+            self._learn_routed(x, ids, encoded)
         if self.replay > 0:
             self._recent.append((dict(x), ids))  # a copy: callers may reuse their dict
 
@@ -276,14 +284,14 @@ class IHOMER(base.MultiLabelClassifier):
             self._pending = False
             self._restructure()
 
-    def _learn_partition(self, x, ids: frozenset) -> None:
+    def _learn_partition(self, x, ids: frozenset, encoded) -> None:
         truth = self._names_of(ids)
         retiring = {}
         fallback_scores: dict = {}
         for block in self._blocks:
             if block.fallback:
-                self._score_trial(block, x, truth, fallback_scores)
-            block.learner.learn_labelset(x, block.names & truth)
+                self._score_trial(block, x, encoded, truth, fallback_scores)
+            block.learner.learn_labelset(x, block.names & truth, encoded)
             block.seen += 1
             for old, old_names in block.fallback:
                 retiring[id(old)] = (old, old_names)
@@ -291,12 +299,12 @@ class IHOMER(base.MultiLabelClassifier):
                 block.fallback = []
                 self._events.append({"kind": "handover", "block_size": len(block.labels), "after": block.seen})
         for old, old_names in retiring.values():
-            old.learn_labelset(x, old_names & truth)
+            old.learn_labelset(x, old_names & truth, encoded)
 
-    def _score_trial(self, block: _Block, x, truth: frozenset, fallback_scores: dict) -> None:
+    def _score_trial(self, block: _Block, x, encoded, truth: frozenset, fallback_scores: dict) -> None:
         """Count the label errors of a block's new learner and of its fallback on this record."""
-        own = block.learner.predict_scores(x)
-        old = self._fallback_scores(block, x, fallback_scores)
+        own = block.learner.predict_scores(x, encoded)
+        old = self._fallback_scores(block, x, encoded, fallback_scores)
         for name in block.names:
             relevant = name in truth
             block.new_errors += (own.get(name, 0.0) > 0.5) != relevant
@@ -309,13 +317,13 @@ class IHOMER(base.MultiLabelClassifier):
             return True
         return block.seen >= self.warmup and block.new_errors < block.old_errors
 
-    def _fallback_scores(self, block: _Block, x, cache: dict) -> dict:
+    def _fallback_scores(self, block: _Block, x, encoded, cache: dict) -> dict:
         """Scores of the block's labels from the learners it replaced (each asked once per x)."""
         out = {}
         for old, old_names in block.fallback:
             key = id(old)
             if key not in cache:
-                cache[key] = old.predict_scores(x)
+                cache[key] = old.predict_scores(x, encoded)
             for name in block.names & old_names:
                 out[name] = cache[key].get(name, 0.0)
         return out
@@ -337,10 +345,11 @@ class IHOMER(base.MultiLabelClassifier):
     def _scores_partition(self, x) -> dict:
         scores = {}
         fallback_scores: dict = {}
+        encoded = self._features.encode(x, learn=False)
         for block in self._blocks:
-            own = block.learner.predict_scores(x)
+            own = block.learner.predict_scores(x, encoded)
             if block.fallback:
-                own.update(self._fallback_scores(block, x, fallback_scores))
+                own.update(self._fallback_scores(block, x, encoded, fallback_scores))
             for name in block.names:
                 scores[name] = own.get(name, 0.0)
         for name in self._space.names:
@@ -506,13 +515,13 @@ class IHOMER(base.MultiLabelClassifier):
 
         return Router.build(self, previous)
 
-    def _learn_routed(self, x, ids: frozenset) -> None:
+    def _learn_routed(self, x, ids: frozenset, encoded) -> None:
         if self._router is None:
             self._router = self._build_router(None)
-        self._router.learn(x, ids)
+        self._router.learn(x, ids, encoded)
 
     def _scores_routed(self, x) -> dict:
         scores = dict.fromkeys(self._space.names, 0.0)
         if self._router is not None:
-            scores.update(self._router.scores(x))
+            scores.update(self._router.scores(x, self._features.encode(x, learn=False)))
         return scores

@@ -97,31 +97,32 @@ class Router:
             stack.extend(c for c in node.children if isinstance(c, RouteNode))
 
     # -- learning and prediction -------------------------------------------------------------------
-    def learn(self, x, ids: frozenset) -> None:
+    def learn(self, x, ids: frozenset, encoded=None) -> None:
         root = self.root
         if root is None:
             return
         if not isinstance(root, RouteNode):
-            self._learn_block(root, x, ids)
+            self._learn_block(root, x, ids, encoded)
             return
         stack = [root]
         while stack:
             node = stack.pop()
             meta = [name for name, labels in zip(node.meta_names, node.child_labels) if labels & ids]
-            node.learner.learn_labelset(x, meta)
+            node.learner.learn_labelset(x, meta, encoded)
             for child, labels in zip(node.children, node.child_labels):
                 if labels & ids:
                     if isinstance(child, RouteNode):
                         stack.append(child)
                     else:
-                        self._learn_block(child, x, ids)
+                        self._learn_block(child, x, ids, encoded)
 
-    def _learn_block(self, block, x, ids: frozenset) -> None:
-        block.learner.learn_labelset(x, self.owner._names_of(block.labels & ids))
+    def _learn_block(self, block, x, ids: frozenset, encoded) -> None:
+        block.learner.learn_labelset(x, self.owner._names_of(block.labels & ids), encoded)
         block.seen += 1
 
-    def scores(self, x) -> dict:
-        """Scores of the labels of the blocks reached by ``x`` (unreached labels are absent)."""
+    def scores(self, x, encoded=None) -> dict:
+        """Scores of the labels of the blocks reached by ``x`` (unreached labels are absent);
+        ``encoded`` is ``x`` as the owner's shared feature index encodes it."""
         out = {}
         root = self.root
         if root is None:
@@ -130,11 +131,11 @@ class Router:
         while stack:
             node = stack.pop()
             if not isinstance(node, RouteNode):
-                own = node.learner.predict_scores(x)
+                own = node.learner.predict_scores(x, encoded)
                 for name in node.names:
                     out[name] = own.get(name, 0.0)
                 continue
-            meta = node.learner.predict_scores(x)
+            meta = node.learner.predict_scores(x, encoded)
             threshold = self.owner.route_threshold
             for name, child in zip(node.meta_names, node.children):
                 if meta.get(name, 0.0) > threshold:

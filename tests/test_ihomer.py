@@ -165,6 +165,9 @@ def test_pickled_model_continues_identically(mode):
         model.learn_labelset(x, labels)
         clone.learn_labelset(x, labels)
     assert model.partition == clone.partition
+    # every tree still encodes with the model's one feature index
+    trees = [b.learner for b in clone._blocks] + [old for b in clone._blocks for old, _ in b.fallback]
+    assert trees and all(tree._features is clone._features for tree in trees)
 
 
 def test_same_seed_same_predictions_on_yeast():

@@ -309,6 +309,75 @@ def test_leaf_model_switch():
     )
 
 
+def _switch_stream(kind: str, n: int, seed: int):
+    """``xor``: the label is the XOR of two features' signs (no linear model separates it, kNN
+    does); ``noisy``: the label is one feature's sign among 30 wide noise features (kNN's
+    distances are swamped by the noise, a linear model ignores it)."""
+    rng = random.Random(seed)
+    for _ in range(n):
+        if kind == "xor":
+            a, b = rng.uniform(-1, 1), rng.uniform(-1, 1)
+            yield {"a": a, "b": b}, ["x"] if (a > 0) != (b > 0) else ["y"]
+        else:
+            x = {f"n{j}": rng.uniform(-5, 5) for j in range(30)}
+            x["s"] = rng.uniform(-1, 1)
+            yield x, ["x"] if x["s"] > 0 else ["y"]
+
+
+def _late_hits(model, kind: str) -> int:
+    """Exact matches over records 1000-1499 of a prequential run of ``model``."""
+    hits = 0
+    for t, (x, labelset) in enumerate(_switch_stream(kind, 1500, seed=4)):
+        if t >= 1000:
+            hits += {k for k, v in model.predict_one(x).items() if v} == set(labelset)
+        model.learn_labelset(x, labelset)
+    return hits
+
+
+@pytest.mark.parametrize("kind, chosen", [("xor", "knn"), ("noisy", "bagging")])
+def test_loss_switch_answers_with_the_model_that_errs_less(kind, chosen):
+    def tree(**params):
+        return MLHAT(grace_period=10**6, drift_detection=False, seed=2, **params)
+
+    model = tree(leaf_switch="loss")
+    hits = _late_hits(model, kind)
+    leaf = model._root
+    knn_errors, bagging_errors = leaf.model_errors
+    assert (knn_errors < bagging_errors) == (chosen == "knn")
+    x = {"a": 0.5, "b": -0.5, "s": 0.5}
+    idx, val = model._features.encode(x, learn=False)
+    answer = model._leaf_proba(leaf, idx, val, 2)
+    np.testing.assert_array_equal(answer, getattr(leaf, chosen).predict_proba(idx, val, 2))
+    other = "bagging" if chosen == "knn" else "knn"
+    assert hits > _late_hits(tree(leaf_model=other), kind) + 50
+    # the cardinality rule (spec §6.7) is on bagging once the leaf is heavy and mixed
+    assert hits >= _late_hits(tree(leaf_switch="cardinality"), kind) + (50 if kind == "xor" else 0)
+
+
+def test_trees_sharing_a_feature_index_predict_as_if_alone():
+    """Trees handed records encoded by one shared index learn and predict like trees that
+    encode for themselves, though the shared index numbers features the others never see."""
+    rng = random.Random(5)
+    shared = FeatureIndex()
+    pairs = [(MLHAT(grace_period=50, seed=s), MLHAT(grace_period=50, seed=s)) for s in (1, 2)]
+    for together, _ in pairs:
+        together.share_features(shared)
+    for t in range(1500):
+        x = {f"w{rng.randrange(40)}": rng.random() for _ in range(5)}
+        labels = ["even"] if sum(int(k[1:]) for k in x) % 2 == 0 else ["odd"]
+        query = shared.encode(x, learn=False)
+        for j, (together, alone) in enumerate(pairs):
+            # feature ids differ, so sums may run in another order: equal up to rounding
+            assert together.predict_scores(x, query) == pytest.approx(alone.predict_scores(x), rel=1e-12)
+            # each tree of a pair sees only its half of the features
+            half = {k: v for k, v in x.items() if int(k[1:]) % 2 == j}
+            together.learn_labelset(half, labels, shared.encode(half, learn=True))
+            alone.learn_labelset(half, labels)
+    assert len(shared) == 40 and len(pairs[0][1]._features) == 20
+    with pytest.raises(RuntimeError):
+        pairs[0][1].share_features(shared)
+
+
 def test_strict_bootstrap_skips_records_drawn_zero_times():
     stream = [({"f": i / 300}, {"a": i % 2 == 0}) for i in range(300)]
     rng = random.Random(7)
@@ -371,11 +440,13 @@ def test_river_api_agrees_with_the_labelset_api():
     assert river_side.labels == fast_side.labels and len(river_side.labels) == 14
 
 
-def test_reusing_predict_time_leaf_predictions_is_exact():
+@pytest.mark.parametrize("leaf_switch", ["cardinality", "loss"])
+def test_reusing_predict_time_leaf_predictions_is_exact(leaf_switch):
     """``learn`` reuses the leaf predictions ``predict`` made for the same record; a model that
     never predicts, and a record mutated in place in between, must give the same model."""
     stream = list(flip_stream(1200, 800, seed=3))
-    predicting, silent = MLHAT(grace_period=100), MLHAT(grace_period=100)
+    predicting = MLHAT(grace_period=100, leaf_switch=leaf_switch)
+    silent = MLHAT(grace_period=100, leaf_switch=leaf_switch)
     for t, (x, y) in enumerate(stream):
         x = dict(x)
         predicting.predict_one(x)

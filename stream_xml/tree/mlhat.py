@@ -51,6 +51,10 @@ from stream_xml.tree.nodes import (
 __all__ = ["MLHAT", "MLHT", "poisson_one"]
 
 LEAF_MODELS = ("switch", "majority", "knn", "bagging")
+LEAF_SWITCHES = ("cardinality", "loss")
+#: Per-record fading of the leaf models' error counts under ``leaf_switch="loss"`` (a memory of
+#: about 200 records, so the choice follows drift).
+SWITCH_FADING = 0.995
 ALTERNATE_STRATEGIES = ("warning", "drift")
 ERROR_WEIGHTINGS = ("clipped", "reference")
 
@@ -92,9 +96,11 @@ class _LeafPredictions:
         self.probas: dict[int, tuple] = {}  # id(leaf) -> (leaf, P(1) or None)
 
     def matches(self, stamp, idx, val) -> bool:
-        return (
-            stamp == self.stamp and np.array_equal(idx, self.idx) and np.array_equal(val, self.val)
-        )
+        if stamp != self.stamp:
+            return False
+        if idx is self.idx and val is self.val:
+            return True
+        return np.array_equal(idx, self.idx) and np.array_equal(val, self.val)
 
 
 class MLHAT(base.MultiLabelClassifier):
@@ -138,6 +144,11 @@ class MLHAT(base.MultiLabelClassifier):
         entropy is below ``entropy_th``, bagged logistic regression otherwise.
     leaf_model
         "switch" (the three models, as above), "majority", "knn" or "bagging".
+    leaf_switch
+        How "switch" chooses between kNN and bagging at a leaf with two labelsets or more:
+        "cardinality" (the rule above, spec §6.7) or "loss": the model that has made fewer
+        exact-match errors on the records reaching the leaf (each scored before it is learned,
+        errors faded by :data:`SWITCH_FADING` per record), kNN on a tie.
     knn_k, knn_window
         Neighbours and window of the kNN label-combination model.
     bagging_size, bagging_lr
@@ -191,6 +202,7 @@ class MLHAT(base.MultiLabelClassifier):
         cardinality_th: int = 750,
         entropy_th: float = 0.3,
         leaf_model: str = "switch",
+        leaf_switch: str = "cardinality",
         knn_k: int = 4,
         knn_window: int = 170,
         bagging_size: int = 10,
@@ -207,6 +219,8 @@ class MLHAT(base.MultiLabelClassifier):
     ):
         if leaf_model not in LEAF_MODELS:
             raise ValueError(f"leaf_model must be one of {LEAF_MODELS}, got {leaf_model!r}")
+        if leaf_switch not in LEAF_SWITCHES:
+            raise ValueError(f"leaf_switch must be one of {LEAF_SWITCHES}, got {leaf_switch!r}")
         if alternate_strategy not in ALTERNATE_STRATEGIES:
             raise ValueError(f"alternate_strategy must be one of {ALTERNATE_STRATEGIES}")
         if error_weighting not in ERROR_WEIGHTINGS:
@@ -225,6 +239,7 @@ class MLHAT(base.MultiLabelClassifier):
         self.cardinality_th = cardinality_th
         self.entropy_th = entropy_th
         self.leaf_model = leaf_model
+        self.leaf_switch = leaf_switch
         self.knn_k = knn_k
         self.knn_window = knn_window
         self.bagging_size = bagging_size
@@ -265,6 +280,17 @@ class MLHAT(base.MultiLabelClassifier):
         """Make labels known (negative for every record learned so far)."""
         self._labels.add_all(names)
 
+    def share_features(self, index: FeatureIndex) -> None:
+        """Encode records with ``index``, which other trees share, before learning anything.
+
+        Trees that share an index can be handed a record already encoded by it (the
+        ``encoded`` argument of :meth:`learn_labelset` and :meth:`predict_scores`), so an
+        ensemble of trees encodes each record once rather than once per tree.
+        """
+        if self._root is not None:
+            raise RuntimeError("share_features must be called before the tree learns")
+        self._features = index
+
     # -- learning ------------------------------------------------------------------------------
 
     def learn_one(self, x: dict, y: dict) -> None:
@@ -272,13 +298,14 @@ class MLHAT(base.MultiLabelClassifier):
         self.add_labels(y)
         self.learn_labelset(x, [name for name, value in y.items() if value])
 
-    def learn_labelset(self, x: dict, labelset: typing.Iterable) -> None:
+    def learn_labelset(self, x: dict, labelset: typing.Iterable, encoded=None) -> None:
         """Learn ``x`` whose relevant labels are ``labelset`` (names); every other known label is
-        negative and unknown names are added."""
+        negative and unknown names are added. ``encoded`` is ``x`` as encoded (while learning)
+        by the shared feature index (:meth:`share_features`), if the caller has it."""
         names = set(labelset)
         self._labels.add_all(names)
         positives = np.array(sorted(self._labels.id(n) for n in names), dtype=np.int64)
-        idx, val = self._features.encode(x, learn=True)
+        idx, val = encoded if encoded is not None else self._features.encode(x, learn=True)
         predictions = self._predictions
         if predictions is None or not predictions.matches(self._stamp(), idx, val):
             predictions = _LeafPredictions(None, idx, val)
@@ -316,6 +343,8 @@ class MLHAT(base.MultiLabelClassifier):
             node = node.children[slot]
         if loss is not None:
             node.loss.update(loss, w)
+        if self.leaf_switch == "loss" and self.leaf_model == "switch":
+            self._score_leaf_models(node, idx, val, positives, predictions)
         node.learn(idx, val, positives, w, len(self._labels))
         if node.current_weight - node.last_split_attempt_at >= self.grace_period:
             if self.max_depth is not None and node.depth >= self.max_depth:
@@ -323,6 +352,20 @@ class MLHAT(base.MultiLabelClassifier):
             elif node.active:
                 self._attempt_split(node, owner, slot)
                 node.last_split_attempt_at = node.current_weight
+
+    def _score_leaf_models(self, leaf: Leaf, idx, val, positives, predictions) -> None:
+        """Test-then-train score of the leaf's kNN and bagging on this record (``leaf_switch="loss"``)."""
+        if leaf.majority.n_labelsets == 0:
+            return
+        n_labels = len(self._labels)
+        errors = leaf.model_errors
+        in_use = self._leaf_proba(leaf, idx, val, n_labels, choice_only=True)
+        for j, model in enumerate((leaf.knn, leaf.bagging)):
+            cached = predictions.probas.get(id(leaf)) if model is in_use else None
+            proba = cached[1] if cached is not None else model.predict_proba(idx, val, n_labels)
+            predicted = np.flatnonzero(proba > 0.5)
+            wrong = predicted.shape != positives.shape or not np.array_equal(predicted, positives)
+            errors[j] = errors[j] * SWITCH_FADING + wrong
 
     def _monitor(self, branch: Branch, owner, slot, loss: float, w: float) -> bool:
         """§6.9 at one branch; True if its alternate replaced it."""
@@ -433,19 +476,27 @@ class MLHAT(base.MultiLabelClassifier):
 
     # -- prediction ----------------------------------------------------------------------------
 
-    def _leaf_proba(self, leaf: Leaf, idx, val, n_labels: int) -> np.ndarray | None:
-        """P(1) per label from the leaf's model (§6.7), None if the leaf has learned nothing."""
+    def _leaf_proba(self, leaf: Leaf, idx, val, n_labels: int, choice_only: bool = False):
+        """P(1) per label from the leaf's model (§6.7), None if the leaf has learned nothing;
+        with ``choice_only``, the model that would answer instead."""
         majority = leaf.majority
         if majority.n_labelsets == 0:
             return None
         mode = self.leaf_model
         if mode == "majority" or (mode == "switch" and majority.n_labelsets <= 1):
-            return majority.predict_proba(n_labels)
-        if mode == "switch":
+            model = majority
+        elif mode == "switch" and self.leaf_switch == "loss":
+            knn_errors, bagging_errors = leaf.model_errors
+            model = leaf.knn if knn_errors <= bagging_errors else leaf.bagging
+        elif mode == "switch":
             light = leaf.current_weight < self.cardinality_th
             model = leaf.knn if light or ml_entropy(leaf.stats) < self.entropy_th else leaf.bagging
         else:
             model = leaf.knn if mode == "knn" else leaf.bagging
+        if choice_only:
+            return model
+        if model is majority:
+            return majority.predict_proba(n_labels)
         return model.predict_proba(idx, val, n_labels)
 
     def _stamp(self) -> tuple[int, int]:
@@ -474,12 +525,13 @@ class MLHAT(base.MultiLabelClassifier):
             e = max(e, _MIN_ERROR)
         return 1.0 / (e * e) if e > 0.0 else 1.0
 
-    def predict_scores_array(self, x: dict) -> np.ndarray:
-        """P(label = 1) for every known label, in the order of :attr:`labels` (§6.8)."""
+    def predict_scores_array(self, x: dict, encoded=None) -> np.ndarray:
+        """P(label = 1) for every known label, in the order of :attr:`labels` (§6.8);
+        ``encoded`` as in :meth:`learn_labelset`."""
         n_labels = len(self._labels)
         if self._root is None or n_labels == 0:
             return np.zeros(n_labels)
-        idx, val = self._features.encode(x, learn=False)
+        idx, val = encoded if encoded is not None else self._features.encode(x, learn=False)
         stamp = self._stamp()
         predictions = self._predictions
         if predictions is None or not predictions.matches(stamp, idx, val):
@@ -498,9 +550,9 @@ class MLHAT(base.MultiLabelClassifier):
         total = sum(weight for weight, _ in votes)
         return sum(weight * proba for weight, proba in votes) / total
 
-    def predict_scores(self, x: dict) -> dict:
+    def predict_scores(self, x: dict, encoded=None) -> dict:
         """P(label = 1) for every known label, by name."""
-        return dict(zip(self._labels.names, self.predict_scores_array(x).tolist()))
+        return dict(zip(self._labels.names, self.predict_scores_array(x, encoded).tolist()))
 
     def predict_proba_one(self, x: dict, **kwargs) -> dict:
         return {name: {False: 1.0 - p, True: p} for name, p in self.predict_scores(x).items()}
