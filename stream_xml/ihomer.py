@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import collections
 
+import numpy as np
 from river import base
 
 from stream_xml.clustering import ODACJ, LabelsetSizeHistogram, refine
@@ -134,7 +135,7 @@ class IHOMER(base.MultiLabelClassifier):
         delta: float = 1.6587784772850855e-07,
         tau: float = 0.05,
         leaf_model: str = "switch",
-        leaf_switch: str = "cardinality",
+        leaf_switch: str = "loss",
         drift_detection: bool = True,
         bootstrap_sampling: bool = True,
         cardinality_th: int = 750,
@@ -185,6 +186,7 @@ class IHOMER(base.MultiLabelClassifier):
         self._loss_detector = None
         self._pair_detector = None
         self._last_prediction = None  # (id(x), predicted) cached for the loss detector
+        self._last_encoded = None  # the last predicted record as encoded
         self._pending = False  # a clustering change waiting for restructure_min_t
         self.n_restructures = 0
 
@@ -265,7 +267,7 @@ class IHOMER(base.MultiLabelClassifier):
         if self.correlation_drift and len(ids) > 1:
             self._watch_pairs(ids)
 
-        encoded = self._features.encode(x, learn=True)
+        encoded = self._reuse_prediction_encoding(self._features.encode(x, learn=True))
         if self.mode == "A":
             self._learn_partition(x, ids, encoded)
         else:
@@ -342,10 +344,22 @@ class IHOMER(base.MultiLabelClassifier):
         self._last_prediction = (id(x), predicted)
         return predicted, scores
 
+    def _encode_for_prediction(self, x):
+        encoded = self._last_encoded = self._features.encode(x, learn=False)
+        return encoded
+
+    def _reuse_prediction_encoding(self, encoded):
+        """The arrays of the last prediction if they encode the same record: the trees then
+        recognise their cached leaf predictions by identity instead of comparing arrays."""
+        last, self._last_encoded = self._last_encoded, None
+        if last is not None and np.array_equal(last[0], encoded[0]) and np.array_equal(last[1], encoded[1]):
+            return last
+        return encoded
+
     def _scores_partition(self, x) -> dict:
         scores = {}
         fallback_scores: dict = {}
-        encoded = self._features.encode(x, learn=False)
+        encoded = self._encode_for_prediction(x)
         for block in self._blocks:
             own = block.learner.predict_scores(x, encoded)
             if block.fallback:
@@ -523,5 +537,5 @@ class IHOMER(base.MultiLabelClassifier):
     def _scores_routed(self, x) -> dict:
         scores = dict.fromkeys(self._space.names, 0.0)
         if self._router is not None:
-            scores.update(self._router.scores(x, self._features.encode(x, learn=False)))
+            scores.update(self._router.scores(x, self._encode_for_prediction(x)))
         return scores

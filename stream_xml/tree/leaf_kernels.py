@@ -206,15 +206,16 @@ def knn_learn(
 ):  # fmt: skip
     """Store one record in the ring (evicting the oldest when full) under its labelset's class.
 
-    Zero values are dropped. The caller guarantees ``row_idx.shape[1] >= len(idx)`` and room for
-    one new class.
+    Zero values are dropped and the row is stored in increasing feature id order. The caller
+    guarantees ``row_idx.shape[1] >= len(idx)`` and room for one new class.
     """
     cls = _class_of(class_table, class_ptr, class_labels, counts, labelset)
     window = row_idx.shape[0]
     r = counts[0]
     nnz = 0
     sq = 0.0
-    for j in range(idx.shape[0]):
+    order = _increasing_order(idx)
+    for j in order:
         v = val[j]
         if v != 0.0:
             row_idx[r, nnz] = idx[j]
@@ -230,25 +231,70 @@ def knn_learn(
 
 
 @numba.njit(cache=True)
-def _query_table(idx, val):
-    """The query's non-zeros in a hash table: ``(keys, values, |x|²)``.
+def _increasing_order(idx):
+    """Positions of ``idx`` in increasing id order (no copy made when already increasing)."""
+    for j in range(1, idx.shape[0]):
+        if idx[j] < idx[j - 1]:
+            return np.argsort(idx, kind="mergesort")
+    return np.arange(idx.shape[0])
 
-    The table is kept at most 1/8 full because most probes are misses (features of a stored row
-    that the query lacks), and a miss walks to the next empty slot.
-    """
-    size = 2
-    while size < 8 * idx.shape[0]:
-        size *= 2
-    keys = np.full(size, EMPTY, dtype=np.int64)
-    values = np.zeros(size)
+
+@numba.njit(cache=True)
+def _sorted_query(idx, val):
+    """The query's non-zeros in increasing id order: ``(ids, values, |x|²)``."""
+    order = _increasing_order(idx)
+    q_idx = np.empty(idx.shape[0], dtype=np.int64)
+    q_val = np.empty(idx.shape[0])
+    n = 0
     sq = 0.0
-    for j in range(idx.shape[0]):
+    for j in order:
         if val[j] != 0.0:
-            h = _key_position(keys, idx[j])
-            keys[h] = idx[j]
-            values[h] = val[j]
+            q_idx[n] = idx[j]
+            q_val[n] = val[j]
             sq += val[j] * val[j]
-    return keys, values, sq
+            n += 1
+    return q_idx[:n], q_val[:n], sq
+
+
+@numba.njit(cache=True)
+def _sorted_dot(a_idx, a_val, a_n, b_idx, b_val):
+    """Dot product of two sparse vectors with increasing ids (a merge of the two id lists).
+
+    When both hold the same run of consecutive ids (dense records), the values are multiplied
+    position by position, with four partial sums so the loop does not wait on one addition.
+    """
+    b_n = b_idx.shape[0]
+    if (
+        a_n == b_n and a_n > 0 and a_idx[0] == b_idx[0] and a_idx[a_n - 1] == b_idx[b_n - 1]
+        and b_idx[b_n - 1] - b_idx[0] == b_n - 1
+    ):
+        s0 = s1 = s2 = s3 = 0.0
+        i = 0
+        while i + 4 <= a_n:
+            s0 += a_val[i] * b_val[i]
+            s1 += a_val[i + 1] * b_val[i + 1]
+            s2 += a_val[i + 2] * b_val[i + 2]
+            s3 += a_val[i + 3] * b_val[i + 3]
+            i += 4
+        while i < a_n:
+            s0 += a_val[i] * b_val[i]
+            i += 1
+        return (s0 + s1) + (s2 + s3)
+    i = 0
+    j = 0
+    dot = 0.0
+    while i < a_n and j < b_n:
+        ai = a_idx[i]
+        bj = b_idx[j]
+        if ai == bj:
+            dot += a_val[i] * b_val[j]
+            i += 1
+            j += 1
+        elif ai < bj:
+            i += 1
+        else:
+            j += 1
+    return dot
 
 
 @numba.njit(cache=True)
@@ -269,14 +315,14 @@ def knn_predict(
     """Per-label P(1) from the ``k`` nearest stored rows (see ``KnnLabelCombination``).
 
     Rows are scanned newest first; on equal distances the newer row wins, and among several exact
-    matches the newest one decides. Dot products probe a hash table of the query's non-zeros.
+    matches the newest one decides. Dot products merge the row's and the query's increasing ids.
     """
     out = np.zeros(n_labels)
     n = counts[1]
     if n == 0:
         return out
     window = row_idx.shape[0]
-    q_keys, q_values, q_sq = _query_table(idx, val)
+    q_idx, q_val, q_sq = _sorted_query(idx, val)
 
     k = min(k, n)
     best_d2 = np.empty(k)
@@ -285,11 +331,7 @@ def knn_predict(
     r = counts[0]
     for _ in range(n):
         r = r - 1 if r > 0 else window - 1
-        dot = 0.0
-        for j in range(row_nnz[r]):
-            h = _key_position(q_keys, row_idx[r, j])
-            if q_keys[h] != EMPTY:
-                dot += q_values[h] * row_val[r, j]
+        dot = _sorted_dot(row_idx[r], row_val[r], row_nnz[r], q_idx, q_val)
         d2 = max(q_sq + row_sqnorm[r] - 2.0 * dot, 0.0)
         if d2 <= 1e-12 * (q_sq + row_sqnorm[r] + 1.0):
             _add_class_mass(out, class_ptr, class_labels, row_class[r], 1.0)

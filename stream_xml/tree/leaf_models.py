@@ -68,9 +68,10 @@ class KnnLabelCombination:
     contains the label; an empty window predicts zeros.
 
     Storage is sparse: a ring of ``window`` rows, each holding up to ``stride`` (feature id, value)
-    pairs, where ``stride`` grows to the largest non-zero count seen, plus each row's squared norm.
-    Distances are ``|a|² + |b|² - 2 a·b``; the dot products probe a small hash table of the
-    query's non-zeros, so neither memory nor time depends on how large feature ids get.
+    pairs in increasing id order, where ``stride`` grows to the largest non-zero count seen, plus
+    each row's squared norm. Distances are ``|a|² + |b|² - 2 a·b``; a dot product merges the
+    row's and the query's sorted ids, so neither memory nor time depends on how large feature
+    ids get.
 
     Parameters
     ----------
