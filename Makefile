@@ -4,10 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DATA ?= $(firstword $(wildcard $(STREAM_XML_DATA)) $(wildcard ../shared/datasets))
 OUT ?= out/yeast
-# main job: iHOMER beside the strongest baseline on river's bundled Yeast stream
-RUN_MODELS ?= --model ihomer --model br-ht
+# main job: iHOMER beside one multi-label adaptive tree and a plain one on river's bundled Yeast
+# stream (add --model br-ht for river's binary relevance; it alone takes about 15 s)
+RUN_MODELS ?= --model ihomer --model mlhat --model mlht
+# the streams of the side-by-side benchmark against MOA and river (make bench)
+BENCH_SOURCES ?= --source yeast --source tmc2007-500 --source Imdb --source delicious
 
-.PHONY: run test test-quick install install-dev clean
+.PHONY: run test test-quick install install-dev moa bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,17 +28,25 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
+# MOA's moa.jar (from the capymoa wheel, without installing capymoa) for the bench and its tests
+moa: | $(BIN)/python
+	$(BIN)/python -m stream_xml.moa fetch
+
 run: install
 	$(BIN)/stream-xml evaluate --source yeast $(RUN_MODELS) --out $(OUT)
 	@echo "open $(OUT)/report.html"
 
 # make test: install with the dev extras, then the whole suite (slow and broker tests included)
-test: install-dev
+test: install-dev moa
 	STREAM_XML_DATA=$(DATA) $(BIN)/python -m pytest -q --doctest-modules stream_xml connectors tests
 
 # quicker local loop: skip slow and broker tests
 test-quick: install-dev
 	STREAM_XML_DATA=$(DATA) $(BIN)/python -m pytest -q -m "not slow and not broker" --doctest-modules stream_xml connectors tests
+
+# stream-xml beside river and MOA, records/s and accuracy (experiments/RESULTS.md has the figures)
+bench: install moa
+	STREAM_XML_DATA=$(DATA) $(BIN)/stream-xml bench $(BENCH_SOURCES) --out out/bench
 
 clean:
 	rm -rf $(VENV) out build *.egg-info

@@ -33,6 +33,8 @@ MODELS = {
     "ihomer": ("ihomer", {}),
     "ihomer-b": ("ihomer", {"mode": "B"}),
     "mlhat": ("mlhat", {}),
+    # ablation: MLHAT with iHOMER's leaf-model switch, to separate the switch from the hierarchy
+    "mlhat-loss": ("mlhat", {"leaf_switch": "loss"}),
     "mlht": ("mlht", {}),
     "br-ht": ("br-ht", {}),
     "cc-ht": ("cc-ht", {}),

@@ -83,9 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _command_modules():
     """Subcommands that live in their own modules (each has add_commands(sub) and run(args))."""
-    from stream_xml import generate_cli, service_cli
+    from stream_xml import bench, generate_cli, service_cli
 
-    return [generate_cli, service_cli]
+    return [generate_cli, service_cli, bench]
 
 
 def _split_params(items, model_names) -> dict:

@@ -1,0 +1,323 @@
+"""``stream-xml bench``: records/s, peak memory and accuracy of stream-xml, river and MOA side by side.
+
+::
+
+    stream-xml bench --source yeast
+    stream-xml bench --source tmc2007-500 --source Imdb --data-dir ../shared/datasets --out out/bench
+    stream-xml bench --source yeast --model ihomer --model mlht --moa moa-mlht --limit 1000
+
+For every source, each stream-xml or river model runs prequentially (test, then train, on every
+record) in a child process of its own, and each MOA learner runs in a ``java`` child process on
+the same records written to a labels-first ARFF file. Children run one at a time, so they do not
+share the CPU. For each one the bench reports:
+
+- ``records/s``: records over the seconds spent inside the model's predict and learn calls
+  (reading and parsing the stream are outside the clock, as is numba's compilation, which a
+  throwaway model pays on the first records and which is reported apart as ``warm-up s``). For
+  MOA, records over MOA's own CPU time of its evaluation loop (which includes reading its ARFF
+  file, so MOA's figure is, if anything, flattered less than ours);
+- ``peak RSS``: the child process's peak resident memory (``ru_maxrss``), interpreter or JVM
+  included, and, for stream-xml models, the model's own arrays (``model MB``);
+- subset accuracy, Hamming loss, example-F1, micro-F1 and macro-F1 over the whole stream, all
+  computed by :mod:`stream_xml.evaluation.metrics` (MOA's prediction dump is scored the same way);
+- the ratios of each model's records/s to MOA's ``moa-mlht`` and to river's ``br-ht``.
+
+River's models (``br-*``, ``cc-*``) stop after ``--river-max-seconds`` of model time, and MOA's
+after ``--moa-max-seconds`` of its own CPU time; they then report the records they reached, and
+their metrics cover those records. Every model stops after ``--max-seconds`` if one is given.
+
+>>> row = {"model": "mlht", "records": 10, "records_per_s": 500.0, "warmup_s": 0.1,
+...        "peak_rss_mb": 80.0, "model_mb": 0.1, "capped": False,
+...        "metrics": dict.fromkeys(MAIN_METRICS, 0.5)}
+>>> moa = dict(row, model="moa-mlht", records_per_s=250.0, warmup_s=None, model_mb=None)
+>>> add_ratios([row, moa])
+>>> row["vs_moa-mlht"], moa["vs_moa-mlht"]
+(2.0, 1.0)
+
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from stream_xml.processes import peak_rss_bytes, wait_with_usage
+
+__all__ = ["add_commands", "run", "bench_source", "bench_model", "add_ratios", "format_table", "MAIN_METRICS"]
+
+COMMANDS = ("bench",)
+DEFAULT_MODELS = ("ihomer", "mlhat", "mlht", "br-ht")
+DEFAULT_MOA = ("moa-mlht", "moa-cc")
+MAIN_METRICS = ("subset_accuracy", "hamming_loss", "example_f1", "micro_f1", "macro_f1")
+RATIO_BASES = ("moa-mlht", "br-ht")
+WARMUP_RECORDS = 200
+_MB = 1024.0 * 1024.0
+
+
+def _is_river(model: str) -> bool:
+    return model.startswith(("br-", "cc-"))
+
+
+# -- one stream-xml or river model, inside the child process -------------------------------------
+
+def bench_model(
+    source_spec: str, model_name: str, params: dict | None = None, data_dir=None,
+    limit: int | None = None, max_seconds: float | None = None, seed: int | None = None,
+) -> dict:
+    """Run ``model_name`` prequentially over the source and return its bench row.
+
+    The records are read into memory first (``read_s``), a throwaway copy of the model learns the
+    first records so that numba's compilation or cache loading is paid outside the clock
+    (``warmup_s``), then a fresh model runs over the whole stream.
+
+    >>> row = bench_model("yeast", "majority", limit=300)
+    >>> row["records"], row["capped"], 0.0 <= row["metrics"]["subset_accuracy"] <= 1.0
+    (300, False, True)
+
+    """
+    import connectors.synthetic  # noqa: F401  (registers the synth: sources)
+    from connectors.catalog import open_source
+    from stream_xml.evaluation.prequential import PrequentialEvaluator
+    from stream_xml.models import make_model
+
+    started = time.perf_counter()
+    source = open_source(source_spec, data_dir=data_dir)
+    records = list(itertools.islice(source, limit))
+    read_s = time.perf_counter() - started
+
+    started = time.perf_counter()
+    scratch = PrequentialEvaluator({model_name: make_model(model_name, params, seed=seed)}, labels=source.labels)
+    for record in records[:WARMUP_RECORDS]:
+        scratch.process(record)
+    warmup_s = time.perf_counter() - started
+
+    evaluator = PrequentialEvaluator(
+        {model_name: make_model(model_name, params, seed=seed)}, labels=source.labels, every=max(1, len(records))
+    )
+    track = evaluator.tracks[0]
+    capped = False
+    for n, record in enumerate(records, 1):
+        evaluator.process(record)
+        if max_seconds is not None and n % 16 == 0 and track.seconds > max_seconds:
+            capped = n < len(records)
+            break
+    result = evaluator.result()["models"][model_name]
+    peak = result["memory_peak_bytes"]
+    return {
+        "model": model_name,
+        "records": evaluator.t,
+        "records_per_s": result["records_per_s"],
+        "model_seconds": result["seconds"],
+        "read_s": read_s,
+        "warmup_s": warmup_s,
+        "model_mb": None if peak is None else peak / _MB,
+        "capped": capped,
+        "metrics": {k: result["metrics"][k] for k in MAIN_METRICS},
+    }
+
+
+def run_child(command: list, timeout: float | None = None) -> tuple[int, str, str, float, int]:
+    """Run ``command``; return (exit code, stdout, stderr, wall seconds, peak RSS bytes) of that
+    one child."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+        code, usage, _ = wait_with_usage(proc, timeout)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        return code, out.read().decode(errors="replace"), err.read().decode(errors="replace"), wall, peak_rss_bytes(usage)
+
+
+def _ours_in_child(source_spec, model, params, args) -> dict:
+    command = [sys.executable, "-m", "stream_xml.bench", "--child", json.dumps({
+        "source_spec": source_spec, "model_name": model, "params": params, "data_dir": args.data_dir,
+        "limit": args.limit, "seed": args.seed,
+        "max_seconds": _cap(model, args),
+    })]
+    code, out, err, wall, rss = run_child(command)
+    if code != 0:
+        raise RuntimeError(f"bench of {model} on {source_spec} failed (exit {code}): {err.strip()[-800:]}")
+    row = json.loads(out.strip().splitlines()[-1])
+    row.update(wall_s=wall, peak_rss_mb=rss / _MB)
+    return row
+
+
+def _cap(model: str, args) -> float | None:
+    caps = [c for c in (args.max_seconds, args.river_max_seconds if _is_river(model) else None) if c]
+    return min(caps) if caps else None
+
+
+# -- MOA ----------------------------------------------------------------------------------------------
+
+def _moa_rows(source_spec: str, learners: list, args) -> list[dict]:
+    import connectors.synthetic  # noqa: F401
+    from connectors.catalog import open_source
+    from stream_xml import moa
+
+    source = open_source(source_spec, data_dir=args.data_dir)
+    labels = list(source.labels)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="stream-xml-bench-") as tmp:
+        path = os.path.join(tmp, "stream.arff")
+        started = time.perf_counter()
+        truncated = _Truncated(source, args.limit)
+        moa.write_moa_arff(truncated, path)
+        write_s = time.perf_counter() - started
+        truth = [r.y for r in itertools.islice(open_source(source_spec, data_dir=args.data_dir), args.limit)]
+        for learner in learners:
+            cap = args.max_seconds or args.moa_max_seconds
+            run = moa.run_moa(learner, path, len(labels), jar=args.moa_jar, max_seconds=cap)
+            metrics = moa.score_moa(run, truth[:run.n_records], labels)
+            rows.append({
+                "model": learner,
+                "records": run.n_records,
+                "records_per_s": run.n_records / run.cpu_seconds if run.cpu_seconds > 0 else float("nan"),
+                "model_seconds": run.cpu_seconds,
+                "read_s": write_s,
+                "warmup_s": None,
+                "wall_s": run.wall_seconds,
+                "peak_rss_mb": run.peak_rss_bytes / _MB,
+                "model_mb": None,
+                "capped": run.n_records < len(truth),
+                "metrics": {k: metrics[k] for k in MAIN_METRICS},
+            })
+    return rows
+
+
+class _Truncated:
+    """The first ``limit`` records of a source, with its name, labels and features."""
+
+    def __init__(self, source, limit):
+        self.source, self.limit = source, limit
+        self.name = source.name
+        self.labels = source.labels
+        self.features = getattr(source, "features", None)
+        for attr in ("sparse", "change_points"):
+            if hasattr(source, attr):
+                setattr(self, attr, getattr(source, attr))
+
+    def __iter__(self):
+        return itertools.islice(iter(self.source), self.limit)
+
+
+# -- one source, and the table ------------------------------------------------------------------------
+
+def bench_source(source_spec: str, models: list, moa_learners: list, params: dict, args) -> list[dict]:
+    """Bench rows of every model and MOA learner on one source (children run one at a time)."""
+    rows = []
+    for model in models:
+        print(f"  {source_spec}: {model} ...", file=sys.stderr, flush=True)
+        rows.append(_ours_in_child(source_spec, model, params.get(model, {}), args))
+    if moa_learners:
+        print(f"  {source_spec}: {', '.join(moa_learners)} ...", file=sys.stderr, flush=True)
+        rows.extend(_moa_rows(source_spec, moa_learners, args))
+    add_ratios(rows)
+    return rows
+
+
+def add_ratios(rows: list[dict]) -> None:
+    """Set ``vs_<base>`` on every row: its records/s over the base row's (bases in :data:`RATIO_BASES`)."""
+    speeds = {r["model"]: r["records_per_s"] for r in rows}
+    for base in RATIO_BASES:
+        if speeds.get(base):
+            for r in rows:
+                r[f"vs_{base}"] = r["records_per_s"] / speeds[base]
+
+
+def format_table(source_spec: str, rows: list[dict]) -> str:
+    """A markdown table of one source's rows."""
+    ratios = [b for b in RATIO_BASES if any(f"vs_{b}" in r for r in rows)]
+    head = ["model", "records", "records/s", *(f"÷ {b}" for b in ratios), "warm-up s", "peak RSS MB",
+            "model MB", "subset acc.", "Hamming", "example-F1", "micro-F1", "macro-F1"]
+    lines = [f"**{source_spec}**", "", "| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(head) - 1)]
+
+    def num(v, fmt):
+        return "" if v is None else format(v, fmt)
+
+    for r in rows:
+        records = f"{r['records']:,}" + (" (capped)" if r["capped"] else "")
+        cells = [r["model"], records, num(r["records_per_s"], ",.0f"),
+                 *(num(r.get(f"vs_{b}"), ".2f") for b in ratios),
+                 num(r["warmup_s"], ".2f"), num(r["peak_rss_mb"], ",.0f"), num(r["model_mb"], ",.1f"),
+                 *(num(r["metrics"][m], ".4f") for m in MAIN_METRICS)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# -- command line -------------------------------------------------------------------------------------
+
+def add_commands(subparsers) -> None:
+    """Add the ``bench`` subcommand to an argparse ``subparsers`` object."""
+    p = subparsers.add_parser(
+        "bench", help="records/s, memory and accuracy side by side with river and MOA",
+        description="Prequential runs of stream-xml and river models and of MOA learners on the same "
+                    "streams, one child process each; prints records/s, peak memory, the main metrics "
+                    "and the speed ratios.",
+    )
+    p.add_argument("--source", action="append", required=True, help="a source (repeatable): yeast, a path, a dataset name or scheme:...")
+    p.add_argument("--data-dir", default=None, help="folder of the datasets (default: $STREAM_XML_DATA)")
+    p.add_argument("--model", action="append", default=None,
+                   help=f"a stream-xml or river model (repeatable; default: {' '.join(DEFAULT_MODELS)})")
+    p.add_argument("--param", action="append", default=[], help="[MODEL:]key=value, as for evaluate")
+    p.add_argument("--moa", action="append", default=None,
+                   help=f"a MOA learner (repeatable; default: {' '.join(DEFAULT_MOA)}; 'none' for none)")
+    p.add_argument("--moa-jar", default=None, help="path of MOA's moa.jar (default: see stream_xml.moa.find_moa_jar)")
+    p.add_argument("--limit", type=int, default=None, help="use the first N records of each stream")
+    p.add_argument("--max-seconds", type=float, default=None, help="stop any model after this much model time")
+    p.add_argument("--river-max-seconds", type=float, default=600.0, help="stop river models after this much model time")
+    p.add_argument("--moa-max-seconds", type=float, default=600.0,
+                   help="stop MOA learners after this much CPU time of their evaluation loop (MOA's -t)")
+    p.add_argument("--seed", type=int, default=None, help="seed of the models")
+    p.add_argument("--out", default=None, help="folder for bench.json and bench.md")
+
+
+def run(args: argparse.Namespace) -> int | None:
+    """Run the ``bench`` command if ``args`` ask for it; None for other commands."""
+    if args.command not in COMMANDS:
+        return None
+    from stream_xml.cli import _split_params
+
+    models = list(dict.fromkeys(args.model or DEFAULT_MODELS))
+    moa_learners = [] if args.moa == ["none"] else list(dict.fromkeys(args.moa or DEFAULT_MOA))
+    params = _split_params(args.param, models)
+    if moa_learners:
+        from stream_xml import moa
+
+        unknown = [m for m in moa_learners if m not in moa.MOA_LEARNERS]
+        if unknown:
+            raise ValueError(f"unknown MOA learner {', '.join(unknown)}; known: {', '.join(moa.MOA_LEARNERS)}")
+        args.moa_jar = moa.find_moa_jar(args.moa_jar)
+    report = {"command": " ".join(sys.argv), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "sources": {}}
+    tables = []
+    for spec in args.source:
+        rows = bench_source(spec, models, moa_learners, params, args)
+        report["sources"][spec] = rows
+        tables.append(format_table(spec, rows))
+        print(tables[-1] + "\n", flush=True)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "bench.json"), "w") as f:
+            json.dump(report, f, indent=1)
+        with open(os.path.join(args.out, "bench.md"), "w") as f:
+            f.write("\n\n".join(tables) + "\n")
+        print(f"bench: {args.out}/bench.json, {args.out}/bench.md", file=sys.stderr)
+    return 0
+
+
+def _child(spec_json: str) -> int:
+    row = bench_model(**json.loads(spec_json))
+    print(json.dumps(row))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--child":
+        sys.exit(_child(sys.argv[2]))
+    sys.exit("usage: stream-xml bench ... (this module's own entry point is for its child processes)")

@@ -1,0 +1,61 @@
+"""``stream-xml bench``: rows agree with ``evaluate``, caps are reported, MOA joins the table."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from stream_xml import bench, moa
+from stream_xml.cli import main
+
+
+def _bench(tmp_path, *argv) -> dict:
+    out = tmp_path / "bench"
+    assert main(["bench", "--source", "yeast", "--out", str(out), *argv]) == 0
+    assert (out / "bench.md").read_text().startswith("**yeast**")
+    return json.loads((out / "bench.json").read_text())["sources"]["yeast"]
+
+
+def test_rows_match_an_evaluate_run_of_the_same_models(tmp_path):
+    rows = _bench(tmp_path, "--limit", "300", "--model", "majority", "--model", "mlht", "--moa", "none")
+    assert [r["model"] for r in rows] == ["majority", "mlht"]
+    assert main(["evaluate", "--source", "yeast", "--limit", "300", "--model", "majority", "--model", "mlht",
+                 "--no-progress", "--out", str(tmp_path / "eval")]) == 0
+    report = json.loads((tmp_path / "eval" / "report.json").read_text())
+    for row in rows:
+        assert row["records"] == 300 and not row["capped"]
+        expected = report["models"][row["model"]]["metrics"]
+        assert row["metrics"] == {k: expected[k] for k in bench.MAIN_METRICS}
+        assert row["records_per_s"] > 0 and row["peak_rss_mb"] > 10 and row["warmup_s"] >= 0
+        assert "vs_moa-mlht" not in row and "vs_br-ht" not in row  # no base in this run
+
+
+def test_river_models_stop_at_their_time_cap(tmp_path):
+    rows = _bench(tmp_path, "--model", "br-ht", "--model", "majority", "--moa", "none", "--river-max-seconds", "0.2")
+    capped, majority = rows
+    assert capped["capped"] and 16 <= capped["records"] < 2417
+    assert not majority["capped"] and majority["records"] == 2417
+    assert capped["vs_br-ht"] == 1.0
+    assert majority["vs_br-ht"] == pytest.approx(majority["records_per_s"] / capped["records_per_s"])
+
+
+def test_unknown_moa_learner_is_an_error(capsys):
+    assert main(["bench", "--source", "yeast", "--moa", "moa-nope", "--model", "majority"]) == 2
+    assert "moa-nope" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_moa_learners_run_on_the_same_records(tmp_path):
+    if not os.environ.get("CI"):
+        try:
+            moa.find_moa_jar()
+        except moa.MoaUnavailable:
+            pytest.skip("no moa.jar here (make moa fetches it; CI must have it)")
+    rows = _bench(tmp_path, "--limit", "400", "--model", "mlht", "--moa", "moa-mlht")
+    ours, theirs = rows
+    assert theirs["model"] == "moa-mlht" and theirs["records"] == 400
+    assert theirs["vs_moa-mlht"] == 1.0 and ours["vs_moa-mlht"] > 0
+    assert theirs["peak_rss_mb"] > 10 and theirs["model_seconds"] > 0
+    assert all(0.0 <= theirs["metrics"][k] <= 1.0 for k in bench.MAIN_METRICS)
