@@ -143,7 +143,7 @@ def _ours_in_child(source_spec, model, params, args) -> dict:
     })]
     code, out, err, wall, rss = run_child(command)
     if code != 0:
-        raise RuntimeError(f"bench of {model} on {source_spec} failed (exit {code}): {err.strip()[-800:]}")
+        return _failed_row(model, RuntimeError(f"exit {code}: {err.strip()[-800:]}"))
     row = json.loads(out.strip().splitlines()[-1])
     row.update(wall_s=wall, peak_rss_mb=rss / _MB)
     return row
@@ -173,12 +173,16 @@ def _moa_rows(source_spec: str, learners: list, args) -> list[dict]:
         truth = [r.y for r in itertools.islice(open_source(source_spec, data_dir=args.data_dir), args.limit)]
         for learner in learners:
             cap = args.max_seconds or args.moa_max_seconds
-            run = moa.run_moa(learner, path, len(labels), jar=args.moa_jar, max_seconds=cap)
+            try:
+                run = moa.run_moa(learner, path, len(labels), jar=args.moa_jar, max_seconds=cap)
+            except moa.MoaError as e:
+                rows.append(_failed_row(learner, e))
+                continue
             metrics = moa.score_moa(run, truth[:run.n_records], labels)
             rows.append({
                 "model": learner,
                 "records": run.n_records,
-                "records_per_s": run.n_records / run.cpu_seconds if run.cpu_seconds > 0 else float("nan"),
+                "records_per_s": run.records_per_second,
                 "model_seconds": run.cpu_seconds,
                 "read_s": write_s,
                 "warmup_s": None,
@@ -222,9 +226,17 @@ def bench_source(source_spec: str, models: list, moa_learners: list, params: dic
     return rows
 
 
+def _failed_row(model: str, error: Exception) -> dict:
+    """The row of a run that failed: the table says so and the other rows are kept."""
+    print(f"  {model} failed: {error}", file=sys.stderr, flush=True)
+    return {"model": model, "records": 0, "records_per_s": float("nan"), "model_seconds": None, "read_s": None,
+            "warmup_s": None, "wall_s": None, "peak_rss_mb": None, "model_mb": None, "capped": False,
+            "metrics": dict.fromkeys(MAIN_METRICS), "error": str(error)[:2000]}
+
+
 def add_ratios(rows: list[dict]) -> None:
     """Set ``vs_<base>`` on every row: its records/s over the base row's (bases in :data:`RATIO_BASES`)."""
-    speeds = {r["model"]: r["records_per_s"] for r in rows}
+    speeds = {r["model"]: r["records_per_s"] for r in rows if not r.get("error")}
     for base in RATIO_BASES:
         if speeds.get(base):
             for r in rows:
@@ -242,7 +254,7 @@ def format_table(source_spec: str, rows: list[dict]) -> str:
         return "" if v is None else format(v, fmt)
 
     for r in rows:
-        records = f"{r['records']:,}" + (" (capped)" if r["capped"] else "")
+        records = f"{r['records']:,}" + (" (capped)" if r["capped"] else "") + (" (failed)" if r.get("error") else "")
         cells = [r["model"], records, num(r["records_per_s"], ",.0f"),
                  *(num(r.get(f"vs_{b}"), ".2f") for b in ratios),
                  num(r["warmup_s"], ".2f"), num(r["peak_rss_mb"], ",.0f"), num(r["model_mb"], ",.1f"),
@@ -301,12 +313,13 @@ def run(args: argparse.Namespace) -> int | None:
         report["sources"][spec] = rows
         tables.append(format_table(spec, rows))
         print(tables[-1] + "\n", flush=True)
+        if args.out:  # after every source, so a long bench keeps what it has measured
+            os.makedirs(args.out, exist_ok=True)
+            with open(os.path.join(args.out, "bench.json"), "w") as f:
+                json.dump(report, f, indent=1)
+            with open(os.path.join(args.out, "bench.md"), "w") as f:
+                f.write("\n\n".join(tables) + "\n")
     if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        with open(os.path.join(args.out, "bench.json"), "w") as f:
-            json.dump(report, f, indent=1)
-        with open(os.path.join(args.out, "bench.md"), "w") as f:
-            f.write("\n\n".join(tables) + "\n")
         print(f"bench: {args.out}/bench.json, {args.out}/bench.md", file=sys.stderr)
     return 0
 

@@ -64,6 +64,9 @@ _MULTI_TARGET = "EvaluatePrequentialMultiTarget"  # learners that are MultiTarge
 _MULTI_LABEL = "EvaluatePrequentialMultiLabel"  # learners that are MultiLabelClassifiers
 _CPU_COLUMN = "evaluation time (cpu seconds)"
 _RECORDS_COLUMN = "learning evaluation instances"
+#: With a time limit MOA reports its learning curve every this many records (it prints the last
+#: row only at the end of the stream, which a stopped run never reaches).
+CAPPED_REPORT_EVERY = 500
 
 
 class MoaUnavailable(RuntimeError):
@@ -284,7 +287,10 @@ class MoaRun:
     ``predictions`` holds the sorted predicted label ids of every record, in stream order
     (the first record's, before any model, is empty); ``cpu_seconds`` is MOA's own
     ``evaluation time (cpu seconds)`` (learning and prediction, without the JVM start);
-    ``wall_seconds`` and ``peak_rss_bytes`` are the whole subprocess's.
+    ``wall_seconds`` and ``peak_rss_bytes`` are the whole subprocess's. ``timed_records`` is how
+    many records ``cpu_seconds`` covers: all of them, except after MOA's own time limit stopped
+    the run, when MOA's last timing is that of its last report (every
+    :data:`CAPPED_REPORT_EVERY` records).
     """
 
     predictions: list
@@ -293,6 +299,11 @@ class MoaRun:
     peak_rss_bytes: int
     n_records: int
     command: list
+    timed_records: int = 0
+
+    @property
+    def records_per_second(self) -> float:
+        return self.timed_records / self.cpu_seconds if self.cpu_seconds > 0 else float("nan")
 
 
 def _tail(path: str, chars: int = 2000) -> str:
@@ -351,8 +362,9 @@ def run_moa(
         dump = _plain_path(os.path.join(tmp, "predictions.txt"))
         task = (f"{learner.task} -l {learner.option}"
                 f" -s (MultiTargetArffFileStream -f {arff_path} -c {int(n_labels)})"
-                f" -e BasicMultiLabelPerformanceEvaluator -i -1 -f 1000000000 -o {dump}"
-                + (f" -t {max(1, int(max_seconds))}" if max_seconds is not None else ""))
+                f" -e BasicMultiLabelPerformanceEvaluator -i -1 -o {dump}"
+                + (f" -f {CAPPED_REPORT_EVERY} -t {max(1, int(max_seconds))}" if max_seconds is not None
+                   else " -f 1000000000"))
         command = [java, f"-Xmx{max_heap}", "-cp", jar, "moa.DoTask", task]
         out_path, err_path = os.path.join(tmp, "stdout"), os.path.join(tmp, "stderr")
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
@@ -383,9 +395,12 @@ def run_moa(
             predictions = parse_predictions(f, n_labels, where=dump)
         if learner.task == _MULTI_LABEL:
             predictions.insert(0, ())  # this task trains on the first record without testing it
+        timed_records = n_records
+        if max_seconds is not None and len(predictions) >= n_records:
+            n_records = len(predictions)  # stopped by the time limit after its last report
         if len(predictions) != n_records:
             raise failure(f"{dump} has predictions for {len(predictions)} records, MOA read {n_records}")
-    return MoaRun(predictions, cpu_seconds, wall, peak_rss_bytes(usage), n_records, command)
+    return MoaRun(predictions, cpu_seconds, wall, peak_rss_bytes(usage), n_records, command, timed_records)
 
 
 # --------------------------------------------------------------------------- scoring

@@ -59,3 +59,17 @@ def test_moa_learners_run_on_the_same_records(tmp_path):
     assert theirs["vs_moa-mlht"] == 1.0 and ours["vs_moa-mlht"] > 0
     assert theirs["peak_rss_mb"] > 10 and theirs["model_seconds"] > 0
     assert all(0.0 <= theirs["metrics"][k] <= 1.0 for k in bench.MAIN_METRICS)
+
+
+@pytest.mark.slow
+def test_moa_time_limit_gives_a_row_for_the_records_it_reached(tmp_path):
+    if not os.environ.get("CI"):
+        try:
+            moa.find_moa_jar()
+        except moa.MoaUnavailable:
+            pytest.skip("no moa.jar here (make moa fetches it; CI must have it)")
+    (row,) = _bench(tmp_path, "--model", "majority", "--moa", "moa-cc", "--moa-max-seconds", "1")[1:]
+    assert "error" not in row and 0 < row["records"] <= 2417
+    assert row["capped"] == (row["records"] < 2417)
+    assert row["records_per_s"] > 0
+    assert all(0.0 <= row["metrics"][k] <= 1.0 for k in bench.MAIN_METRICS)
