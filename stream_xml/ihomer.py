@@ -516,8 +516,18 @@ class IHOMER(base.MultiLabelClassifier):
         return walk(self._odac.tree(), 0)
 
     def memory_bytes(self) -> int:
-        total = 0
+        """Bytes of the numpy arrays of the clustering and of every learner (fallbacks included).
+
+        The clustering's pair counts grow with the square of the largest cluster's size, so a
+        stream that declares 10,000 labels starts with several hundred MB of them.
+        """
+        total = self._odac.memory_bytes()
+        seen = set()
         for block in self._blocks:
+            for old, _ in block.fallback:
+                if id(old) not in seen:
+                    seen.add(id(old))
+                    total += old.memory_bytes()
             total += block.learner.memory_bytes()
         if self._router is not None:
             total += self._router.memory_bytes()

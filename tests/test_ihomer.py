@@ -301,3 +301,10 @@ def test_a_sudden_concept_drift_is_detected_within_a_bounded_delay(seed):
         detections += [t for e in model.drain_events() if e["kind"] in ("alternate_promoted", "global_drift")]
     after = [t for t in detections if t > 3000]
     assert after and after[0] - 3000 <= 1500
+
+
+def test_memory_counts_the_clustering_pair_counts():
+    """The clustering's pair counts (quadratic in the labels) are part of the model's memory."""
+    model = IHOMER()
+    model.add_labels([f"l{i}" for i in range(2000)])
+    assert model.memory_bytes() >= 2000 * 1999 // 2 * 8

@@ -275,6 +275,10 @@ class ODACJ:
     def root(self) -> int:
         return self._root
 
+    def memory_bytes(self) -> int:
+        """Bytes of the count arrays (label and pair counts of every active cluster)."""
+        return self._counts.memory_bytes() + self._slot_of.nbytes + self._local_of.nbytes
+
     def learn_one(self, labels) -> bool:
         """Update with the positive labels of one instance; True if the tree changed."""
         ids = _id_array(labels)

@@ -113,6 +113,10 @@ class PairCounts:
         """Number of pair counters reserved by the slots in use."""
         return self._live11
 
+    def memory_bytes(self) -> int:
+        """Bytes of the arena's arrays (holes and spare capacity included)."""
+        return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
+
     # -- layout ----------------------------------------------------------------------------
 
     def _add_slots(self) -> None:
