@@ -167,10 +167,10 @@ def _moa_rows(source_spec: str, learners: list, args) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="stream-xml-bench-") as tmp:
         path = os.path.join(tmp, "stream.arff")
         started = time.perf_counter()
-        truncated = _Truncated(source, args.limit)
-        moa.write_moa_arff(truncated, path)
+        records = moa.RecordsOf(source, list(itertools.islice(source, args.limit)))
+        moa.write_moa_arff(records, path)
         write_s = time.perf_counter() - started
-        truth = [r.y for r in itertools.islice(open_source(source_spec, data_dir=args.data_dir), args.limit)]
+        truth = [r.y for r in records]
         for learner in learners:
             cap = args.max_seconds or args.moa_max_seconds
             try:
@@ -193,22 +193,6 @@ def _moa_rows(source_spec: str, learners: list, args) -> list[dict]:
                 "metrics": {k: metrics[k] for k in MAIN_METRICS},
             })
     return rows
-
-
-class _Truncated:
-    """The first ``limit`` records of a source, with its name, labels and features."""
-
-    def __init__(self, source, limit):
-        self.source, self.limit = source, limit
-        self.name = source.name
-        self.labels = source.labels
-        self.features = getattr(source, "features", None)
-        for attr in ("sparse", "change_points"):
-            if hasattr(source, attr):
-                setattr(self, attr, getattr(source, attr))
-
-    def __iter__(self):
-        return itertools.islice(iter(self.source), self.limit)
 
 
 # -- one source, and the table ------------------------------------------------------------------------

@@ -169,17 +169,29 @@ def fetch_moa_jar(dest=None) -> str:
 # --------------------------------------------------------------------------- input
 
 
-class _Replay:
-    """``source`` with its first records already read: they come first, then the rest."""
+class RecordsOf:
+    """``source``'s name, labels and features with other records: ``records``, e.g. a list of
+    its first ones (read as often as the list allows) or its records with a head already read.
 
-    def __init__(self, source, head: list, rest: typing.Iterator):
+    >>> from connectors.catalog import open_source
+    >>> import itertools
+    >>> yeast = open_source("yeast")
+    >>> head = RecordsOf(yeast, list(itertools.islice(yeast, 3)))
+    >>> head.name, len(head.labels), sum(1 for _ in head), sum(1 for _ in head)
+    ('yeast', 14, 3, 3)
+
+    """
+
+    def __init__(self, source, records: typing.Iterable):
         self.name = getattr(source, "name", "stream")
         self.labels, self.features = source.labels, source.features
         self.change_points = getattr(source, "change_points", None)
-        self._records = itertools.chain(head, rest)
+        if getattr(source, "sparse", None) is not None:
+            self.sparse = source.sparse
+        self._records = records
 
     def __iter__(self):
-        return self._records
+        return iter(self._records)
 
 
 def write_moa_arff(source, path, sparse: bool | None = None, peek: int = 1000) -> int:
@@ -202,7 +214,7 @@ def write_moa_arff(source, path, sparse: bool | None = None, peek: int = 1000) -
         head = list(itertools.islice(records, peek))
         n_features = len(source.features)
         sparse = any(len(record.x) < n_features for record in head)
-        source = _Replay(source, head, records)
+        source = RecordsOf(source, itertools.chain(head, records))
     return write_arff(source, path, sparse=sparse)
 
 

@@ -31,3 +31,22 @@ def data_dir():
     if d is None:
         pytest.skip("no shared datasets folder (set STREAM_XML_DATA)")
     return d
+
+
+@pytest.fixture(scope="session")
+def moa_jar():
+    """MOA's jar (``make moa`` fetches it) with Java on the PATH; skipped without them, except
+    under CI (``$CI`` set), where the MOA tests must run."""
+    import shutil
+
+    from stream_xml import moa
+
+    try:
+        jar = moa.find_moa_jar()
+        if shutil.which("java") is None:
+            raise moa.MoaUnavailable("no `java` on the PATH")
+    except moa.MoaUnavailable as err:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must run the MOA tests: {err}")
+        pytest.skip(str(err))
+    return jar

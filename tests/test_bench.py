@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
-from stream_xml import bench, moa
+from stream_xml import bench
 from stream_xml.cli import main
 
 
@@ -47,12 +46,7 @@ def test_unknown_moa_learner_is_an_error(capsys):
 
 
 @pytest.mark.slow
-def test_moa_learners_run_on_the_same_records(tmp_path):
-    if not os.environ.get("CI"):
-        try:
-            moa.find_moa_jar()
-        except moa.MoaUnavailable:
-            pytest.skip("no moa.jar here (make moa fetches it; CI must have it)")
+def test_moa_learners_run_on_the_same_records(tmp_path, moa_jar):
     rows = _bench(tmp_path, "--limit", "400", "--model", "mlht", "--moa", "moa-mlht")
     ours, theirs = rows
     assert theirs["model"] == "moa-mlht" and theirs["records"] == 400
@@ -62,12 +56,7 @@ def test_moa_learners_run_on_the_same_records(tmp_path):
 
 
 @pytest.mark.slow
-def test_moa_time_limit_gives_a_row_for_the_records_it_reached(tmp_path):
-    if not os.environ.get("CI"):
-        try:
-            moa.find_moa_jar()
-        except moa.MoaUnavailable:
-            pytest.skip("no moa.jar here (make moa fetches it; CI must have it)")
+def test_moa_time_limit_gives_a_row_for_the_records_it_reached(tmp_path, moa_jar):
     (row,) = _bench(tmp_path, "--model", "majority", "--moa", "moa-cc", "--moa-max-seconds", "1")[1:]
     assert "error" not in row and 0 < row["records"] <= 2417
     assert row["capped"] == (row["records"] < 2417)

@@ -6,7 +6,6 @@ under CI (``$CI`` set), where they fail.
 
 import itertools
 import os
-import shutil
 import types
 import zipfile
 
@@ -192,28 +191,9 @@ def test_score_moa():
 # --------------------------------------------------------------------------- with Java
 
 
-@pytest.fixture(scope="module")
-def moa_jar():
-    try:
-        jar = moa.find_moa_jar()
-        if shutil.which("java") is None:
-            raise MoaUnavailable("no `java` on the PATH")
-    except MoaUnavailable as err:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must run the MOA tests: {err}")
-        pytest.skip(str(err))
-    return jar
-
-
-class Head:
-    """The first ``n`` records of ``source``."""
-
-    def __init__(self, source, n):
-        self.name, self.labels, self.features = source.name, source.labels, source.features
-        self.source, self.n = source, n
-
-    def __iter__(self):
-        return itertools.islice(iter(self.source), self.n)
+def head(source, n):
+    """The first ``n`` records of ``source``, readable again and again."""
+    return moa.RecordsOf(source, list(itertools.islice(source, n)))
 
 
 def check_run(source, path, jar, learner="moa-mlht"):
@@ -234,20 +214,20 @@ def check_run(source, path, jar, learner="moa-mlht"):
 
 @pytest.mark.slow
 def test_moa_mlht_on_yeast(moa_jar, tmp_path):
-    source = Head(open_source("yeast"), 300)
+    source = head(open_source("yeast"), 300)
     check_run(source, tmp_path / "yeast.arff", moa_jar)
     assert not (tmp_path / "yeast.arff").read_text().split("@data\n")[1].startswith("{")
 
 
 @pytest.mark.slow
 def test_moa_chain_on_yeast(moa_jar, tmp_path):
-    run = check_run(Head(open_source("yeast"), 200), tmp_path / "yeast.arff", moa_jar, learner="moa-cc")
+    run = check_run(head(open_source("yeast"), 200), tmp_path / "yeast.arff", moa_jar, learner="moa-cc")
     assert "CCUpdateable" in run.command[-1]
 
 
 @pytest.mark.slow
 def test_moa_reads_sparse_arff(moa_jar, tmp_path, data_dir):
-    source = Head(open_source(str(data_dir / "medical.arff.gz")), 300)
+    source = head(open_source(str(data_dir / "medical.arff.gz")), 300)
     run = check_run(source, tmp_path / "medical.arff", moa_jar)
     assert (tmp_path / "medical.arff").read_text().split("@data\n")[1].startswith("{")
     assert any(run.predictions)  # it learns from the sparse rows' labels
@@ -256,7 +236,7 @@ def test_moa_reads_sparse_arff(moa_jar, tmp_path, data_dir):
 @pytest.mark.slow
 def test_moa_failures_are_reported(moa_jar, tmp_path):
     path = tmp_path / "yeast.arff"
-    moa.write_moa_arff(Head(open_source("yeast"), 50), path)
+    moa.write_moa_arff(head(open_source("yeast"), 50), path)
     with pytest.raises(MoaError, match="MOA printed no learning curve(.|\n)*MetaMainTask"):
         moa.run_moa("(multilabel.NoSuchLearner)", path, 14, jar=moa_jar, max_heap="1g")
     with pytest.raises(MoaError, match="did not finish in 0.01 s"):
