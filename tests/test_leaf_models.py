@@ -9,7 +9,7 @@ import pytest
 from river import linear_model, optim
 
 from stream_xml.tree.leaf_kernels import new_rng_state, poisson_draws
-from stream_xml.tree.leaf_models import BaggedLogisticBR, KnnLabelCombination
+from stream_xml.tree.leaf_models import BaggedLogisticBR, DistanceMemo, KnnLabelCombination
 
 # ------------------------------------------------------------------------------------------------
 # Streams
@@ -142,6 +142,37 @@ def test_knn_storage_does_not_depend_on_feature_id_magnitude():
         small.learn(idx, val, labelset)
         huge.learn(idx + offset, val, labelset)
     assert huge.memory_bytes() == small.memory_bytes() < 50_000
+
+
+@pytest.mark.parametrize("memo_size", [3, 1 << 13])
+def test_knn_sharing_a_distance_memo_predicts_exactly_as_without(memo_size):
+    """Models that share a memo (some records in several of them, some not, repeated arrays,
+    slots that collide, a pickle round trip midway) give the very predictions of lone models."""
+    rng = np.random.default_rng(11)
+    records = sparse_stream(seed=9, n=400, repeat_rate=0.2, grow_features=False)
+    shapes = [(3, 25), (4, 60), (1, 7)]
+    memo = DistanceMemo(size=memo_size)
+    shared = [KnnLabelCombination(k=k, window=w, memo=memo) for k, w in shapes]
+    lone = [KnnLabelCombination(k=k, window=w) for k, w in shapes]
+    for t, (idx, val, labelset) in enumerate(records):
+        if t == 200:
+            shared = pickle.loads(pickle.dumps(shared))
+        for a, b in zip(shared, lone):
+            np.testing.assert_array_equal(a.predict_proba(idx, val, 8), b.predict_proba(idx, val, 8))
+        for a, b in zip(shared, lone):
+            if rng.random() < 0.7:
+                a.learn(idx, val, labelset)
+                b.learn(idx, val, labelset)
+    assert shared[0].memo is shared[1].memo is shared[2].memo
+
+
+def test_distance_memo_numbers_arrays_by_identity():
+    memo = DistanceMemo(size=16)
+    idx, val = np.array([1, 2]), np.array([1.0, 2.0])
+    first = memo.number(idx, val)
+    assert memo.number(idx, val) == first
+    assert memo.number(idx.copy(), val) == first + 1  # equal values, other arrays: a new record
+    assert memo.number(idx, val) == first + 2
 
 
 # ------------------------------------------------------------------------------------------------

@@ -256,30 +256,28 @@ def _sorted_query(idx, val):
     return q_idx[:n], q_val[:n], sq
 
 
+# reassociation lets LLVM vectorise the sum (about 3x on dense rows); no NaN/inf assumptions
+@numba.njit(cache=True, fastmath={"reassoc", "contract"})
+def _dense_dot(a, b, n):
+    s = 0.0
+    for i in range(n):
+        s += a[i] * b[i]
+    return s
+
+
 @numba.njit(cache=True)
 def _sorted_dot(a_idx, a_val, a_n, b_idx, b_val):
     """Dot product of two sparse vectors with increasing ids (a merge of the two id lists).
 
     When both hold the same run of consecutive ids (dense records), the values are multiplied
-    position by position, with four partial sums so the loop does not wait on one addition.
+    position by position in a vectorised loop.
     """
     b_n = b_idx.shape[0]
     if (
         a_n == b_n and a_n > 0 and a_idx[0] == b_idx[0] and a_idx[a_n - 1] == b_idx[b_n - 1]
         and b_idx[b_n - 1] - b_idx[0] == b_n - 1
     ):
-        s0 = s1 = s2 = s3 = 0.0
-        i = 0
-        while i + 4 <= a_n:
-            s0 += a_val[i] * b_val[i]
-            s1 += a_val[i + 1] * b_val[i + 1]
-            s2 += a_val[i + 2] * b_val[i + 2]
-            s3 += a_val[i + 3] * b_val[i + 3]
-            i += 4
-        while i < a_n:
-            s0 += a_val[i] * b_val[i]
-            i += 1
-        return (s0 + s1) + (s2 + s3)
+        return _dense_dot(a_val, b_val, a_n)
     i = 0
     j = 0
     dot = 0.0
@@ -308,15 +306,19 @@ def _add_class_mass(out, class_ptr, class_labels, cls, mass):
 
 @numba.njit(cache=True)
 def knn_predict(
-    row_idx, row_val, row_nnz, row_sqnorm, row_class,
+    row_idx, row_val, row_nnz, row_sqnorm, row_class, row_seq,
     class_ptr, class_labels, counts,
     k, idx, val, n_labels,
+    memo_seq, memo_query, memo_d2, query,
 ):  # fmt: skip
     """Per-label P(1) from the ``k`` nearest stored rows (see ``KnnLabelCombination``).
 
     Rows are scanned newest first; on equal distances the newer row wins, and among several exact
     matches the newest one decides. Dot products merge the row's and the query's increasing ids.
+    With ``query >= 0`` the squared distance of the query to the record numbered ``row_seq[r]``
+    is looked up in (and written to) the memo slot ``row_seq[r] % len(memo_seq)`` first.
     """
+    use_memo = query >= 0 and memo_seq.shape[0] > 0
     out = np.zeros(n_labels)
     n = counts[1]
     if n == 0:
@@ -331,8 +333,17 @@ def knn_predict(
     r = counts[0]
     for _ in range(n):
         r = r - 1 if r > 0 else window - 1
-        dot = _sorted_dot(row_idx[r], row_val[r], row_nnz[r], q_idx, q_val)
-        d2 = max(q_sq + row_sqnorm[r] - 2.0 * dot, 0.0)
+        seq = row_seq[r]
+        slot = seq % memo_seq.shape[0] if use_memo and seq >= 0 else -1
+        if slot >= 0 and memo_seq[slot] == seq and memo_query[slot] == query:
+            d2 = memo_d2[slot]
+        else:
+            dot = _sorted_dot(row_idx[r], row_val[r], row_nnz[r], q_idx, q_val)
+            d2 = max(q_sq + row_sqnorm[r] - 2.0 * dot, 0.0)
+            if slot >= 0:
+                memo_seq[slot] = seq
+                memo_query[slot] = query
+                memo_d2[slot] = d2
         if d2 <= 1e-12 * (q_sq + row_sqnorm[r] + 1.0):
             _add_class_mass(out, class_ptr, class_labels, row_class[r], 1.0)
             return out

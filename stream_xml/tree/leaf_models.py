@@ -36,7 +36,7 @@ from stream_xml.tree.leaf_kernels import (
     rehash_labelsets,
 )
 
-__all__ = ["KnnLabelCombination", "BaggedLogisticBR"]
+__all__ = ["DistanceMemo", "KnnLabelCombination", "BaggedLogisticBR"]
 
 
 def _resized(a: np.ndarray, shape: tuple, fill) -> np.ndarray:
@@ -53,6 +53,54 @@ def _grown(current: int, needed: int) -> int:
 
 def _sum_nbytes(obj) -> int:
     return sum(v.nbytes for v in vars(obj).values() if isinstance(v, np.ndarray))
+
+
+_NO_MEMO = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), -1)
+
+
+class DistanceMemo:
+    """Squared distances from the record at hand to stored records, shared by kNN models.
+
+    Each record a kNN model stores gets a number: the number of its encoded arrays here. Models
+    that share a memo (the leaves of every tree of an iHOMER) look a stored record's distance to
+    the query up before computing it, so a record held by many leaves, as recent records are in
+    every block's tree, costs one distance per query instead of one per leaf. Records are told
+    apart by the identity of their ``(idx, val)`` arrays, which the trees share and never change;
+    the memo keeps the last pair alive so that identity cannot be reused. Slots are
+    ``number % size``; a slot holding another record or query is recomputed and overwritten.
+
+    >>> import numpy as np
+    >>> memo = DistanceMemo(size=8)
+    >>> a = (np.array([0]), np.array([1.0]))
+    >>> memo.number(*a), memo.number(*a), memo.number(np.array([0]), np.array([1.0]))
+    (1, 1, 2)
+
+    """
+
+    def __init__(self, size: int = 1 << 13):
+        self.seq = np.full(size, -1, dtype=np.int64)    # record number whose distance is held
+        self.query = np.full(size, -1, dtype=np.int64)  # query it was measured from
+        self.d2 = np.zeros(size)
+        self._last = None
+        self._n = 0
+
+    def number(self, idx: np.ndarray, val: np.ndarray) -> int:
+        """The number of the record encoded as ``(idx, val)`` (a new one for new arrays)."""
+        last = self._last
+        if last is None or last[0] is not idx or last[1] is not val:
+            self._n += 1
+            self._last = (idx, val)
+        return self._n
+
+    def __getstate__(self):
+        # a cache: pickles carry an empty memo (and the models their rows without numbers)
+        return {"size": self.seq.shape[0]}
+
+    def __setstate__(self, state):
+        self.__init__(state["size"])
+
+    def memory_bytes(self) -> int:
+        return self.seq.nbytes + self.query.nbytes + self.d2.nbytes
 
 
 class KnnLabelCombination:
@@ -102,17 +150,19 @@ class KnnLabelCombination:
 
     """
 
-    def __init__(self, k: int = 4, window: int = 170):
+    def __init__(self, k: int = 4, window: int = 170, memo: DistanceMemo | None = None):
         if k < 1 or window < 1:
             raise ValueError("k and window must be at least 1")
         self.k = k
         self.window = window
+        self.memo = memo
         stride = 8
         self._row_idx = np.zeros((window, stride), dtype=np.int64)
         self._row_val = np.zeros((window, stride))
         self._row_nnz = np.zeros(window, dtype=np.int64)
         self._row_sqnorm = np.zeros(window)
         self._row_class = np.zeros(window, dtype=np.int64)
+        self._row_seq = np.full(window, -1, dtype=np.int64)  # record numbers in ``memo``
         self._class_ptr = np.zeros(9, dtype=np.int64)
         self._class_labels = np.zeros(16, dtype=np.int64)
         self._class_table = np.full(16, EMPTY, dtype=np.int64)
@@ -139,6 +189,8 @@ class KnnLabelCombination:
             self._row_idx = _resized(self._row_idx, (self.window, stride), 0)
             self._row_val = _resized(self._row_val, (self.window, stride), 0.0)
         self._reserve_class(labelset.shape[0])
+        if self.memo is not None:
+            self._row_seq[self._counts[0]] = self.memo.number(idx, val)
         knn_learn(
             self._row_idx, self._row_val, self._row_nnz, self._row_sqnorm, self._row_class,
             self._class_ptr, self._class_labels, self._class_table, self._counts,
@@ -163,12 +215,29 @@ class KnnLabelCombination:
         """P(label = 1) for local labels ``0..n_labels-1``."""
         return knn_predict(
             self._row_idx, self._row_val, self._row_nnz, self._row_sqnorm, self._row_class,
-            self._class_ptr, self._class_labels, self._counts,
+            self._row_seq, self._class_ptr, self._class_labels, self._counts,
             self.k, idx, val, n_labels,
+            *self._memo_args(idx, val),
         )  # fmt: skip
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_row_seq"] = np.full(self.window, -1, dtype=np.int64)  # numbers of a memo not pickled
+        return state
+
+    def __setstate__(self, state):
+        state.setdefault("memo", None)  # models pickled before the memo existed
+        state.setdefault("_row_seq", np.full(state["window"], -1, dtype=np.int64))
+        self.__dict__.update(state)
+
+    def _memo_args(self, idx, val) -> tuple:
+        memo = self.memo
+        if memo is None:
+            return _NO_MEMO
+        return memo.seq, memo.query, memo.d2, memo.number(idx, val)
+
     def memory_bytes(self) -> int:
-        """Bytes held by the model's arrays."""
+        """Bytes held by the model's arrays (a shared memo is counted by its owner)."""
         return _sum_nbytes(self)
 
 

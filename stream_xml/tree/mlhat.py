@@ -37,7 +37,7 @@ from river import base
 from stream_xml.labels import LabelSpace
 from stream_xml.tree.entropy import ml_entropy
 from stream_xml.tree.features import FeatureIndex
-from stream_xml.tree.leaf_models import BaggedLogisticBR, KnnLabelCombination
+from stream_xml.tree.leaf_models import BaggedLogisticBR, DistanceMemo, KnnLabelCombination
 from stream_xml.tree.nodes import (
     DEACTIVATE,
     Branch,
@@ -256,6 +256,8 @@ class MLHAT(base.MultiLabelClassifier):
 
         self._labels = LabelSpace()
         self._features = FeatureIndex()
+        self._memo = DistanceMemo()
+        self._memo_owned = True
         self._root: Leaf | Branch | None = None
         self._rng = random.Random(seed)
         self._events: list[dict] = []
@@ -280,16 +282,19 @@ class MLHAT(base.MultiLabelClassifier):
         """Make labels known (negative for every record learned so far)."""
         self._labels.add_all(names)
 
-    def share_features(self, index: FeatureIndex) -> None:
+    def share_features(self, index: FeatureIndex, memo: DistanceMemo | None = None) -> None:
         """Encode records with ``index``, which other trees share, before learning anything.
 
         Trees that share an index can be handed a record already encoded by it (the
         ``encoded`` argument of :meth:`learn_labelset` and :meth:`predict_scores`), so an
-        ensemble of trees encodes each record once rather than once per tree.
+        ensemble of trees encodes each record once rather than once per tree. Trees that also
+        share ``memo`` compute a query's distance to a record their kNN leaves hold once.
         """
         if self._root is not None:
             raise RuntimeError("share_features must be called before the tree learns")
         self._features = index
+        if memo is not None:
+            self._memo, self._memo_owned = memo, False
 
     # -- learning ------------------------------------------------------------------------------
 
@@ -453,7 +458,7 @@ class MLHAT(base.MultiLabelClassifier):
             stats = np.zeros(len(self._labels) + 2)
         knn = bagging = None
         if self.leaf_model in ("switch", "knn"):
-            knn = KnnLabelCombination(k=self.knn_k, window=self.knn_window)
+            knn = KnnLabelCombination(k=self.knn_k, window=self.knn_window, memo=self._memo)
         if self.leaf_model in ("switch", "bagging"):
             bagging = BaggedLogisticBR(
                 n_models=self.bagging_size, lr=self.bagging_lr, seed=self._rng.getrandbits(31)
@@ -566,6 +571,11 @@ class MLHAT(base.MultiLabelClassifier):
         state["_predictions"] = None  # a cache, not state
         return state
 
+    def __setstate__(self, state):
+        if "_memo" not in state:  # pickled before kNN leaves shared a distance memo
+            state["_memo"], state["_memo_owned"] = DistanceMemo(), True
+        self.__dict__.update(state)
+
     # -- introspection -------------------------------------------------------------------------
 
     def drain_events(self) -> list[dict]:
@@ -602,10 +612,12 @@ class MLHAT(base.MultiLabelClassifier):
         return sum(1 for n in self._foreground() if not n.is_leaf and n.alternate is not None)
 
     def memory_bytes(self) -> int:
-        """Bytes of the numpy arrays held by every node, alternates included (roughly)."""
+        """Bytes of the numpy arrays held by every node, alternates included (roughly), and of
+        the kNN distance memo unless another owner shares it."""
         if self._root is None:
             return 0
-        return sum(n.memory_bytes() for n in iter_nodes(self._root, alternates=True))
+        nodes = sum(n.memory_bytes() for n in iter_nodes(self._root, alternates=True))
+        return nodes + (self._memo.memory_bytes() if self._memo_owned else 0)
 
 
 def _signature_with_defaults(func, **defaults) -> inspect.Signature:
