@@ -16,6 +16,11 @@ Two ways to use the hierarchy (``mode``):
   predicted only down the branches whose meta-label fires, so the cost per record follows the
   labels present rather than all labels.
 
+In mode A a tree over all labels, the cluster tree's root, learns beside the blocks'
+(``root_learner``): each block answers with whichever of its own tree and the root's has made fewer
+faded exact-match errors on the block's labels. Every kNN leaf of every tree looks distances up in
+one shared memo, so the recent records all blocks' leaves hold are compared with a query once.
+
 When the partition changes, blocks whose label set is unchanged keep their learners; every other
 block gets a new learner, which first replays the last ``replay`` records. The old learners that
 knew its labels keep answering for them (and keep learning) until the new learner has learned
@@ -46,9 +51,12 @@ from river import base
 from stream_xml.clustering import ODACJ, LabelsetSizeHistogram, refine
 from stream_xml.labels import LabelSpace
 from stream_xml.tree.features import FeatureIndex
+from stream_xml.tree.leaf_models import DistanceMemo
 
 __all__ = ["IHOMER"]
 
+# fading of the per-block error counts that choose between a block's learner and the root's
+LEVEL_FADING = 0.995
 # restructure events carry the partition and the tree for the report; these bound their size
 REPORTED_NAMES = 40
 REPORTED_BLOCKS = 200
@@ -57,7 +65,7 @@ REPORTED_BLOCKS = 200
 class _Block:
     """A block of the partition and the learner that owns its labels."""
 
-    __slots__ = ("labels", "names", "learner", "seen", "fallback", "new_errors", "old_errors")
+    __slots__ = ("labels", "names", "learner", "seen", "fallback", "new_errors", "old_errors", "level_errors")
 
     def __init__(self, labels: frozenset, names: frozenset, learner):
         self.labels = labels          # label ids
@@ -67,6 +75,7 @@ class _Block:
         self.fallback: list = []      # (learner, names it serves) still answering for these labels
         self.new_errors = 0           # label errors of the new learner while it is on trial
         self.old_errors = 0           # label errors of the fallback over the same records
+        self.level_errors = [0.0, 0.0]  # faded exact-match errors on these labels: own, root learner
 
 
 class IHOMER(base.MultiLabelClassifier):
@@ -106,6 +115,12 @@ class IHOMER(base.MultiLabelClassifier):
         different blocks; when it rises the blocks no longer group the labels that occur
         together, and the clustering restarts from fresh statistics (ODAC's merge test alone
         can only undo its own splits and rarely fires on cumulative counts).
+    root_learner
+        Mode A: also train an MLHAT over all labels, the learner of the cluster tree's root; each
+        block answers with whichever of its own learner and the root learner has made fewer
+        faded exact-match errors on the block's labels (scored test-then-train, fading 0.995
+        per record, the block's own learner on a tie). While the partition is a single block,
+        the root learner is that block's learner.
     route_threshold
         Mode B: a record is passed down to a child when the child's meta-label has more than
         this probability (lower values trade speed for fewer routing misses).
@@ -130,6 +145,7 @@ class IHOMER(base.MultiLabelClassifier):
         warmup_limit: int = 2000,
         loss_drift: bool = False,
         correlation_drift: bool = True,
+        root_learner: bool = True,
         route_threshold: float = 0.5,
         grace_period: int = 200,
         delta: float = 1.6587784772850855e-07,
@@ -158,6 +174,7 @@ class IHOMER(base.MultiLabelClassifier):
         self.warmup_limit = warmup_limit
         self.loss_drift = loss_drift
         self.correlation_drift = correlation_drift
+        self.root_learner = root_learner
         self.route_threshold = route_threshold
         self.grace_period = grace_period
         self.delta = delta
@@ -174,11 +191,14 @@ class IHOMER(base.MultiLabelClassifier):
 
         self._space = LabelSpace()
         self._features = FeatureIndex()  # shared by every tree: a record is encoded once
+        self._memo = DistanceMemo()  # and its kNN distances computed once
         self._odac = self._new_odac()
         self._sizes = LabelsetSizeHistogram()
         self._blocks: list[_Block] = []
         self._block_of: dict[int, _Block] = {}
         self._router = None  # Mode B routing tree
+        self._root_tree = None  # Mode A learner over all labels (root_learner)
+        self._level_predictions = None  # (id(x), [(block, own positives, root positives)])
         self._recent: collections.deque = collections.deque(maxlen=max(replay, 0))
         self._n_learners = 0
         self._t = 0
@@ -205,7 +225,7 @@ class IHOMER(base.MultiLabelClassifier):
             cardinality_th=self.cardinality_th, entropy_th=self.entropy_th,
             knn_k=self.knn_k, knn_window=self.knn_window, seed=self.seed * 100003 + self._n_learners,
         )
-        tree.share_features(self._features)
+        tree.share_features(self._features, self._memo)
         return tree
 
     @classmethod
@@ -246,6 +266,8 @@ class IHOMER(base.MultiLabelClassifier):
             target.names = target.names | {self._space.names[i]}
             target.learner.add_labels([self._space.names[i]])
             self._block_of[i] = target
+        if self._root_tree is not None:
+            self._root_tree.add_labels([self._space.names[i] for i in new_ids])
         if self.mode == "B":
             self._router = self._build_router(self._router)
 
@@ -288,20 +310,41 @@ class IHOMER(base.MultiLabelClassifier):
 
     def _learn_partition(self, x, ids: frozenset, encoded) -> None:
         truth = self._names_of(ids)
+        root = self._root_tree
+        if root is not None and len(self._blocks) > 1:
+            self._score_levels(x, encoded, truth)
         retiring = {}
         fallback_scores: dict = {}
+        learned = {id(root)}
         for block in self._blocks:
             if block.fallback:
                 self._score_trial(block, x, encoded, truth, fallback_scores)
             block.learner.learn_labelset(x, block.names & truth, encoded)
+            learned.add(id(block.learner))
             block.seen += 1
             for old, old_names in block.fallback:
                 retiring[id(old)] = (old, old_names)
             if block.fallback and self._handover_due(block):
                 block.fallback = []
                 self._events.append({"kind": "handover", "block_size": len(block.labels), "after": block.seen})
-        for old, old_names in retiring.values():
-            old.learn_labelset(x, old_names & truth, encoded)
+        for key, (old, old_names) in retiring.items():
+            if key not in learned:
+                old.learn_labelset(x, old_names & truth, encoded)
+        if root is not None and len(self._blocks) > 1:
+            root.learn_labelset(x, truth, encoded)
+
+    def _score_levels(self, x, encoded, truth: frozenset) -> None:
+        """Exact-match errors, on each block's labels, of its own answer and the root learner's."""
+        cached = self._level_predictions
+        if cached is None or cached[0] != id(x):
+            self._scores_partition(x)
+            cached = self._level_predictions
+        for block, own, root in cached[1]:
+            relevant = block.names & truth
+            errors = block.level_errors
+            errors[0] = errors[0] * LEVEL_FADING + (own != relevant)
+            errors[1] = errors[1] * LEVEL_FADING + (root != relevant)
+        self._level_predictions = None
 
     def _score_trial(self, block: _Block, x, encoded, truth: frozenset, fallback_scores: dict) -> None:
         """Count the label errors of a block's new learner and of its fallback on this record."""
@@ -360,12 +403,27 @@ class IHOMER(base.MultiLabelClassifier):
         scores = {}
         fallback_scores: dict = {}
         encoded = self._encode_for_prediction(x)
+        root = self._root_tree
+        root_scores = None
+        if root is not None and len(self._blocks) > 1:
+            root_scores = root.predict_scores(x, encoded)
+            levels = []
         for block in self._blocks:
             own = block.learner.predict_scores(x, encoded)
             if block.fallback:
                 own.update(self._fallback_scores(block, x, encoded, fallback_scores))
+            if root_scores is not None:
+                levels.append((
+                    block,
+                    frozenset(n for n in block.names if own.get(n, 0.0) > 0.5),
+                    frozenset(n for n in block.names if root_scores.get(n, 0.0) > 0.5),
+                ))
+                if block.level_errors[1] < block.level_errors[0]:
+                    own = root_scores
             for name in block.names:
                 scores[name] = own.get(name, 0.0)
+        if root_scores is not None:
+            self._level_predictions = (id(x), levels)
         for name in self._space.names:
             scores.setdefault(name, 0.0)
         return scores
@@ -407,6 +465,11 @@ class IHOMER(base.MultiLabelClassifier):
                 kept += 1
                 continue
             names = self._names_of(labels)
+            if self.mode == "A" and self.root_learner and len(labels) == len(self._space):
+                # the whole label space: the root learner, which has learned every record
+                blocks.append(_Block(labels, names, self._whole_space_learner()))
+                rebuilt += 1
+                continue
             block = _Block(labels, names, self._new_tree())
             block.learner.add_labels(sorted(names, key=str))
             self._warm_start(block)
@@ -426,6 +489,12 @@ class IHOMER(base.MultiLabelClassifier):
         if self.mode == "B":
             self._router = self._build_router(self._router)
         return kept, rebuilt
+
+    def _whole_space_learner(self):
+        if self._root_tree is None:
+            self._root_tree = self._new_tree()
+        self._root_tree.add_labels(sorted(self._space.names, key=str))
+        return self._root_tree
 
     def _warm_start(self, block: _Block) -> None:
         for x, ids in self._recent:
@@ -478,12 +547,15 @@ class IHOMER(base.MultiLabelClassifier):
     # -- reporting ----------------------------------------------------------------------------------
     def drain_events(self) -> list:
         events, self._events = self._events, []
-        for block in self._blocks:
-            drain = getattr(block.learner, "drain_events", None)
+        owners = [(block.learner, len(block.labels)) for block in self._blocks]
+        if self._root_tree is not None and not any(b.learner is self._root_tree for b in self._blocks):
+            owners.append((self._root_tree, len(self._space)))
+        for learner, size in owners:
+            drain = getattr(learner, "drain_events", None)
             if drain is not None:
                 for e in drain():
                     if e.get("kind") in ("alternate_promoted", "drift"):
-                        events.append({**e, "block_size": len(block.labels)})
+                        events.append({**e, "block_size": size})
         if self._router is not None:
             events.extend(self._router.drain_events())
         return events
@@ -521,14 +593,13 @@ class IHOMER(base.MultiLabelClassifier):
         The clustering's pair counts grow with the square of the largest cluster's size, so a
         stream that declares 10,000 labels starts with several hundred MB of them.
         """
-        total = self._odac.memory_bytes()
-        seen = set()
+        learners = {id(b.learner): b.learner for b in self._blocks}
         for block in self._blocks:
-            for old, _ in block.fallback:
-                if id(old) not in seen:
-                    seen.add(id(old))
-                    total += old.memory_bytes()
-            total += block.learner.memory_bytes()
+            learners.update((id(old), old) for old, _ in block.fallback)
+        if self._root_tree is not None:
+            learners[id(self._root_tree)] = self._root_tree
+        total = self._odac.memory_bytes() + self._memo.memory_bytes()
+        total += sum(t.memory_bytes() for t in learners.values())
         if self._router is not None:
             total += self._router.memory_bytes()
         return total

@@ -101,6 +101,61 @@ def test_handover_waits_until_the_new_learner_is_as_good_as_the_old():
     assert {frozenset(b.labels): b.learner for b in model._blocks} == learners
 
 
+def test_each_block_answers_with_the_root_learner_when_it_has_erred_less():
+    model = IHOMER(n_min=100, grace_period=50, warmup=0, seed=3)
+    _learn(model, two_group_stream(600))
+    root = model._root_tree
+    assert len(model._blocks) == 2 and all(b.learner is not root for b in model._blocks)
+    everything = model.labels
+    root.predict_scores = lambda x, encoded=None: dict.fromkeys(everything, 0.9)
+    for block in model._blocks:
+        block.learner.predict_scores = lambda x, encoded=None, names=block.names: dict.fromkeys(names, 0.1)
+    own_block, root_block = model._blocks
+    own_block.level_errors[:] = [1.0, 5.0]
+    root_block.level_errors[:] = [5.0, 1.0]
+    predicted, scores = model.predict_with_scores({"f0": 0.7, "f1": 0.2, "f2": 0.5, "f3": 0.5})
+    assert {scores[n] for n in own_block.names} == {0.1}
+    assert {scores[n] for n in root_block.names} == {0.9}
+    assert predicted == root_block.names
+
+
+def test_level_errors_count_exact_match_misses_of_block_and_root_on_the_block_labels():
+    """Checked against the block's and the root's own predictions, faded by hand."""
+    from stream_xml.ihomer import LEVEL_FADING
+
+    model = IHOMER(n_min=100, grace_period=50, warmup=0, seed=1)
+    expected = {}
+    checked = 0
+    for x, labels in two_group_stream(1500, seed=6, noise=0.15):
+        root = model._root_tree
+        if len(model._blocks) > 1:
+            for block in model._blocks:
+                own = {n for n, p in block.learner.predict_scores(x).items() if p > 0.5}
+                by_root = {n for n in block.names if root.predict_scores(x)[n] > 0.5}
+                truth = block.names & set(labels)
+                old = expected.get(id(block), (block, [0.0, 0.0]))[1]
+                expected[id(block)] = (block, [old[0] * LEVEL_FADING + (own != truth),
+                                               old[1] * LEVEL_FADING + (by_root != truth)])
+        model.predict_with_scores(x)
+        model.learn_labelset(x, labels)
+        for block in model._blocks:
+            if id(block) in expected:
+                assert block.level_errors == pytest.approx(expected[id(block)][1])
+                checked += 1
+    assert checked > 1000
+    assert any(b.level_errors[0] != b.level_errors[1] for b in model._blocks)
+
+
+def test_root_learner_learns_every_record_once_and_can_be_turned_off():
+    model = IHOMER(n_min=100, grace_period=50, seed=2)  # warmup > 0: the root is also a fallback
+    _learn(model, two_group_stream(1500, seed=3))
+    assert model.n_restructures >= 1 and len(model._blocks) > 1
+    assert model._root_tree._n_learned == 1500
+    plain = IHOMER(n_min=100, grace_period=50, seed=2, root_learner=False)
+    _learn(plain, two_group_stream(1500, seed=3))
+    assert plain._root_tree is None and plain.partition == model.partition
+
+
 def test_new_learner_replays_recent_records():
     model = IHOMER(n_min=100, grace_period=50, warmup=0, replay=100, seed=0)
     for x, labels in two_group_stream(600, seed=4):
