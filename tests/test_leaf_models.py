@@ -443,3 +443,15 @@ def test_bagged_br_memory_follows_distinct_features_not_their_ids():
         small.learn(idx, val, labels, n_labels)
         huge.learn(idx + offset, val, labels, n_labels)
     assert huge.memory_bytes() == small.memory_bytes()
+
+
+def test_label_errors_counts_the_symmetric_difference_of_predicted_and_true_sets():
+    from stream_xml.tree.leaf_kernels import label_errors
+
+    rng = np.random.default_rng(4)
+    for _ in range(300):
+        n = int(rng.integers(0, 12))
+        proba = rng.choice([0.0, 0.5, 0.51, 1.0], size=n)
+        positives = np.flatnonzero(rng.random(n) < 0.4).astype(np.int64)
+        predicted = {j for j in range(n) if proba[j] > 0.5}
+        assert label_errors(proba, positives) == len(predicted ^ set(positives.tolist()))

@@ -462,3 +462,24 @@ def br_predict(weights, intercepts, slot_of_label, feature_keys, feature_cols, i
             p += _sigmoid(_member_logit(weights[s, m], intercepts[s, m], cols, val))
         out[label] = p / n_models
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Scoring a leaf's prediction against the truth.
+
+
+@numba.njit(cache=True)
+def label_errors(proba, positives):
+    """Labels that ``proba > 0.5`` gets wrong against ``positives`` (sorted ids below
+    ``len(proba)``): false positives plus false negatives. 0 is an exact match."""
+    wrong = 0
+    p = 0
+    n_pos = positives.shape[0]
+    for j in range(proba.shape[0]):
+        relevant = p < n_pos and positives[p] == j
+        if relevant:
+            p += 1
+        if (proba[j] > 0.5) != relevant:
+            wrong += 1
+    return wrong
+

@@ -37,6 +37,7 @@ from river import base
 from stream_xml.labels import LabelSpace
 from stream_xml.tree.entropy import ml_entropy
 from stream_xml.tree.features import FeatureIndex
+from stream_xml.tree.leaf_kernels import label_errors
 from stream_xml.tree.leaf_models import BaggedLogisticBR, DistanceMemo, KnnLabelCombination
 from stream_xml.tree.nodes import (
     DEACTIVATE,
@@ -368,9 +369,7 @@ class MLHAT(base.MultiLabelClassifier):
         for j, model in enumerate((leaf.knn, leaf.bagging)):
             cached = predictions.probas.get(id(leaf)) if model is in_use else None
             proba = cached[1] if cached is not None else model.predict_proba(idx, val, n_labels)
-            predicted = np.flatnonzero(proba > 0.5)
-            wrong = predicted.shape != positives.shape or not np.array_equal(predicted, positives)
-            errors[j] = errors[j] * SWITCH_FADING + wrong
+            errors[j] = errors[j] * SWITCH_FADING + (label_errors(proba, positives) > 0)
 
     def _monitor(self, branch: Branch, owner, slot, loss: float, w: float) -> bool:
         """§6.9 at one branch; True if its alternate replaced it."""
@@ -520,9 +519,7 @@ class MLHAT(base.MultiLabelClassifier):
         proba = self._cached_leaf_proba(leaf, predictions, n_labels)
         if proba is None:
             return None
-        predicted = proba > 0.5
-        hits = int(np.count_nonzero(predicted[positives]))
-        return (int(np.count_nonzero(predicted)) - 2 * hits + positives.shape[0]) / n_labels
+        return label_errors(proba, positives) / n_labels
 
     def _vote_weight(self, leaf: Leaf) -> float:
         e = leaf.loss.mean
