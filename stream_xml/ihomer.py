@@ -16,9 +16,9 @@ Two ways to use the hierarchy (``mode``):
   predicted only down the branches whose meta-label fires, so the cost per record follows the
   labels present rather than all labels.
 
-In mode A a tree over all labels, the cluster tree's root, learns beside the blocks'
-(``root_learner``): each block answers with whichever of its own tree and the root's has made fewer
-faded exact-match errors on the block's labels. Every kNN leaf of every tree looks distances up in
+With ``root_learner`` (mode A, off by default), a tree over all labels, the cluster tree's root,
+learns beside the blocks' and each block answers with whichever of its own tree and the root's has
+made fewer faded exact-match errors on the block's labels. Every kNN leaf of every tree looks distances up in
 one shared memo, so the recent records all blocks' leaves hold are compared with a query once.
 
 When the partition changes, blocks whose label set is unchanged keep their learners; every other
@@ -145,7 +145,7 @@ class IHOMER(base.MultiLabelClassifier):
         warmup_limit: int = 2000,
         loss_drift: bool = False,
         correlation_drift: bool = True,
-        root_learner: bool = True,
+        root_learner: bool = False,
         route_threshold: float = 0.5,
         grace_period: int = 200,
         delta: float = 1.6587784772850855e-07,

@@ -102,7 +102,7 @@ def test_handover_waits_until_the_new_learner_is_as_good_as_the_old():
 
 
 def test_each_block_answers_with_the_root_learner_when_it_has_erred_less():
-    model = IHOMER(n_min=100, grace_period=50, warmup=0, seed=3)
+    model = IHOMER(n_min=100, grace_period=50, warmup=0, root_learner=True, seed=3)
     _learn(model, two_group_stream(600))
     root = model._root_tree
     assert len(model._blocks) == 2 and all(b.learner is not root for b in model._blocks)
@@ -123,7 +123,7 @@ def test_level_errors_count_exact_match_misses_of_block_and_root_on_the_block_la
     """Checked against the block's and the root's own predictions, faded by hand."""
     from stream_xml.ihomer import LEVEL_FADING
 
-    model = IHOMER(n_min=100, grace_period=50, warmup=0, seed=1)
+    model = IHOMER(n_min=100, grace_period=50, warmup=0, root_learner=True, seed=1)
     expected = {}
     checked = 0
     for x, labels in two_group_stream(1500, seed=6, noise=0.15):
@@ -147,11 +147,12 @@ def test_level_errors_count_exact_match_misses_of_block_and_root_on_the_block_la
 
 
 def test_root_learner_learns_every_record_once_and_can_be_turned_off():
-    model = IHOMER(n_min=100, grace_period=50, seed=2)  # warmup > 0: the root is also a fallback
+    # warmup > 0: the root is also the fallback of the first blocks
+    model = IHOMER(n_min=100, grace_period=50, root_learner=True, seed=2)
     _learn(model, two_group_stream(1500, seed=3))
     assert model.n_restructures >= 1 and len(model._blocks) > 1
     assert model._root_tree._n_learned == 1500
-    plain = IHOMER(n_min=100, grace_period=50, seed=2, root_learner=False)
+    plain = IHOMER(n_min=100, grace_period=50, seed=2)
     _learn(plain, two_group_stream(1500, seed=3))
     assert plain._root_tree is None and plain.partition == model.partition
 

@@ -342,7 +342,7 @@ def test_loss_switch_answers_with_the_model_that_errs_less(kind, chosen):
     model = tree(leaf_switch="loss")
     hits = _late_hits(model, kind)
     leaf = model._root
-    knn_errors, bagging_errors = leaf.model_errors
+    knn_errors, bagging_errors, _ = leaf.model_errors
     assert (knn_errors < bagging_errors) == (chosen == "knn")
     x = {"a": 0.5, "b": -0.5, "s": 0.5}
     idx, val = model._features.encode(x, learn=False)
@@ -531,3 +531,38 @@ def test_mlht_is_mlhat_with_other_defaults():
         MLHT(no_such_parameter=1)
     with pytest.raises(ValueError):
         MLHAT(leaf_model="naive_bayes")
+
+
+def test_loss_with_majority_answers_with_the_majority_labelset_when_it_errs_least():
+    """Labels unrelated to the features: {a} on 45 % of records, {b} on 35 %, {c} on 20 %. No
+    label's own probability passes 0.5, so bagging predicts the empty set, and kNN's neighbours
+    rarely agree; the majority labelset {a} is right 45 % of the time."""
+    rng = random.Random(8)
+    stream = []
+    for _ in range(1500):
+        x = {f"n{j}": rng.uniform(-1, 1) for j in range(5)}
+        u = rng.random()
+        labels = ["a"] if u < 0.45 else ["b"] if u < 0.8 else ["c"]
+        stream.append((x, labels))
+
+    def late_hits(model):
+        hits = 0
+        for t, (x, labels) in enumerate(stream):
+            if t >= 1000:
+                hits += {k for k, v in model.predict_one(x).items() if v} == set(labels)
+            model.add_labels(["a", "b", "c"])
+            model.learn_labelset(x, labels)
+        return hits
+
+    def tree(switch):
+        return MLHAT(grace_period=10**6, drift_detection=False, seed=3, leaf_switch=switch)
+
+    with_majority = tree("loss_with_majority")
+    hits = late_hits(with_majority)
+    leaf = with_majority._root
+    knn_errors, bagging_errors, majority_errors = leaf.model_errors
+    assert majority_errors < min(knn_errors, bagging_errors)
+    assert with_majority._leaf_proba(leaf, *with_majority._features.encode(stream[0][0], learn=False), 3, choice_only=True) is leaf.majority
+    without = tree("loss")
+    assert late_hits(without) + 50 < hits
+    assert without._leaf_proba(without._root, *without._features.encode(stream[0][0], learn=False), 3, choice_only=True) is not without._root.majority

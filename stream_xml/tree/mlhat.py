@@ -52,7 +52,7 @@ from stream_xml.tree.nodes import (
 __all__ = ["MLHAT", "MLHT", "poisson_one"]
 
 LEAF_MODELS = ("switch", "majority", "knn", "bagging")
-LEAF_SWITCHES = ("cardinality", "loss")
+LEAF_SWITCHES = ("cardinality", "loss", "loss_with_majority")
 #: Per-record fading of the leaf models' error counts under ``leaf_switch="loss"`` (a memory of
 #: about 200 records, so the choice follows drift).
 SWITCH_FADING = 0.995
@@ -147,9 +147,10 @@ class MLHAT(base.MultiLabelClassifier):
         "switch" (the three models, as above), "majority", "knn" or "bagging".
     leaf_switch
         How "switch" chooses between kNN and bagging at a leaf with two labelsets or more:
-        "cardinality" (the rule above, spec §6.7) or "loss": the model that has made fewer
-        exact-match errors on the records reaching the leaf (each scored before it is learned,
-        errors faded by :data:`SWITCH_FADING` per record), kNN on a tie.
+        "cardinality" (the rule above, spec §6.7) or "loss": whichever of kNN, bagging and the
+        majority labelset has made the fewest exact-match errors on the records reaching the
+        leaf (each scored before it is learned, errors faded by :data:`SWITCH_FADING` per
+        record); ties go to kNN, then bagging.
     knn_k, knn_window
         Neighbours and window of the kNN label-combination model.
     bagging_size, bagging_lr
@@ -349,7 +350,7 @@ class MLHAT(base.MultiLabelClassifier):
             node = node.children[slot]
         if loss is not None:
             node.loss.update(loss, w)
-        if self.leaf_switch == "loss" and self.leaf_model == "switch":
+        if self.leaf_switch in ("loss", "loss_with_majority") and self.leaf_model == "switch":
             self._score_leaf_models(node, idx, val, positives, predictions)
         node.learn(idx, val, positives, w, len(self._labels))
         if node.current_weight - node.last_split_attempt_at >= self.grace_period:
@@ -360,15 +361,22 @@ class MLHAT(base.MultiLabelClassifier):
                 node.last_split_attempt_at = node.current_weight
 
     def _score_leaf_models(self, leaf: Leaf, idx, val, positives, predictions) -> None:
-        """Test-then-train score of the leaf's kNN and bagging on this record (``leaf_switch="loss"``)."""
-        if leaf.majority.n_labelsets == 0:
+        """Test-then-train score of the leaf's kNN, bagging and majority labelset on this record
+        (``leaf_switch="loss"``)."""
+        majority = leaf.majority
+        if majority.n_labelsets == 0:
             return
         n_labels = len(self._labels)
         errors = leaf.model_errors
         in_use = self._leaf_proba(leaf, idx, val, n_labels, choice_only=True)
-        for j, model in enumerate((leaf.knn, leaf.bagging)):
+        for j, model in enumerate((leaf.knn, leaf.bagging, majority)):
             cached = predictions.probas.get(id(leaf)) if model is in_use else None
-            proba = cached[1] if cached is not None else model.predict_proba(idx, val, n_labels)
+            if cached is not None:
+                proba = cached[1]
+            elif model is majority:
+                proba = majority.predict_proba(n_labels)
+            else:
+                proba = model.predict_proba(idx, val, n_labels)
             errors[j] = errors[j] * SWITCH_FADING + (label_errors(proba, positives) > 0)
 
     def _monitor(self, branch: Branch, owner, slot, loss: float, w: float) -> bool:
@@ -489,9 +497,11 @@ class MLHAT(base.MultiLabelClassifier):
         mode = self.leaf_model
         if mode == "majority" or (mode == "switch" and majority.n_labelsets <= 1):
             model = majority
-        elif mode == "switch" and self.leaf_switch == "loss":
-            knn_errors, bagging_errors = leaf.model_errors
+        elif mode == "switch" and self.leaf_switch in ("loss", "loss_with_majority"):
+            knn_errors, bagging_errors, majority_errors = leaf.model_errors
             model = leaf.knn if knn_errors <= bagging_errors else leaf.bagging
+            if self.leaf_switch == "loss_with_majority" and majority_errors < min(knn_errors, bagging_errors):
+                model = majority
         elif mode == "switch":
             light = leaf.current_weight < self.cardinality_th
             model = leaf.knn if light or ml_entropy(leaf.stats) < self.entropy_th else leaf.bagging
