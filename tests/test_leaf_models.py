@@ -455,3 +455,21 @@ def test_label_errors_counts_the_symmetric_difference_of_predicted_and_true_sets
         positives = np.flatnonzero(rng.random(n) < 0.4).astype(np.int64)
         predicted = {j for j in range(n) if proba[j] > 0.5}
         assert label_errors(proba, positives) == len(predicted ^ set(positives.tolist()))
+
+
+def test_bagged_br_dense_records_learn_as_their_shuffled_copies():
+    """Dense records (consecutive columns) take a contiguous path; the same records with their
+    features listed in another order take the general one: the models must agree."""
+    rng = np.random.default_rng(12)
+    contiguous, shuffled = BaggedLogisticBR(seed=4), BaggedLogisticBR(seed=4)
+    for _ in range(300):
+        idx = np.arange(12, dtype=np.int64)
+        val = rng.normal(size=12)
+        positives = np.flatnonzero(rng.random(3) < 0.5 + 0.3 * np.tanh(val[:3])).astype(np.int64)
+        order = rng.permutation(12)
+        np.testing.assert_allclose(
+            contiguous.predict_proba(idx, val, 3), shuffled.predict_proba(idx[order], val[order], 3),
+            rtol=1e-9, atol=1e-12,
+        )
+        contiguous.learn(idx, val, positives, 3)
+        shuffled.learn(idx[order], val[order], positives, 3)

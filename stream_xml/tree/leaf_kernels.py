@@ -383,12 +383,26 @@ def _sigmoid(z):
 
 
 @numba.njit(cache=True)
-def _member_logit(w, b, cols, val):
+def _member_logit(w, b, cols, val, run):
+    if run >= 0:  # the columns are run, run + 1, ...: a contiguous, vectorised dot product
+        return b + _dense_dot(w[run:], val, val.shape[0])
     z = b
     for j in range(cols.shape[0]):
         if cols[j] != EMPTY:
             z += w[cols[j]] * val[j]
     return z
+
+
+@numba.njit(cache=True)
+def _column_run(cols):
+    """``cols[0]`` if the columns are consecutive (a dense record's usual case), else -1."""
+    n = cols.shape[0]
+    if n == 0 or cols[0] == EMPTY:
+        return -1
+    for j in range(1, n):
+        if cols[j] != cols[0] + j:
+            return -1
+    return cols[0]
 
 
 @numba.njit(cache=True)
@@ -425,6 +439,7 @@ def br_learn(
             counts[1] += 1
         cols[j] = feature_cols[h]
 
+    run = _column_run(cols)
     n_models = weights.shape[1]
     for label in range(n_labels):
         s = slot_of_label[label]
@@ -435,14 +450,18 @@ def br_learn(
             repeats = _poisson_one(rng_state) if bootstrap else 1
             w = weights[s, m]
             for _ in range(repeats):
-                z = _member_logit(w, intercepts[s, m], cols, val)
+                z = _member_logit(w, intercepts[s, m], cols, val, run)
                 # d(log loss)/dz = sigmoid(z) - y, written so that neither branch cancels
                 g = -_sigmoid(-z) if y else _sigmoid(z)
                 intercepts[s, m] -= intercept_lr * g
                 step = lr * g
-                for j in range(cols.shape[0]):
-                    if cols[j] != EMPTY:
-                        w[cols[j]] -= step * val[j]
+                if run >= 0:
+                    for j in range(val.shape[0]):
+                        w[run + j] -= step * val[j]
+                else:
+                    for j in range(cols.shape[0]):
+                        if cols[j] != EMPTY:
+                            w[cols[j]] -= step * val[j]
 
 
 @numba.njit(cache=True)
@@ -452,6 +471,7 @@ def br_predict(weights, intercepts, slot_of_label, feature_keys, feature_cols, i
     cols = np.empty(idx.shape[0], dtype=np.int64)
     for j in range(idx.shape[0]):
         cols[j] = feature_cols[_key_position(feature_keys, idx[j])]  # EMPTY if unseen
+    run = _column_run(cols)
     n_models = weights.shape[1]
     for label in range(min(n_labels, slot_of_label.shape[0])):
         s = slot_of_label[label]
@@ -459,7 +479,7 @@ def br_predict(weights, intercepts, slot_of_label, feature_keys, feature_cols, i
             continue
         p = 0.0
         for m in range(n_models):
-            p += _sigmoid(_member_logit(weights[s, m], intercepts[s, m], cols, val))
+            p += _sigmoid(_member_logit(weights[s, m], intercepts[s, m], cols, val, run))
         out[label] = p / n_models
     return out
 
