@@ -525,10 +525,15 @@ class IHOMER(base.MultiLabelClassifier):
 
         if self._pair_detector is None:
             self._pair_detector = ADWIN()
-        per_block = collections.Counter(self._block_of[i] for i in ids if i in self._block_of)
+        per_block: dict = {}
+        block_of = self._block_of
+        for i in ids:
+            block = block_of.get(i)
+            if block is not None:
+                per_block[block] = per_block.get(block, 0) + 1
         c = len(ids)
         pairs = c * (c - 1) / 2
-        within = sum(k * (k - 1) / 2 for k in per_block.values())
+        within = sum(k * (k - 1) for k in per_block.values()) / 2
         detector = self._pair_detector
         before = detector.estimation
         detector.update((pairs - within) / pairs)
