@@ -32,6 +32,7 @@ import glob
 import importlib.util
 import itertools
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -302,7 +303,8 @@ class MoaRun:
     ``wall_seconds`` and ``peak_rss_bytes`` are the whole subprocess's. ``timed_records`` is how
     many records ``cpu_seconds`` covers: all of them, except after MOA's own time limit stopped
     the run, when MOA's last timing is that of its last report (every
-    :data:`CAPPED_REPORT_EVERY` records).
+    :data:`CAPPED_REPORT_EVERY` records), or, if it stopped before its first report, the CPU
+    time of MOA's closing "Task completed" line over the records it predicted.
     """
 
     predictions: list
@@ -400,19 +402,40 @@ def run_moa(
         try:
             cpu_seconds, n_records = float(row[_CPU_COLUMN]), int(float(row[_RECORDS_COLUMN]))
         except (KeyError, ValueError):
-            raise failure("MOA printed no learning curve") from None
+            # a run the time limit stopped before its first report still has MOA's closing line
+            with open(err_path, errors="replace") as f:
+                cpu_seconds, n_records = task_cpu_seconds(f.read()), None
+            if max_seconds is None or cpu_seconds is None:
+                raise failure("MOA printed no learning curve") from None
         if not os.path.isfile(dump):
             raise failure(f"MOA wrote no prediction file {dump}")
         with open(dump) as f:
             predictions = parse_predictions(f, n_labels, where=dump)
         if learner.task == _MULTI_LABEL:
             predictions.insert(0, ())  # this task trains on the first record without testing it
+        if n_records is None:
+            n_records = len(predictions)  # what it predicted is what it read
         timed_records = n_records
         if max_seconds is not None and len(predictions) >= n_records:
             n_records = len(predictions)  # stopped by the time limit after its last report
         if len(predictions) != n_records:
             raise failure(f"{dump} has predictions for {len(predictions)} records, MOA read {n_records}")
     return MoaRun(predictions, cpu_seconds, wall, peak_rss_bytes(usage), n_records, command, timed_records)
+
+
+_TASK_CPU = re.compile(r"Task completed in ([0-9.]+)s \(CPU time\)")
+
+
+def task_cpu_seconds(log: str) -> float | None:
+    r"""The CPU seconds of MOA's closing "Task completed in 1.05s (CPU time)" line, if any.
+
+    >>> task_cpu_seconds("[running] 13.87% Evaluating learner...\nTask completed in 1.05s (CPU time)\n")
+    1.05
+    >>> task_cpu_seconds("no such line") is None
+    True
+    """
+    found = _TASK_CPU.findall(log)
+    return float(found[-1]) if found else None
 
 
 # --------------------------------------------------------------------------- scoring

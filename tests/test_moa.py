@@ -243,3 +243,17 @@ def test_moa_failures_are_reported(moa_jar, tmp_path):
         moa.run_moa("moa-mlht", path, 14, jar=moa_jar, max_heap="1g", timeout=0.01)
     with pytest.raises(MoaError, match="MOA exited with status 1"):
         moa.run_moa("moa-mlht", path, 14, jar=moa_jar, max_heap="no-such-size")
+
+
+def test_a_run_stopped_before_its_first_report_counts_what_it_predicted(moa_jar, tmp_path, monkeypatch):
+    """With no learning-curve row (the time limit came before the first report), the records
+    are the predictions MOA dumped and the CPU time is its closing "Task completed" line."""
+    yeast = open_source("yeast")
+    records = list(yeast)
+    path = tmp_path / "yeast5.arff"
+    moa.write_moa_arff(moa.RecordsOf(yeast, records * 5), path)  # about 8 CPU s for the chain
+    monkeypatch.setattr(moa, "CAPPED_REPORT_EVERY", 10**9)
+    run = moa.run_moa("moa-cc", path, 14, jar=moa_jar, max_heap="1g", max_seconds=1)
+    assert 0 < run.n_records < 5 * len(records)
+    assert len(run.predictions) == run.n_records == run.timed_records
+    assert 0.5 <= run.cpu_seconds <= 5
