@@ -30,7 +30,8 @@ STREAMS = ("yeast", "tmc2007-500", "Imdb", "delicious")
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--data-dir", default=os.environ.get("STREAM_XML_DATA") or str(ROOT.parent / "shared" / "datasets"))
+    default_data = os.environ.get("STREAM_XML_DATA") or str(ROOT.parent / "shared" / "datasets")
+    p.add_argument("--data-dir", default=default_data)
     p.add_argument("--out", default=str(ROOT / "experiments" / "out" / "bench"))
     args, rest = p.parse_known_args(argv)
     sources = [a for s in STREAMS for a in ("--source", s)]

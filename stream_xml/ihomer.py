@@ -17,9 +17,10 @@ Two ways to use the hierarchy (``mode``):
   labels present rather than all labels.
 
 With ``root_learner`` (mode A, off by default), a tree over all labels, the cluster tree's root,
-learns beside the blocks' and each block answers with whichever of its own tree and the root's has
-made fewer faded exact-match errors on the block's labels. Every kNN leaf of every tree looks distances up in
-one shared memo, so the recent records all blocks' leaves hold are compared with a query once.
+learns beside the blocks' and each block answers with whichever of its own tree and the root's
+has made fewer faded exact-match errors on the block's labels. Every kNN leaf of every tree looks
+distances up in one shared memo, so the recent records all blocks' leaves hold are compared with
+a query once.
 
 When the partition changes, blocks whose label set is unchanged keep their learners; every other
 block gets a new learner, which first replays the last ``replay`` records. The old learners that

@@ -562,7 +562,9 @@ def test_loss_with_majority_answers_with_the_majority_labelset_when_it_errs_leas
     leaf = with_majority._root
     knn_errors, bagging_errors, majority_errors = leaf.model_errors
     assert majority_errors < min(knn_errors, bagging_errors)
-    assert with_majority._leaf_proba(leaf, *with_majority._features.encode(stream[0][0], learn=False), 3, choice_only=True) is leaf.majority
+    encoded = with_majority._features.encode(stream[0][0], learn=False)
+    assert with_majority._leaf_proba(leaf, *encoded, 3, choice_only=True) is leaf.majority
     without = tree("loss")
     assert late_hits(without) + 50 < hits
-    assert without._leaf_proba(without._root, *without._features.encode(stream[0][0], learn=False), 3, choice_only=True) is not without._root.majority
+    encoded = without._features.encode(stream[0][0], learn=False)
+    assert without._leaf_proba(without._root, *encoded, 3, choice_only=True) is not without._root.majority

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import collections.abc
 import heapq
-import math
 import re
 
 import numpy as np

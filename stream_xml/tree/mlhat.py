@@ -369,7 +369,9 @@ class MLHAT(base.MultiLabelClassifier):
         n_labels = len(self._labels)
         errors = leaf.model_errors
         in_use = self._leaf_proba(leaf, idx, val, n_labels, choice_only=True)
-        models = (leaf.knn, leaf.bagging, majority) if self.leaf_switch == "loss_with_majority" else (leaf.knn, leaf.bagging)
+        models = (leaf.knn, leaf.bagging)
+        if self.leaf_switch == "loss_with_majority":
+            models += (majority,)
         for j, model in enumerate(models):
             cached = predictions.probas.get(id(leaf)) if model is in_use else None
             if cached is not None:

@@ -94,7 +94,8 @@ class Leaf:
         self.knn = knn
         self.bagging = bagging
         self.loss = RunningMean()
-        self.model_errors = [0.0, 0.0, 0.0]  # faded exact-match errors of knn, bagging, majority (loss switch)
+        # faded exact-match errors of knn, bagging, majority (loss switch)
+        self.model_errors = [0.0, 0.0, 0.0]
 
     @property
     def active(self) -> bool:
