@@ -122,6 +122,14 @@ class IHOMER(base.MultiLabelClassifier):
         faded exact-match errors on the block's labels (scored test-then-train, fading 0.995
         per record, the block's own learner on a tie). While the partition is a single block,
         the root learner is that block's learner.
+    root_choice
+        With ``root_learner``: ``"block"`` (the choice above, block by block) or ``"record"``:
+        the whole prediction comes either from the blocks or from the root learner, whichever
+        has made fewer faded exact-match errors on whole labelsets.
+    root_leaf_switch
+        ``leaf_switch`` of the root learner (None: the blocks' ``leaf_switch``). The majority
+        labelset (``"loss_with_majority"``) suits a tree over all labels, not block trees, whose
+        majority is often the empty set.
     route_threshold
         Mode B: a record is passed down to a child when the child's meta-label has more than
         this probability (lower values trade speed for fewer routing misses).
@@ -147,6 +155,8 @@ class IHOMER(base.MultiLabelClassifier):
         loss_drift: bool = False,
         correlation_drift: bool = True,
         root_learner: bool = False,
+        root_choice: str = "block",
+        root_leaf_switch: str | None = None,
         route_threshold: float = 0.5,
         grace_period: int = 200,
         delta: float = 1.6587784772850855e-07,
@@ -175,7 +185,11 @@ class IHOMER(base.MultiLabelClassifier):
         self.warmup_limit = warmup_limit
         self.loss_drift = loss_drift
         self.correlation_drift = correlation_drift
+        if root_choice not in ("block", "record"):
+            raise ValueError(f"root_choice must be 'block' or 'record', got {root_choice!r}")
         self.root_learner = root_learner
+        self.root_choice = root_choice
+        self.root_leaf_switch = root_leaf_switch
         self.route_threshold = route_threshold
         self.grace_period = grace_period
         self.delta = delta
@@ -200,6 +214,7 @@ class IHOMER(base.MultiLabelClassifier):
         self._router = None  # Mode B routing tree
         self._root_tree = None  # Mode A learner over all labels (root_learner)
         self._level_predictions = None  # (id(x), [(block, own positives, root positives)])
+        self._record_errors = [0.0, 0.0]  # faded exact-match errors of the blocks, the root learner
         self._recent: collections.deque = collections.deque(maxlen=max(replay, 0))
         self._n_learners = 0
         self._t = 0
@@ -215,13 +230,13 @@ class IHOMER(base.MultiLabelClassifier):
     def _new_odac(self):
         return ODACJ(n_min=self.n_min, delta=self.cluster_delta, tau=self.cluster_tau, fading=self.cluster_fading)
 
-    def _new_tree(self):
+    def _new_tree(self, leaf_switch: str | None = None):
         from stream_xml.tree import MLHAT
 
         self._n_learners += 1
         tree = MLHAT(
             grace_period=self.grace_period, delta=self.delta, tau=self.tau, leaf_model=self.leaf_model,
-            leaf_switch=self.leaf_switch,
+            leaf_switch=leaf_switch or self.leaf_switch,
             drift_detection=self.drift_detection, bootstrap_sampling=self.bootstrap_sampling,
             cardinality_th=self.cardinality_th, entropy_th=self.entropy_th,
             knn_k=self.knn_k, knn_window=self.knn_window, seed=self.seed * 100003 + self._n_learners,
@@ -340,11 +355,17 @@ class IHOMER(base.MultiLabelClassifier):
         if cached is None or cached[0] != id(x):
             self._scores_partition(x)
             cached = self._level_predictions
+        own_all, root_all = set(), set()
         for block, own, root in cached[1]:
             relevant = block.names & truth
             errors = block.level_errors
             errors[0] = errors[0] * LEVEL_FADING + (own != relevant)
             errors[1] = errors[1] * LEVEL_FADING + (root != relevant)
+            own_all |= own
+            root_all |= root
+        errors = self._record_errors
+        errors[0] = errors[0] * LEVEL_FADING + (own_all != truth)
+        errors[1] = errors[1] * LEVEL_FADING + (root_all != truth)
         self._level_predictions = None
 
     def _score_trial(self, block: _Block, x, encoded, truth: frozenset, fallback_scores: dict) -> None:
@@ -419,12 +440,14 @@ class IHOMER(base.MultiLabelClassifier):
                     frozenset(n for n in block.names if own.get(n, 0.0) > 0.5),
                     frozenset(n for n in block.names if root_scores.get(n, 0.0) > 0.5),
                 ))
-                if block.level_errors[1] < block.level_errors[0]:
+                if self.root_choice == "block" and block.level_errors[1] < block.level_errors[0]:
                     own = root_scores
             for name in block.names:
                 scores[name] = own.get(name, 0.0)
         if root_scores is not None:
             self._level_predictions = (id(x), levels)
+            if self.root_choice == "record" and self._record_errors[1] < self._record_errors[0]:
+                scores = {name: root_scores.get(name, 0.0) for name in scores}
         for name in self._space.names:
             scores.setdefault(name, 0.0)
         return scores
@@ -493,7 +516,7 @@ class IHOMER(base.MultiLabelClassifier):
 
     def _whole_space_learner(self):
         if self._root_tree is None:
-            self._root_tree = self._new_tree()
+            self._root_tree = self._new_tree(leaf_switch=self.root_leaf_switch)
         self._root_tree.add_labels(sorted(self._space.names, key=str))
         return self._root_tree
 

@@ -125,10 +125,12 @@ def test_level_errors_count_exact_match_misses_of_block_and_root_on_the_block_la
 
     model = IHOMER(n_min=100, grace_period=50, warmup=0, root_learner=True, seed=1)
     expected = {}
+    record = [0.0, 0.0]
     checked = 0
     for x, labels in two_group_stream(1500, seed=6, noise=0.15):
         root = model._root_tree
         if len(model._blocks) > 1:
+            own_all, root_all = set(), set()
             for block in model._blocks:
                 own = {n for n, p in block.learner.predict_scores(x).items() if p > 0.5}
                 by_root = {n for n in block.names if root.predict_scores(x)[n] > 0.5}
@@ -136,14 +138,42 @@ def test_level_errors_count_exact_match_misses_of_block_and_root_on_the_block_la
                 old = expected.get(id(block), (block, [0.0, 0.0]))[1]
                 expected[id(block)] = (block, [old[0] * LEVEL_FADING + (own != truth),
                                                old[1] * LEVEL_FADING + (by_root != truth)])
+                own_all |= own
+                root_all |= by_root
+            record = [record[0] * LEVEL_FADING + (own_all != set(labels)),
+                      record[1] * LEVEL_FADING + (root_all != set(labels))]
         model.predict_with_scores(x)
         model.learn_labelset(x, labels)
         for block in model._blocks:
             if id(block) in expected:
                 assert block.level_errors == pytest.approx(expected[id(block)][1])
                 checked += 1
+        assert model._record_errors == pytest.approx(record)
     assert checked > 1000
     assert any(b.level_errors[0] != b.level_errors[1] for b in model._blocks)
+    assert record[0] != record[1]
+
+
+def test_record_choice_answers_every_label_from_the_side_with_fewer_whole_labelset_errors():
+    model = IHOMER(n_min=100, grace_period=50, warmup=0, root_learner=True, root_choice="record",
+                   root_leaf_switch="loss_with_majority", seed=3)
+    _learn(model, two_group_stream(600))
+    root = model._root_tree
+    assert root.leaf_switch == "loss_with_majority"
+    assert len(model._blocks) == 2 and all(b.learner.leaf_switch == "loss" for b in model._blocks)
+    everything = model.labels
+    root.predict_scores = lambda x, encoded=None: dict.fromkeys(everything, 0.9)
+    for block in model._blocks:
+        block.learner.predict_scores = lambda x, encoded=None, names=block.names: dict.fromkeys(names, 0.1)
+        block.level_errors[:] = [5.0, 1.0]  # the per-block choice would take the root: ignored here
+    x = {"f0": 0.7, "f1": 0.2, "f2": 0.5, "f3": 0.5}
+    model._record_errors[:] = [1.0, 2.0]
+    assert set(model.predict_with_scores(x)[1].values()) == {0.1}
+    model._record_errors[:] = [2.0, 1.0]
+    predicted, scores = model.predict_with_scores(x)
+    assert set(scores.values()) == {0.9} and predicted == frozenset(everything)
+    with pytest.raises(ValueError, match="root_choice"):
+        IHOMER(root_choice="label")
 
 
 def test_root_learner_learns_every_record_once_and_can_be_turned_off():
