@@ -53,6 +53,8 @@ __all__ = ["MLHAT", "MLHT", "poisson_one"]
 
 LEAF_MODELS = ("switch", "majority", "knn", "bagging")
 LEAF_SWITCHES = ("cardinality", "loss", "loss_with_majority")
+#: The switches that score the leaf models on every record they learn.
+LOSS_SWITCHES = ("loss", "loss_with_majority")
 #: Per-record fading of the leaf models' error counts under ``leaf_switch="loss"`` (a memory of
 #: about 200 records, so the choice follows drift).
 SWITCH_FADING = 0.995
@@ -147,10 +149,11 @@ class MLHAT(base.MultiLabelClassifier):
         "switch" (the three models, as above), "majority", "knn" or "bagging".
     leaf_switch
         How "switch" chooses between kNN and bagging at a leaf with two labelsets or more:
-        "cardinality" (the rule above, spec §6.7) or "loss": whichever of kNN, bagging and the
-        majority labelset has made the fewest exact-match errors on the records reaching the
-        leaf (each scored before it is learned, errors faded by :data:`SWITCH_FADING` per
-        record); ties go to kNN, then bagging.
+        "cardinality" (the rule above, spec §6.7); "loss": the one of kNN and bagging that has
+        made fewer exact-match errors on the records reaching the leaf (each scored before it is
+        learned, errors faded by :data:`SWITCH_FADING` per record), kNN on a tie; or
+        "loss_with_majority": the same over kNN, bagging and the majority labelset (ties go to
+        kNN, then bagging).
     knn_k, knn_window
         Neighbours and window of the kNN label-combination model.
     bagging_size, bagging_lr
@@ -258,7 +261,7 @@ class MLHAT(base.MultiLabelClassifier):
 
         self._labels = LabelSpace()
         self._features = FeatureIndex()
-        self._memo = DistanceMemo()
+        self._memo: DistanceMemo | None = None  # made with the first kNN leaf, unless shared
         self._memo_owned = True
         self._root: Leaf | Branch | None = None
         self._rng = random.Random(seed)
@@ -350,7 +353,7 @@ class MLHAT(base.MultiLabelClassifier):
             node = node.children[slot]
         if loss is not None:
             node.loss.update(loss, w)
-        if self.leaf_switch in ("loss", "loss_with_majority") and self.leaf_model == "switch":
+        if self.leaf_switch in LOSS_SWITCHES and self.leaf_model == "switch":
             self._score_leaf_models(node, idx, val, positives, predictions)
         node.learn(idx, val, positives, w, len(self._labels))
         if node.current_weight - node.last_split_attempt_at >= self.grace_period:
@@ -361,8 +364,8 @@ class MLHAT(base.MultiLabelClassifier):
                 node.last_split_attempt_at = node.current_weight
 
     def _score_leaf_models(self, leaf: Leaf, idx, val, positives, predictions) -> None:
-        """Test-then-train score of the leaf's kNN, bagging and majority labelset on this record
-        (``leaf_switch="loss"``)."""
+        """Test-then-train score of the leaf's kNN and bagging (and, under
+        ``leaf_switch="loss_with_majority"``, its majority labelset) on this record."""
         majority = leaf.majority
         if majority.n_labelsets == 0:
             return
@@ -468,6 +471,8 @@ class MLHAT(base.MultiLabelClassifier):
             stats = np.zeros(len(self._labels) + 2)
         knn = bagging = None
         if self.leaf_model in ("switch", "knn"):
+            if self._memo is None:
+                self._memo = DistanceMemo()
             knn = KnnLabelCombination(k=self.knn_k, window=self.knn_window, memo=self._memo)
         if self.leaf_model in ("switch", "bagging"):
             bagging = BaggedLogisticBR(
@@ -500,7 +505,7 @@ class MLHAT(base.MultiLabelClassifier):
         mode = self.leaf_model
         if mode == "majority" or (mode == "switch" and majority.n_labelsets <= 1):
             model = majority
-        elif mode == "switch" and self.leaf_switch in ("loss", "loss_with_majority"):
+        elif mode == "switch" and self.leaf_switch in LOSS_SWITCHES:
             knn_errors, bagging_errors, majority_errors = leaf.model_errors
             model = leaf.knn if knn_errors <= bagging_errors else leaf.bagging
             if self.leaf_switch == "loss_with_majority" and majority_errors < min(knn_errors, bagging_errors):
@@ -583,7 +588,7 @@ class MLHAT(base.MultiLabelClassifier):
 
     def __setstate__(self, state):
         if "_memo" not in state:  # pickled before kNN leaves shared a distance memo
-            state["_memo"], state["_memo_owned"] = DistanceMemo(), True
+            state["_memo"], state["_memo_owned"] = None, True
         self.__dict__.update(state)
 
     # -- introspection -------------------------------------------------------------------------
@@ -627,7 +632,8 @@ class MLHAT(base.MultiLabelClassifier):
         if self._root is None:
             return 0
         nodes = sum(n.memory_bytes() for n in iter_nodes(self._root, alternates=True))
-        return nodes + (self._memo.memory_bytes() if self._memo_owned else 0)
+        own_memo = self._memo.memory_bytes() if self._memo_owned and self._memo is not None else 0
+        return nodes + own_memo
 
 
 def _signature_with_defaults(func, **defaults) -> inspect.Signature:
