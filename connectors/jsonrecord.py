@@ -45,8 +45,9 @@ def _number(name, value, where: str, position) -> float | None:
 def decode_record(obj, where: str, position) -> tuple:
     """Check a decoded JSON value and return ``(id, x, y)``.
 
-    >>> decode_record({"x": {"f": 2}, "y": [1, "b"]}, "f.jsonl", 3)
-    (None, {'f': 2.0}, frozenset({1, 'b'}))
+    >>> key, x, y = decode_record({"x": {"f": 2}, "y": [1, "b"]}, "f.jsonl", 3)
+    >>> key, x, y == frozenset({1, "b"})
+    (None, {'f': 2.0}, True)
 
     """
     if not isinstance(obj, dict):
