@@ -40,13 +40,18 @@ MODELS = {
                                  "root_leaf_switch": "loss_with_majority"}),
     # its ablation: MLHAT alone with the root learner's leaf switch
     "mlhat-lwm": ("mlhat", {"leaf_switch": "loss_with_majority"}),
+    # option: blocks of at least sqrt(#labels) labels
+    "ihomer-sqrt": ("ihomer", {"min_block": "sqrt"}),
+    "ihomer-b-sqrt": ("ihomer", {"mode": "B", "min_block": "sqrt"}),
+    # option: a root learner beside the blocks, chosen block by block
+    "ihomer-root": ("ihomer", {"min_block": "sqrt", "root_learner": True}),
     "mlht": ("mlht", {}),
     "br-ht": ("br-ht", {}),
     "cc-ht": ("cc-ht", {}),
 }
 RIVER_MODELS = {"br-ht", "cc-ht"}
 # columns run only when --models names them (the root learner is slow on large label spaces)
-OPTIONAL_MODELS = {"ihomer-record", "mlhat-lwm"}
+OPTIONAL_MODELS = {"ihomer-record", "mlhat-lwm", "ihomer-sqrt", "ihomer-b-sqrt", "ihomer-root"}
 METRICS = ("subset_accuracy", "hamming_loss", "example_f1", "micro_f1", "macro_f1")
 SHORT = {"subset_accuracy": "SA", "hamming_loss": "HL", "example_f1": "exF1", "micro_f1": "miF1",
          "macro_f1": "maF1"}

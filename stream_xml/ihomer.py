@@ -45,6 +45,7 @@ True
 from __future__ import annotations
 
 import collections
+import math
 
 import numpy as np
 from river import base
@@ -100,6 +101,12 @@ class IHOMER(base.MultiLabelClassifier):
         No restructure before this many records.
     max_block
         Largest block size (labels) a merge of small blocks may produce (None: no limit).
+    min_block
+        Least block size the refinement aims for, beside the typical labelset size (spec §4.1
+        takes the latter alone, which is ``min_block=1``); ``"sqrt"`` asks for ⌈√L⌉ labels,
+        L the labels known, so there are about √L blocks of about √L labels. Small clusters
+        are merged with their nearest relatives in the cluster tree, so blocks stay unions of
+        clusters.
     replay
         How many recent records a new learner replays when it is created (0: none).
     warmup
@@ -130,6 +137,8 @@ class IHOMER(base.MultiLabelClassifier):
         ``leaf_switch`` of the root learner (None: the blocks' ``leaf_switch``). The majority
         labelset (``"loss_with_majority"``) suits a tree over all labels, not block trees, whose
         majority is often the empty set.
+    root_leaf_model
+        ``leaf_model`` of the root learner (None: the blocks' ``leaf_model``).
     route_threshold
         Mode B: a record is passed down to a child when the child's meta-label has more than
         this probability (lower values trade speed for fewer routing misses).
@@ -149,6 +158,7 @@ class IHOMER(base.MultiLabelClassifier):
         cluster_fading: float | None = None,
         restructure_min_t: int = 100,
         max_block: int | None = None,
+        min_block: int | str = "sqrt",
         replay: int = 100,
         warmup: int = 500,
         warmup_limit: int = 2000,
@@ -157,6 +167,7 @@ class IHOMER(base.MultiLabelClassifier):
         root_learner: bool = False,
         root_choice: str = "block",
         root_leaf_switch: str | None = None,
+        root_leaf_model: str | None = None,
         route_threshold: float = 0.5,
         grace_period: int = 200,
         delta: float = 1.6587784772850855e-07,
@@ -180,6 +191,9 @@ class IHOMER(base.MultiLabelClassifier):
         self.cluster_fading = cluster_fading
         self.restructure_min_t = restructure_min_t
         self.max_block = max_block
+        if min_block != "sqrt" and not (isinstance(min_block, int) and min_block >= 1):
+            raise ValueError(f"min_block must be an integer >= 1 or 'sqrt', got {min_block!r}")
+        self.min_block = min_block
         self.replay = replay
         self.warmup = warmup
         self.warmup_limit = warmup_limit
@@ -190,6 +204,7 @@ class IHOMER(base.MultiLabelClassifier):
         self.root_learner = root_learner
         self.root_choice = root_choice
         self.root_leaf_switch = root_leaf_switch
+        self.root_leaf_model = root_leaf_model
         self.route_threshold = route_threshold
         self.grace_period = grace_period
         self.delta = delta
@@ -230,12 +245,12 @@ class IHOMER(base.MultiLabelClassifier):
     def _new_odac(self):
         return ODACJ(n_min=self.n_min, delta=self.cluster_delta, tau=self.cluster_tau, fading=self.cluster_fading)
 
-    def _new_tree(self, leaf_switch: str | None = None):
+    def _new_tree(self, leaf_switch: str | None = None, leaf_model: str | None = None):
         from stream_xml.tree import MLHAT
 
         self._n_learners += 1
         tree = MLHAT(
-            grace_period=self.grace_period, delta=self.delta, tau=self.tau, leaf_model=self.leaf_model,
+            grace_period=self.grace_period, delta=self.delta, tau=self.tau, leaf_model=leaf_model or self.leaf_model,
             leaf_switch=leaf_switch or self.leaf_switch,
             drift_detection=self.drift_detection, bootstrap_sampling=self.bootstrap_sampling,
             cardinality_th=self.cardinality_th, entropy_th=self.entropy_th,
@@ -464,7 +479,7 @@ class IHOMER(base.MultiLabelClassifier):
 
     # -- restructuring ----------------------------------------------------------------------------
     def _restructure(self) -> None:
-        blocks = refine(self._odac, self._sizes.min_size(), self.max_block)
+        blocks = refine(self._odac, self._min_block_size(), self.max_block)
         partition = [frozenset(b.labels) for b in blocks]
         current = {b.labels for b in self._blocks}
         if set(partition) == current:
@@ -477,6 +492,12 @@ class IHOMER(base.MultiLabelClassifier):
             "partition": [names[:REPORTED_NAMES] for names in self.partition[:REPORTED_BLOCKS]],
             "tree": self.cluster_tree_named(),
         })
+
+    def _min_block_size(self) -> int:
+        floor = self._sizes.min_size()
+        if self.min_block == "sqrt":
+            return max(floor, math.isqrt(len(self._space) - 1) + 1 if len(self._space) > 1 else 1)
+        return max(floor, self.min_block)
 
     def _install_partition(self, partition: list) -> tuple[int, int]:
         """Make ``partition`` (label-id sets) current; keep learners of unchanged blocks."""
@@ -516,7 +537,7 @@ class IHOMER(base.MultiLabelClassifier):
 
     def _whole_space_learner(self):
         if self._root_tree is None:
-            self._root_tree = self._new_tree(leaf_switch=self.root_leaf_switch)
+            self._root_tree = self._new_tree(leaf_switch=self.root_leaf_switch, leaf_model=self.root_leaf_model)
         self._root_tree.add_labels(sorted(self._space.names, key=str))
         return self._root_tree
 
