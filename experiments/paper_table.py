@@ -43,6 +43,8 @@ MODELS = {
     # option: blocks of at least sqrt(#labels) labels
     "ihomer-sqrt": ("ihomer", {"min_block": "sqrt"}),
     "ihomer-b-sqrt": ("ihomer", {"mode": "B", "min_block": "sqrt"}),
+    "ihomer-record-sqrt": ("ihomer", {"min_block": "sqrt", "root_learner": True, "root_choice": "record",
+                                      "root_leaf_switch": "loss_with_majority"}),
     # option: a root learner beside the blocks, chosen block by block
     "ihomer-root": ("ihomer", {"min_block": "sqrt", "root_learner": True}),
     "mlht": ("mlht", {}),
@@ -51,7 +53,7 @@ MODELS = {
 }
 RIVER_MODELS = {"br-ht", "cc-ht"}
 # columns run only when --models names them (the root learner is slow on large label spaces)
-OPTIONAL_MODELS = {"ihomer-record", "mlhat-lwm", "ihomer-sqrt", "ihomer-b-sqrt", "ihomer-root"}
+OPTIONAL_MODELS = {"ihomer-record", "mlhat-lwm", "ihomer-sqrt", "ihomer-b-sqrt", "ihomer-root", "ihomer-record-sqrt"}
 METRICS = ("subset_accuracy", "hamming_loss", "example_f1", "micro_f1", "macro_f1")
 SHORT = {"subset_accuracy": "SA", "hamming_loss": "HL", "example_f1": "exF1", "micro_f1": "miF1",
          "macro_f1": "maF1"}

@@ -16,9 +16,11 @@ Two ways to use the hierarchy (``mode``):
   predicted only down the branches whose meta-label fires, so the cost per record follows the
   labels present rather than all labels.
 
-With ``root_learner`` (mode A, off by default), a tree over all labels, the cluster tree's root,
-learns beside the blocks' and each block answers with whichever of its own tree and the root's
-has made fewer faded exact-match errors on the block's labels. Every kNN leaf of every tree looks
+With ``root_learner`` (mode A, on by default), a tree over all labels, the cluster tree's root,
+learns beside the blocks' trees, and each record is answered wholly by the assembled blocks or by
+the root tree, whichever has had the smaller faded Jaccard loss on whole labelsets
+(``root_choice="record"``; ``"block"`` chooses block by block). The root tree's leaves may answer
+with their majority labelset, which suits a tree over all labels. Every kNN leaf of every tree looks
 distances up in one shared memo, so the recent records all blocks' leaves hold are compared with
 a query once.
 
@@ -62,6 +64,13 @@ LEVEL_FADING = 0.995
 # restructure events carry the partition and the tree for the report; these bound their size
 REPORTED_NAMES = 40
 REPORTED_BLOCKS = 200
+
+
+def _jaccard_loss(predicted, truth) -> float:
+    """1 - |P ∩ Y| / |P ∪ Y|, 0 when both are empty: between exact match and F1, it credits a
+    labelset that is nearly right without rewarding an empty answer to a sparse one."""
+    union = len(predicted | truth)
+    return 1.0 - len(predicted & truth) / union if union else 0.0
 
 
 class _Block:
@@ -124,15 +133,19 @@ class IHOMER(base.MultiLabelClassifier):
         together, and the clustering restarts from fresh statistics (ODAC's merge test alone
         can only undo its own splits and rarely fires on cumulative counts).
     root_learner
-        Mode A: also train an MLHAT over all labels, the learner of the cluster tree's root; each
-        block answers with whichever of its own learner and the root learner has made fewer
-        faded exact-match errors on the block's labels (scored test-then-train, fading 0.995
-        per record, the block's own learner on a tie). While the partition is a single block,
-        the root learner is that block's learner.
+        Mode A: also train an MLHAT over all labels, the learner of the cluster tree's root,
+        which answers as ``root_choice`` says (scored test-then-train, fading 0.995 per
+        record, the blocks on a tie). While the partition is a single block,
+        the root learner is that block's learner (unless ``root_leaf_model`` makes it a
+        different kind of tree).
     root_choice
-        With ``root_learner``: ``"block"`` (the choice above, block by block) or ``"record"``:
+        With ``root_learner``: ``"block"``: each block answers with whichever of its own
+        learner and the root learner has made fewer faded exact-match errors on the block's
+        labels; or ``"record"``:
         the whole prediction comes either from the blocks or from the root learner, whichever
-        has made fewer faded exact-match errors on whole labelsets.
+        has the smaller faded Jaccard loss on whole labelsets (1 - |P ∩ Y| / |P ∪ Y|; exact
+        match would pick a majority labelset on streams where hardly any record is matched
+        exactly, at a large cost in F1).
     root_leaf_switch
         ``leaf_switch`` of the root learner (None: the blocks' ``leaf_switch``). The majority
         labelset (``"loss_with_majority"``) suits a tree over all labels, not block trees, whose
@@ -164,9 +177,9 @@ class IHOMER(base.MultiLabelClassifier):
         warmup_limit: int = 2000,
         loss_drift: bool = False,
         correlation_drift: bool = True,
-        root_learner: bool = False,
-        root_choice: str = "block",
-        root_leaf_switch: str | None = None,
+        root_learner: bool = True,
+        root_choice: str = "record",
+        root_leaf_switch: str | None = "loss_with_majority",
         root_leaf_model: str | None = None,
         route_threshold: float = 0.5,
         grace_period: int = 200,
@@ -229,7 +242,7 @@ class IHOMER(base.MultiLabelClassifier):
         self._router = None  # Mode B routing tree
         self._root_tree = None  # Mode A learner over all labels (root_learner)
         self._level_predictions = None  # (id(x), [(block, own positives, root positives)])
-        self._record_errors = [0.0, 0.0]  # faded exact-match errors of the blocks, the root learner
+        self._record_losses = [0.0, 0.0]  # faded Jaccard losses of the blocks, the root learner
         self._recent: collections.deque = collections.deque(maxlen=max(replay, 0))
         self._n_learners = 0
         self._t = 0
@@ -341,8 +354,8 @@ class IHOMER(base.MultiLabelClassifier):
 
     def _learn_partition(self, x, ids: frozenset, encoded) -> None:
         truth = self._names_of(ids)
-        root = self._root_tree
-        if root is not None and len(self._blocks) > 1:
+        root = self._separate_root()
+        if root is not None:
             self._score_levels(x, encoded, truth)
         retiring = {}
         fallback_scores: dict = {}
@@ -361,11 +374,12 @@ class IHOMER(base.MultiLabelClassifier):
         for key, (old, old_names) in retiring.items():
             if key not in learned:
                 old.learn_labelset(x, old_names & truth, encoded)
-        if root is not None and len(self._blocks) > 1:
+        if root is not None:
             root.learn_labelset(x, truth, encoded)
 
     def _score_levels(self, x, encoded, truth: frozenset) -> None:
-        """Exact-match errors, on each block's labels, of its own answer and the root learner's."""
+        """Exact-match errors, on each block's labels, of its own answer and the root learner's;
+        Jaccard losses of both on the whole labelset."""
         cached = self._level_predictions
         if cached is None or cached[0] != id(x):
             self._scores_partition(x)
@@ -378,9 +392,9 @@ class IHOMER(base.MultiLabelClassifier):
             errors[1] = errors[1] * LEVEL_FADING + (root != relevant)
             own_all |= own
             root_all |= root
-        errors = self._record_errors
-        errors[0] = errors[0] * LEVEL_FADING + (own_all != truth)
-        errors[1] = errors[1] * LEVEL_FADING + (root_all != truth)
+        losses = self._record_losses
+        losses[0] = losses[0] * LEVEL_FADING + _jaccard_loss(own_all, truth)
+        losses[1] = losses[1] * LEVEL_FADING + _jaccard_loss(root_all, truth)
         self._level_predictions = None
 
     def _score_trial(self, block: _Block, x, encoded, truth: frozenset, fallback_scores: dict) -> None:
@@ -440,9 +454,9 @@ class IHOMER(base.MultiLabelClassifier):
         scores = {}
         fallback_scores: dict = {}
         encoded = self._encode_for_prediction(x)
-        root = self._root_tree
+        root = self._separate_root()
         root_scores = None
-        if root is not None and len(self._blocks) > 1:
+        if root is not None:
             root_scores = root.predict_scores(x, encoded)
             levels = []
         for block in self._blocks:
@@ -461,7 +475,7 @@ class IHOMER(base.MultiLabelClassifier):
                 scores[name] = own.get(name, 0.0)
         if root_scores is not None:
             self._level_predictions = (id(x), levels)
-            if self.root_choice == "record" and self._record_errors[1] < self._record_errors[0]:
+            if self.root_choice == "record" and self._record_losses[1] < self._record_losses[0]:
                 scores = {name: root_scores.get(name, 0.0) for name in scores}
         for name in self._space.names:
             scores.setdefault(name, 0.0)
@@ -510,7 +524,7 @@ class IHOMER(base.MultiLabelClassifier):
                 kept += 1
                 continue
             names = self._names_of(labels)
-            if self.mode == "A" and self.root_learner and len(labels) == len(self._space):
+            if self.mode == "A" and self.root_learner and self.root_leaf_model is None and len(labels) == len(self._space):
                 # the whole label space: the root learner, which has learned every record
                 blocks.append(_Block(labels, names, self._whole_space_learner()))
                 rebuilt += 1
@@ -534,6 +548,16 @@ class IHOMER(base.MultiLabelClassifier):
         if self.mode == "B":
             self._router = self._build_router(self._router)
         return kept, rebuilt
+
+    def _separate_root(self):
+        """The root learner when it answers beside the blocks (mode A, ``root_learner``): always
+        if it has its own ``root_leaf_model``, else only while there are several blocks (a single
+        block's learner is then the root learner itself)."""
+        if not self.root_learner or self.mode != "A" or not self._blocks:
+            return None
+        if self.root_leaf_model is None:
+            return self._root_tree if len(self._blocks) > 1 else None
+        return self._root_tree or self._whole_space_learner()
 
     def _whole_space_learner(self):
         if self._root_tree is None:
