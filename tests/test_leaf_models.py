@@ -473,3 +473,20 @@ def test_bagged_br_dense_records_learn_as_their_shuffled_copies():
         )
         contiguous.learn(idx, val, positives, 3)
         shuffled.learn(idx[order], val[order], positives, 3)
+
+
+def test_bagging_pickled_with_the_old_weight_layout_loads_into_the_new_one():
+    """Checkpoints written before the weights became columns-first still predict the same."""
+    rng = np.random.default_rng(5)
+    model = BaggedLogisticBR(n_models=4, seed=3)
+    for _ in range(200):
+        idx = np.sort(rng.choice(30, size=5, replace=False))
+        model.learn(idx, rng.normal(size=5), np.flatnonzero(rng.random(6) < 0.4), 6)
+    state = dict(model.__dict__)
+    state["_weights"] = np.ascontiguousarray(model._weights.transpose(1, 2, 0))  # (s, m, c)
+    del state["_layout"]
+    old = BaggedLogisticBR.__new__(BaggedLogisticBR)
+    old.__setstate__(state)
+    query_idx, query_val = np.arange(0, 30, 3), rng.normal(size=10)
+    assert np.array_equal(old.predict_proba(query_idx, query_val, 6), model.predict_proba(query_idx, query_val, 6))
+    assert pickle.loads(pickle.dumps(model))._weights.shape == model._weights.shape

@@ -370,8 +370,9 @@ def knn_predict(
 
 # ------------------------------------------------------------------------------------------------
 # Bagged logistic binary relevance. Label l owns ensemble row slot_of_label[l] (EMPTY if none);
-# weights[s, m, c] is member m's weight of dense column c, whose feature id is the key of the
-# feature table entry with value c. counts = [ensembles, columns].
+# weights[c, s, m] is member m of ensemble s's weight of dense column c, whose feature id is the
+# key of the feature table entry with value c. counts = [ensembles, columns]. Column-major, so a
+# record's few non-zero features each read one contiguous block of every member's weights.
 
 
 @numba.njit(cache=True)
@@ -383,26 +384,36 @@ def _sigmoid(z):
 
 
 @numba.njit(cache=True)
-def _member_logit(w, b, cols, val, run):
-    if run >= 0:  # the columns are run, run + 1, ...: a contiguous, vectorised dot product
-        return b + _dense_dot(w[run:], val, val.shape[0])
-    z = b
+def _add_logits(z, flat_weights, cols, val):
+    """``z[q] += sum_j flat_weights[cols[j], q] * val[j]`` for the members ``q < len(z)``, feature
+    by feature in record order (members are independent sums, so the inner loop vectorises)."""
+    n = z.shape[0]
     for j in range(cols.shape[0]):
-        if cols[j] != EMPTY:
-            z += w[cols[j]] * val[j]
-    return z
+        c = cols[j]
+        if c == EMPTY:
+            continue
+        v = val[j]
+        row = flat_weights[c]
+        for q in range(n):
+            z[q] += row[q] * v
 
 
 @numba.njit(cache=True)
-def _column_run(cols):
-    """``cols[0]`` if the columns are consecutive (a dense record's usual case), else -1."""
-    n = cols.shape[0]
-    if n == 0 or cols[0] == EMPTY:
-        return -1
-    for j in range(1, n):
-        if cols[j] != cols[0] + j:
-            return -1
-    return cols[0]
+def _record_columns(feature_keys, feature_cols, counts, idx, val, add):
+    """The weight column of each of the record's features (EMPTY for zeros, and for unseen
+    features unless ``add``, which gives them new columns)."""
+    cols = np.empty(idx.shape[0], dtype=np.int64)
+    for j in range(idx.shape[0]):
+        if val[j] == 0.0:
+            cols[j] = EMPTY
+            continue
+        h = _key_position(feature_keys, idx[j])
+        if feature_keys[h] == EMPTY and add:
+            feature_keys[h] = idx[j]
+            feature_cols[h] = counts[1]
+            counts[1] += 1
+        cols[j] = feature_cols[h]
+    return cols
 
 
 @numba.njit(cache=True)
@@ -412,9 +423,9 @@ def br_learn(
 ):  # fmt: skip
     """One online-bagging step of every ensemble of labels ``0..n_labels-1``.
 
-    Labels of ``positives`` without an ensemble get one first (in increasing label order). Then,
-    label by label and member by member, the member takes ``k`` plain SGD steps on the log loss,
-    ``k ~ Poisson(1)`` (``k = 1`` without ``bootstrap``). Only the columns of the record's
+    Labels of ``positives`` without an ensemble get one first (in increasing label order). Then
+    every member takes ``k`` plain SGD steps on the log loss, ``k ~ Poisson(1)`` drawn label by
+    label, member by member (``k = 1`` without ``bootstrap``). Only the columns of the record's
     non-zero features are touched. The caller guarantees room for ``len(positives)`` new
     ensembles, ``len(idx)`` new columns, and ``slot_of_label.shape[0] >= n_labels``.
     """
@@ -426,60 +437,98 @@ def br_learn(
         if is_positive[label] and slot_of_label[label] == EMPTY:
             slot_of_label[label] = counts[0]
             counts[0] += 1
+    cols = _record_columns(feature_keys, feature_cols, counts, idx, val, True)
 
-    cols = np.empty(idx.shape[0], dtype=np.int64)
-    for j in range(idx.shape[0]):
-        if val[j] == 0.0:
-            cols[j] = EMPTY
-            continue
-        h = _key_position(feature_keys, idx[j])
-        if feature_keys[h] == EMPTY:
-            feature_keys[h] = idx[j]
-            feature_cols[h] = counts[1]
-            counts[1] += 1
-        cols[j] = feature_cols[h]
-
-    run = _column_run(cols)
-    n_models = weights.shape[1]
+    n_slots = counts[0]
+    n_models = weights.shape[2]
+    target = np.zeros(n_slots)
+    repeats = np.zeros((n_slots, n_models), dtype=np.int64)
+    rounds = 0
     for label in range(n_labels):
         s = slot_of_label[label]
         if s == EMPTY:
             continue
-        y = is_positive[label]
+        target[s] = 1.0 if is_positive[label] else 0.0
         for m in range(n_models):
-            repeats = _poisson_one(rng_state) if bootstrap else 1
-            w = weights[s, m]
-            for _ in range(repeats):
-                z = _member_logit(w, intercepts[s, m], cols, val, run)
-                # d(log loss)/dz = sigmoid(z) - y, written so that neither branch cancels
-                g = -_sigmoid(-z) if y else _sigmoid(z)
-                intercepts[s, m] -= intercept_lr * g
-                step = lr * g
-                if run >= 0:
-                    for j in range(val.shape[0]):
-                        w[run + j] -= step * val[j]
-                else:
-                    for j in range(cols.shape[0]):
-                        if cols[j] != EMPTY:
-                            w[cols[j]] -= step * val[j]
+            k = _poisson_one(rng_state) if bootstrap else 1
+            repeats[s, m] = k
+            rounds = max(rounds, k)
+    # Members are independent, so any interleaving of their steps gives each the result of
+    # learning alone. Step r of every member drawn k >= r is one pass over the record's columns
+    # while many members take it (round 1: about 63 %); the few left in later rounds go member
+    # by member, whose strided reads would cost more than a pass only when they are many.
+    n_members = n_slots * n_models
+    flat_weights = weights.reshape((weights.shape[0], weights.shape[1] * n_models))
+    flat_intercepts = intercepts.reshape(intercepts.shape[0] * n_models)
+    flat_repeats = repeats.reshape(n_members)
+    flat_target = np.repeat(target, n_models)
+    for r in range(1, rounds + 1):
+        active = 0
+        for q in range(n_members):
+            if flat_repeats[q] >= r:
+                active += 1
+        if 8 * active >= n_members:
+            _bagging_round(flat_weights, flat_intercepts, flat_repeats, flat_target, cols, val, r, lr,
+                           intercept_lr)
+            continue
+        for q in range(n_members):
+            if flat_repeats[q] < r:
+                continue
+            zq = flat_intercepts[q]
+            for j in range(cols.shape[0]):
+                if cols[j] != EMPTY:
+                    zq += flat_weights[cols[j], q] * val[j]
+            g = _log_loss_slope(zq, flat_target[q])
+            flat_intercepts[q] -= intercept_lr * g
+            for j in range(cols.shape[0]):
+                if cols[j] != EMPTY:
+                    flat_weights[cols[j], q] -= lr * g * val[j]
 
 
 @numba.njit(cache=True)
-def br_predict(weights, intercepts, slot_of_label, feature_keys, feature_cols, idx, val, n_labels):
+def _bagging_round(flat_weights, flat_intercepts, flat_repeats, flat_target, cols, val, r, lr,
+                   intercept_lr):  # fmt: skip
+    """Step ``r`` of every member drawn ``k >= r``, in two passes over the record's columns."""
+    n = flat_repeats.shape[0]
+    z = flat_intercepts[:n].copy()
+    _add_logits(z, flat_weights, cols, val)
+    step = np.zeros(n)
+    for q in range(n):
+        if flat_repeats[q] >= r:
+            g = _log_loss_slope(z[q], flat_target[q])
+            flat_intercepts[q] -= intercept_lr * g
+            step[q] = lr * g
+    for j in range(cols.shape[0]):
+        c = cols[j]
+        if c == EMPTY:
+            continue
+        v = val[j]
+        row = flat_weights[c]
+        for q in range(n):
+            row[q] -= step[q] * v
+
+
+@numba.njit(cache=True)
+def _log_loss_slope(z, y):
+    """d(log loss)/dz = sigmoid(z) - y, written so that neither branch cancels."""
+    return -_sigmoid(-z) if y == 1.0 else _sigmoid(z)
+
+
+@numba.njit(cache=True)
+def br_predict(weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, idx, val, n_labels):
     """Per-label P(1): the mean of the members' sigmoids, 0 for labels without an ensemble."""
     out = np.zeros(n_labels)
-    cols = np.empty(idx.shape[0], dtype=np.int64)
-    for j in range(idx.shape[0]):
-        cols[j] = feature_cols[_key_position(feature_keys, idx[j])]  # EMPTY if unseen
-    run = _column_run(cols)
-    n_models = weights.shape[1]
+    cols = _record_columns(feature_keys, feature_cols, counts, idx, val, False)
+    n_models = weights.shape[2]
+    z = intercepts[: counts[0]].copy().reshape(counts[0] * n_models)
+    _add_logits(z, weights.reshape((weights.shape[0], weights.shape[1] * n_models)), cols, val)
     for label in range(min(n_labels, slot_of_label.shape[0])):
         s = slot_of_label[label]
         if s == EMPTY:
             continue
         p = 0.0
         for m in range(n_models):
-            p += _sigmoid(_member_logit(weights[s, m], intercepts[s, m], cols, val, run))
+            p += _sigmoid(z[s * n_models + m])
         out[label] = p / n_models
     return out
 

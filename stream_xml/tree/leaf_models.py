@@ -253,9 +253,10 @@ class BaggedLogisticBR:
     an ensemble is the mean of its members' sigmoids, as river's ``BaggingClassifier`` averages;
     a member that has not learned anything yet contributes 0.5.
 
-    Weights are a ``(ensembles, n_models, columns)`` float64 array whose columns are the distinct
+    Weights are a ``(columns, ensembles, n_models)`` float64 array whose columns are the distinct
     features seen, in order of first sight (a hash table maps feature ids to columns), so memory
-    grows with the features actually seen, not with the largest feature id. Poisson draws come
+    grows with the features actually seen, not with the largest feature id; a record's non-zero
+    features each read one contiguous block of all members' weights. Poisson draws come
     from one SplitMix64 generator seeded by ``seed``, in a fixed order (labels ascending, then
     members), so the model is deterministic given the seed and the stream.
 
@@ -309,13 +310,14 @@ class BaggedLogisticBR:
         self.intercept_lr = float(intercept_lr)
         self.seed = seed
         self.bootstrap = bool(bootstrap)
-        self._weights = np.zeros((2, n_models, 16))
+        self._weights = np.zeros((16, 2, n_models))
         self._intercepts = np.zeros((2, n_models))
         self._slot_of_label = np.full(8, EMPTY, dtype=np.int64)
         self._feature_keys, self._feature_cols = new_key_table(32)
         self._counts = np.zeros(2, dtype=np.int64)  # ensembles, columns
         self._max_n_labels = 0  # labels ever in the label space: a bound on the ensembles
         self._rng_state = new_rng_state(seed)
+        self._layout = "columns-first"  # tells __setstate__ the weights need no transposing
 
     def learn(self, idx: np.ndarray, val: np.ndarray, positives: np.ndarray, n_labels: int) -> None:
         """One bagging step; ``positives`` are the relevant labels among ``0..n_labels-1``."""
@@ -335,7 +337,7 @@ class BaggedLogisticBR:
     def _reserve(self, new_ensembles: int, new_columns: int) -> None:
         """Make room for that many more ensembles (at most one per label) and columns."""
         n_ensembles, n_columns = self._counts.tolist()
-        slots, _, columns = self._weights.shape
+        columns, slots, _ = self._weights.shape
         needed_slots = min(n_ensembles + new_ensembles, self._max_n_labels)
         needed_columns = n_columns + new_columns
         if needed_slots > slots or needed_columns > columns:
@@ -343,7 +345,7 @@ class BaggedLogisticBR:
                 slots = min(_grown(slots, needed_slots), self._max_n_labels)
             if needed_columns > columns:
                 columns = _grown(columns, needed_columns)
-            self._weights = _resized(self._weights, (slots, self.n_models, columns), 0.0)
+            self._weights = _resized(self._weights, (columns, slots, self.n_models), 0.0)
             self._intercepts = _resized(self._intercepts, (slots, self.n_models), 0.0)
         if 2 * needed_columns > self._feature_keys.shape[0]:
             size = self._feature_keys.shape[0]
@@ -357,7 +359,7 @@ class BaggedLogisticBR:
         """P(label = 1) for local labels ``0..n_labels-1``."""
         return br_predict(
             self._weights, self._intercepts, self._slot_of_label,
-            self._feature_keys, self._feature_cols, idx, val, n_labels,
+            self._feature_keys, self._feature_cols, self._counts, idx, val, n_labels,
         )  # fmt: skip
 
     def labels_with_ensemble(self) -> np.ndarray:
@@ -372,9 +374,15 @@ class BaggedLogisticBR:
         s = self._slot_of_label[label]
         dense = np.zeros((self.n_models, n_features))
         used = (self._feature_keys != EMPTY) & (self._feature_keys < n_features)
-        dense[:, self._feature_keys[used]] = self._weights[s][:, self._feature_cols[used]]
+        dense[:, self._feature_keys[used]] = self._weights[self._feature_cols[used], s, :].T
         return self._intercepts[s].copy(), dense
 
     def memory_bytes(self) -> int:
         """Bytes held by the model's arrays."""
         return _sum_nbytes(self)
+
+    def __setstate__(self, state):
+        if "_layout" not in state:  # pickled with (ensembles, n_models, columns) weights
+            state["_weights"] = np.ascontiguousarray(state["_weights"].transpose(2, 0, 1))
+        state["_layout"] = "columns-first"
+        self.__dict__.update(state)
