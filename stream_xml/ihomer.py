@@ -152,6 +152,11 @@ class IHOMER(base.MultiLabelClassifier):
         majority is often the empty set.
     root_leaf_model
         ``leaf_model`` of the root learner (None: the blocks' ``leaf_model``).
+    root_knn_window, root_knn_k
+        Window and neighbours of the root learner's kNN leaves (None: the blocks'). A tree over
+        all labels meets more distinct labelsets than a block's, and its kNN needs the longer
+        memory to find them among neighbours: on Yeast, 1,000 and 5 give 0.178 / 0.623 subset
+        accuracy / micro-F1 against 0.139 / 0.606 with the blocks' 170 and 4.
     route_threshold
         Mode B: a record is passed down to a child when the child's meta-label has more than
         this probability (lower values trade speed for fewer routing misses).
@@ -181,6 +186,8 @@ class IHOMER(base.MultiLabelClassifier):
         root_choice: str = "record",
         root_leaf_switch: str | None = "loss_with_majority",
         root_leaf_model: str | None = None,
+        root_knn_window: int | None = 1000,
+        root_knn_k: int | None = 5,
         route_threshold: float = 0.5,
         grace_period: int = 200,
         delta: float = 1.6587784772850855e-07,
@@ -218,6 +225,8 @@ class IHOMER(base.MultiLabelClassifier):
         self.root_choice = root_choice
         self.root_leaf_switch = root_leaf_switch
         self.root_leaf_model = root_leaf_model
+        self.root_knn_window = root_knn_window
+        self.root_knn_k = root_knn_k
         self.route_threshold = route_threshold
         self.grace_period = grace_period
         self.delta = delta
@@ -258,7 +267,8 @@ class IHOMER(base.MultiLabelClassifier):
     def _new_odac(self):
         return ODACJ(n_min=self.n_min, delta=self.cluster_delta, tau=self.cluster_tau, fading=self.cluster_fading)
 
-    def _new_tree(self, leaf_switch: str | None = None, leaf_model: str | None = None):
+    def _new_tree(self, leaf_switch=None, leaf_model=None, knn_window=None, knn_k=None):
+        """A node learner with the blocks' parameters, except those given here."""
         from stream_xml.tree import MLHAT
 
         self._n_learners += 1
@@ -267,7 +277,8 @@ class IHOMER(base.MultiLabelClassifier):
             leaf_switch=leaf_switch or self.leaf_switch,
             drift_detection=self.drift_detection, bootstrap_sampling=self.bootstrap_sampling,
             cardinality_th=self.cardinality_th, entropy_th=self.entropy_th,
-            knn_k=self.knn_k, knn_window=self.knn_window, seed=self.seed * 100003 + self._n_learners,
+            knn_k=knn_k or self.knn_k, knn_window=knn_window or self.knn_window,
+            seed=self.seed * 100003 + self._n_learners,
         )
         tree.share_features(self._features, self._memo)
         return tree
@@ -561,7 +572,10 @@ class IHOMER(base.MultiLabelClassifier):
 
     def _whole_space_learner(self):
         if self._root_tree is None:
-            self._root_tree = self._new_tree(leaf_switch=self.root_leaf_switch, leaf_model=self.root_leaf_model)
+            self._root_tree = self._new_tree(
+                leaf_switch=self.root_leaf_switch, leaf_model=self.root_leaf_model,
+                knn_window=self.root_knn_window, knn_k=self.root_knn_k,
+            )
         self._root_tree.add_labels(sorted(self._space.names, key=str))
         return self._root_tree
 

@@ -452,3 +452,15 @@ def test_a_root_of_its_own_leaf_model_learns_and_answers_beside_a_single_block()
     root.predict_scores = lambda x, encoded=None: dict.fromkeys(everything, 0.9)
     model._record_losses[:] = [2.0, 1.0]
     assert model.predict_with_scores(x)[0] == frozenset(everything)
+
+
+def test_the_root_learner_has_its_own_knn_memory():
+    model = IHOMER(n_min=100, grace_period=50, seed=1)
+    _learn(model, two_group_stream(600))
+    assert len(model._blocks) == 2
+    root = model._root_tree
+    assert (root.knn_window, root.knn_k) == (1000, 5)
+    assert all((b.learner.knn_window, b.learner.knn_k) == (170, 4) for b in model._blocks)
+    same = IHOMER(root_knn_window=None, root_knn_k=None, knn_window=300)
+    _learn(same, two_group_stream(300))
+    assert same._root_tree.knn_window == 300 and same._root_tree.knn_k == 4

@@ -490,3 +490,20 @@ def test_bagging_pickled_with_the_old_weight_layout_loads_into_the_new_one():
     query_idx, query_val = np.arange(0, 30, 3), rng.normal(size=10)
     assert np.array_equal(old.predict_proba(query_idx, query_val, 6), model.predict_proba(query_idx, query_val, 6))
     assert pickle.loads(pickle.dumps(model))._weights.shape == model._weights.shape
+
+
+def test_gathered_and_merged_sparse_dots_are_bit_identical():
+    """The kNN scans stored rows against the query scattered into a dense array when that is
+    cheaper; the sums must equal the merge of the two id lists exactly, so predictions do not
+    depend on which path ran."""
+    from stream_xml.tree.leaf_kernels import _gathered_dot, _sorted_dot
+
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        a_idx = np.sort(rng.choice(60, size=rng.integers(0, 20), replace=False))
+        b_idx = np.sort(rng.choice(60, size=rng.integers(1, 20), replace=False))
+        a_val, b_val = rng.normal(size=a_idx.size), rng.normal(size=b_idx.size)
+        dense_b = np.zeros(60)
+        dense_b[b_idx] = b_val
+        merged = _sorted_dot(a_idx, a_val, a_idx.size, b_idx, b_val)
+        assert _gathered_dot(a_idx, a_val, a_idx.size, dense_b) == merged

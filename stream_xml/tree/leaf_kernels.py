@@ -266,6 +266,41 @@ def _dense_dot(a, b, n):
 
 
 @numba.njit(cache=True)
+def _scattered_query(row_idx, row_nnz, counts, window, n, q_idx, q_val):
+    """The sparse query as a dense array over ids ``0..max id`` of the query and the ``n`` stored
+    rows, when filling it costs less than merging id lists would (a few stored non-zeros per
+    id); else an empty array. Dense queries (one run of ids) keep the merge's vectorised path."""
+    q_n = q_idx.shape[0]
+    if q_n == 0 or q_idx[q_n - 1] - q_idx[0] == q_n - 1:
+        return np.empty(0)
+    top = q_idx[q_n - 1]
+    stored = 0
+    r = counts[0]
+    for _ in range(n):
+        r = r - 1 if r > 0 else window - 1
+        nnz = row_nnz[r]
+        stored += nnz
+        if nnz > 0 and row_idx[r, nnz - 1] > top:
+            top = row_idx[r, nnz - 1]
+    if top + 1 > 4 * stored:
+        return np.empty(0)
+    dense_q = np.zeros(top + 1)
+    for j in range(q_n):
+        dense_q[q_idx[j]] = q_val[j]
+    return dense_q
+
+
+@numba.njit(cache=True)
+def _gathered_dot(a_idx, a_val, a_n, dense_b):
+    """Dot product of a sparse row with increasing ids and a dense vector. The products with the
+    row's ids the other vector lacks are exact zeros, so the sum equals the merged one's."""
+    dot = 0.0
+    for i in range(a_n):
+        dot += a_val[i] * dense_b[a_idx[i]]
+    return dot
+
+
+@numba.njit(cache=True)
 def _sorted_dot(a_idx, a_val, a_n, b_idx, b_val):
     """Dot product of two sparse vectors with increasing ids (a merge of the two id lists).
 
@@ -326,6 +361,8 @@ def knn_predict(
     window = row_idx.shape[0]
     q_idx, q_val, q_sq = _sorted_query(idx, val)
 
+    dense_q = _scattered_query(row_idx, row_nnz, counts, window, n, q_idx, q_val)
+
     k = min(k, n)
     best_d2 = np.empty(k)
     best_row = np.empty(k, dtype=np.int64)
@@ -338,7 +375,10 @@ def knn_predict(
         if slot >= 0 and memo_seq[slot] == seq and memo_query[slot] == query:
             d2 = memo_d2[slot]
         else:
-            dot = _sorted_dot(row_idx[r], row_val[r], row_nnz[r], q_idx, q_val)
+            if dense_q.shape[0] > 0:
+                dot = _gathered_dot(row_idx[r], row_val[r], row_nnz[r], dense_q)
+            else:
+                dot = _sorted_dot(row_idx[r], row_val[r], row_nnz[r], q_idx, q_val)
             d2 = max(q_sq + row_sqnorm[r] - 2.0 * dot, 0.0)
             if slot >= 0:
                 memo_seq[slot] = seq
