@@ -300,6 +300,15 @@ def _gathered_dot(a_idx, a_val, a_n, dense_b):
     return dot
 
 
+@numba.njit(cache=True, fastmath={"reassoc", "contract"})
+def _row_dot(rows, r, b, n):
+    """``_dense_dot(rows[r], b, n)`` without making a view of the row."""
+    s = 0.0
+    for i in range(n):
+        s += rows[r, i] * b[i]
+    return s
+
+
 @numba.njit(cache=True)
 def _sorted_dot(a_idx, a_val, a_n, b_idx, b_val):
     """Dot product of two sparse vectors with increasing ids (a merge of the two id lists).
@@ -362,6 +371,10 @@ def knn_predict(
     q_idx, q_val, q_sq = _sorted_query(idx, val)
 
     dense_q = _scattered_query(row_idx, row_nnz, counts, window, n, q_idx, q_val)
+    q_n = q_idx.shape[0]
+    q_run = q_n > 0 and q_idx[q_n - 1] - q_idx[0] == q_n - 1
+    q_first = q_idx[0] if q_n > 0 else -1
+    q_last = q_idx[q_n - 1] if q_n > 0 else -1
 
     k = min(k, n)
     best_d2 = np.empty(k)
@@ -377,6 +390,8 @@ def knn_predict(
         else:
             if dense_q.shape[0] > 0:
                 dot = _gathered_dot(row_idx[r], row_val[r], row_nnz[r], dense_q)
+            elif q_run and row_nnz[r] == q_n and row_idx[r, 0] == q_first and row_idx[r, q_n - 1] == q_last:
+                dot = _row_dot(row_val, r, q_val, q_n)  # the same run of ids: position by position
             else:
                 dot = _sorted_dot(row_idx[r], row_val[r], row_nnz[r], q_idx, q_val)
             d2 = max(q_sq + row_sqnorm[r] - 2.0 * dot, 0.0)
