@@ -263,6 +263,17 @@ class IHOMER(base.MultiLabelClassifier):
         self._pending = False  # a clustering change waiting for restructure_min_t
         self.n_restructures = 0
 
+    # Parameters added since models were first pickled, with the values that keep an older
+    # pickle's behaviour (a checkpoint must resume the model it saved, not today's defaults).
+    _PICKLED_BEFORE = {"min_block": 1, "root_leaf_model": None, "root_knn_window": None, "root_knn_k": None}
+
+    def __setstate__(self, state):
+        for name, value in self._PICKLED_BEFORE.items():
+            state.setdefault(name, value)
+        if "_record_errors" in state:  # the record-level choice counted exact-match errors then
+            state["_record_losses"] = state.pop("_record_errors")
+        self.__dict__.update(state)
+
     # -- construction helpers --------------------------------------------------------------------
     def _new_odac(self):
         return ODACJ(n_min=self.n_min, delta=self.cluster_delta, tau=self.cluster_tau, fading=self.cluster_fading)

@@ -464,3 +464,18 @@ def test_the_root_learner_has_its_own_knn_memory():
     same = IHOMER(root_knn_window=None, root_knn_k=None, knn_window=300)
     _learn(same, two_group_stream(300))
     assert same._root_tree.knn_window == 300 and same._root_tree.knn_k == 4
+
+
+def test_a_model_pickled_before_the_new_parameters_resumes_with_its_old_behaviour():
+    model = IHOMER(n_min=50, grace_period=50, root_learner=False, min_block=1, seed=0)
+    _learn(model, two_group_stream(300))
+    state = model.__dict__.copy()
+    for name in ("min_block", "root_leaf_model", "root_knn_window", "root_knn_k"):
+        del state[name]
+    state["_record_errors"] = state.pop("_record_losses")
+    old = IHOMER.__new__(IHOMER)
+    old.__setstate__(state)
+    assert (old.min_block, old.root_knn_window, old._record_losses) == (1, None, [0.0, 0.0])
+    x = {"f0": 0.9, "f1": 0.1, "f2": 0.5, "f3": 0.5}
+    assert old.predict_with_scores(x) == model.predict_with_scores(x)
+    _learn(old, two_group_stream(100, seed=9))  # and it keeps learning
