@@ -256,20 +256,11 @@ def _sorted_query(idx, val):
     return q_idx[:n], q_val[:n], sq
 
 
-# reassociation lets LLVM vectorise the sum (about 3x on dense rows); no NaN/inf assumptions
-@numba.njit(cache=True, fastmath={"reassoc", "contract"})
-def _dense_dot(a, b, n):
-    s = 0.0
-    for i in range(n):
-        s += a[i] * b[i]
-    return s
-
-
 @numba.njit(cache=True)
 def _scattered_query(row_idx, row_nnz, counts, window, n, q_idx, q_val):
     """The sparse query as a dense array over ids ``0..max id`` of the query and the ``n`` stored
     rows, when filling it costs less than merging id lists would (a few stored non-zeros per
-    id); else an empty array. Dense queries (one run of ids) keep the merge's vectorised path."""
+    id); else an empty array. Dense queries (one run of ids) are left to :func:`_row_dot`."""
     q_n = q_idx.shape[0]
     if q_n == 0 or q_idx[q_n - 1] - q_idx[0] == q_n - 1:
         return np.empty(0)
@@ -300,9 +291,11 @@ def _gathered_dot(a_idx, a_val, a_n, dense_b):
     return dot
 
 
+# reassociation lets LLVM vectorise the sum (about 3x on dense rows); no NaN/inf assumptions
 @numba.njit(cache=True, fastmath={"reassoc", "contract"})
 def _row_dot(rows, r, b, n):
-    """``_dense_dot(rows[r], b, n)`` without making a view of the row."""
+    """``rows[r, :n] · b[:n]``: a stored dense row against a query with the same run of ids,
+    position by position, without making a view of the row."""
     s = 0.0
     for i in range(n):
         s += rows[r, i] * b[i]
@@ -311,17 +304,8 @@ def _row_dot(rows, r, b, n):
 
 @numba.njit(cache=True)
 def _sorted_dot(a_idx, a_val, a_n, b_idx, b_val):
-    """Dot product of two sparse vectors with increasing ids (a merge of the two id lists).
-
-    When both hold the same run of consecutive ids (dense records), the values are multiplied
-    position by position in a vectorised loop.
-    """
+    """Dot product of two sparse vectors with increasing ids (a merge of the two id lists)."""
     b_n = b_idx.shape[0]
-    if (
-        a_n == b_n and a_n > 0 and a_idx[0] == b_idx[0] and a_idx[a_n - 1] == b_idx[b_n - 1]
-        and b_idx[b_n - 1] - b_idx[0] == b_n - 1
-    ):
-        return _dense_dot(a_val, b_val, a_n)
     i = 0
     j = 0
     dot = 0.0
@@ -358,7 +342,10 @@ def knn_predict(
     """Per-label P(1) from the ``k`` nearest stored rows (see ``KnnLabelCombination``).
 
     Rows are scanned newest first; on equal distances the newer row wins, and among several exact
-    matches the newest one decides. Dot products merge the row's and the query's increasing ids.
+    matches the newest one decides. A row with the query's own run of ids (dense data) is dotted
+    position by position; otherwise the query is scattered into a dense array when the stored
+    non-zeros pay for it, else the row's and the query's increasing ids are merged (all three
+    give the same sums).
     With ``query >= 0`` the squared distance of the query to the record numbered ``row_seq[r]``
     is looked up in (and written to) the memo slot ``row_seq[r] % len(memo_seq)`` first.
     """
