@@ -124,6 +124,12 @@ class IHOMER(base.MultiLabelClassifier):
         learning, until then) on the records since it was created; 0 switches at once.
     warmup_limit
         The new learner takes over after this many records whatever its errors.
+    fallback
+        Who answers for a new block's labels while its learner is on trial: ``"replaced"``,
+        the learners of the blocks it replaces (kept, and learning, until the hand-over), or
+        ``"root"``: the root learner (mode A with ``root_learner``), which has learned every
+        record, so the replaced learners are dropped at once. Without a root learner
+        ``"root"`` acts as ``"replaced"``.
     loss_drift
         Watch the stream's Hamming loss with ADWIN and restart the clustering statistics when it
         rises.
@@ -160,6 +166,10 @@ class IHOMER(base.MultiLabelClassifier):
     route_threshold
         Mode B: a record is passed down to a child when the child's meta-label has more than
         this probability (lower values trade speed for fewer routing misses).
+    alternate_strategy
+        When a node learner's branch starts an alternate subtree: ``"warning"`` (the spec's
+        default, §6.9: whenever the branch's running loss rises, so alternates grow at almost
+        every branch) or ``"drift"`` (when the branch's ADWIN flags a change).
     grace_period, delta, tau, leaf_model, leaf_switch, drift_detection, bootstrap_sampling, cardinality_th, entropy_th, knn_k, knn_window
         Parameters of every MLHAT node learner.
     seed
@@ -180,6 +190,7 @@ class IHOMER(base.MultiLabelClassifier):
         replay: int = 100,
         warmup: int = 500,
         warmup_limit: int = 2000,
+        fallback: str = "replaced",
         loss_drift: bool = False,
         correlation_drift: bool = True,
         root_learner: bool = True,
@@ -195,6 +206,7 @@ class IHOMER(base.MultiLabelClassifier):
         leaf_model: str = "switch",
         leaf_switch: str = "loss",
         drift_detection: bool = True,
+        alternate_strategy: str = "warning",
         bootstrap_sampling: bool = True,
         cardinality_th: int = 750,
         entropy_th: float = 0.3,
@@ -217,6 +229,9 @@ class IHOMER(base.MultiLabelClassifier):
         self.replay = replay
         self.warmup = warmup
         self.warmup_limit = warmup_limit
+        if fallback not in ("replaced", "root"):
+            raise ValueError(f"fallback must be 'replaced' or 'root', got {fallback!r}")
+        self.fallback = fallback
         self.loss_drift = loss_drift
         self.correlation_drift = correlation_drift
         if root_choice not in ("block", "record"):
@@ -234,6 +249,7 @@ class IHOMER(base.MultiLabelClassifier):
         self.leaf_model = leaf_model
         self.leaf_switch = leaf_switch
         self.drift_detection = drift_detection
+        self.alternate_strategy = alternate_strategy
         self.bootstrap_sampling = bootstrap_sampling
         self.cardinality_th = cardinality_th
         self.entropy_th = entropy_th
@@ -265,7 +281,8 @@ class IHOMER(base.MultiLabelClassifier):
 
     # Parameters added since models were first pickled, with the values that keep an older
     # pickle's behaviour (a checkpoint must resume the model it saved, not today's defaults).
-    _PICKLED_BEFORE = {"min_block": 1, "root_leaf_model": None, "root_knn_window": None, "root_knn_k": None}
+    _PICKLED_BEFORE = {"min_block": 1, "root_leaf_model": None, "root_knn_window": None, "root_knn_k": None,
+                       "alternate_strategy": "warning", "fallback": "replaced"}
 
     def __setstate__(self, state):
         for name, value in self._PICKLED_BEFORE.items():
@@ -286,7 +303,8 @@ class IHOMER(base.MultiLabelClassifier):
         tree = MLHAT(
             grace_period=self.grace_period, delta=self.delta, tau=self.tau, leaf_model=leaf_model or self.leaf_model,
             leaf_switch=leaf_switch or self.leaf_switch,
-            drift_detection=self.drift_detection, bootstrap_sampling=self.bootstrap_sampling,
+            drift_detection=self.drift_detection, alternate_strategy=self.alternate_strategy,
+            bootstrap_sampling=self.bootstrap_sampling,
             cardinality_th=self.cardinality_th, entropy_th=self.entropy_th,
             knn_k=knn_k or self.knn_k, knn_window=knn_window or self.knn_window,
             seed=self.seed * 100003 + self._n_learners,
@@ -555,13 +573,7 @@ class IHOMER(base.MultiLabelClassifier):
             block.learner.add_labels(sorted(names, key=str))
             self._warm_start(block)
             if self.warmup > 0 and self.mode == "A":  # mode B warm-starts by replay only
-                donors = {}
-                for i in labels:
-                    prev = old_by_label.get(i)
-                    if prev is not None:
-                        for learner, served in [(prev.learner, prev.names)] + prev.fallback:
-                            donors[id(learner)] = (learner, served)
-                block.fallback = list(donors.values())
+                block.fallback = self._fallback_of(labels, names, old_by_label)
             blocks.append(block)
             rebuilt += 1
         self._blocks = blocks
@@ -570,6 +582,18 @@ class IHOMER(base.MultiLabelClassifier):
         if self.mode == "B":
             self._router = self._build_router(self._router)
         return kept, rebuilt
+
+    def _fallback_of(self, labels: frozenset, names: frozenset, old_by_label: dict) -> list:
+        """``(learner, names it serves)`` pairs that answer for a new block until hand-over."""
+        if self.fallback == "root" and self.root_learner and self._root_tree is not None:
+            return [(self._root_tree, names)]
+        donors = {}
+        for i in labels:
+            prev = old_by_label.get(i)
+            if prev is not None:
+                for learner, served in [(prev.learner, prev.names)] + prev.fallback:
+                    donors[id(learner)] = (learner, served)
+        return list(donors.values())
 
     def _separate_root(self):
         """The root learner when it answers beside the blocks (mode A, ``root_learner``): always
