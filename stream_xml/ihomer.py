@@ -56,6 +56,7 @@ from stream_xml.clustering import ODACJ, LabelsetSizeHistogram, refine
 from stream_xml.labels import LabelSpace
 from stream_xml.tree.features import FeatureIndex
 from stream_xml.tree.leaf_models import DistanceMemo
+from stream_xml.tree.mlhat import ALTERNATE_STRATEGIES
 
 __all__ = ["IHOMER"]
 
@@ -249,6 +250,8 @@ class IHOMER(base.MultiLabelClassifier):
         self.leaf_model = leaf_model
         self.leaf_switch = leaf_switch
         self.drift_detection = drift_detection
+        if alternate_strategy not in ALTERNATE_STRATEGIES:
+            raise ValueError(f"alternate_strategy must be one of {ALTERNATE_STRATEGIES}, got {alternate_strategy!r}")
         self.alternate_strategy = alternate_strategy
         self.bootstrap_sampling = bootstrap_sampling
         self.cardinality_th = cardinality_th
@@ -710,19 +713,23 @@ class IHOMER(base.MultiLabelClassifier):
 
         return walk(self._odac.tree(), 0)
 
+    def _held_learners(self) -> list:
+        """Every node learner the model holds, once each: the blocks', their fallbacks', the root's."""
+        learners = {id(b.learner): b.learner for b in self._blocks}
+        for block in self._blocks:
+            learners.update((id(old), old) for old, _ in block.fallback)
+        if self._root_tree is not None:
+            learners[id(self._root_tree)] = self._root_tree
+        return list(learners.values())
+
     def memory_bytes(self) -> int:
         """Bytes of the numpy arrays of the clustering and of every learner (fallbacks included).
 
         The clustering's pair counts grow with the square of the largest cluster's size, so a
         stream that declares 10,000 labels starts with several hundred MB of them.
         """
-        learners = {id(b.learner): b.learner for b in self._blocks}
-        for block in self._blocks:
-            learners.update((id(old), old) for old, _ in block.fallback)
-        if self._root_tree is not None:
-            learners[id(self._root_tree)] = self._root_tree
         total = self._odac.memory_bytes() + self._memo.memory_bytes()
-        total += sum(t.memory_bytes() for t in learners.values())
+        total += sum(t.memory_bytes() for t in self._held_learners())
         if self._router is not None:
             total += self._router.memory_bytes()
         return total

@@ -86,6 +86,43 @@ def test_unchanged_blocks_keep_their_learner_and_new_blocks_fall_back_to_the_old
     assert len(handovers) == 2 and all(50 <= e["after"] <= 60 for e in handovers)
 
 
+def test_with_the_root_as_fallback_new_blocks_answer_with_it_and_replaced_learners_go():
+    model = IHOMER(n_min=100, grace_period=50, warmup=50, warmup_limit=60, replay=0, fallback="root", seed=0)
+    stream = list(two_group_stream(1500, seed=2))
+    for t, (x, labels) in enumerate(stream):
+        model.learn_labelset(x, labels)
+        if model.n_restructures == 1:
+            break
+    assert len(model._blocks) == 2
+    root = model._root_tree
+    for b in model._blocks:
+        assert b.learner is not root and b.fallback == [(root, b.names)]
+    # nothing but the blocks' learners and the root is kept: the replaced learner is gone
+    assert {id(tree) for tree in model._held_learners()} == {id(b.learner) for b in model._blocks} | {id(root)}
+    predicted, scores = model.predict_with_scores(x)
+    root_scores = root.predict_scores(x)
+    assert scores == pytest.approx({name: root_scores[name] for name in scores})
+    for x, labels in stream[t + 1 : t + 61]:
+        model.learn_labelset(x, labels)
+    assert all(not b.fallback for b in model._blocks)
+    assert root._n_learned == t + 61  # the root, fallback or not, learns each record once
+
+
+@pytest.mark.parametrize("strategy", ["warning", "drift"])
+def test_alternate_strategy_reaches_every_node_learner(strategy):
+    model = IHOMER(n_min=100, grace_period=50, alternate_strategy=strategy, seed=0)
+    _learn(model, two_group_stream(600))
+    assert model.n_restructures >= 1
+    assert {tree.alternate_strategy for tree in model._held_learners()} == {strategy}
+
+
+def test_fallback_and_alternate_strategy_are_checked():
+    with pytest.raises(ValueError, match="fallback"):
+        IHOMER(fallback="old")
+    with pytest.raises(ValueError, match="alternate_strategy"):
+        IHOMER(alternate_strategy="always")
+
+
 def test_handover_waits_until_the_new_learner_is_as_good_as_the_old():
     model = IHOMER(n_min=100, grace_period=50, warmup=50, warmup_limit=10**6, replay=0, seed=0)
     for x, labels in two_group_stream(3000, seed=2):
@@ -470,12 +507,13 @@ def test_a_model_pickled_before_the_new_parameters_resumes_with_its_old_behaviou
     model = IHOMER(n_min=50, grace_period=50, root_learner=False, min_block=1, seed=0)
     _learn(model, two_group_stream(300))
     state = model.__dict__.copy()
-    for name in ("min_block", "root_leaf_model", "root_knn_window", "root_knn_k"):
+    for name in ("min_block", "root_leaf_model", "root_knn_window", "root_knn_k", "alternate_strategy", "fallback"):
         del state[name]
     state["_record_errors"] = state.pop("_record_losses")
     old = IHOMER.__new__(IHOMER)
     old.__setstate__(state)
     assert (old.min_block, old.root_knn_window, old._record_losses) == (1, None, [0.0, 0.0])
+    assert (old.alternate_strategy, old.fallback) == ("warning", "replaced")
     x = {"f0": 0.9, "f1": 0.1, "f2": 0.5, "f3": 0.5}
     assert old.predict_with_scores(x) == model.predict_with_scores(x)
     _learn(old, two_group_stream(100, seed=9))  # and it keeps learning

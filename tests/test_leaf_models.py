@@ -507,3 +507,23 @@ def test_gathered_and_merged_sparse_dots_are_bit_identical():
         dense_b[b_idx] = b_val
         merged = _sorted_dot(a_idx, a_val, a_idx.size, b_idx, b_val)
         assert _gathered_dot(a_idx, a_val, a_idx.size, dense_b) == merged
+
+
+def test_rows_dotted_four_at_a_time_give_the_one_at_a_time_sums():
+    from stream_xml.tree.leaf_kernels import _gathered_dot, _gathered_dots
+
+    rng = np.random.default_rng(12)
+    window, stride = 23, 20
+    row_idx = np.zeros((window, stride), dtype=np.int64)
+    row_val = np.zeros((window, stride))
+    row_nnz = rng.integers(0, stride + 1, size=window)
+    for r in range(window):
+        row_idx[r, : row_nnz[r]] = np.sort(rng.choice(80, size=row_nnz[r], replace=False))
+        row_val[r, : row_nnz[r]] = rng.normal(size=row_nnz[r])
+    dense_q = rng.normal(size=80) * (rng.random(80) < 0.5)
+    for n in (0, 3, 4, 9, 23):  # whole groups of four and leftovers
+        rows = rng.permutation(window)[:n]
+        dots = np.empty(n)
+        _gathered_dots(row_idx, row_val, row_nnz, rows, dense_q, dots)
+        one_by_one = [_gathered_dot(row_idx[r], row_val[r], row_nnz[r], dense_q) for r in rows]
+        assert dots.tolist() == one_by_one

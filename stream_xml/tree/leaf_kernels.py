@@ -333,6 +333,38 @@ def _add_class_mass(out, class_ptr, class_labels, cls, mass):
 
 
 @numba.njit(cache=True)
+def _gathered_dots(row_idx, row_val, row_nnz, rows, dense_q, dots):
+    """``dots[i]`` = stored row ``rows[i]`` · the dense query, four rows at a time: each row's sum
+    runs in its own order (the same sums as :func:`_gathered_dot`), but four independent chains
+    of additions keep the processor busy where one would wait on each addition."""
+    n = rows.shape[0]
+    i = 0
+    while i + 4 <= n:
+        a, b, c, d = rows[i], rows[i + 1], rows[i + 2], rows[i + 3]
+        na, nb, nc, nd = row_nnz[a], row_nnz[b], row_nnz[c], row_nnz[d]
+        common = min(min(na, nb), min(nc, nd))
+        sa = sb = sc = sd = 0.0
+        for j in range(common):
+            sa += row_val[a, j] * dense_q[row_idx[a, j]]
+            sb += row_val[b, j] * dense_q[row_idx[b, j]]
+            sc += row_val[c, j] * dense_q[row_idx[c, j]]
+            sd += row_val[d, j] * dense_q[row_idx[d, j]]
+        for j in range(common, na):
+            sa += row_val[a, j] * dense_q[row_idx[a, j]]
+        for j in range(common, nb):
+            sb += row_val[b, j] * dense_q[row_idx[b, j]]
+        for j in range(common, nc):
+            sc += row_val[c, j] * dense_q[row_idx[c, j]]
+        for j in range(common, nd):
+            sd += row_val[d, j] * dense_q[row_idx[d, j]]
+        dots[i], dots[i + 1], dots[i + 2], dots[i + 3] = sa, sb, sc, sd
+        i += 4
+    for i in range(i, n):
+        r = rows[i]
+        dots[i] = _gathered_dot(row_idx[r], row_val[r], row_nnz[r], dense_q)
+
+
+@numba.njit(cache=True)
 def knn_predict(
     row_idx, row_val, row_nnz, row_sqnorm, row_class, row_seq,
     class_ptr, class_labels, counts,
@@ -341,13 +373,14 @@ def knn_predict(
 ):  # fmt: skip
     """Per-label P(1) from the ``k`` nearest stored rows (see ``KnnLabelCombination``).
 
-    Rows are scanned newest first; on equal distances the newer row wins, and among several exact
+    Rows are ranked newest first; on equal distances the newer row wins, and among several exact
     matches the newest one decides. A row with the query's own run of ids (dense data) is dotted
     position by position; otherwise the query is scattered into a dense array when the stored
     non-zeros pay for it, else the row's and the query's increasing ids are merged (all three
     give the same sums).
     With ``query >= 0`` the squared distance of the query to the record numbered ``row_seq[r]``
-    is looked up in (and written to) the memo slot ``row_seq[r] % len(memo_seq)`` first.
+    is looked up in the memo slot ``row_seq[r] % len(memo_seq)`` first, and written there when
+    computed.
     """
     use_memo = query >= 0 and memo_seq.shape[0] > 0
     out = np.zeros(n_labels)
@@ -363,29 +396,51 @@ def knn_predict(
     q_first = q_idx[0] if q_n > 0 else -1
     q_last = q_idx[q_n - 1] if q_n > 0 else -1
 
+    # distances of the stored rows, newest first: from the memo, else computed
+    order = np.empty(n, dtype=np.int64)
+    d2s = np.empty(n)
+    missing = np.empty(n, dtype=np.int64)  # positions in ``order`` whose distance is computed
+    n_missing = 0
+    r = counts[0]
+    for i in range(n):
+        r = r - 1 if r > 0 else window - 1
+        order[i] = r
+        seq = row_seq[r]
+        slot = seq % memo_seq.shape[0] if use_memo and seq >= 0 else -1
+        if slot >= 0 and memo_seq[slot] == seq and memo_query[slot] == query:
+            d2s[i] = memo_d2[slot]
+        else:
+            missing[n_missing] = i
+            n_missing += 1
+    dots = np.empty(n_missing)
+    if dense_q.shape[0] > 0:
+        _gathered_dots(row_idx, row_val, row_nnz, order[missing[:n_missing]], dense_q, dots)
+    else:
+        for m in range(n_missing):
+            r = order[missing[m]]
+            if q_run and row_nnz[r] == q_n and row_idx[r, 0] == q_first and row_idx[r, q_n - 1] == q_last:
+                dots[m] = _row_dot(row_val, r, q_val, q_n)  # the same run of ids: position by position
+            else:
+                dots[m] = _sorted_dot(row_idx[r], row_val[r], row_nnz[r], q_idx, q_val)
+    for m in range(n_missing):
+        i = missing[m]
+        r = order[i]
+        d2 = max(q_sq + row_sqnorm[r] - 2.0 * dots[m], 0.0)
+        d2s[i] = d2
+        seq = row_seq[r]
+        if use_memo and seq >= 0:
+            slot = seq % memo_seq.shape[0]
+            memo_seq[slot] = seq
+            memo_query[slot] = query
+            memo_d2[slot] = d2
+
     k = min(k, n)
     best_d2 = np.empty(k)
     best_row = np.empty(k, dtype=np.int64)
     n_best = 0
-    r = counts[0]
-    for _ in range(n):
-        r = r - 1 if r > 0 else window - 1
-        seq = row_seq[r]
-        slot = seq % memo_seq.shape[0] if use_memo and seq >= 0 else -1
-        if slot >= 0 and memo_seq[slot] == seq and memo_query[slot] == query:
-            d2 = memo_d2[slot]
-        else:
-            if dense_q.shape[0] > 0:
-                dot = _gathered_dot(row_idx[r], row_val[r], row_nnz[r], dense_q)
-            elif q_run and row_nnz[r] == q_n and row_idx[r, 0] == q_first and row_idx[r, q_n - 1] == q_last:
-                dot = _row_dot(row_val, r, q_val, q_n)  # the same run of ids: position by position
-            else:
-                dot = _sorted_dot(row_idx[r], row_val[r], row_nnz[r], q_idx, q_val)
-            d2 = max(q_sq + row_sqnorm[r] - 2.0 * dot, 0.0)
-            if slot >= 0:
-                memo_seq[slot] = seq
-                memo_query[slot] = query
-                memo_d2[slot] = d2
+    for i in range(n):
+        r = order[i]
+        d2 = d2s[i]
         if d2 <= 1e-12 * (q_sq + row_sqnorm[r] + 1.0):
             _add_class_mass(out, class_ptr, class_labels, row_class[r], 1.0)
             return out
