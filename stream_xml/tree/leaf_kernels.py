@@ -390,12 +390,6 @@ def knn_predict(
     window = row_idx.shape[0]
     q_idx, q_val, q_sq = _sorted_query(idx, val)
 
-    dense_q = _scattered_query(row_idx, row_nnz, counts, window, n, q_idx, q_val)
-    q_n = q_idx.shape[0]
-    q_run = q_n > 0 and q_idx[q_n - 1] - q_idx[0] == q_n - 1
-    q_first = q_idx[0] if q_n > 0 else -1
-    q_last = q_idx[q_n - 1] if q_n > 0 else -1
-
     # distances of the stored rows, newest first: from the memo, else computed
     order = np.empty(n, dtype=np.int64)
     d2s = np.empty(n)
@@ -413,6 +407,13 @@ def knn_predict(
             missing[n_missing] = i
             n_missing += 1
     dots = np.empty(n_missing)
+    dense_q = np.empty(0)
+    if n_missing > 0:
+        dense_q = _scattered_query(row_idx, row_nnz, counts, window, n, q_idx, q_val)
+    q_n = q_idx.shape[0]
+    q_run = q_n > 0 and q_idx[q_n - 1] - q_idx[0] == q_n - 1
+    q_first = q_idx[0] if q_n > 0 else -1
+    q_last = q_idx[q_n - 1] if q_n > 0 else -1
     if dense_q.shape[0] > 0:
         _gathered_dots(row_idx, row_val, row_nnz, order[missing[:n_missing]], dense_q, dots)
     else:
