@@ -475,6 +475,12 @@ def test_feature_ids_do_not_depend_on_key_order_or_zeros():
         expected = slow.encode(x, learn=False)
         np.testing.assert_array_equal(fast[0], expected[0])
         np.testing.assert_array_equal(fast[1], expected[1])
+    assert a._last_keys[0] == ("q", "p")  # the last record took the fast path
+    # keys that change from record to record (sparse data) never build the cache
+    sparse = FeatureIndex()
+    for j in range(5):
+        sparse.encode({f"w{j}": 1.0, f"w{j + 1}": 2.0}, learn=True)
+    assert sparse._last_keys is None
 
 
 def test_before_learning_and_unknown_features():

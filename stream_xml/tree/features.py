@@ -30,14 +30,18 @@ __all__ = ["FeatureIndex"]
 class FeatureIndex:
     """Growing map from feature names to column ids ``0..n-1``.
 
-    Dense streams repeat the same keys: the columns of the last learned key sequence are kept,
-    so such records skip the per-key lookups.
+    Dense streams repeat the same keys: once two learned records in a row have the same key
+    sequence, its columns are kept, so such records skip the per-key lookups (sparse streams,
+    whose keys change from record to record, do not pay for building that cache).
     """
+
+    _learned_keys: tuple | None = None  # class default: indexes pickled before it existed
 
     def __init__(self):
         self.names: list = []
         self._ids: dict = {}
         self._last_keys: tuple | None = None  # (keys, their columns sorted, sort order or None)
+        self._learned_keys: tuple | None = None  # key sequence of the last learned record
 
     def __len__(self) -> int:
         return len(self.names)
@@ -55,9 +59,12 @@ class FeatureIndex:
             keep = values != 0.0
             return columns[keep], values[keep]
         encoded = self._encode_keys(x, learn)
+        if not learn:
+            return encoded
+        repeated, self._learned_keys = keys == self._learned_keys, keys
         ids = self._ids
         # Only keys that all have a column can be cached (a zero does not register a feature).
-        if learn and all(k in ids for k in keys):
+        if repeated and all(k in ids for k in keys):
             columns = np.array([ids[k] for k in keys], dtype=np.int64)
             order = np.argsort(columns, kind="stable")
             if np.all(order == np.arange(len(keys))):
