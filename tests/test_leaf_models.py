@@ -513,17 +513,63 @@ def test_rows_dotted_four_at_a_time_give_the_one_at_a_time_sums():
     from stream_xml.tree.leaf_kernels import _gathered_dot, _gathered_dots
 
     rng = np.random.default_rng(12)
-    window, stride = 23, 20
-    row_idx = np.zeros((window, stride), dtype=np.int64)
-    row_val = np.zeros((window, stride))
-    row_nnz = rng.integers(0, stride + 1, size=window)
+    window = 23
+    row_nnz = rng.integers(0, 21, size=window)
+    row_start = rng.permutation(np.cumsum(row_nnz) - row_nnz)  # rows anywhere in the pool
+    pool_idx = np.zeros(row_nnz.sum(), dtype=np.int64)
+    pool_val = np.zeros(row_nnz.sum())
+    row_nnz = row_nnz[np.argsort(np.argsort(row_start))]  # each row fits before the next start
+    row_start = np.sort(row_start)
+    row_nnz = np.diff(np.append(row_start, pool_idx.size))
     for r in range(window):
-        row_idx[r, : row_nnz[r]] = np.sort(rng.choice(80, size=row_nnz[r], replace=False))
-        row_val[r, : row_nnz[r]] = rng.normal(size=row_nnz[r])
+        s, n = row_start[r], row_nnz[r]
+        pool_idx[s : s + n] = np.sort(rng.choice(80, size=n, replace=False))
+        pool_val[s : s + n] = rng.normal(size=n)
     dense_q = rng.normal(size=80) * (rng.random(80) < 0.5)
     for n in (0, 3, 4, 9, 23):  # whole groups of four and leftovers
         rows = rng.permutation(window)[:n]
         dots = np.empty(n)
-        _gathered_dots(row_idx, row_val, row_nnz, rows, dense_q, dots)
-        one_by_one = [_gathered_dot(row_idx[r], row_val[r], row_nnz[r], dense_q) for r in rows]
+        _gathered_dots(pool_idx, pool_val, row_start, row_nnz, rows, dense_q, dots)
+        one_by_one = [
+            _gathered_dot(pool_idx[row_start[r]:], pool_val[row_start[r]:], row_nnz[r], dense_q) for r in rows
+        ]
         assert dots.tolist() == one_by_one
+
+
+def test_knn_pickled_with_fixed_stride_rows_loads_into_the_pool():
+    records = br_stream(seed=13, n=90)
+    n_labels = n_labels_of(records)
+    model = KnnLabelCombination(k=3, window=25)  # the window wraps: evicted rows leave gaps
+    for idx, val, labels in records[:60]:
+        learn_one(model, idx, val, labels, n_labels)
+    # the state as the fixed-stride layout pickled it: rows (window, stride), three counts
+    state = model.__getstate__()
+    pool_idx, pool_val, start = state.pop("_pool_idx"), state.pop("_pool_val"), state.pop("_row_start")
+    nnz = state["_row_nnz"]
+    state["_row_idx"] = np.zeros((25, nnz.max()), dtype=np.int64)
+    state["_row_val"] = np.zeros((25, nnz.max()))
+    for r in range(25):
+        state["_row_idx"][r, : nnz[r]] = pool_idx[start[r] : start[r] + nnz[r]]
+        state["_row_val"][r, : nnz[r]] = pool_val[start[r] : start[r] + nnz[r]]
+    state["_counts"] = state["_counts"][:3].copy()
+    old = KnnLabelCombination.__new__(KnnLabelCombination)
+    old.__setstate__(pickle.loads(pickle.dumps(state)))
+    assert old._counts[3] == nnz.sum() and old._pool_idx.size == nnz.sum()
+    for idx, val, labels in records[60:]:  # and it grows its pool as it learns on
+        np.testing.assert_array_equal(old.predict_proba(idx, val, n_labels), model.predict_proba(idx, val, n_labels))
+        learn_one(model, idx, val, labels, n_labels)
+        learn_one(old, idx, val, labels, n_labels)
+
+
+def test_knn_pool_repacks_and_keeps_memory_to_the_stored_non_zeros():
+    model = KnnLabelCombination(k=2, window=10)
+    rng = np.random.default_rng(14)
+    long_row = np.arange(300)
+    model.learn(long_row, np.ones(300), np.array([0]))  # one long record, then short ones
+    for t in range(200):
+        idx = np.sort(rng.choice(1000, size=5, replace=False))
+        model.learn(idx, rng.normal(size=5), np.array([t % 3]))
+    assert model._counts[3] <= model._pool_idx.size <= 2 * 10 * 5 + 64  # the long row left
+    # the newest record is found exactly
+    np.testing.assert_array_equal(model.predict_proba(idx, model._pool_val[model._counts[3] - 5 : model._counts[3]], 3),
+                                  np.eye(3)[199 % 3])

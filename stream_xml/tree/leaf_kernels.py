@@ -38,6 +38,7 @@ __all__ = [
     "rehash_keys",
     "rehash_labelsets",
     "knn_learn",
+    "knn_repack",
     "knn_predict",
     "br_learn",
     "br_predict",
@@ -194,40 +195,77 @@ def rehash_labelsets(class_ptr, class_labels, n_classes, class_table):
 
 # ------------------------------------------------------------------------------------------------
 # kNN label combination. The window is a ring of ``window`` rows; row r holds row_nnz[r] non-zeros
-# in row_idx[r, :nnz] and row_val[r, :nnz], its squared norm and its class.
-# counts = [next row to write, rows stored, classes].
+# in pool_idx[s:s + nnz] and pool_val[s:s + nnz] with s = row_start[r], its squared norm and its
+# class. counts = [next row to write, rows stored, classes, pool entries used].
 
 
 @numba.njit(cache=True)
 def knn_learn(
-    row_idx, row_val, row_nnz, row_sqnorm, row_class,
+    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class,
     class_ptr, class_labels, class_table, counts,
     idx, val, labelset,
 ):  # fmt: skip
     """Store one record in the ring (evicting the oldest when full) under its labelset's class.
 
-    Zero values are dropped and the row is stored in increasing feature id order. The caller
-    guarantees ``row_idx.shape[1] >= len(idx)`` and room for one new class.
+    A row is its non-zeros in increasing feature id order, packed in the pool arrays from
+    ``row_start[r]``; rows are appended at ``counts[3]``. Returns 0 when stored; else the pool
+    entries the stored rows and this record take together, having changed nothing, and the
+    caller repacks the rows into a larger pool (:func:`knn_repack`) and calls again. The caller
+    guarantees room for one new class.
     """
-    cls = _class_of(class_table, class_ptr, class_labels, counts, labelset)
-    window = row_idx.shape[0]
-    r = counts[0]
     nnz = 0
+    for j in range(val.shape[0]):
+        if val[j] != 0.0:
+            nnz += 1
+    used = counts[3]
+    if used + nnz > pool_idx.shape[0]:
+        window = row_start.shape[0]
+        needed = nnz
+        r = counts[0]
+        for _ in range(counts[1]):
+            r = r - 1 if r > 0 else window - 1
+            needed += row_nnz[r]
+        return needed
+    cls = _class_of(class_table, class_ptr, class_labels, counts, labelset)
+    window = row_start.shape[0]
+    r = counts[0]
     sq = 0.0
-    order = _increasing_order(idx)
-    for j in order:
+    at = used
+    for j in _increasing_order(idx):
         v = val[j]
         if v != 0.0:
-            row_idx[r, nnz] = idx[j]
-            row_val[r, nnz] = v
+            pool_idx[at] = idx[j]
+            pool_val[at] = v
             sq += v * v
-            nnz += 1
+            at += 1
+    row_start[r] = used
     row_nnz[r] = nnz
     row_sqnorm[r] = sq
     row_class[r] = cls
+    counts[3] = at
     counts[0] = (r + 1) % window
     if counts[1] < window:
         counts[1] += 1
+    return 0
+
+
+@numba.njit(cache=True)
+def knn_repack(pool_idx, pool_val, row_start, row_nnz, counts, new_idx, new_val):
+    """Copy the stored rows, oldest first, to the start of the new pool arrays (whose entries
+    then follow the ring order again, the evicted rows' entries left behind)."""
+    window = row_start.shape[0]
+    n = counts[1]
+    r = counts[0] - n if counts[0] >= n else counts[0] - n + window
+    at = 0
+    for _ in range(n):
+        start = row_start[r]
+        for j in range(row_nnz[r]):
+            new_idx[at + j] = pool_idx[start + j]
+            new_val[at + j] = pool_val[start + j]
+        row_start[r] = at
+        at += row_nnz[r]
+        r = r + 1 if r + 1 < window else 0
+    counts[3] = at
 
 
 @numba.njit(cache=True)
@@ -257,7 +295,7 @@ def _sorted_query(idx, val):
 
 
 @numba.njit(cache=True)
-def _scattered_query(row_idx, row_nnz, counts, window, n, q_idx, q_val):
+def _scattered_query(pool_idx, row_start, row_nnz, counts, window, n, q_idx, q_val):
     """The sparse query as a dense array over ids ``0..max id`` of the query and the ``n`` stored
     rows, when filling it costs less than merging id lists would (a few stored non-zeros per
     id); else an empty array. Dense queries (one run of ids) are left to :func:`_row_dot`."""
@@ -271,8 +309,8 @@ def _scattered_query(row_idx, row_nnz, counts, window, n, q_idx, q_val):
         r = r - 1 if r > 0 else window - 1
         nnz = row_nnz[r]
         stored += nnz
-        if nnz > 0 and row_idx[r, nnz - 1] > top:
-            top = row_idx[r, nnz - 1]
+        if nnz > 0 and pool_idx[row_start[r] + nnz - 1] > top:
+            top = pool_idx[row_start[r] + nnz - 1]
     if top + 1 > 4 * stored:
         return np.empty(0)
     dense_q = np.zeros(top + 1)
@@ -293,12 +331,13 @@ def _gathered_dot(a_idx, a_val, a_n, dense_b):
 
 # reassociation lets LLVM vectorise the sum (about 3x on dense rows); no NaN/inf assumptions
 @numba.njit(cache=True, fastmath={"reassoc", "contract"})
-def _row_dot(rows, r, b, n):
-    """``rows[r, :n] · b[:n]``: a stored dense row against a query with the same run of ids,
-    position by position, without making a view of the row."""
+def _row_dot(pool_val, start, b, n):
+    """``pool_val[start:start + n] · b[:n]``: a stored dense row against a query with the same
+    run of ids, position by position, without making a view of the row."""
+    row = pool_val[start : start + n]  # a view indexed from 0, which the loop vectorises
     s = 0.0
     for i in range(n):
-        s += rows[r, i] * b[i]
+        s += row[i] * b[i]
     return s
 
 
@@ -333,40 +372,45 @@ def _add_class_mass(out, class_ptr, class_labels, cls, mass):
 
 
 @numba.njit(cache=True)
-def _gathered_dots(row_idx, row_val, row_nnz, rows, dense_q, dots):
+def _gathered_dots(pool_idx, pool_val, row_start, row_nnz, rows, dense_q, dots):
     """``dots[i]`` = stored row ``rows[i]`` · the dense query, four rows at a time: each row's sum
     runs in its own order (the same sums as :func:`_gathered_dot`), but four independent chains
     of additions keep the processor busy where one would wait on each addition."""
     n = rows.shape[0]
     i = 0
     while i + 4 <= n:
-        a, b, c, d = rows[i], rows[i + 1], rows[i + 2], rows[i + 3]
-        na, nb, nc, nd = row_nnz[a], row_nnz[b], row_nnz[c], row_nnz[d]
+        ra, rb, rc, rd = rows[i], rows[i + 1], rows[i + 2], rows[i + 3]
+        na, nb, nc, nd = row_nnz[ra], row_nnz[rb], row_nnz[rc], row_nnz[rd]
+        ia, va = pool_idx[row_start[ra] : row_start[ra] + na], pool_val[row_start[ra] : row_start[ra] + na]
+        ib, vb = pool_idx[row_start[rb] : row_start[rb] + nb], pool_val[row_start[rb] : row_start[rb] + nb]
+        ic, vc = pool_idx[row_start[rc] : row_start[rc] + nc], pool_val[row_start[rc] : row_start[rc] + nc]
+        id_, vd = pool_idx[row_start[rd] : row_start[rd] + nd], pool_val[row_start[rd] : row_start[rd] + nd]
         common = min(min(na, nb), min(nc, nd))
         sa = sb = sc = sd = 0.0
         for j in range(common):
-            sa += row_val[a, j] * dense_q[row_idx[a, j]]
-            sb += row_val[b, j] * dense_q[row_idx[b, j]]
-            sc += row_val[c, j] * dense_q[row_idx[c, j]]
-            sd += row_val[d, j] * dense_q[row_idx[d, j]]
+            sa += va[j] * dense_q[ia[j]]
+            sb += vb[j] * dense_q[ib[j]]
+            sc += vc[j] * dense_q[ic[j]]
+            sd += vd[j] * dense_q[id_[j]]
         for j in range(common, na):
-            sa += row_val[a, j] * dense_q[row_idx[a, j]]
+            sa += va[j] * dense_q[ia[j]]
         for j in range(common, nb):
-            sb += row_val[b, j] * dense_q[row_idx[b, j]]
+            sb += vb[j] * dense_q[ib[j]]
         for j in range(common, nc):
-            sc += row_val[c, j] * dense_q[row_idx[c, j]]
+            sc += vc[j] * dense_q[ic[j]]
         for j in range(common, nd):
-            sd += row_val[d, j] * dense_q[row_idx[d, j]]
+            sd += vd[j] * dense_q[id_[j]]
         dots[i], dots[i + 1], dots[i + 2], dots[i + 3] = sa, sb, sc, sd
         i += 4
     for i in range(i, n):
-        r = rows[i]
-        dots[i] = _gathered_dot(row_idx[r], row_val[r], row_nnz[r], dense_q)
+        start = row_start[rows[i]]
+        end = start + row_nnz[rows[i]]
+        dots[i] = _gathered_dot(pool_idx[start:end], pool_val[start:end], end - start, dense_q)
 
 
 @numba.njit(cache=True)
 def knn_predict(
-    row_idx, row_val, row_nnz, row_sqnorm, row_class, row_seq,
+    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq,
     class_ptr, class_labels, counts,
     k, idx, val, n_labels,
     memo_seq, memo_query, memo_d2, query,
@@ -387,7 +431,7 @@ def knn_predict(
     n = counts[1]
     if n == 0:
         return out
-    window = row_idx.shape[0]
+    window = row_start.shape[0]
     q_idx, q_val, q_sq = _sorted_query(idx, val)
 
     # distances of the stored rows, newest first: from the memo, else computed
@@ -409,20 +453,22 @@ def knn_predict(
     dots = np.empty(n_missing)
     dense_q = np.empty(0)
     if n_missing > 0:
-        dense_q = _scattered_query(row_idx, row_nnz, counts, window, n, q_idx, q_val)
+        dense_q = _scattered_query(pool_idx, row_start, row_nnz, counts, window, n, q_idx, q_val)
     q_n = q_idx.shape[0]
     q_run = q_n > 0 and q_idx[q_n - 1] - q_idx[0] == q_n - 1
     q_first = q_idx[0] if q_n > 0 else -1
     q_last = q_idx[q_n - 1] if q_n > 0 else -1
     if dense_q.shape[0] > 0:
-        _gathered_dots(row_idx, row_val, row_nnz, order[missing[:n_missing]], dense_q, dots)
+        _gathered_dots(pool_idx, pool_val, row_start, row_nnz, order[missing[:n_missing]], dense_q, dots)
     else:
         for m in range(n_missing):
             r = order[missing[m]]
-            if q_run and row_nnz[r] == q_n and row_idx[r, 0] == q_first and row_idx[r, q_n - 1] == q_last:
-                dots[m] = _row_dot(row_val, r, q_val, q_n)  # the same run of ids: position by position
+            start = row_start[r]
+            end = start + row_nnz[r]
+            if q_run and end - start == q_n and pool_idx[start] == q_first and pool_idx[end - 1] == q_last:
+                dots[m] = _row_dot(pool_val, start, q_val, q_n)  # the same run of ids: position by position
             else:
-                dots[m] = _sorted_dot(row_idx[r], row_val[r], row_nnz[r], q_idx, q_val)
+                dots[m] = _sorted_dot(pool_idx[start:end], pool_val[start:end], end - start, q_idx, q_val)
     for m in range(n_missing):
         i = missing[m]
         r = order[i]

@@ -30,6 +30,7 @@ from stream_xml.tree.leaf_kernels import (
     br_predict,
     knn_learn,
     knn_predict,
+    knn_repack,
     new_key_table,
     new_rng_state,
     rehash_keys,
@@ -115,11 +116,13 @@ class KnnLabelCombination:
     record is the nearer. P(label = 1) is the total probability of the classes whose labelset
     contains the label; an empty window predicts zeros.
 
-    Storage is sparse: a ring of ``window`` rows, each holding up to ``stride`` (feature id, value)
-    pairs in increasing id order, where ``stride`` grows to the largest non-zero count seen, plus
-    each row's squared norm. Distances are ``|a|² + |b|² - 2 a·b``; a dot product merges the
-    row's and the query's sorted ids, so neither memory nor time depends on how large feature
-    ids get.
+    Storage is sparse: a ring of ``window`` rows, each its (feature id, value) pairs in increasing
+    id order, packed one after the other in a pool of entries (rows are appended; when the pool
+    is full the stored rows are repacked into a new pool twice their size), plus each row's squared
+    norm. So memory follows the non-zeros actually stored, not the longest record, and a scan
+    of the window reads contiguous memory. Distances are ``|a|² + |b|² - 2 a·b``; a dot product
+    merges the row's and the query's sorted ids, so neither memory nor time depends on how large
+    feature ids get.
 
     Parameters
     ----------
@@ -156,9 +159,9 @@ class KnnLabelCombination:
         self.k = k
         self.window = window
         self.memo = memo
-        stride = 8
-        self._row_idx = np.zeros((window, stride), dtype=np.int64)
-        self._row_val = np.zeros((window, stride))
+        self._pool_idx = np.zeros(64, dtype=np.int64)
+        self._pool_val = np.zeros(64)
+        self._row_start = np.zeros(window, dtype=np.int64)
         self._row_nnz = np.zeros(window, dtype=np.int64)
         self._row_sqnorm = np.zeros(window)
         self._row_class = np.zeros(window, dtype=np.int64)
@@ -166,7 +169,7 @@ class KnnLabelCombination:
         self._class_ptr = np.zeros(9, dtype=np.int64)
         self._class_labels = np.zeros(16, dtype=np.int64)
         self._class_table = np.full(16, EMPTY, dtype=np.int64)
-        self._counts = np.zeros(3, dtype=np.int64)  # next row, rows stored, classes
+        self._counts = np.zeros(4, dtype=np.int64)  # next row, rows stored, classes, pool used
 
     @property
     def n_stored(self) -> int:
@@ -184,18 +187,21 @@ class KnnLabelCombination:
 
     def learn(self, idx: np.ndarray, val: np.ndarray, labelset: np.ndarray) -> None:
         """Store a record with its labelset (sorted int64 local label ids, possibly empty)."""
-        if idx.shape[0] > self._row_idx.shape[1]:
-            stride = _grown(self._row_idx.shape[1], idx.shape[0])
-            self._row_idx = _resized(self._row_idx, (self.window, stride), 0)
-            self._row_val = _resized(self._row_val, (self.window, stride), 0.0)
         self._reserve_class(labelset.shape[0])
         if self.memo is not None:
             self._row_seq[self._counts[0]] = self.memo.number(idx, val)
-        knn_learn(
-            self._row_idx, self._row_val, self._row_nnz, self._row_sqnorm, self._row_class,
-            self._class_ptr, self._class_labels, self._class_table, self._counts,
-            idx, val, labelset,
-        )  # fmt: skip
+        args = (self._row_start, self._row_nnz, self._row_sqnorm, self._row_class,
+                self._class_ptr, self._class_labels, self._class_table, self._counts, idx, val, labelset)
+        needed = knn_learn(self._pool_idx, self._pool_val, *args)
+        if needed:
+            self._repack(max(64, 2 * needed))  # half free: the next repack is ``needed`` entries away
+            knn_learn(self._pool_idx, self._pool_val, *args)
+
+    def _repack(self, size: int) -> None:
+        """Move the stored rows, oldest first, to the start of a new pool of ``size`` entries."""
+        pool_idx, pool_val = np.zeros(size, dtype=np.int64), np.zeros(size)
+        knn_repack(self._pool_idx, self._pool_val, self._row_start, self._row_nnz, self._counts, pool_idx, pool_val)
+        self._pool_idx, self._pool_val = pool_idx, pool_val
 
     def _reserve_class(self, n_labels_in_set: int) -> None:
         """Make room for one more class of ``n_labels_in_set`` labels."""
@@ -214,7 +220,7 @@ class KnnLabelCombination:
     def predict_proba(self, idx: np.ndarray, val: np.ndarray, n_labels: int) -> np.ndarray:
         """P(label = 1) for local labels ``0..n_labels-1``."""
         return knn_predict(
-            self._row_idx, self._row_val, self._row_nnz, self._row_sqnorm, self._row_class,
+            self._pool_idx, self._pool_val, self._row_start, self._row_nnz, self._row_sqnorm, self._row_class,
             self._row_seq, self._class_ptr, self._class_labels, self._counts,
             self.k, idx, val, n_labels,
             *self._memo_args(idx, val),
@@ -228,6 +234,14 @@ class KnnLabelCombination:
     def __setstate__(self, state):
         state.setdefault("memo", None)  # models pickled before the memo existed
         state.setdefault("_row_seq", np.full(state["window"], -1, dtype=np.int64))
+        if "_row_idx" in state:  # rows of a fixed stride, before the pool: pack them
+            row_idx, row_val, nnz = state.pop("_row_idx"), state.pop("_row_val"), state["_row_nnz"]
+            stored = [r for r in range(row_idx.shape[0]) if nnz[r] > 0]
+            state["_row_start"] = np.zeros(row_idx.shape[0], dtype=np.int64)
+            state["_row_start"][stored] = np.cumsum(nnz[stored]) - nnz[stored]
+            state["_pool_idx"] = np.concatenate([np.zeros(0, dtype=np.int64)] + [row_idx[r, : nnz[r]] for r in stored])
+            state["_pool_val"] = np.concatenate([np.zeros(0)] + [row_val[r, : nnz[r]] for r in stored])
+            state["_counts"] = np.append(state["_counts"], int(nnz.sum()))
         self.__dict__.update(state)
 
     def _memo_args(self, idx, val) -> tuple:
