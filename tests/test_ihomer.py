@@ -61,7 +61,7 @@ def test_learns_the_concept():
 
 
 def test_unchanged_blocks_keep_their_learner_and_new_blocks_fall_back_to_the_old_one():
-    model = IHOMER(n_min=100, grace_period=50, warmup=50, warmup_limit=60, replay=0, seed=0)
+    model = IHOMER(n_min=100, grace_period=50, warmup=50, warmup_limit=60, replay=0, fallback="replaced", seed=0)
     stream = two_group_stream(2000, seed=2)
     before = None
     for x, labels in stream:
@@ -93,19 +93,28 @@ def test_with_the_root_as_fallback_new_blocks_answer_with_it_and_replaced_learne
         model.learn_labelset(x, labels)
         if model.n_restructures == 1:
             break
-    assert len(model._blocks) == 2
+    for x, labels in stream[t + 1 : t + 61]:  # the first blocks take over
+        model.learn_labelset(x, labels)
+    assert len(model._blocks) == 2 and all(not b.fallback for b in model._blocks)
+    replaced = [b.learner for b in model._blocks]
+    # a partition that mixes the groups: new learners, on trial, with the root as fallback
+    ids = {name: model._space.id(name) for name in ("a0", "a1", "a2", "b0", "b1", "b2")}
+    mixed = [frozenset(ids[n] for n in ("a0", "a1", "b0")), frozenset(ids[n] for n in ("a2", "b1", "b2"))]
+    model._install_partition(mixed)
     root = model._root_tree
     for b in model._blocks:
-        assert b.learner is not root and b.fallback == [(root, b.names)]
-    # nothing but the blocks' learners and the root is kept: the replaced learner is gone
+        assert b.learner is not root and b.learner not in replaced and b.fallback == [(root, b.names)]
+    # nothing but the new blocks' learners and the root is kept: the replaced learners are gone
     assert {id(tree) for tree in model._held_learners()} == {id(b.learner) for b in model._blocks} | {id(root)}
-    predicted, scores = model.predict_with_scores(x)
+    x = stream[t + 61][0]
+    scores = model.predict_with_scores(x)[1]
     root_scores = root.predict_scores(x)
     assert scores == pytest.approx({name: root_scores[name] for name in scores})
-    for x, labels in stream[t + 1 : t + 61]:
+    learned = root._n_learned
+    for x, labels in stream[t + 61 : t + 121]:
         model.learn_labelset(x, labels)
     assert all(not b.fallback for b in model._blocks)
-    assert root._n_learned == t + 61  # the root, fallback or not, learns each record once
+    assert root._n_learned == learned + 60  # the root, fallback or not, learns each record once
 
 
 @pytest.mark.parametrize("strategy", ["warning", "drift"])
@@ -124,7 +133,7 @@ def test_fallback_and_alternate_strategy_are_checked():
 
 
 def test_handover_waits_until_the_new_learner_is_as_good_as_the_old():
-    model = IHOMER(n_min=100, grace_period=50, warmup=50, warmup_limit=10**6, replay=0, seed=0)
+    model = IHOMER(n_min=100, grace_period=50, warmup=50, warmup_limit=10**6, replay=0, fallback="replaced", seed=0)
     for x, labels in two_group_stream(3000, seed=2):
         model.learn_labelset(x, labels)
         for b in model._blocks:
