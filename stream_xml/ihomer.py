@@ -273,7 +273,8 @@ class IHOMER(base.MultiLabelClassifier):
         self._block_of: dict[int, _Block] = {}
         self._router = None  # Mode B routing tree
         self._root_tree = None  # Mode A learner over all labels (root_learner)
-        self._level_predictions = None  # (id(x), [(block, own positives, root positives)])
+        self._level_predictions = None  # (encoded x, [(block, own positives, root positives)])
+        self._tree_scores = None  # (encoded x, {id(tree): its scores}) while x is predicted and learned
         self._record_losses = [0.0, 0.0]  # faded Jaccard losses of the blocks, the root learner
         self._recent: collections.deque = collections.deque(maxlen=max(replay, 0))
         self._n_learners = 0
@@ -294,6 +295,7 @@ class IHOMER(base.MultiLabelClassifier):
     def __setstate__(self, state):
         for name, value in self._PICKLED_BEFORE.items():
             state.setdefault(name, value)
+        state.setdefault("_tree_scores", None)
         if "_record_errors" in state:  # the record-level choice counted exact-match errors then
             state["_record_losses"] = state.pop("_record_errors")
         self.__dict__.update(state)
@@ -385,6 +387,7 @@ class IHOMER(base.MultiLabelClassifier):
             self._learn_partition(x, ids, encoded)
         else:
             self._learn_routed(x, ids, encoded)
+        self._tree_scores = None  # the trees have learned: their scores of x are stale
         if self.replay > 0:
             self._recent.append((dict(x), ids))  # a copy: callers may reuse their dict
 
@@ -405,11 +408,10 @@ class IHOMER(base.MultiLabelClassifier):
         if root is not None:
             self._score_levels(x, encoded, truth)
         retiring = {}
-        fallback_scores: dict = {}
         learned = {id(root)}
         for block in self._blocks:
             if block.fallback:
-                self._score_trial(block, x, encoded, truth, fallback_scores)
+                self._score_trial(block, x, encoded, truth)
             block.learner.learn_labelset(x, block.names & truth, encoded)
             learned.add(id(block.learner))
             block.seen += 1
@@ -428,7 +430,7 @@ class IHOMER(base.MultiLabelClassifier):
         """Exact-match errors, on each block's labels, of its own answer and the root learner's;
         Jaccard losses of both on the whole labelset."""
         cached = self._level_predictions
-        if cached is None or cached[0] != id(x):
+        if cached is None or cached[0] is not encoded:
             self._scores_partition(x)
             cached = self._level_predictions
         own_all, root_all = set(), set()
@@ -444,10 +446,10 @@ class IHOMER(base.MultiLabelClassifier):
         losses[1] = losses[1] * LEVEL_FADING + _jaccard_loss(root_all, truth)
         self._level_predictions = None
 
-    def _score_trial(self, block: _Block, x, encoded, truth: frozenset, fallback_scores: dict) -> None:
+    def _score_trial(self, block: _Block, x, encoded, truth: frozenset) -> None:
         """Count the label errors of a block's new learner and of its fallback on this record."""
-        own = block.learner.predict_scores(x, encoded)
-        old = self._fallback_scores(block, x, encoded, fallback_scores)
+        own = self._scores_of(block.learner, x, encoded)
+        old = self._fallback_scores(block, x, encoded)
         for name in block.names:
             relevant = name in truth
             block.new_errors += (own.get(name, 0.0) > 0.5) != relevant
@@ -460,16 +462,26 @@ class IHOMER(base.MultiLabelClassifier):
             return True
         return block.seen >= self.warmup and block.new_errors < block.old_errors
 
-    def _fallback_scores(self, block: _Block, x, encoded, cache: dict) -> dict:
-        """Scores of the block's labels from the learners it replaced (each asked once per x)."""
+    def _fallback_scores(self, block: _Block, x, encoded) -> dict:
+        """Scores of the block's labels from its fallback learners."""
         out = {}
         for old, old_names in block.fallback:
-            key = id(old)
-            if key not in cache:
-                cache[key] = old.predict_scores(x, encoded)
+            scores = self._scores_of(old, x, encoded)
             for name in block.names & old_names:
-                out[name] = cache[key].get(name, 0.0)
+                out[name] = scores.get(name, 0.0)
         return out
+
+    def _scores_of(self, tree, x, encoded) -> dict:
+        """``tree.predict_scores`` of the record ``encoded`` encodes, asked once per record: the
+        prediction and then the learning of a record (before ``tree`` learns it) share them.
+        The caller must not change the dict."""
+        cache = self._tree_scores
+        if cache is None or cache[0] is not encoded:
+            cache = self._tree_scores = (encoded, {})
+        scores = cache[1].get(id(tree))
+        if scores is None:
+            scores = cache[1][id(tree)] = tree.predict_scores(x, encoded)
+        return scores
 
     def _names_of(self, ids) -> frozenset:
         names = self._space.names
@@ -499,17 +511,16 @@ class IHOMER(base.MultiLabelClassifier):
 
     def _scores_partition(self, x) -> dict:
         scores = {}
-        fallback_scores: dict = {}
         encoded = self._encode_for_prediction(x)
         root = self._separate_root()
         root_scores = None
         if root is not None:
-            root_scores = root.predict_scores(x, encoded)
+            root_scores = self._scores_of(root, x, encoded)
             levels = []
         for block in self._blocks:
-            own = block.learner.predict_scores(x, encoded)
+            own = self._scores_of(block.learner, x, encoded)
             if block.fallback:
-                own.update(self._fallback_scores(block, x, encoded, fallback_scores))
+                own = {**own, **self._fallback_scores(block, x, encoded)}
             if root_scores is not None:
                 levels.append((
                     block,
@@ -521,7 +532,7 @@ class IHOMER(base.MultiLabelClassifier):
             for name in block.names:
                 scores[name] = own.get(name, 0.0)
         if root_scores is not None:
-            self._level_predictions = (id(x), levels)
+            self._level_predictions = (encoded, levels)
             if self.root_choice == "record" and self._record_losses[1] < self._record_losses[0]:
                 scores = {name: root_scores.get(name, 0.0) for name in scores}
         for name in self._space.names:
