@@ -505,7 +505,7 @@ class IHOMER(base.MultiLabelClassifier):
         """The arrays of the last prediction if they encode the same record: the trees then
         recognise their cached leaf predictions by identity instead of comparing arrays."""
         last, self._last_encoded = self._last_encoded, None
-        if last is not None and np.array_equal(last[0], encoded[0]) and np.array_equal(last[1], encoded[1]):
+        if last is not None and (last is encoded or (np.array_equal(last[0], encoded[0]) and np.array_equal(last[1], encoded[1]))):
             return last
         return encoded
 

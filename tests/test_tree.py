@@ -574,3 +574,24 @@ def test_loss_with_majority_answers_with_the_majority_labelset_when_it_errs_leas
     assert late_hits(without) + 50 < hits
     encoded = without._features.encode(stream[0][0], learn=False)
     assert without._leaf_proba(without._root, *encoded, 3, choice_only=True) is not without._root.majority
+
+
+def test_a_record_learned_right_after_its_prediction_reuses_its_encoding():
+    index = FeatureIndex()
+    index.encode({"a": 1.0, "b": 2.0}, learn=True)
+    x = {"c": 3.0, "a": 4.0, "z": 0.0}
+    predicted = index.encode(x, learn=False)
+    assert index.names == ["a", "b"]  # "c" has a provisional id only
+    learned = index.encode(x, learn=True)
+    assert learned is predicted and index.names == ["a", "b", "c"]
+    np.testing.assert_array_equal(learned[0], [0, 2])
+    # a different record, or features registered in between, are encoded afresh
+    y = {"d": 1.0}
+    index.encode(y, learn=False)
+    assert index.encode({"d": 2.0}, learn=True)[1].tolist() == [2.0]
+    q = {"e": 1.0}
+    stale = index.encode(q, learn=False)
+    index.encode({"f": 1.0}, learn=True)  # takes the id "e" was given
+    fresh = index.encode(q, learn=True)
+    assert fresh is not stale and index.names[-2:] == ["f", "e"] and fresh[0].tolist() == [5]
+    assert fresh[0].tolist() != stale[0].tolist()

@@ -32,24 +32,43 @@ class FeatureIndex:
 
     Dense streams repeat the same keys: once two learned records in a row have the same key
     sequence, its columns are kept, so such records skip the per-key lookups (sparse streams,
-    whose keys change from record to record, do not pay for building that cache).
+    whose keys change from record to record, do not pay for building that cache). A record
+    learned right after it was predicted (same keys, same values, no feature registered in
+    between) gets the arrays of its prediction back, its new features registered under the ids
+    the prediction gave them.
     """
 
-    _learned_keys: tuple | None = None  # class default: indexes pickled before it existed
+    _learned_keys: tuple | None = None  # class defaults: indexes pickled before they existed
+    _last_query: tuple | None = None
 
     def __init__(self):
         self.names: list = []
         self._ids: dict = {}
         self._last_keys: tuple | None = None  # (keys, their columns sorted, sort order or None)
         self._learned_keys: tuple | None = None  # key sequence of the last learned record
+        # (keys, values, features known, encoding, new names) of the last record encoded unlearned
+        self._last_query: tuple | None = None
 
     def __len__(self) -> int:
         return len(self.names)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_last_query"] = None  # a cache of the record at hand: predicting changes no state
+        return state
 
     def encode(self, x: dict, learn: bool) -> tuple[np.ndarray, np.ndarray]:
         """``x`` as increasing int64 column ids and their non-zero float64 values; ``learn``
         registers new features."""
         keys = tuple(x)
+        if learn:
+            query, self._last_query = self._last_query, None
+            if query is not None and query[0] == keys and query[2] == len(self.names) and query[1] == tuple(x.values()):
+                for name in query[4]:  # the ids the prediction gave them
+                    self._ids[name] = len(self.names)
+                    self.names.append(name)
+                self._note_learned_keys(keys)
+                return query[3]
         cached = self._last_keys
         if cached is not None and keys == cached[0]:
             values = np.fromiter(x.values(), dtype=np.float64, count=len(keys))
@@ -57,11 +76,21 @@ class FeatureIndex:
             if order is not None:
                 values = values[order]
             keep = values != 0.0
-            return columns[keep], values[keep]
-        encoded = self._encode_keys(x, learn)
-        if not learn:
-            return encoded
+            encoded, new = (columns[keep], values[keep]), ()
+        else:
+            *encoded, new = self._encode_keys(x, learn)
+            encoded = tuple(encoded)
+        if learn:
+            self._note_learned_keys(keys)
+        else:
+            self._last_query = (keys, tuple(x.values()), len(self.names), encoded, new)
+        return encoded
+
+    def _note_learned_keys(self, keys: tuple) -> None:
+        """Cache the columns of ``keys`` when a second learned record in a row has them."""
         repeated, self._learned_keys = keys == self._learned_keys, keys
+        if self._last_keys is not None and self._last_keys[0] == keys:
+            return
         ids = self._ids
         # Only keys that all have a column can be cached (a zero does not register a feature).
         if repeated and all(k in ids for k in keys):
@@ -72,9 +101,10 @@ class FeatureIndex:
             else:
                 columns = columns[order]
             self._last_keys = (keys, columns, order)
-        return encoded
 
-    def _encode_keys(self, x: dict, learn: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _encode_keys(self, x: dict, learn: bool) -> tuple[np.ndarray, np.ndarray, list]:
+        """Ids and values as :meth:`encode` gives them, and the names of the features that got new
+        ids (registered if ``learn``), in id order."""
         ids = self._ids
         idx, val, new = [], [], None
         last, ordered = -1, True
@@ -91,8 +121,10 @@ class FeatureIndex:
                 last = j
                 idx.append(j)
                 val.append(v)
+        names = ()
         if new is not None:
             new.sort(key=lambda item: item[0])
+            names = [name for _, name, _ in new]
             j = len(self.names)
             for _, name, v in new:
                 if learn:
@@ -108,4 +140,4 @@ class FeatureIndex:
         if not ordered:
             order = np.argsort(idx_arr)
             idx_arr, val_arr = idx_arr[order], val_arr[order]
-        return idx_arr, val_arr
+        return idx_arr, val_arr, names
