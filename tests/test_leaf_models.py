@@ -573,3 +573,19 @@ def test_knn_pool_repacks_and_keeps_memory_to_the_stored_non_zeros():
     # the newest record is found exactly
     np.testing.assert_array_equal(model.predict_proba(idx, model._pool_val[model._counts[3] - 5 : model._counts[3]], 3),
                                   np.eye(3)[199 % 3])
+
+
+def test_bagging_learning_a_predicted_record_reuses_its_logits_and_learns_the_same():
+    records = br_stream(seed=15, n=150)
+    n_labels = n_labels_of(records)
+    asked, silent = BaggedLogisticBR(seed=3), BaggedLogisticBR(seed=3)
+    for t, (idx, val, labels) in enumerate(records):
+        if t % 3:  # most records are predicted first, as prequential evaluation does
+            asked.predict_proba(idx, val, n_labels)
+        if t % 7 == 0:  # a prediction of another record in between is not reused
+            asked.predict_proba(idx + 1, val, n_labels)
+        learn_one(asked, idx, val, labels, n_labels)
+        learn_one(silent, idx, val, labels, n_labels)
+    assert np.array_equal(asked._weights, silent._weights)
+    assert np.array_equal(asked._intercepts, silent._intercepts)
+    assert pickle.dumps(asked) == pickle.dumps(silent)  # the logits are a cache, not state

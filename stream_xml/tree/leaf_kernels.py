@@ -563,7 +563,7 @@ def _record_columns(feature_keys, feature_cols, counts, idx, val, add):
 @numba.njit(cache=True)
 def br_learn(
     weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, rng_state,
-    idx, val, positives, n_labels, lr, intercept_lr, bootstrap,
+    idx, val, positives, n_labels, lr, intercept_lr, bootstrap, known_logits,
 ):  # fmt: skip
     """One online-bagging step of every ensemble of labels ``0..n_labels-1``.
 
@@ -572,6 +572,9 @@ def br_learn(
     label, member by member (``k = 1`` without ``bootstrap``). Only the columns of the record's
     non-zero features are touched. The caller guarantees room for ``len(positives)`` new
     ensembles, ``len(idx)`` new columns, and ``slot_of_label.shape[0] >= n_labels``.
+    ``known_logits``, if it has one entry per member (flat, ensemble-major), holds every
+    member's logit of this record before this step, as :func:`br_predict` left them, and spares
+    the first round computing them (else pass an empty array).
     """
     is_positive = np.zeros(n_labels, dtype=np.bool_)
     for label in positives:
@@ -612,8 +615,9 @@ def br_learn(
             if flat_repeats[q] >= r:
                 active += 1
         if 8 * active >= n_members:
+            z = known_logits.copy() if r == 1 and known_logits.shape[0] == n_members else np.empty(0)
             _bagging_round(flat_weights, flat_intercepts, flat_repeats, flat_target, cols, val, r, lr,
-                           intercept_lr)
+                           intercept_lr, z)
             continue
         for q in range(n_members):
             if flat_repeats[q] < r:
@@ -631,11 +635,13 @@ def br_learn(
 
 @numba.njit(cache=True)
 def _bagging_round(flat_weights, flat_intercepts, flat_repeats, flat_target, cols, val, r, lr,
-                   intercept_lr):  # fmt: skip
-    """Step ``r`` of every member drawn ``k >= r``, in two passes over the record's columns."""
+                   intercept_lr, z):  # fmt: skip
+    """Step ``r`` of every member drawn ``k >= r``, in two passes over the record's columns (one
+    when the members' logits ``z`` are given; an empty ``z`` has them computed)."""
     n = flat_repeats.shape[0]
-    z = flat_intercepts[:n].copy()
-    _add_logits(z, flat_weights, cols, val)
+    if z.shape[0] != n:
+        z = flat_intercepts[:n].copy()
+        _add_logits(z, flat_weights, cols, val)
     step = np.zeros(n)
     for q in range(n):
         if flat_repeats[q] >= r:
@@ -659,13 +665,17 @@ def _log_loss_slope(z, y):
 
 
 @numba.njit(cache=True)
-def br_predict(weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, idx, val, n_labels):
-    """Per-label P(1): the mean of the members' sigmoids, 0 for labels without an ensemble."""
+def br_predict(weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, idx, val, n_labels,
+               logits):  # fmt: skip
+    """Per-label P(1): the mean of the members' sigmoids, 0 for labels without an ensemble. The
+    members' logits are also written to ``logits`` if it has one entry per member."""
     out = np.zeros(n_labels)
     cols = _record_columns(feature_keys, feature_cols, counts, idx, val, False)
     n_models = weights.shape[2]
     z = intercepts[: counts[0]].copy().reshape(counts[0] * n_models)
     _add_logits(z, weights.reshape((weights.shape[0], weights.shape[1] * n_models)), cols, val)
+    if logits.shape[0] == z.shape[0]:
+        logits[:] = z
     for label in range(min(n_labels, slot_of_label.shape[0])):
         s = slot_of_label[label]
         if s == EMPTY:

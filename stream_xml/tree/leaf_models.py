@@ -57,6 +57,7 @@ def _sum_nbytes(obj) -> int:
 
 
 _NO_MEMO = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), -1)
+_NO_LOGITS = np.zeros(0)
 
 
 class DistanceMemo:
@@ -332,6 +333,7 @@ class BaggedLogisticBR:
         self._max_n_labels = 0  # labels ever in the label space: a bound on the ensembles
         self._rng_state = new_rng_state(seed)
         self._layout = "columns-first"  # tells __setstate__ the weights need no transposing
+        self._logits_of = None  # (idx, val, logits) of the last record predicted
 
     def learn(self, idx: np.ndarray, val: np.ndarray, positives: np.ndarray, n_labels: int) -> None:
         """One bagging step; ``positives`` are the relevant labels among ``0..n_labels-1``."""
@@ -342,10 +344,12 @@ class BaggedLogisticBR:
             self._slot_of_label = _resized(self._slot_of_label, (size,), EMPTY)
         self._max_n_labels = max(self._max_n_labels, n_labels)
         self._reserve(positives.shape[0], idx.shape[0])
+        known, self._logits_of = self._logits_of, None
+        logits = known[2] if known is not None and known[0] is idx and known[1] is val else _NO_LOGITS
         br_learn(
             self._weights, self._intercepts, self._slot_of_label,
             self._feature_keys, self._feature_cols, self._counts, self._rng_state,
-            idx, val, positives, n_labels, self.lr, self.intercept_lr, self.bootstrap,
+            idx, val, positives, n_labels, self.lr, self.intercept_lr, self.bootstrap, logits,
         )  # fmt: skip
 
     def _reserve(self, new_ensembles: int, new_columns: int) -> None:
@@ -371,10 +375,15 @@ class BaggedLogisticBR:
 
     def predict_proba(self, idx: np.ndarray, val: np.ndarray, n_labels: int) -> np.ndarray:
         """P(label = 1) for local labels ``0..n_labels-1``."""
-        return br_predict(
+        logits = np.empty(int(self._counts[0]) * self.n_models)
+        proba = br_predict(
             self._weights, self._intercepts, self._slot_of_label,
-            self._feature_keys, self._feature_cols, self._counts, idx, val, n_labels,
+            self._feature_keys, self._feature_cols, self._counts, idx, val, n_labels, logits,
         )  # fmt: skip
+        # the record's logits, which learning it next would compute again (its arrays are kept
+        # alive with them, so their identity names this record)
+        self._logits_of = (idx, val, logits)
+        return proba
 
     def labels_with_ensemble(self) -> np.ndarray:
         """Local label ids that have an ensemble (were positive at least once), ascending."""
@@ -395,7 +404,13 @@ class BaggedLogisticBR:
         """Bytes held by the model's arrays."""
         return _sum_nbytes(self)
 
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_logits_of"] = None  # a cache of the record at hand
+        return state
+
     def __setstate__(self, state):
+        state.setdefault("_logits_of", None)
         if "_layout" not in state:  # pickled with (ensembles, n_models, columns) weights
             state["_weights"] = np.ascontiguousarray(state["_weights"].transpose(2, 0, 1))
         state["_layout"] = "columns-first"
