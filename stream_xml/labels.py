@@ -52,6 +52,9 @@ class LabelSpace:
 
     def add_all(self, names: typing.Iterable) -> list[int]:
         """Register every new name in ``names``; return the ids that were new (sorted)."""
+        known = self._ids
+        if all(name in known for name in names):  # the usual case: nothing to sort
+            return []
         new = []
         for name in sorted(names, key=str):
             if name not in self._ids:
