@@ -615,7 +615,7 @@ def br_learn(
             if flat_repeats[q] >= r:
                 active += 1
         if 8 * active >= n_members:
-            z = known_logits.copy() if r == 1 and known_logits.shape[0] == n_members else np.empty(0)
+            z = known_logits if r == 1 and known_logits.shape[0] == n_members else np.empty(0)  # read only
             _bagging_round(flat_weights, flat_intercepts, flat_repeats, flat_target, cols, val, r, lr,
                            intercept_lr, z)
             continue
