@@ -10,6 +10,7 @@ from river import linear_model, optim
 
 from stream_xml.tree.leaf_kernels import new_rng_state, poisson_draws
 from stream_xml.tree.leaf_models import BaggedLogisticBR, DistanceMemo, KnnLabelCombination
+from stream_xml.tree.majority import MajorityLabelset
 
 # ------------------------------------------------------------------------------------------------
 # Streams
@@ -164,6 +165,47 @@ def test_knn_sharing_a_distance_memo_predicts_exactly_as_without(memo_size):
                 a.learn(idx, val, labelset)
                 b.learn(idx, val, labelset)
     assert shared[0].memo is shared[1].memo is shared[2].memo
+
+
+def test_knn_dense_rows_with_a_shared_memo_match_brute_force():
+    """Dense records (one run of ids, dotted as they are scanned and put in the memo) mixed with
+    records whose run is broken by a zero or that are sparse (computed in a second pass)."""
+    rng = np.random.default_rng(21)
+    sparse = sparse_stream(seed=4, n=300, repeat_rate=0.1, grow_features=False)
+    records = []
+    for idx, val, labelset in sparse:
+        if rng.random() < 0.6:
+            idx, val = np.arange(12), rng.normal(size=12)
+            if rng.random() < 0.1:
+                val[rng.integers(12)] = 0.0
+        records.append((idx, val, labelset))
+    n_features, n_labels = max(12, n_features_of(records)), n_labels_of(records) + 1
+    memo = DistanceMemo(size=64)
+    models = [KnnLabelCombination(k=k, window=w, memo=memo) for k, w in [(3, 40), (5, 90)]]
+    history = []
+    for idx, val, labelset in records:
+        x = dense(idx, val, n_features)
+        for model in models:
+            expected = brute_force_knn(history, x, model.k, model.window, n_labels)
+            np.testing.assert_allclose(model.predict_proba(idx, val, n_labels), expected, rtol=1e-9, atol=1e-12)
+        for model in models:
+            model.learn(idx, val, labelset)
+        history.append((x, labelset))
+
+
+def test_majority_labelset_prediction_follows_the_majority():
+    """The prediction is kept between records, and renewed when the majority or the label count
+    changes."""
+    model = MajorityLabelset()
+    model.learn(np.array([0]), 2.0)
+    first = model.predict_proba(3)
+    assert model.predict_proba(3) is first  # unchanged answer, same array
+    model.learn(np.array([1, 2]), 3.0)
+    np.testing.assert_array_equal(model.predict_proba(3), [0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(first, [1.0, 0.0, 0.0])  # the array handed out earlier is intact
+    np.testing.assert_array_equal(model.predict_proba(2), [0.0, 1.0])
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict_proba(3), [0.0, 1.0, 1.0])
 
 
 def test_distance_memo_numbers_arrays_by_identity():

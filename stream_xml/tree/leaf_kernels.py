@@ -199,20 +199,30 @@ def rehash_labelsets(class_ptr, class_labels, n_classes, class_table):
 # class. counts = [next row to write, rows stored, classes, pool entries used].
 
 
+#: What :func:`knn_learn` returns when the class arrays must grow first.
+NEEDS_CLASS_ROOM = -1
+
+
 @numba.njit(cache=True)
 def knn_learn(
-    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class,
+    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq,
     class_ptr, class_labels, class_table, counts,
-    idx, val, labelset,
+    idx, val, labelset, seq,
 ):  # fmt: skip
-    """Store one record in the ring (evicting the oldest when full) under its labelset's class.
+    """Store one record in the ring (evicting the oldest when full) under its labelset's class,
+    numbered ``seq`` in the distance memo (-1: none).
 
     A row is its non-zeros in increasing feature id order, packed in the pool arrays from
-    ``row_start[r]``; rows are appended at ``counts[3]``. Returns 0 when stored; else the pool
-    entries the stored rows and this record take together, having changed nothing, and the
-    caller repacks the rows into a larger pool (:func:`knn_repack`) and calls again. The caller
-    guarantees room for one new class.
+    ``row_start[r]``; rows are appended at ``counts[3]``. Returns 0 when stored; else, having
+    changed nothing, :data:`NEEDS_CLASS_ROOM` when the class arrays lack room for one more class
+    of ``len(labelset)`` labels (the caller enlarges them and calls again), or the pool entries
+    the stored rows and this record take together (the caller repacks the rows into a larger
+    pool, :func:`knn_repack`, and calls again).
     """
+    n_classes = counts[2]
+    if (n_classes + 2 > class_ptr.shape[0] or 2 * (n_classes + 1) > class_table.shape[0]
+            or class_ptr[n_classes] + labelset.shape[0] > class_labels.shape[0]):
+        return NEEDS_CLASS_ROOM
     nnz = 0
     for j in range(val.shape[0]):
         if val[j] != 0.0:
@@ -242,6 +252,7 @@ def knn_learn(
     row_nnz[r] = nnz
     row_sqnorm[r] = sq
     row_class[r] = cls
+    row_seq[r] = seq
     counts[3] = at
     counts[0] = (r + 1) % window
     if counts[1] < window:
@@ -434,52 +445,62 @@ def knn_predict(
     window = row_start.shape[0]
     q_idx, q_val, q_sq = _sorted_query(idx, val)
 
-    # distances of the stored rows, newest first: from the memo, else computed
+    q_n = q_idx.shape[0]
+    q_run = q_n > 0 and q_idx[q_n - 1] - q_idx[0] == q_n - 1
+    q_first = q_idx[0] if q_n > 0 else -1
+    q_last = q_idx[q_n - 1] if q_n > 0 else -1
+    memo_size = memo_seq.shape[0]
+
+    # distances of the stored rows, newest first: from the memo; else, for a row with the query's
+    # own run of ids (dense data), computed at once; else left for the second pass
     order = np.empty(n, dtype=np.int64)
     d2s = np.empty(n)
-    missing = np.empty(n, dtype=np.int64)  # positions in ``order`` whose distance is computed
+    missing = np.empty(n, dtype=np.int64)  # positions in ``order`` whose distance is still to come
     n_missing = 0
     r = counts[0]
     for i in range(n):
         r = r - 1 if r > 0 else window - 1
         order[i] = r
         seq = row_seq[r]
-        slot = seq % memo_seq.shape[0] if use_memo and seq >= 0 else -1
+        slot = seq % memo_size if use_memo and seq >= 0 else -1
         if slot >= 0 and memo_seq[slot] == seq and memo_query[slot] == query:
             d2s[i] = memo_d2[slot]
+            continue
+        start = row_start[r]
+        if q_run and row_nnz[r] == q_n and pool_idx[start] == q_first and pool_idx[start + q_n - 1] == q_last:
+            d2 = max(q_sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, start, q_val, q_n), 0.0)
+            d2s[i] = d2
+            if slot >= 0:
+                memo_seq[slot] = seq
+                memo_query[slot] = query
+                memo_d2[slot] = d2
         else:
             missing[n_missing] = i
             n_missing += 1
-    dots = np.empty(n_missing)
-    dense_q = np.empty(0)
     if n_missing > 0:
-        dense_q = _scattered_query(pool_idx, row_start, row_nnz, counts, window, n, q_idx, q_val)
-    q_n = q_idx.shape[0]
-    q_run = q_n > 0 and q_idx[q_n - 1] - q_idx[0] == q_n - 1
-    q_first = q_idx[0] if q_n > 0 else -1
-    q_last = q_idx[q_n - 1] if q_n > 0 else -1
-    if dense_q.shape[0] > 0:
-        _gathered_dots(pool_idx, pool_val, row_start, row_nnz, order[missing[:n_missing]], dense_q, dots)
-    else:
-        for m in range(n_missing):
-            r = order[missing[m]]
-            start = row_start[r]
-            end = start + row_nnz[r]
-            if q_run and end - start == q_n and pool_idx[start] == q_first and pool_idx[end - 1] == q_last:
-                dots[m] = _row_dot(pool_val, start, q_val, q_n)  # the same run of ids: position by position
-            else:
+        dots = np.empty(n_missing)
+        dense_q = np.empty(0)
+        if not q_run:  # a run of ids is dotted position by position or merged, never scattered
+            dense_q = _scattered_query(pool_idx, row_start, row_nnz, counts, window, n, q_idx, q_val)
+        if dense_q.shape[0] > 0:
+            _gathered_dots(pool_idx, pool_val, row_start, row_nnz, order[missing[:n_missing]], dense_q, dots)
+        else:
+            for m in range(n_missing):
+                r = order[missing[m]]
+                start = row_start[r]
+                end = start + row_nnz[r]
                 dots[m] = _sorted_dot(pool_idx[start:end], pool_val[start:end], end - start, q_idx, q_val)
-    for m in range(n_missing):
-        i = missing[m]
-        r = order[i]
-        d2 = max(q_sq + row_sqnorm[r] - 2.0 * dots[m], 0.0)
-        d2s[i] = d2
-        seq = row_seq[r]
-        if use_memo and seq >= 0:
-            slot = seq % memo_seq.shape[0]
-            memo_seq[slot] = seq
-            memo_query[slot] = query
-            memo_d2[slot] = d2
+        for m in range(n_missing):
+            i = missing[m]
+            r = order[i]
+            d2 = max(q_sq + row_sqnorm[r] - 2.0 * dots[m], 0.0)
+            d2s[i] = d2
+            seq = row_seq[r]
+            if use_memo and seq >= 0:
+                slot = seq % memo_size
+                memo_seq[slot] = seq
+                memo_query[slot] = query
+                memo_d2[slot] = d2
 
     k = min(k, n)
     best_d2 = np.empty(k)
@@ -560,22 +581,39 @@ def _record_columns(feature_keys, feature_cols, counts, idx, val, add):
     return cols
 
 
+#: What :func:`br_learn` returns when its positives are not sorted ids below ``n_labels``.
+BAD_POSITIVES = -1
+#: What :func:`br_learn` returns when the weights or the feature table must grow first.
+NEEDS_ROOM = 1
+
+
 @numba.njit(cache=True)
 def br_learn(
     weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, rng_state,
-    idx, val, positives, n_labels, lr, intercept_lr, bootstrap, known_logits,
+    idx, val, positives, n_labels, lr, intercept_lr, bootstrap, known_logits, max_ensembles,
 ):  # fmt: skip
-    """One online-bagging step of every ensemble of labels ``0..n_labels-1``.
+    """One online-bagging step of every ensemble of labels ``0..n_labels-1``; returns 0.
 
     Labels of ``positives`` without an ensemble get one first (in increasing label order). Then
     every member takes ``k`` plain SGD steps on the log loss, ``k ~ Poisson(1)`` drawn label by
     label, member by member (``k = 1`` without ``bootstrap``). Only the columns of the record's
-    non-zero features are touched. The caller guarantees room for ``len(positives)`` new
-    ensembles, ``len(idx)`` new columns, and ``slot_of_label.shape[0] >= n_labels``.
-    ``known_logits``, if it has one entry per member (flat, ensemble-major), holds every
-    member's logit of this record before this step, as :func:`br_predict` left them, and spares
-    the first round computing them (else pass an empty array).
+    non-zero features are touched. ``known_logits``, if it has one entry per member (flat,
+    ensemble-major), holds every member's logit of this record before this step, as
+    :func:`br_predict` left them, and spares the first round computing them (else pass an empty
+    array). The caller guarantees ``slot_of_label.shape[0] >= n_labels``.
+
+    Nothing changes, and the return value says why, when ``positives`` are not sorted ids below
+    ``n_labels`` (:data:`BAD_POSITIVES`), or when the arrays lack room for ``len(positives)``
+    new ensembles (at most ``max_ensembles`` in all) and ``len(idx)`` new columns
+    (:data:`NEEDS_ROOM`: the caller enlarges them and calls again).
     """
+    n_pos = positives.shape[0]
+    if n_pos and (positives[0] < 0 or positives[n_pos - 1] >= n_labels):
+        return BAD_POSITIVES
+    needed_columns = counts[1] + idx.shape[0]
+    if (min(counts[0] + n_pos, max_ensembles) > weights.shape[1] or needed_columns > weights.shape[0]
+            or 2 * needed_columns > feature_keys.shape[0]):
+        return NEEDS_ROOM
     is_positive = np.zeros(n_labels, dtype=np.bool_)
     for label in positives:
         if 0 <= label < n_labels:  # the caller validates; this only keeps writes in bounds
@@ -631,6 +669,7 @@ def br_learn(
             for j in range(cols.shape[0]):
                 if cols[j] != EMPTY:
                     flat_weights[cols[j], q] -= lr * g * val[j]
+    return 0
 
 
 @numba.njit(cache=True)

@@ -25,7 +25,9 @@ from __future__ import annotations
 import numpy as np
 
 from stream_xml.tree.leaf_kernels import (
+    BAD_POSITIVES,
     EMPTY,
+    NEEDS_CLASS_ROOM,
     br_learn,
     br_predict,
     knn_learn,
@@ -188,15 +190,17 @@ class KnnLabelCombination:
 
     def learn(self, idx: np.ndarray, val: np.ndarray, labelset: np.ndarray) -> None:
         """Store a record with its labelset (sorted int64 local label ids, possibly empty)."""
-        self._reserve_class(labelset.shape[0])
-        if self.memo is not None:
-            self._row_seq[self._counts[0]] = self.memo.number(idx, val)
-        args = (self._row_start, self._row_nnz, self._row_sqnorm, self._row_class,
-                self._class_ptr, self._class_labels, self._class_table, self._counts, idx, val, labelset)
-        needed = knn_learn(self._pool_idx, self._pool_val, *args)
-        if needed:
-            self._repack(max(64, 2 * needed))  # half free: the next repack is ``needed`` entries away
-            knn_learn(self._pool_idx, self._pool_val, *args)
+        seq = -1 if self.memo is None else self.memo.number(idx, val)
+        while True:
+            needed = knn_learn(self._pool_idx, self._pool_val, self._row_start, self._row_nnz, self._row_sqnorm,
+                               self._row_class, self._row_seq, self._class_ptr, self._class_labels, self._class_table,
+                               self._counts, idx, val, labelset, seq)  # fmt: skip
+            if not needed:
+                return
+            if needed == NEEDS_CLASS_ROOM:
+                self._reserve_class(labelset.shape[0])
+            else:
+                self._repack(max(64, 2 * needed))  # half free: the next repack is ``needed`` entries away
 
     def _repack(self, size: int) -> None:
         """Move the stored rows, oldest first, to the start of a new pool of ``size`` entries."""
@@ -337,20 +341,25 @@ class BaggedLogisticBR:
 
     def learn(self, idx: np.ndarray, val: np.ndarray, positives: np.ndarray, n_labels: int) -> None:
         """One bagging step; ``positives`` are the relevant labels among ``0..n_labels-1``."""
-        if positives.shape[0] and (positives[0] < 0 or positives[-1] >= n_labels):
-            raise ValueError(f"positives must be sorted local ids in [0, {n_labels})")
-        if n_labels > self._slot_of_label.shape[0]:
-            size = _grown(self._slot_of_label.shape[0], n_labels)
-            self._slot_of_label = _resized(self._slot_of_label, (size,), EMPTY)
-        self._max_n_labels = max(self._max_n_labels, n_labels)
-        self._reserve(positives.shape[0], idx.shape[0])
+        if n_labels > self._max_n_labels:
+            self._max_n_labels = n_labels
+            if n_labels > self._slot_of_label.shape[0]:
+                size = _grown(self._slot_of_label.shape[0], n_labels)
+                self._slot_of_label = _resized(self._slot_of_label, (size,), EMPTY)
         known, self._logits_of = self._logits_of, None
         logits = known[2] if known is not None and known[0] is idx and known[1] is val else _NO_LOGITS
-        br_learn(
-            self._weights, self._intercepts, self._slot_of_label,
-            self._feature_keys, self._feature_cols, self._counts, self._rng_state,
-            idx, val, positives, n_labels, self.lr, self.intercept_lr, self.bootstrap, logits,
-        )  # fmt: skip
+        while True:
+            status = br_learn(
+                self._weights, self._intercepts, self._slot_of_label,
+                self._feature_keys, self._feature_cols, self._counts, self._rng_state,
+                idx, val, positives, n_labels, self.lr, self.intercept_lr, self.bootstrap, logits,
+                self._max_n_labels,
+            )  # fmt: skip
+            if status == 0:
+                return
+            if status == BAD_POSITIVES:
+                raise ValueError(f"positives must be sorted local ids in [0, {n_labels})")
+            self._reserve(positives.shape[0], idx.shape[0])
 
     def _reserve(self, new_ensembles: int, new_columns: int) -> None:
         """Make room for that many more ensembles (at most one per label) and columns."""

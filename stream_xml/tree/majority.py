@@ -39,11 +39,19 @@ class MajorityLabelset:
     record it is all zeros.
     """
 
+    _proba: tuple | None = None  # class default: models pickled before the cache existed
+
     def __init__(self):
         self._index: dict[bytes, int] = {}
         self.labelsets: list[np.ndarray] = []
         self.weights: list[float] = []
         self._best = -1
+        self._proba = None  # (majority labelset id, its prediction), for the leaves asked every record
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_proba"] = None
+        return state
 
     @property
     def n_labelsets(self) -> int:
@@ -68,11 +76,16 @@ class MajorityLabelset:
         return self.labelsets[self._best] if self._best >= 0 else None
 
     def predict_proba(self, n_labels: int) -> np.ndarray:
-        """P(label = 1) for labels ``0..n_labels-1``."""
+        """P(label = 1) for labels ``0..n_labels-1``. The array is kept and handed out again
+        while the answer stays the same: callers must not change it."""
+        cached = self._proba
+        if cached is not None and cached[0] == self._best and cached[1].shape[0] == n_labels:
+            return cached[1]
         out = np.zeros(n_labels)
         if self._best >= 0:
             labelset = self.labelsets[self._best]
             out[labelset[labelset < n_labels]] = 1.0
+        self._proba = (self._best, out)
         return out
 
     def memory_bytes(self) -> int:

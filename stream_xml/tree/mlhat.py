@@ -66,6 +66,8 @@ ALTERNATE = 2
 _EXP_MINUS_1 = math.exp(-1.0)
 # Smallest error used to weigh a leaf's vote in "clipped" mode (§11 item 25).
 _MIN_ERROR = 1e-3
+# the positives of a record without relevant labels, shared (nothing writes to positives)
+_NO_POSITIVES = np.zeros(0, dtype=np.int64)
 
 
 def poisson_one(rng: random.Random) -> int:
@@ -312,9 +314,9 @@ class MLHAT(base.MultiLabelClassifier):
         """Learn ``x`` whose relevant labels are ``labelset`` (names); every other known label is
         negative and unknown names are added. ``encoded`` is ``x`` as encoded (while learning)
         by the shared feature index (:meth:`share_features`), if the caller has it."""
-        names = set(labelset)
+        names = labelset if isinstance(labelset, (set, frozenset)) else set(labelset)
         self._labels.add_all(names)
-        positives = np.array(sorted(self._labels.id(n) for n in names), dtype=np.int64)
+        positives = np.array(self._labels.ids(names), dtype=np.int64) if names else _NO_POSITIVES
         idx, val = encoded if encoded is not None else self._features.encode(x, learn=True)
         predictions = self._predictions
         if predictions is None or not predictions.matches(self._stamp(), idx, val):
