@@ -372,8 +372,8 @@ class IHOMER(base.MultiLabelClassifier):
     def learn_labelset(self, x, labelset) -> None:
         names = frozenset(labelset)
         space = self._space
-        new = [space.add(n) for n in sorted((n for n in names if n not in space), key=str)]
-        ids = frozenset(space.id(n) for n in names)
+        new = space.add_all(names)
+        ids = frozenset(space.ids(names))
         if new:
             self._place_new_labels(new, ids - set(new))
         self._t += 1
@@ -516,6 +516,7 @@ class IHOMER(base.MultiLabelClassifier):
         root_scores = None
         if root is not None:
             root_scores = self._scores_of(root, x, encoded)
+            root_positives = frozenset(n for n, p in root_scores.items() if p > 0.5)
             levels = []
         for block in self._blocks:
             own = self._scores_of(block.learner, x, encoded)
@@ -525,7 +526,7 @@ class IHOMER(base.MultiLabelClassifier):
                 levels.append((
                     block,
                     frozenset(n for n in block.names if own.get(n, 0.0) > 0.5),
-                    frozenset(n for n in block.names if root_scores.get(n, 0.0) > 0.5),
+                    root_positives & block.names,
                 ))
                 if self.root_choice == "block" and block.level_errors[1] < block.level_errors[0]:
                     own = root_scores
@@ -535,8 +536,9 @@ class IHOMER(base.MultiLabelClassifier):
             self._level_predictions = (encoded, levels)
             if self.root_choice == "record" and self._record_losses[1] < self._record_losses[0]:
                 scores = {name: root_scores.get(name, 0.0) for name in scores}
-        for name in self._space.names:
-            scores.setdefault(name, 0.0)
+        if len(scores) < len(self._space):  # labels in no block yet
+            for name in self._space.names:
+                scores.setdefault(name, 0.0)
         return scores
 
     def predict_scores(self, x) -> dict:

@@ -70,8 +70,10 @@ class FeatureIndex:
                 self._note_learned_keys(keys)
                 return query[3]
         cached = self._last_keys
+        raw = None
         if cached is not None and keys == cached[0]:
-            values = np.fromiter(x.values(), dtype=np.float64, count=len(keys))
+            raw = tuple(x.values())
+            values = np.array(raw, dtype=np.float64)  # faster from a tuple than fromiter over the dict
             columns, order = cached[1], cached[2]
             if order is not None:
                 values = values[order]
@@ -83,7 +85,7 @@ class FeatureIndex:
         if learn:
             self._note_learned_keys(keys)
         else:
-            self._last_query = (keys, tuple(x.values()), len(self.names), encoded, new)
+            self._last_query = (keys, raw if raw is not None else tuple(x.values()), len(self.names), encoded, new)
         return encoded
 
     def _note_learned_keys(self, keys: tuple) -> None:
