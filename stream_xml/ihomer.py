@@ -175,6 +175,10 @@ class IHOMER(base.MultiLabelClassifier):
         When a node learner's branch starts an alternate subtree: ``"warning"`` (the spec's
         default, §6.9: whenever the branch's running loss rises, so alternates grow at almost
         every branch) or ``"drift"`` (when the branch's ADWIN flags a change).
+    tree_max_size
+        Memory budget, in MB, of each node learner (MLHAT's ``max_size``; None: none). A tree
+        over its budget stops growing its least promising leaves, so a long stream's memory
+        levels off at about (blocks + 1) × this.
     grace_period, delta, tau, leaf_model, leaf_switch, drift_detection, bootstrap_sampling, cardinality_th, entropy_th, knn_k, knn_window
         Parameters of every MLHAT node learner.
     seed
@@ -205,6 +209,7 @@ class IHOMER(base.MultiLabelClassifier):
         root_knn_window: int | None = 1000,
         root_knn_k: int | None = 5,
         route_threshold: float = 0.5,
+        tree_max_size: float | None = None,
         grace_period: int = 200,
         delta: float = 1.6587784772850855e-07,
         tau: float = 0.05,
@@ -248,6 +253,7 @@ class IHOMER(base.MultiLabelClassifier):
         self.root_knn_window = root_knn_window
         self.root_knn_k = root_knn_k
         self.route_threshold = route_threshold
+        self.tree_max_size = tree_max_size
         self.grace_period = grace_period
         self.delta = delta
         self.tau = tau
@@ -290,7 +296,7 @@ class IHOMER(base.MultiLabelClassifier):
     # Parameters added since models were first pickled, with the values that keep an older
     # pickle's behaviour (a checkpoint must resume the model it saved, not today's defaults).
     _PICKLED_BEFORE = {"min_block": 1, "root_leaf_model": None, "root_knn_window": None, "root_knn_k": None,
-                       "alternate_strategy": "warning", "fallback": "replaced"}
+                       "alternate_strategy": "warning", "fallback": "replaced", "tree_max_size": None}
 
     def __setstate__(self, state):
         for name, value in self._PICKLED_BEFORE.items():
@@ -315,7 +321,7 @@ class IHOMER(base.MultiLabelClassifier):
             drift_detection=self.drift_detection, alternate_strategy=self.alternate_strategy,
             bootstrap_sampling=self.bootstrap_sampling,
             cardinality_th=self.cardinality_th, entropy_th=self.entropy_th,
-            knn_k=knn_k or self.knn_k, knn_window=knn_window or self.knn_window,
+            knn_k=knn_k or self.knn_k, knn_window=knn_window or self.knn_window, max_size=self.tree_max_size,
             seed=self.seed * 100003 + self._n_learners,
         )
         tree.share_features(self._features, self._memo)

@@ -512,17 +512,28 @@ def test_the_root_learner_has_its_own_knn_memory():
     assert same._root_tree.knn_window == 300 and same._root_tree.knn_k == 4
 
 
+@pytest.mark.parametrize("mode", ["A", "B"])
+def test_every_node_learner_gets_the_memory_budget(mode):
+    model = IHOMER(mode=mode, n_min=100, grace_period=50, tree_max_size=0.5, seed=1)
+    _learn(model, two_group_stream(600))
+    learners = [b.learner for b in model._blocks] + ([model._root_tree] if model._root_tree else [])
+    if mode == "B":
+        learners += [node.learner for node in model._router.internal_nodes()]
+    assert learners and all(learner.max_size == 0.5 for learner in learners)
+
+
 def test_a_model_pickled_before_the_new_parameters_resumes_with_its_old_behaviour():
     model = IHOMER(n_min=50, grace_period=50, root_learner=False, min_block=1, seed=0)
     _learn(model, two_group_stream(300))
     state = model.__dict__.copy()
-    for name in ("min_block", "root_leaf_model", "root_knn_window", "root_knn_k", "alternate_strategy", "fallback"):
+    for name in ("min_block", "root_leaf_model", "root_knn_window", "root_knn_k", "alternate_strategy", "fallback",
+                 "tree_max_size"):
         del state[name]
     state["_record_errors"] = state.pop("_record_losses")
     old = IHOMER.__new__(IHOMER)
     old.__setstate__(state)
     assert (old.min_block, old.root_knn_window, old._record_losses) == (1, None, [0.0, 0.0])
-    assert (old.alternate_strategy, old.fallback) == ("warning", "replaced")
+    assert (old.alternate_strategy, old.fallback, old.tree_max_size) == ("warning", "replaced", None)
     x = {"f0": 0.9, "f1": 0.1, "f2": 0.5, "f3": 0.5}
     assert old.predict_with_scores(x) == model.predict_with_scores(x)
     _learn(old, two_group_stream(100, seed=9))  # and it keeps learning

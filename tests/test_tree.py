@@ -512,6 +512,72 @@ def test_counters_events_and_memory():
     assert model.memory_bytes() >= observers + sum(leaf.stats.nbytes for leaf in leaves) > 0
 
 
+def banded_stream(n: int, seed: int):
+    """Label a is on for every other sixteenth of x0, b for x1 above 0.5: a tree keeps finding
+    splits on x0 for a long time."""
+    rng = random.Random(seed)
+    for _ in range(n):
+        x = {f"x{j}": rng.random() for j in range(4)}
+        yield x, {"a": int(x["x0"] * 16) % 2 == 0, "b": x["x1"] > 0.5}
+
+
+def test_memory_budget_stops_the_tree_growing():
+    free = MLHT(grace_period=50, delta=0.01)
+    capped = MLHT(grace_period=50, delta=0.01, max_size=0.008, memory_estimate_period=500)
+    leaves_after_limit = None
+    for t, (x, y) in enumerate(banded_stream(12_000, seed=2), 1):
+        free.learn_one(x, y)
+        capped.learn_one(x, y)
+        if leaves_after_limit is None and capped.n_memory_deactivations:
+            leaves_after_limit = capped.n_leaves
+    assert leaves_after_limit is not None and leaves_after_limit < free.n_leaves
+    # deactivated leaves neither split nor come back, so growth stops once the budget is spent
+    assert capped.n_leaves < free.n_leaves
+    assert capped.n_active_leaves < capped.n_leaves
+    assert capped.memory_bytes() <= 0.008 * 2**20 < free.memory_bytes()  # measured right after a check
+    events = [e for e in capped.drain_events() if e["kind"] == "memory_limit"]
+    assert sum(e["deactivated"] for e in events) == capped.n_memory_deactivations
+    assert all(e["t"] % 500 == 0 for e in events)
+
+
+def test_memory_budget_deactivates_the_least_promising_leaves_first():
+    model = MLHT(grace_period=50, delta=0.01)
+    for x, y in banded_stream(4000, seed=3):
+        model.learn_one(x, y)
+    active = [n for n in iter_nodes(model._root) if n.is_leaf and n.active]
+    assert len(active) >= 4
+    promise = sorted((leaf.total_weight - leaf.majority.majority_weight, i) for i, leaf in enumerate(active))
+    first, second = active[promise[0][1]], active[promise[1][1]]
+    used = model.memory_bytes()
+    # one byte over: the least promising leaf goes; then just over what that freed: the next one
+    model.max_size = (used - 1) / 2**20
+    model._enforce_size_limit()
+    assert [leaf for leaf in active if not leaf.active] == [first]
+    model.max_size = (model.memory_bytes() - 1) / 2**20
+    model._enforce_size_limit()
+    assert {id(leaf) for leaf in active if not leaf.active} == {id(first), id(second)}
+    assert model.n_memory_deactivations == 2
+    model.max_size = model.memory_bytes() / 2**20  # within budget: nothing more
+    model._enforce_size_limit()
+    assert model.n_memory_deactivations == 2
+
+
+def test_a_budget_never_reached_changes_nothing():
+    free = MLHAT(grace_period=100, seed=4)
+    roomy = MLHAT(grace_period=100, seed=4, max_size=1000.0, memory_estimate_period=100)
+    for x, y in banded_stream(2000, seed=4):
+        assert roomy.predict_scores(x) == free.predict_scores(x)
+        free.learn_one(x, y)
+        roomy.learn_one(x, y)
+    assert roomy.n_memory_deactivations == 0 and roomy.n_leaves == free.n_leaves > 1
+
+
+@pytest.mark.parametrize("params", [{"max_size": 0}, {"max_size": -1.0}, {"memory_estimate_period": 0}])
+def test_bad_memory_budget_is_refused(params):
+    with pytest.raises(ValueError, match="max_size|memory_estimate_period"):
+        MLHAT(**params)
+
+
 @pytest.fixture
 def local_check_datasets(monkeypatch):
     """river's multi-label check data (Music) is downloaded on demand; use the first records of

@@ -71,6 +71,11 @@ class MajorityLabelset:
         if self._best < 0 or self.weights[i] > self.weights[self._best]:
             self._best = i
 
+    @property
+    def majority_weight(self) -> float:
+        """Weight of the heaviest labelset (0 before any record)."""
+        return self.weights[self._best] if self._best >= 0 else 0.0
+
     def majority(self) -> np.ndarray | None:
         """The heaviest labelset, or None before any record."""
         return self.labelsets[self._best] if self._best >= 0 else None

@@ -66,6 +66,7 @@ ALTERNATE = 2
 _EXP_MINUS_1 = math.exp(-1.0)
 # Smallest error used to weigh a leaf's vote in "clipped" mode (§11 item 25).
 _MIN_ERROR = 1e-3
+_MB = 1024.0 * 1024.0
 # the positives of a record without relevant labels, shared (nothing writes to positives)
 _NO_POSITIVES = np.zeros(0, dtype=np.int64)
 
@@ -178,6 +179,15 @@ class MLHAT(base.MultiLabelClassifier):
         Significance of the test that promotes or discards an alternate.
     error_weighting
         "clipped" or "reference", see above.
+    max_size
+        Memory budget of the tree in MB (None: none). Every ``memory_estimate_period`` records
+        the arrays of all its nodes are measured (:meth:`memory_bytes`); while they exceed the
+        budget, the active leaves that promise least (the least weight their majority labelset
+        misses; alternate subtrees included) are deactivated: their split statistics are
+        released and they stop growing, but keep predicting and learning their leaf models. So
+        the number of leaves, and with it the memory, levels off. A deactivated leaf stays so.
+    memory_estimate_period
+        Records between two measurements of the memory (with ``max_size``).
     seed
         Seed of the Poisson weights and of the bagging models.
 
@@ -222,6 +232,8 @@ class MLHAT(base.MultiLabelClassifier):
         drift_window_threshold: int = 200,
         switch_significance: float = 0.05,
         error_weighting: str = "clipped",
+        max_size: float | None = None,
+        memory_estimate_period: int = 10_000,
         seed: int | None = 0,
     ):
         if leaf_model not in LEAF_MODELS:
@@ -236,6 +248,8 @@ class MLHAT(base.MultiLabelClassifier):
             raise ValueError("delta must lie in (0, 1) and switch_significance in (0, 2)")
         if grace_period < 1 or n_split_points < 1 or knn_k < 1 or knn_window < 1:
             raise ValueError("grace_period, n_split_points, knn_k and knn_window must be >= 1")
+        if (max_size is not None and not max_size > 0) or memory_estimate_period < 1:
+            raise ValueError("max_size must be positive (or None) and memory_estimate_period >= 1")
         self.grace_period = grace_period
         self.delta = delta
         self.tau = tau
@@ -259,6 +273,8 @@ class MLHAT(base.MultiLabelClassifier):
         self.drift_window_threshold = drift_window_threshold
         self.switch_significance = switch_significance
         self.error_weighting = error_weighting
+        self.max_size = max_size
+        self.memory_estimate_period = memory_estimate_period
         self.seed = seed
 
         self._labels = LabelSpace()
@@ -272,6 +288,7 @@ class MLHAT(base.MultiLabelClassifier):
         self._predictions: _LeafPredictions | None = None
         self.n_splits = 0
         self.n_promotions = 0
+        self.n_memory_deactivations = 0  # leaves deactivated to keep within max_size
 
     @classmethod
     def _unit_test_params(cls):
@@ -334,6 +351,26 @@ class MLHAT(base.MultiLabelClassifier):
         if self._root is None:
             self._root = self._new_leaf(0, None, background=False)
         self._learn_subtree(self._root, None, 0, x, idx, val, positives, w, predictions)
+        if self.max_size is not None and self._n_learned % self.memory_estimate_period == 0:
+            self._enforce_size_limit()
+
+    def _enforce_size_limit(self) -> None:
+        """Deactivate the least promising active leaves until the tree's arrays fit ``max_size``
+        (as far as releasing split statistics can make them fit)."""
+        excess = self.memory_bytes() - self.max_size * _MB
+        if excess <= 0:
+            return
+        active = [n for n in iter_nodes(self._root, alternates=True) if n.is_leaf and n.active]
+        active.sort(key=lambda leaf: leaf.total_weight - leaf.majority.majority_weight)
+        deactivated = 0
+        for leaf in active:
+            if excess <= 0:
+                break
+            excess -= leaf.observers.nbytes
+            leaf.deactivate()
+            deactivated += 1
+        self.n_memory_deactivations += deactivated
+        self._events.append({"kind": "memory_limit", "t": self._n_learned, "deactivated": deactivated})
 
     def _learn_subtree(self, node, owner, slot, x, idx, val, positives, w, predictions) -> None:
         """§6.11: drift bookkeeping at every branch on the way, alternates, then the leaf."""
@@ -591,14 +628,18 @@ class MLHAT(base.MultiLabelClassifier):
     def __setstate__(self, state):
         if "_memo" not in state:  # pickled before kNN leaves shared a distance memo
             state["_memo"], state["_memo_owned"] = None, True
+        state.setdefault("max_size", None)  # pickled before the memory budget existed
+        state.setdefault("memory_estimate_period", 10_000)
+        state.setdefault("n_memory_deactivations", 0)
         self.__dict__.update(state)
 
     # -- introspection -------------------------------------------------------------------------
 
     def drain_events(self) -> list[dict]:
         """Structural events since the last call: splits, alternates started, promoted and
-        discarded, and drifts flagged at foreground branches. Each has ``kind``, ``depth`` (of
-        the node concerned) and ``t`` (records learned so far)."""
+        discarded, and drifts flagged at foreground branches, each with ``kind``, ``depth`` (of
+        the node concerned) and ``t`` (records learned so far); and ``memory_limit`` (with
+        ``t`` and the leaves ``deactivated``) when the tree went over ``max_size``."""
         events, self._events = self._events, []
         return events
 
