@@ -647,36 +647,46 @@ def br_learn(
     flat_intercepts = intercepts.reshape(intercepts.shape[0] * n_models)
     flat_repeats = repeats.reshape(n_members)
     flat_target = np.repeat(target, n_models)
+    # every member's logit of the record before round r, when known (read only)
+    z = known_logits if known_logits.shape[0] == n_members else np.empty(0)
     for r in range(1, rounds + 1):
         active = 0
         for q in range(n_members):
             if flat_repeats[q] >= r:
                 active += 1
         if 8 * active >= n_members:
-            z = known_logits if r == 1 and known_logits.shape[0] == n_members else np.empty(0)  # read only
+            # the pass that takes this step also sums the logits the next round starts from
+            z_next = np.empty(n_members if r < rounds else 0)
             _bagging_round(flat_weights, flat_intercepts, flat_repeats, flat_target, cols, val, r, lr,
-                           intercept_lr, z)
+                           intercept_lr, z, z_next)
+            z = z_next
             continue
         for q in range(n_members):
             if flat_repeats[q] < r:
                 continue
-            zq = flat_intercepts[q]
-            for j in range(cols.shape[0]):
-                if cols[j] != EMPTY:
-                    zq += flat_weights[cols[j], q] * val[j]
+            if z.shape[0] == n_members:
+                zq = z[q]  # member q's own column is all its logit reads: other members' steps leave it
+            else:
+                zq = flat_intercepts[q]
+                for j in range(cols.shape[0]):
+                    if cols[j] != EMPTY:
+                        zq += flat_weights[cols[j], q] * val[j]
             g = _log_loss_slope(zq, flat_target[q])
             flat_intercepts[q] -= intercept_lr * g
             for j in range(cols.shape[0]):
                 if cols[j] != EMPTY:
                     flat_weights[cols[j], q] -= lr * g * val[j]
+        z = np.empty(0)  # after steps taken member by member, the next round sums its own logits
     return 0
 
 
 @numba.njit(cache=True)
 def _bagging_round(flat_weights, flat_intercepts, flat_repeats, flat_target, cols, val, r, lr,
-                   intercept_lr, z):  # fmt: skip
+                   intercept_lr, z, z_next):  # fmt: skip
     """Step ``r`` of every member drawn ``k >= r``, in two passes over the record's columns (one
-    when the members' logits ``z`` are given; an empty ``z`` has them computed)."""
+    when the members' logits ``z`` are given; an empty ``z`` has them computed). If ``z_next``
+    has one entry per member, the step's pass also leaves there every member's logit after the
+    step, summed in the order :func:`_add_logits` would sum it (so the same bits)."""
     n = flat_repeats.shape[0]
     if z.shape[0] != n:
         z = flat_intercepts[:n].copy()
@@ -687,14 +697,23 @@ def _bagging_round(flat_weights, flat_intercepts, flat_repeats, flat_target, col
             g = _log_loss_slope(z[q], flat_target[q])
             flat_intercepts[q] -= intercept_lr * g
             step[q] = lr * g
+    fused = z_next.shape[0] == n
+    if fused:
+        z_next[:] = flat_intercepts[:n]
     for j in range(cols.shape[0]):
         c = cols[j]
         if c == EMPTY:
             continue
         v = val[j]
         row = flat_weights[c]
-        for q in range(n):
-            row[q] -= step[q] * v
+        if fused:
+            for q in range(n):
+                w = row[q] - step[q] * v
+                row[q] = w
+                z_next[q] += w * v
+        else:
+            for q in range(n):
+                row[q] -= step[q] * v
 
 
 @numba.njit(cache=True)
