@@ -450,6 +450,8 @@ def knn_predict(
     q_first = q_idx[0] if q_n > 0 else -1
     q_last = q_idx[q_n - 1] if q_n > 0 else -1
     memo_size = memo_seq.shape[0]
+    # slot = seq % memo_size, as a mask when the size is a power of two (a division per row costs)
+    memo_mask = memo_size - 1 if memo_size > 0 and memo_size & (memo_size - 1) == 0 else -1
 
     # distances of the stored rows, newest first: from the memo; else, for a row with the query's
     # own run of ids (dense data), computed at once; else left for the second pass
@@ -462,7 +464,9 @@ def knn_predict(
         r = r - 1 if r > 0 else window - 1
         order[i] = r
         seq = row_seq[r]
-        slot = seq % memo_size if use_memo and seq >= 0 else -1
+        slot = -1
+        if use_memo and seq >= 0:
+            slot = seq & memo_mask if memo_mask >= 0 else seq % memo_size
         if slot >= 0 and memo_seq[slot] == seq and memo_query[slot] == query:
             d2s[i] = memo_d2[slot]
             continue
@@ -497,7 +501,7 @@ def knn_predict(
             d2s[i] = d2
             seq = row_seq[r]
             if use_memo and seq >= 0:
-                slot = seq % memo_size
+                slot = seq & memo_mask if memo_mask >= 0 else seq % memo_size
                 memo_seq[slot] = seq
                 memo_query[slot] = query
                 memo_d2[slot] = d2
