@@ -53,8 +53,8 @@ class LabelSpace:
     def add_all(self, names: typing.Iterable) -> list[int]:
         """Register every new name in ``names``; return the ids that were new (sorted)."""
         known = self._ids
-        if all(name in known for name in names):  # the usual case: nothing to sort
-            return []
+        if known.keys() >= names if isinstance(names, (set, frozenset)) else all(n in known for n in names):
+            return []  # the usual case: nothing new, nothing to sort
         new = []
         for name in sorted(names, key=str):
             if name not in self._ids:
@@ -66,7 +66,10 @@ class LabelSpace:
 
     def ids(self, names: typing.Iterable) -> list[int]:
         """Sorted ids of known names (unknown names raise KeyError)."""
-        return sorted(self._ids[n] for n in names)
+        ids = self._ids
+        out = [ids[n] for n in names]
+        out.sort()
+        return out
 
     def names_of(self, ids: typing.Iterable[int]) -> frozenset:
         return frozenset(self.names[i] for i in ids)
