@@ -587,31 +587,39 @@ class MLHAT(base.MultiLabelClassifier):
     def predict_scores_array(self, x: dict, encoded=None) -> np.ndarray:
         """P(label = 1) for every known label, in the order of :attr:`labels` (§6.8);
         ``encoded`` as in :meth:`learn_labelset`."""
+        scores, cached = self._scores(x, encoded)
+        return scores.copy() if cached else scores  # a cached leaf prediction must not be handed out
+
+    def _scores(self, x: dict, encoded) -> tuple[np.ndarray, bool]:
+        """The scores of :meth:`predict_scores_array`, and whether the array is a leaf's cached
+        prediction (which the caller must neither change nor hand out)."""
         n_labels = len(self._labels)
         if self._root is None or n_labels == 0:
-            return np.zeros(n_labels)
+            return np.zeros(n_labels), False
         idx, val = encoded if encoded is not None else self._features.encode(x, learn=False)
         stamp = self._stamp()
         predictions = self._predictions
         if predictions is None or not predictions.matches(stamp, idx, val):
             predictions = self._predictions = _LeafPredictions(stamp, idx, val)
-        votes = []
+        leaves, probas = [], []
         for leaf in reached_leaves(self._root, x, []):
             if leaf.background and leaf.total_weight <= self.drift_window_threshold:
                 continue
             proba = self._cached_leaf_proba(leaf, predictions, n_labels)
             if proba is not None:
-                votes.append((self._vote_weight(leaf), proba))
-        if not votes:
-            return np.zeros(n_labels)
-        if len(votes) == 1:
-            return votes[0][1].copy()  # the cached array must not be handed out
-        total = sum(weight for weight, _ in votes)
-        return sum(weight * proba for weight, proba in votes) / total
+                leaves.append(leaf)
+                probas.append(proba)
+        if not probas:
+            return np.zeros(n_labels), False
+        if len(probas) == 1:
+            return probas[0], True  # one vote: its weight does not matter
+        weights = [self._vote_weight(leaf) for leaf in leaves]
+        total = sum(weights)
+        return sum(weight * proba for weight, proba in zip(weights, probas)) / total, False
 
     def predict_scores(self, x: dict, encoded=None) -> dict:
         """P(label = 1) for every known label, by name."""
-        return dict(zip(self._labels.names, self.predict_scores_array(x, encoded).tolist()))
+        return dict(zip(self._labels.names, self._scores(x, encoded)[0].tolist()))
 
     def predict_proba_one(self, x: dict, **kwargs) -> dict:
         return {name: {False: 1.0 - p, True: p} for name, p in self.predict_scores(x).items()}
