@@ -155,6 +155,80 @@ def test_explicit_zeros_equal_absent_features_in_the_observers():
 # -- the tree -------------------------------------------------------------------------------------
 
 
+def naive_bayes_by_hand(X, Y, x):
+    """P(label = 1 | x) from dense records ``X`` (zeros included) and boolean labels ``Y``:
+    per label, a Gaussian (ddof 1) per feature on each side, variances smoothed by 1e-9 of the
+    largest feature variance, scipy's log densities."""
+    from scipy.stats import norm
+
+    smoothing = 1e-9 * X.var(axis=0, ddof=1).max()
+    out = []
+    for label in range(Y.shape[1]):
+        on, off = X[Y[:, label]], X[~Y[:, label]]
+        logit = math.log(len(on) / len(off))
+        for side, sign in ((on, 1.0), (off, -1.0)):
+            sd = np.sqrt(side.var(axis=0, ddof=1) + smoothing)
+            logit += sign * norm.logpdf(x, loc=side.mean(axis=0), scale=sd).sum()
+        out.append(1.0 / (1.0 + math.exp(-logit)))
+    return np.array(out)
+
+
+def test_naive_bayes_over_the_observers_matches_a_dense_computation():
+    rng = np.random.default_rng(5)
+    n, n_features, n_labels = 300, 6, 3
+    X = rng.normal(size=(n, n_features)) + np.arange(n_features)
+    X[rng.random(size=X.shape) < 0.3] = 0.0  # absent features: implicit zeros for the observers
+    Y = rng.random(size=(n, n_labels)) < [0.2, 0.5, 0.7]
+    X[Y[:, 0], 2] += 3.0  # label 0 shifts feature 2
+    obs, stats = GaussianObservers(), np.zeros(2)
+    for row, labels in zip(X, Y):
+        idx = np.flatnonzero(row)
+        stats = obs.update(stats, idx, row[idx], np.flatnonzero(labels), 1.0)
+    for row in rng.normal(size=(5, n_features)) + np.arange(n_features):
+        row[1] = 0.0
+        idx = np.flatnonzero(row)
+        got = obs.naive_bayes(idx, row[idx], n_labels + 1)
+        np.testing.assert_allclose(got[:n_labels], naive_bayes_by_hand(X, Y, row), rtol=1e-7, atol=1e-12)
+        assert got[n_labels] == 0.0  # a label never seen
+
+
+def test_naive_bayes_leaves_answer_by_the_features_before_any_split():
+    """One leaf (no split within the stream): the majority labelset answers the same for
+    everyone, naive Bayes by the record; a leaf whose observers are gone falls back to the
+    majority."""
+    rng = random.Random(8)
+    stream = []
+    for _ in range(600):
+        v = rng.gauss(0.0, 1.0)
+        stream.append(({"x0": v + (2.0 if v > 0 else -2.0), "x1": rng.random()}, {"a": v > 0, "b": rng.random() < 0.3}))
+    hits = {}
+    for leaf_model in ("majority", "nb"):
+        model = MLHT(leaf_model=leaf_model, grace_period=10_000)
+        hits[leaf_model] = sum(model.predict_one(x)["a"] == y["a"] for x, y in prequential_warm(model, stream))
+        assert model.n_leaves == 1
+    assert hits["nb"] > 0.95 * 500 and hits["majority"] < 0.6 * 500
+    model._root.deactivate()
+    assert model.predict_scores({"x0": 3.0, "x1": 0.5}) == {"a": 0.0, "b": 0.0}
+
+
+def prequential_warm(model, stream, warm=100):
+    """Learn the first ``warm`` records, then yield the others, each learned after the caller
+    has predicted it."""
+    for x, y in stream[:warm]:
+        model.learn_one(x, y)
+    for x, y in stream[warm:]:
+        yield x, y
+        model.learn_one(x, y)
+
+
+def test_naive_bayes_of_a_label_in_every_record_or_none():
+    obs, stats = GaussianObservers(), np.zeros(2)
+    for v in (1.0, 2.0, 4.0):
+        stats = obs.update(stats, np.array([0]), np.array([v]), np.array([0]), 1.0)
+    np.testing.assert_array_equal(obs.naive_bayes(np.array([0]), np.array([2.0]), 2), [1.0, 0.0])
+    assert GaussianObservers().naive_bayes(np.array([0]), np.array([1.0]), 2).tolist() == [0.0, 0.0]
+
+
 @pytest.mark.parametrize("make", [lambda: MLHAT(leaf_model="majority"), MLHT],
                          ids=["mlhat", "mlht"])  # fmt: skip
 def test_separable_stream_splits_on_the_informative_feature(make):
@@ -589,7 +663,8 @@ def local_check_datasets(monkeypatch):
     monkeypatch.setattr(checks, "_yield_datasets", yield_datasets)
 
 
-@pytest.mark.parametrize("model", [MLHAT(), MLHT()], ids=["mlhat", "mlht"])
+@pytest.mark.parametrize("model", [MLHAT(), MLHT(), MLHT(leaf_model="nb", grace_period=20)],
+                         ids=["mlhat", "mlht", "mlht-nb"])
 def test_river_estimator_checks(model, local_check_datasets):
     checks.check_estimator(model)
 

@@ -51,7 +51,7 @@ from stream_xml.tree.nodes import (
 
 __all__ = ["MLHAT", "MLHT", "poisson_one"]
 
-LEAF_MODELS = ("switch", "majority", "knn", "bagging")
+LEAF_MODELS = ("switch", "majority", "knn", "bagging", "nb")
 LEAF_SWITCHES = ("cardinality", "loss", "loss_with_majority")
 #: The switches that score the leaf models on every record they learn.
 LOSS_SWITCHES = ("loss", "loss_with_majority")
@@ -149,7 +149,10 @@ class MLHAT(base.MultiLabelClassifier):
         Leaf-model switch: kNN while the leaf has seen less weight than ``cardinality_th`` or its
         entropy is below ``entropy_th``, bagged logistic regression otherwise.
     leaf_model
-        "switch" (the three models, as above), "majority", "knn" or "bagging".
+        "switch" (the three models, as above), "majority", "knn", "bagging", or "nb": Gaussian
+        naive Bayes per label over the leaf's split observers (no model of its own to learn;
+        a deactivated leaf, whose observers are gone, and a leaf of one labelset answer with
+        the majority labelset).
     leaf_switch
         How "switch" chooses between kNN and bagging at a leaf with two labelsets or more:
         "cardinality" (the rule above, spec §6.7); "loss": the one of kNN and bagging that has
@@ -294,6 +297,7 @@ class MLHAT(base.MultiLabelClassifier):
     def _unit_test_params(cls):
         yield {}
         yield {"grace_period": 20, "leaf_model": "knn", "alternate_strategy": "drift"}
+        yield {"grace_period": 20, "leaf_model": "nb"}
 
     # -- labels and features -------------------------------------------------------------------
 
@@ -542,7 +546,9 @@ class MLHAT(base.MultiLabelClassifier):
         if majority.n_labelsets == 0:
             return None
         mode = self.leaf_model
-        if mode == "majority" or (mode == "switch" and majority.n_labelsets <= 1):
+        if mode == "nb" and majority.n_labelsets > 1 and leaf.observers is not None:
+            return leaf.observers if choice_only else leaf.observers.naive_bayes(idx, val, n_labels)
+        if mode in ("majority", "nb") or (mode == "switch" and majority.n_labelsets <= 1):
             model = majority
         elif mode == "switch" and self.leaf_switch in LOSS_SWITCHES:
             knn_errors, bagging_errors, majority_errors = leaf.model_errors

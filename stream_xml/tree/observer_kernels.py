@@ -55,6 +55,7 @@ __all__ = [
     "key_gaussians",
     "best_splits",
     "post_split",
+    "naive_bayes",
 ]
 
 COUNT, MEAN, M2, LOW, HIGH = 0, 1, 2, 3, 4
@@ -136,6 +137,19 @@ def observe(stats, moments, key_weight, idx, val, positives, w):
 
 
 @njit(cache=True)
+def _with_zeros(cell, total):
+    """``(mean, M2, implicit zeros)`` of one key's values of a feature, its ``total`` weight
+    minus the explicit count being zeros (a remainder below 1e-9 of the total is rounding)."""
+    explicit = cell[COUNT]
+    zeros = total - explicit
+    if zeros <= 1e-9 * total:
+        zeros = 0.0
+    if explicit <= 0.0:
+        return 0.0, 0.0, zeros
+    return cell[MEAN] * explicit / total, cell[M2] + cell[MEAN] * cell[MEAN] * explicit * zeros / total, zeros
+
+
+@njit(cache=True)
 def _key_gaussians(moments, key_weight, f, weight, mean, sd, low, high):
     """Fill the per-key Gaussian of feature ``f`` with its implicit zeros merged in; return the
     feature's (min, max) over all keys. Keys never seen get weight 0."""
@@ -147,21 +161,14 @@ def _key_gaussians(moments, key_weight, f, weight, mean, sd, low, high):
         if total <= 0.0:
             continue
         cell = moments[f, k]
-        explicit = cell[COUNT]
-        zeros = total - explicit
-        if zeros <= 1e-9 * total:
-            zeros = 0.0
-        if explicit > 0.0:
-            mean[k] = cell[MEAN] * explicit / total
-            m2 = cell[M2] + cell[MEAN] * cell[MEAN] * explicit * zeros / total
+        mean[k], m2, zeros = _with_zeros(cell, total)
+        if cell[COUNT] > 0.0:
             low[k] = cell[LOW]
             high[k] = cell[HIGH]
             if zeros > 0.0:
                 low[k] = min(low[k], 0.0)
                 high[k] = max(high[k], 0.0)
         else:
-            mean[k] = 0.0
-            m2 = 0.0
             low[k] = 0.0
             high[k] = 0.0
         var = m2 / (total - 1.0) if total > 1.0 else 0.0
@@ -261,3 +268,57 @@ def post_split(moments, key_weight, f, v):
     right = np.zeros(weight.shape[0])
     _split_at(v, weight, mean, sd, low, high, left, right)
     return left, right
+
+
+@njit(cache=True)
+def naive_bayes(moments, key_weight, idx, val, n_labels):
+    """Per-label P(1) of Gaussian naive Bayes over the observers: for every label, its records
+    against the others, each feature a Gaussian in each (implicit zeros included), every feature
+    the leaf has seen counted (an absent one as 0).
+
+    A label's Gaussian is its key's; the others' is the total's minus it (exact subtraction of
+    weight, mean and M2). Variances have ddof 1 and, as scikit-learn's ``var_smoothing``, 1e-9 of
+    the largest feature variance added (1e-9 if all are 0). A label never seen predicts 0, one
+    in every record 1. Features the leaf never saw non-zero have the same Gaussian on both sides
+    and do not count. The cost is O(features × labels).
+    """
+    out = np.zeros(n_labels)
+    rows = moments.shape[0]
+    n_keys = key_weight.shape[0]
+    w_t = key_weight[0]
+    if w_t <= 0.0:
+        return out
+    x = np.zeros(rows)
+    for j in range(idx.shape[0]):
+        if idx[j] < rows:
+            x[idx[j]] = val[j]
+    total_mean = np.empty(rows)
+    total_m2 = np.empty(rows)
+    largest = 0.0
+    for f in range(rows):
+        total_mean[f], total_m2[f], _ = _with_zeros(moments[f, 0], w_t)
+        if w_t > 1.0:
+            largest = max(largest, total_m2[f] / (w_t - 1.0))
+    smoothing = 1e-9 * largest if largest > 0.0 else 1e-9
+    for label in range(n_labels):
+        k = label + 2
+        w_l = key_weight[k] if k < n_keys else 0.0
+        w_c = w_t - w_l
+        if w_l <= 0.0:
+            continue
+        if w_c <= 1e-9 * w_t:
+            out[label] = 1.0
+            continue
+        logit = math.log(w_l / w_c)
+        for f in range(rows):
+            mean_l, m2_l, _ = _with_zeros(moments[f, k], w_l)
+            mean_c = (w_t * total_mean[f] - w_l * mean_l) / w_c
+            d = mean_l - mean_c
+            m2_c = max(total_m2[f] - m2_l - d * d * w_l * w_c / w_t, 0.0)
+            var_l = (m2_l / (w_l - 1.0) if w_l > 1.0 else 0.0) + smoothing
+            var_c = (m2_c / (w_c - 1.0) if w_c > 1.0 else 0.0) + smoothing
+            a = x[f] - mean_l
+            b = x[f] - mean_c
+            logit += 0.5 * (b * b / var_c - a * a / var_l + math.log(var_c / var_l))
+        out[label] = 1.0 / (1.0 + math.exp(-logit)) if logit >= 0.0 else math.exp(logit) / (1.0 + math.exp(logit))
+    return out

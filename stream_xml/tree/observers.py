@@ -29,6 +29,7 @@ import numpy as np
 from stream_xml.tree.observer_kernels import (
     best_splits,
     key_gaussians,
+    naive_bayes,
     new_moments,
     observe,
     post_split,
@@ -94,6 +95,11 @@ class GaussianObservers:
         return best_splits(
             self.moments, self.key_weight, pre_entropy, n_split_points, min_branch_fraction
         )
+
+    def naive_bayes(self, idx, val, n_labels: int) -> np.ndarray:
+        """P(label = 1) for labels ``0..n_labels-1`` by Gaussian naive Bayes over the observed
+        features (:func:`~stream_xml.tree.observer_kernels.naive_bayes`)."""
+        return naive_bayes(self.moments, self.key_weight, idx, val, n_labels)
 
     def post_split(self, feature: int, threshold: float):
         """Estimated ``(left, right)`` label distributions of ``x[feature] <= threshold``."""
