@@ -58,7 +58,7 @@ from stream_xml.clustering import ODACJ, LabelsetSizeHistogram, refine
 from stream_xml.labels import LabelSpace
 from stream_xml.tree.features import FeatureIndex
 from stream_xml.tree.leaf_models import DistanceMemo
-from stream_xml.tree.mlhat import ALTERNATE_STRATEGIES
+from stream_xml.tree.mlhat import ALTERNATE_STRATEGIES, REPORTED_TREE_EVENTS
 
 __all__ = ["IHOMER"]
 
@@ -703,7 +703,7 @@ class IHOMER(base.MultiLabelClassifier):
             drain = getattr(learner, "drain_events", None)
             if drain is not None:
                 for e in drain():
-                    if e.get("kind") in ("alternate_promoted", "drift"):
+                    if e.get("kind") in REPORTED_TREE_EVENTS:
                         events.append({**e, "block_size": size})
         if self._router is not None:
             events.extend(self._router.drain_events())

@@ -17,6 +17,8 @@ keeps its learner; a block keeps its learner in any case (iHOMER owns the blocks
 
 from __future__ import annotations
 
+from stream_xml.tree.mlhat import REPORTED_TREE_EVENTS
+
 __all__ = ["Router", "RouteNode"]
 
 
@@ -147,7 +149,7 @@ class Router:
         events = []
         for node in self.internal_nodes():
             for e in node.learner.drain_events():
-                if e.get("kind") in ("alternate_promoted", "drift"):
+                if e.get("kind") in REPORTED_TREE_EVENTS:
                     events.append({**e, "router_node_labels": len(node.labels)})
         return events
 

@@ -520,6 +520,13 @@ def test_every_node_learner_gets_the_memory_budget(mode):
     if mode == "B":
         learners += [node.learner for node in model._router.internal_nodes()]
     assert learners and all(learner.max_size == 0.5 for learner in learners)
+    # a tree that goes over its budget says so in the model's events
+    model.drain_events()
+    tree = learners[0]
+    tree.max_size = 1e-9
+    tree._enforce_size_limit()
+    limits = [e for e in model.drain_events() if e["kind"] == "memory_limit"]
+    assert len(limits) == 1 and limits[0]["deactivated"] >= 1
 
 
 def test_a_model_pickled_before_the_new_parameters_resumes_with_its_old_behaviour():

@@ -59,6 +59,8 @@ LOSS_SWITCHES = ("loss", "loss_with_majority")
 #: about 200 records, so the choice follows drift).
 SWITCH_FADING = 0.995
 ALTERNATE_STRATEGIES = ("warning", "drift")
+#: Tree events an ensemble of trees passes on to its own report (the others are too many).
+REPORTED_TREE_EVENTS = ("alternate_promoted", "drift", "memory_limit")
 ERROR_WEIGHTINGS = ("clipped", "reference")
 
 # Where a node hangs: ``owner.children[slot]``, ``owner.alternate`` or (owner None) the root.
