@@ -62,3 +62,24 @@ def test_moa_time_limit_gives_a_row_for_the_records_it_reached(tmp_path, moa_jar
     assert row["capped"] == (row["records"] < 2417)
     assert row["records_per_s"] > 0
     assert all(0.0 <= row["metrics"][k] <= 1.0 for k in bench.MAIN_METRICS)
+
+
+def test_compare_checkouts_times_two_checkouts_and_compares_their_predictions(capsys):
+    import pathlib
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "experiments"))
+    try:
+        import compare_checkouts
+    finally:
+        sys.path.pop(0)
+    args = [str(root), str(root), "--source", "yeast", "--model", "mlht", "--limit", "60", "--warmup", "10", "--reps", "1"]
+    assert compare_checkouts.main(args) == 0
+    out = capsys.readouterr().out
+    assert out.count("median") == 2 and "second / first:" in out
+    assert "predictions: identical" in out
+    # the digests tell predictions apart
+    runs = [compare_checkouts.run_once(str(root), compare_checkouts.argparse.Namespace(
+        source="yeast", data_dir=None, limit=60, model=m, params="{}", warmup=10)) for m in ("mlht", "majority")]
+    assert runs[0]["records"] == runs[1]["records"] == 60 and runs[0]["digest"] != runs[1]["digest"]
