@@ -545,7 +545,8 @@ def knn_predict(
 
 
 @numba.njit(cache=True)
-def _sigmoid(z):
+def sigmoid(z):
+    """1 / (1 + e^-z), written so that neither branch overflows."""
     if z >= 0.0:
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
@@ -723,7 +724,7 @@ def _bagging_round(flat_weights, flat_intercepts, flat_repeats, flat_target, col
 @numba.njit(cache=True)
 def _log_loss_slope(z, y):
     """d(log loss)/dz = sigmoid(z) - y, written so that neither branch cancels."""
-    return -_sigmoid(-z) if y == 1.0 else _sigmoid(z)
+    return -sigmoid(-z) if y == 1.0 else sigmoid(z)
 
 
 @numba.njit(cache=True)
@@ -744,7 +745,7 @@ def br_predict(weights, intercepts, slot_of_label, feature_keys, feature_cols, c
             continue
         p = 0.0
         for m in range(n_models):
-            p += _sigmoid(z[s * n_models + m])
+            p += sigmoid(z[s * n_models + m])
         out[label] = p / n_models
     return out
 

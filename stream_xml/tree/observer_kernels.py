@@ -42,6 +42,7 @@ import numpy as np
 from numba import njit
 
 from stream_xml.tree.entropy import split_merit
+from stream_xml.tree.leaf_kernels import sigmoid
 
 __all__ = [
     "COUNT",
@@ -320,5 +321,5 @@ def naive_bayes(moments, key_weight, idx, val, n_labels):
             a = x[f] - mean_l
             b = x[f] - mean_c
             logit += 0.5 * (b * b / var_c - a * a / var_l + math.log(var_c / var_l))
-        out[label] = 1.0 / (1.0 + math.exp(-logit)) if logit >= 0.0 else math.exp(logit) / (1.0 + math.exp(logit))
+        out[label] = sigmoid(logit)
     return out

@@ -1,7 +1,8 @@
 """Per-leaf Gaussian attribute observers of MLHAT (spec §6.4) under sparse semantics.
 
 The arrays grow on demand (features by half again, keys as needed); the work is done by the
-kernels of :mod:`stream_xml.tree.observer_kernels`, one call per record and one per split search.
+kernels of :mod:`stream_xml.tree.observer_kernels`, one call per record, one per split search
+and one per naive-Bayes prediction.
 
 >>> import numpy as np
 >>> from stream_xml.tree.observers import GaussianObservers
