@@ -177,8 +177,9 @@ class IHOMER(base.MultiLabelClassifier):
         every branch) or ``"drift"`` (when the branch's ADWIN flags a change).
     tree_max_size
         Memory budget, in MB, of each node learner (MLHAT's ``max_size``; None: none). A tree
-        over its budget stops growing its least promising leaves, so a long stream's memory
-        levels off at about (blocks + 1) × this.
+        over its budget stops growing its least promising leaves, so on a long stream the trees'
+        memory levels off, near (blocks + 1) × this at most (what deactivated leaves keep, their
+        kNN windows and regressions, cannot be released).
     grace_period, delta, tau, leaf_model, leaf_switch, drift_detection, bootstrap_sampling, cardinality_th, entropy_th, knn_k, knn_window
         Parameters of every MLHAT node learner.
     seed
