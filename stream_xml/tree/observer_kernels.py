@@ -281,7 +281,7 @@ def naive_bayes(moments, key_weight, idx, val, n_labels):
     weight, mean and M2). Variances have ddof 1 and, as scikit-learn's ``var_smoothing``, 1e-9 of
     the largest feature variance added (1e-9 if all are 0). A label never seen predicts 0, one
     in every record 1. Features the leaf never saw non-zero have the same Gaussian on both sides
-    and do not count. The cost is O(features × labels).
+    and are skipped. The cost is O(features seen × labels).
     """
     out = np.zeros(n_labels)
     rows = moments.shape[0]
@@ -293,10 +293,17 @@ def naive_bayes(moments, key_weight, idx, val, n_labels):
     for j in range(idx.shape[0]):
         if idx[j] < rows:
             x[idx[j]] = val[j]
+    # only the features the leaf has seen non-zero count (the others add exactly 0 to a logit)
+    seen = np.empty(rows, dtype=np.int64)
+    n_seen = 0
     total_mean = np.empty(rows)
     total_m2 = np.empty(rows)
     largest = 0.0
     for f in range(rows):
+        if moments[f, 0, COUNT] <= 0.0:
+            continue
+        seen[n_seen] = f
+        n_seen += 1
         total_mean[f], total_m2[f], _ = _with_zeros(moments[f, 0], w_t)
         if w_t > 1.0:
             largest = max(largest, total_m2[f] / (w_t - 1.0))
@@ -311,7 +318,8 @@ def naive_bayes(moments, key_weight, idx, val, n_labels):
             out[label] = 1.0
             continue
         logit = math.log(w_l / w_c)
-        for f in range(rows):
+        for i in range(n_seen):
+            f = seen[i]
             mean_l, m2_l, _ = _with_zeros(moments[f, k], w_l)
             mean_c = (w_t * total_mean[f] - w_l * mean_l) / w_c
             d = mean_l - mean_c
