@@ -193,6 +193,85 @@ def test_knn_dense_rows_with_a_shared_memo_match_brute_force():
         history.append((x, labelset))
 
 
+class _MeasuredKnn(KnnLabelCombination):
+    """A kNN that never screens: every distance is measured in float64."""
+
+    def learn(self, idx, val, labelset):
+        super().learn(idx, val, labelset)
+        self._row_f32ok[:] = False
+
+
+def _near_tie_stream(seed, n):
+    """Dense records (runs of ids of two lengths and starts) that nearly repeat each other, with
+    exact repeats, values outside the float32-safe range, and sparse records between."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(6, 20))
+    records = []
+    for t in range(n):
+        kind = rng.random()
+        if kind < 0.1:
+            idx = np.sort(rng.choice(40, size=4, replace=False))
+            val = rng.normal(size=4)
+        else:
+            val = base[rng.integers(6)] * (1.0 + 1e-7 * rng.normal(size=20))  # below float32's grain
+            if kind < 0.2:
+                val = base[0].copy()  # an exact repeat
+            if rng.random() < 0.05:
+                val[rng.integers(20)] = 1e-20 if rng.random() < 0.5 else 1e20
+            idx = np.arange(20)
+            if rng.random() < 0.2:
+                idx, val = idx[2:17] + 3, val[2:17]  # another run
+        records.append((idx, val, np.array([int(rng.integers(5))])))
+    return records
+
+
+def test_knn_float32_screening_answers_bit_for_bit_as_measuring_every_row():
+    """Screened rows (float32 estimates, some shared through the memo) give the very predictions
+    of models that measure every distance in float64, near ties below float32's resolution,
+    exact repeats and rows that cannot be screened included."""
+    records = _near_tie_stream(seed=31, n=400)
+    memo = DistanceMemo(size=256)
+    shapes = [(5, 200), (3, 50), (1, 9)]
+    screened = [KnnLabelCombination(k=k, window=w, memo=memo) for k, w in shapes]
+    measured = [_MeasuredKnn(k=k, window=w) for k, w in shapes]
+    n_estimates = 0
+    for idx, val, labelset in records:
+        for a, b in zip(screened, measured):
+            np.testing.assert_array_equal(a.predict_proba(idx, val, 5), b.predict_proba(idx, val, 5))
+        n_estimates += int((~memo.exact & (memo.query == memo.query.max())).sum())
+        for model in screened + measured:
+            model.learn(idx, val, labelset)
+    assert screened[0]._row_f32ok.sum() > 100 and not screened[0]._row_f32ok.all()
+    assert n_estimates > 1000  # most distances stayed estimates
+
+
+def test_knn_rows_outside_the_float32_safe_range_are_not_screened():
+    model = KnnLabelCombination(k=1, window=4)
+    for v in (1.0, 1e-20, 1e20, 0.5):
+        model.learn(np.arange(3), np.array([2.0, v, 1.0]), np.array([0]))
+    assert model._row_f32ok.tolist() == [True, False, False, True]
+    assert model._row_f32.shape == (4, 16)  # one 64-byte line per row
+    model.learn(np.array([0, 2]), np.array([1.0, 1.0]), np.array([1]))  # not a run of ids
+    assert not model._row_f32ok[0]
+
+
+def test_knn_pickled_before_screening_loads_and_continues_identically():
+    records = _near_tie_stream(seed=32, n=200)
+    model = KnnLabelCombination(k=3, window=60)
+    for idx, val, labelset in records[:100]:
+        model.learn(idx, val, labelset)
+    state = pickle.loads(pickle.dumps(model)).__dict__
+    del state["_row_f32"], state["_row_f32ok"]
+    old = KnnLabelCombination.__new__(KnnLabelCombination)
+    old.__setstate__(state)
+    assert not old._row_f32ok.any()
+    for idx, val, labelset in records[100:]:
+        np.testing.assert_array_equal(old.predict_proba(idx, val, 5), model.predict_proba(idx, val, 5))
+        old.learn(idx, val, labelset)
+        model.learn(idx, val, labelset)
+    assert old._row_f32ok.any()  # rows it learned after loading are screened
+
+
 def test_majority_labelset_prediction_follows_the_majority():
     """The prediction is kept between records, and renewed when the majority or the label count
     changes."""

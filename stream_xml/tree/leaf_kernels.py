@@ -201,11 +201,59 @@ def rehash_labelsets(class_ptr, class_labels, n_classes, class_table):
 
 #: What :func:`knn_learn` returns when the class arrays must grow first.
 NEEDS_CLASS_ROOM = -1
+#: What :func:`knn_learn` returns when a row could be screened but the float32 rows have no
+#: columns yet (the caller gives them :func:`f32_stride` columns and calls again).
+NEEDS_F32_ROWS = -2
+
+# Screening of dense rows in float32 (see knn_predict). A float64 value v with
+# 1e-15 <= |v| <= 1e15 rounds to a normal float32 within a factor 1 ± 2^-24, and the product of
+# two such values neither overflows nor underflows float32. So the float32 dot product of two
+# rows of n such values, summed in any order (additions of exact zeros, as from padding, are
+# exact), is within (n + 3)(1 + 1 %) 2^-24 Σ|a_i b_i| of the exact one (the textbook bound γ_n,
+# plus the rounding of the inputs), and so of the float64 one (whose own error is 2^29 times
+# smaller). With Σ|a_i b_i| <= (|a|² + |b|²) / 2, a squared distance computed from the float32
+# dot is within :func:`_screen_margin` of the one computed from the float64 dot, the rounding of
+# the last float64 additions included.
+_F32_SAFE_MIN = 1e-15
+_F32_SAFE_MAX = 1e15
+_F32_MAX_STRIDE = 512  # longer rows are not screened (float32 rows cost window x stride x 4 bytes)
+_F32_EPS = 2.0**-24
+
+
+def f32_stride(nnz: int) -> int:
+    """Columns of the float32 rows for rows of ``nnz`` values: a whole number of 64-byte lines,
+    so that the screening dot products have no scalar remainder."""
+    return -(-nnz // 16) * 16
+
+
+@numba.njit(cache=True)
+def _f32_safe(v):
+    """Whether ``v`` can take part in a float32 screening dot product (see above)."""
+    a = abs(v)
+    return a >= _F32_SAFE_MIN and a <= _F32_SAFE_MAX
+
+
+@numba.njit(cache=True)
+def _screen_margin(n, q_sq, r_sq):
+    """Bound on |d2 from the float32 dot - d2 from the float64 dot| for ``n`` products of safe
+    values (see above)."""
+    return (n + 4) * 1.1 * _F32_EPS * (q_sq + r_sq)
+
+
+# reassociation lets LLVM vectorise the sum, 16 float32 lanes at a time; the bound above holds
+# for any order of the additions
+@numba.njit(cache=True, fastmath={"reassoc", "contract"})
+def _f32_dot(a, b):
+    """``a · b`` summed in float32 over the padded rows (screening only, see above)."""
+    s = np.float32(0.0)
+    for i in range(a.shape[0]):
+        s += a[i] * b[i]
+    return np.float64(s)
 
 
 @numba.njit(cache=True)
 def knn_learn(
-    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq,
+    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, row_f32, row_f32ok,
     class_ptr, class_labels, class_table, counts,
     idx, val, labelset, seq,
 ):  # fmt: skip
@@ -213,20 +261,32 @@ def knn_learn(
     numbered ``seq`` in the distance memo (-1: none).
 
     A row is its non-zeros in increasing feature id order, packed in the pool arrays from
-    ``row_start[r]``; rows are appended at ``counts[3]``. Returns 0 when stored; else, having
-    changed nothing, :data:`NEEDS_CLASS_ROOM` when the class arrays lack room for one more class
-    of ``len(labelset)`` labels (the caller enlarges them and calls again), or the pool entries
-    the stored rows and this record take together (the caller repacks the rows into a larger
-    pool, :func:`knn_repack`, and calls again).
+    ``row_start[r]``; rows are appended at ``counts[3]``. A row whose ids are one run (dense
+    data) of values fit for screening also goes, rounded to float32 and padded with zeros, to
+    ``row_f32[r]``, and ``row_f32ok[r]`` says so. Returns 0 when stored; else, having changed
+    nothing, :data:`NEEDS_CLASS_ROOM` when the class arrays lack room for one more class of
+    ``len(labelset)`` labels (the caller enlarges them and calls again), :data:`NEEDS_F32_ROWS`
+    (see there), or the pool entries the stored rows and this record take together (the caller
+    repacks the rows into a larger pool, :func:`knn_repack`, and calls again).
     """
     n_classes = counts[2]
     if (n_classes + 2 > class_ptr.shape[0] or 2 * (n_classes + 1) > class_table.shape[0]
             or class_ptr[n_classes] + labelset.shape[0] > class_labels.shape[0]):
         return NEEDS_CLASS_ROOM
     nnz = 0
+    safe = True
+    first = last = -1
     for j in range(val.shape[0]):
         if val[j] != 0.0:
             nnz += 1
+            safe = safe and _f32_safe(val[j])
+            if first < 0 or idx[j] < first:
+                first = idx[j]
+            if idx[j] > last:
+                last = idx[j]
+    screened = safe and 0 < nnz <= _F32_MAX_STRIDE and last - first == nnz - 1
+    if screened and row_f32.shape[1] == 0:
+        return NEEDS_F32_ROWS
     used = counts[3]
     if used + nnz > pool_idx.shape[0]:
         window = row_start.shape[0]
@@ -253,6 +313,11 @@ def knn_learn(
     row_sqnorm[r] = sq
     row_class[r] = cls
     row_seq[r] = seq
+    row_f32ok[r] = screened and nnz <= row_f32.shape[1]
+    if row_f32ok[r]:
+        for j in range(nnz):
+            row_f32[r, j] = pool_val[used + j]
+        row_f32[r, nnz:] = 0.0
     counts[3] = at
     counts[0] = (r + 1) % window
     if counts[1] < window:
@@ -419,12 +484,35 @@ def _gathered_dots(pool_idx, pool_val, row_start, row_nnz, rows, dense_q, dots):
         dots[i] = _gathered_dot(pool_idx[start:end], pool_val[start:end], end - start, dense_q)
 
 
+_EXACT = 0     # the row's distance is the float64 one
+_SCREENED = 1  # only the float32 estimate is known so far
+_MISSING = 2   # to be measured in the second pass (sparse rows)
+
+
+@numba.njit(cache=True)
+def _memo_slot(seq, memo_size, memo_mask):
+    """Slot ``seq % memo_size`` (a mask when the size is a power of two: a division per row costs)."""
+    return seq & memo_mask if memo_mask >= 0 else seq % memo_size
+
+
+@numba.njit(cache=True)
+def _insert_bound(bound, d2):
+    """Keep in ``bound`` (ascending) the smallest values seen."""
+    k = bound.shape[0]
+    if d2 < bound[k - 1]:
+        pos = k - 1
+        while pos > 0 and d2 < bound[pos - 1]:
+            bound[pos] = bound[pos - 1]
+            pos -= 1
+        bound[pos] = d2
+
+
 @numba.njit(cache=True)
 def knn_predict(
-    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq,
+    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, row_f32, row_f32ok,
     class_ptr, class_labels, counts,
     k, idx, val, n_labels,
-    memo_seq, memo_query, memo_d2, query,
+    memo_seq, memo_query, memo_d2, memo_exact, query,
 ):  # fmt: skip
     """Per-label P(1) from the ``k`` nearest stored rows (see ``KnnLabelCombination``).
 
@@ -433,9 +521,16 @@ def knn_predict(
     position by position; otherwise the query is scattered into a dense array when the stored
     non-zeros pay for it, else the row's and the query's increasing ids are merged (all three
     give the same sums).
+
+    Dense rows with float32 copies are screened: their distances are first estimated from
+    float32 dot products, and only the rows whose estimate, less its error bound
+    (:func:`_screen_margin`), could still place them among the ``k`` nearest or make them an
+    exact match are measured in float64. Every other row is farther than ``k`` rows whatever the
+    rounding, so the answer is, bit for bit, the one measuring every row gives.
+
     With ``query >= 0`` the squared distance of the query to the record numbered ``row_seq[r]``
-    is looked up in the memo slot ``row_seq[r] % len(memo_seq)`` first, and written there when
-    computed.
+    (float64, or the float32 estimate where ``memo_exact`` is False) is looked up in the memo
+    slot ``row_seq[r] % len(memo_seq)`` first, and written there when computed.
     """
     use_memo = query >= 0 and memo_seq.shape[0] > 0
     out = np.zeros(n_labels)
@@ -449,14 +544,23 @@ def knn_predict(
     q_run = q_n > 0 and q_idx[q_n - 1] - q_idx[0] == q_n - 1
     q_first = q_idx[0] if q_n > 0 else -1
     q_last = q_idx[q_n - 1] if q_n > 0 else -1
+    stride = row_f32.shape[1]
+    screen = q_run and q_n <= stride
+    q_f32 = np.zeros(stride if screen else 0, dtype=np.float32)
+    if screen:
+        for j in range(q_n):
+            screen = screen and _f32_safe(q_val[j])
+            q_f32[j] = q_val[j]
     memo_size = memo_seq.shape[0]
-    # slot = seq % memo_size, as a mask when the size is a power of two (a division per row costs)
     memo_mask = memo_size - 1 if memo_size > 0 and memo_size & (memo_size - 1) == 0 else -1
+    k = min(k, n)
+    bound = np.full(k, np.inf)  # the k smallest upper bounds of the distances
 
     # distances of the stored rows, newest first: from the memo; else, for a row with the query's
-    # own run of ids (dense data), computed at once; else left for the second pass
+    # own run of ids (dense data), estimated in float32 or measured; else left for the second pass
     order = np.empty(n, dtype=np.int64)
     d2s = np.empty(n)
+    state = np.empty(n, dtype=np.int8)
     missing = np.empty(n, dtype=np.int64)  # positions in ``order`` whose distance is still to come
     n_missing = 0
     r = counts[0]
@@ -464,21 +568,38 @@ def knn_predict(
         r = r - 1 if r > 0 else window - 1
         order[i] = r
         seq = row_seq[r]
-        slot = -1
-        if use_memo and seq >= 0:
-            slot = seq & memo_mask if memo_mask >= 0 else seq % memo_size
+        slot = _memo_slot(seq, memo_size, memo_mask) if use_memo and seq >= 0 else -1
         if slot >= 0 and memo_seq[slot] == seq and memo_query[slot] == query:
-            d2s[i] = memo_d2[slot]
+            d2 = memo_d2[slot]
+            d2s[i] = d2
+            if memo_exact[slot]:
+                state[i] = _EXACT
+                _insert_bound(bound, d2)
+            else:
+                state[i] = _SCREENED
+                _insert_bound(bound, d2 + _screen_margin(q_n, q_sq, row_sqnorm[r]))
             continue
         start = row_start[r]
-        if q_run and row_nnz[r] == q_n and pool_idx[start] == q_first and pool_idx[start + q_n - 1] == q_last:
-            d2 = max(q_sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, start, q_val, q_n), 0.0)
+        # a screenable row is a run of ids, so its first id and length place its last
+        if (q_run and row_nnz[r] == q_n and pool_idx[start] == q_first
+                and (row_f32ok[r] or pool_idx[start + q_n - 1] == q_last)):
+            exact = not (screen and row_f32ok[r])
+            if exact:
+                d2 = max(q_sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, start, q_val, q_n), 0.0)
+                state[i] = _EXACT
+                _insert_bound(bound, d2)
+            else:
+                d2 = max(q_sq + row_sqnorm[r] - 2.0 * _f32_dot(row_f32[r], q_f32), 0.0)
+                state[i] = _SCREENED
+                _insert_bound(bound, d2 + _screen_margin(q_n, q_sq, row_sqnorm[r]))
             d2s[i] = d2
             if slot >= 0:
                 memo_seq[slot] = seq
                 memo_query[slot] = query
                 memo_d2[slot] = d2
+                memo_exact[slot] = exact
         else:
+            state[i] = _MISSING
             missing[n_missing] = i
             n_missing += 1
     if n_missing > 0:
@@ -499,20 +620,36 @@ def knn_predict(
             r = order[i]
             d2 = max(q_sq + row_sqnorm[r] - 2.0 * dots[m], 0.0)
             d2s[i] = d2
+            state[i] = _EXACT
+            _insert_bound(bound, d2)
             seq = row_seq[r]
             if use_memo and seq >= 0:
-                slot = seq & memo_mask if memo_mask >= 0 else seq % memo_size
+                slot = _memo_slot(seq, memo_size, memo_mask)
                 memo_seq[slot] = seq
                 memo_query[slot] = query
                 memo_d2[slot] = d2
+                memo_exact[slot] = True
 
-    k = min(k, n)
+    # a screened row whose lower bound exceeds the k-th upper bound has k rows nearer
+    kth = bound[k - 1]
     best_d2 = np.empty(k)
     best_row = np.empty(k, dtype=np.int64)
     n_best = 0
     for i in range(n):
         r = order[i]
         d2 = d2s[i]
+        if state[i] == _SCREENED:
+            lo = d2 - _screen_margin(q_n, q_sq, row_sqnorm[r])
+            if lo > kth and lo > 1e-12 * (q_sq + row_sqnorm[r] + 1.0):
+                continue
+            d2 = max(q_sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, row_start[r], q_val, q_n), 0.0)
+            seq = row_seq[r]
+            if use_memo and seq >= 0:
+                slot = _memo_slot(seq, memo_size, memo_mask)
+                memo_seq[slot] = seq
+                memo_query[slot] = query
+                memo_d2[slot] = d2
+                memo_exact[slot] = True
         if d2 <= 1e-12 * (q_sq + row_sqnorm[r] + 1.0):
             _add_class_mass(out, class_ptr, class_labels, row_class[r], 1.0)
             return out

@@ -28,8 +28,10 @@ from stream_xml.tree.leaf_kernels import (
     BAD_POSITIVES,
     EMPTY,
     NEEDS_CLASS_ROOM,
+    NEEDS_F32_ROWS,
     br_learn,
     br_predict,
+    f32_stride,
     knn_learn,
     knn_predict,
     knn_repack,
@@ -58,7 +60,7 @@ def _sum_nbytes(obj) -> int:
     return sum(v.nbytes for v in vars(obj).values() if isinstance(v, np.ndarray))
 
 
-_NO_MEMO = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), -1)
+_NO_MEMO = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.bool_), -1)
 _NO_LOGITS = np.zeros(0)
 
 
@@ -85,6 +87,7 @@ class DistanceMemo:
         self.seq = np.full(size, -1, dtype=np.int64)    # record number whose distance is held
         self.query = np.full(size, -1, dtype=np.int64)  # query it was measured from
         self.d2 = np.zeros(size)
+        self.exact = np.zeros(size, dtype=np.bool_)  # False: d2 is a float32 estimate
         self._last = None
         self._n = 0
 
@@ -104,7 +107,7 @@ class DistanceMemo:
         self.__init__(state["size"])
 
     def memory_bytes(self) -> int:
-        return self.seq.nbytes + self.query.nbytes + self.d2.nbytes
+        return self.seq.nbytes + self.query.nbytes + self.d2.nbytes + self.exact.nbytes
 
 
 class KnnLabelCombination:
@@ -125,7 +128,10 @@ class KnnLabelCombination:
     norm. So memory follows the non-zeros actually stored, not the longest record, and a scan
     of the window reads contiguous memory. Distances are ``|a|² + |b|² - 2 a·b``; a dot product
     merges the row's and the query's sorted ids, so neither memory nor time depends on how large
-    feature ids get.
+    feature ids get. Dense rows (one run of ids) are also kept in float32, padded to whole cache
+    lines: a query first estimates its distances to them from float32 dot products, and measures
+    in float64 only the rows that could be among the ``k`` nearest given the estimates' error
+    bound, so predictions are exactly those of measuring every row.
 
     Parameters
     ----------
@@ -169,6 +175,8 @@ class KnnLabelCombination:
         self._row_sqnorm = np.zeros(window)
         self._row_class = np.zeros(window, dtype=np.int64)
         self._row_seq = np.full(window, -1, dtype=np.int64)  # record numbers in ``memo``
+        self._row_f32 = np.zeros((window, 0), dtype=np.float32)  # dense rows for screening
+        self._row_f32ok = np.zeros(window, dtype=np.bool_)
         self._class_ptr = np.zeros(9, dtype=np.int64)
         self._class_labels = np.zeros(16, dtype=np.int64)
         self._class_table = np.full(16, EMPTY, dtype=np.int64)
@@ -193,11 +201,13 @@ class KnnLabelCombination:
         seq = -1 if self.memo is None else self.memo.number(idx, val)
         while True:
             needed = knn_learn(self._pool_idx, self._pool_val, self._row_start, self._row_nnz, self._row_sqnorm,
-                               self._row_class, self._row_seq, self._class_ptr, self._class_labels, self._class_table,
-                               self._counts, idx, val, labelset, seq)  # fmt: skip
+                               self._row_class, self._row_seq, self._row_f32, self._row_f32ok, self._class_ptr,
+                               self._class_labels, self._class_table, self._counts, idx, val, labelset, seq)  # fmt: skip
             if not needed:
                 return
-            if needed == NEEDS_CLASS_ROOM:
+            if needed == NEEDS_F32_ROWS:
+                self._row_f32 = np.zeros((self.window, f32_stride(int(np.count_nonzero(val)))), dtype=np.float32)
+            elif needed == NEEDS_CLASS_ROOM:
                 self._reserve_class(labelset.shape[0])
             else:
                 self._repack(max(64, 2 * needed))  # half free: the next repack is ``needed`` entries away
@@ -226,7 +236,7 @@ class KnnLabelCombination:
         """P(label = 1) for local labels ``0..n_labels-1``."""
         return knn_predict(
             self._pool_idx, self._pool_val, self._row_start, self._row_nnz, self._row_sqnorm, self._row_class,
-            self._row_seq, self._class_ptr, self._class_labels, self._counts,
+            self._row_seq, self._row_f32, self._row_f32ok, self._class_ptr, self._class_labels, self._counts,
             self.k, idx, val, n_labels,
             *self._memo_args(idx, val),
         )  # fmt: skip
@@ -239,6 +249,9 @@ class KnnLabelCombination:
     def __setstate__(self, state):
         state.setdefault("memo", None)  # models pickled before the memo existed
         state.setdefault("_row_seq", np.full(state["window"], -1, dtype=np.int64))
+        # pickled before float32 screening: no float32 rows, every row measured in float64
+        state.setdefault("_row_f32", np.zeros((state["window"], 0), dtype=np.float32))
+        state.setdefault("_row_f32ok", np.zeros(state["window"], dtype=np.bool_))
         if "_row_idx" in state:  # rows of a fixed stride, before the pool: pack them
             row_idx, row_val, nnz = state.pop("_row_idx"), state.pop("_row_val"), state["_row_nnz"]
             stored = [r for r in range(row_idx.shape[0]) if nnz[r] > 0]
@@ -253,7 +266,7 @@ class KnnLabelCombination:
         memo = self.memo
         if memo is None:
             return _NO_MEMO
-        return memo.seq, memo.query, memo.d2, memo.number(idx, val)
+        return memo.seq, memo.query, memo.d2, memo.exact, memo.number(idx, val)
 
     def memory_bytes(self) -> int:
         """Bytes held by the model's arrays (a shared memo is counted by its owner)."""
