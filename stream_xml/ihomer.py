@@ -666,9 +666,9 @@ class IHOMER(base.MultiLabelClassifier):
 
     def _watch_pairs(self, ids: frozenset) -> None:
         """Feed ADWIN the share of this record's label pairs that straddle two blocks."""
-        from stream_xml.drift import ADWIN
-
         if self._pair_detector is None:
+            from stream_xml.drift import ADWIN
+
             self._pair_detector = ADWIN()
         per_block: dict = {}
         block_of = self._block_of

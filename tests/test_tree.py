@@ -736,3 +736,22 @@ def test_a_record_learned_right_after_its_prediction_reuses_its_encoding():
     fresh = index.encode(q, learn=True)
     assert fresh is not stale and index.names[-2:] == ["f", "e"] and fresh[0].tolist() == [5]
     assert fresh[0].tolist() != stale[0].tolist()
+
+
+def test_feature_index_encodes_repeated_key_sequences_as_a_fresh_index_would():
+    """Records with the same keys (a dense stream) take the cached columns; a zero among them
+    is still dropped, and keys in another order still come out in id order."""
+    from stream_xml.tree.features import FeatureIndex
+
+    rng = np.random.default_rng(5)
+    index = FeatureIndex()
+    keys = ["b", "a", "d", "c"]
+    for t in range(1, 40):  # the first records, learned whole, register every key
+        values = rng.normal(size=4)
+        if t % 5 == 0:
+            values[rng.integers(4)] = 0.0
+        x = dict(zip(keys, values.tolist()))
+        idx, val = index.encode(x, learn=t < 3 or t % 2 == 0)
+        expected = sorted((index._ids[k], v) for k, v in x.items() if v != 0.0 and k in index._ids)
+        assert idx.tolist() == [i for i, _ in expected] and val.tolist() == [v for _, v in expected]
+    assert index.names == ["a", "b", "c", "d"]

@@ -77,8 +77,11 @@ class FeatureIndex:
             columns, order = cached[1], cached[2]
             if order is not None:
                 values = values[order]
-            keep = values != 0.0
-            encoded, new = (columns[keep], values[keep]), ()
+            if np.count_nonzero(values) == values.shape[0]:  # dense: no zero to drop
+                encoded, new = (columns, values), ()
+            else:
+                keep = values != 0.0
+                encoded, new = (columns[keep], values[keep]), ()
         else:
             *encoded, new = self._encode_keys(x, learn)
             encoded = tuple(encoded)
