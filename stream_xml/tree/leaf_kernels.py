@@ -555,6 +555,8 @@ def knn_predict(
     memo_mask = memo_size - 1 if memo_size > 0 and memo_size & (memo_size - 1) == 0 else -1
     k = min(k, n)
     bound = np.full(k, np.inf)  # the k smallest upper bounds of the distances
+    # only a query with a run of ids meets float32 estimates (its own or other models' in the memo)
+    track = q_run
 
     # distances of the stored rows, newest first: from the memo; else, for a row with the query's
     # own run of ids (dense data), estimated in float32 or measured; else left for the second pass
@@ -574,7 +576,8 @@ def knn_predict(
             d2s[i] = d2
             if memo_exact[slot]:
                 state[i] = _EXACT
-                _insert_bound(bound, d2)
+                if track:
+                    _insert_bound(bound, d2)
             else:
                 state[i] = _SCREENED
                 _insert_bound(bound, d2 + _screen_margin(q_n, q_sq, row_sqnorm[r]))
@@ -621,7 +624,8 @@ def knn_predict(
             d2 = max(q_sq + row_sqnorm[r] - 2.0 * dots[m], 0.0)
             d2s[i] = d2
             state[i] = _EXACT
-            _insert_bound(bound, d2)
+            if track:
+                _insert_bound(bound, d2)
             seq = row_seq[r]
             if use_memo and seq >= 0:
                 slot = _memo_slot(seq, memo_size, memo_mask)
