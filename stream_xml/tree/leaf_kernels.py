@@ -496,6 +496,14 @@ def _memo_slot(seq, memo_size, memo_mask):
 
 
 @numba.njit(cache=True)
+def _memo_write(memo_seq, memo_query, memo_d2, memo_exact, slot, seq, query, d2, exact):
+    memo_seq[slot] = seq
+    memo_query[slot] = query
+    memo_d2[slot] = d2
+    memo_exact[slot] = exact
+
+
+@numba.njit(cache=True)
 def _insert_bound(bound, d2):
     """Keep in ``bound`` (ascending) the smallest values seen."""
     k = bound.shape[0]
@@ -597,10 +605,7 @@ def knn_predict(
                 _insert_bound(bound, d2 + _screen_margin(q_n, q_sq, row_sqnorm[r]))
             d2s[i] = d2
             if slot >= 0:
-                memo_seq[slot] = seq
-                memo_query[slot] = query
-                memo_d2[slot] = d2
-                memo_exact[slot] = exact
+                _memo_write(memo_seq, memo_query, memo_d2, memo_exact, slot, seq, query, d2, exact)
         else:
             state[i] = _MISSING
             missing[n_missing] = i
@@ -629,10 +634,7 @@ def knn_predict(
             seq = row_seq[r]
             if use_memo and seq >= 0:
                 slot = _memo_slot(seq, memo_size, memo_mask)
-                memo_seq[slot] = seq
-                memo_query[slot] = query
-                memo_d2[slot] = d2
-                memo_exact[slot] = True
+                _memo_write(memo_seq, memo_query, memo_d2, memo_exact, slot, seq, query, d2, True)
 
     # a screened row whose lower bound exceeds the k-th upper bound has k rows nearer
     kth = bound[k - 1]
@@ -650,10 +652,7 @@ def knn_predict(
             seq = row_seq[r]
             if use_memo and seq >= 0:
                 slot = _memo_slot(seq, memo_size, memo_mask)
-                memo_seq[slot] = seq
-                memo_query[slot] = query
-                memo_d2[slot] = d2
-                memo_exact[slot] = True
+                _memo_write(memo_seq, memo_query, memo_d2, memo_exact, slot, seq, query, d2, True)
         if d2 <= 1e-12 * (q_sq + row_sqnorm[r] + 1.0):
             _add_class_mass(out, class_ptr, class_labels, row_class[r], 1.0)
             return out
