@@ -484,9 +484,8 @@ def _gathered_dots(pool_idx, pool_val, row_start, row_nnz, rows, dense_q, dots):
         dots[i] = _gathered_dot(pool_idx[start:end], pool_val[start:end], end - start, dense_q)
 
 
-_EXACT = 0     # the row's distance is the float64 one
+_EXACT = 0     # the row's distance is (or, for a sparse row, will be) the float64 one
 _SCREENED = 1  # only the float32 estimate is known so far
-_MISSING = 2   # to be measured in the second pass (sparse rows)
 
 
 @numba.njit(cache=True)
@@ -607,7 +606,7 @@ def knn_predict(
             if slot >= 0:
                 _memo_write(memo_seq, memo_query, memo_d2, memo_exact, slot, seq, query, d2, exact)
         else:
-            state[i] = _MISSING
+            state[i] = _EXACT  # measured in the second pass
             missing[n_missing] = i
             n_missing += 1
     if n_missing > 0:
@@ -628,7 +627,6 @@ def knn_predict(
             r = order[i]
             d2 = max(q_sq + row_sqnorm[r] - 2.0 * dots[m], 0.0)
             d2s[i] = d2
-            state[i] = _EXACT
             if track:
                 _insert_bound(bound, d2)
             seq = row_seq[r]
