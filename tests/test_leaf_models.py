@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from river import linear_model, optim
 
-from stream_xml.tree.leaf_kernels import new_rng_state, poisson_draws
+from stream_xml.tree.leaf_kernels import _poisson_of_uniform, new_rng_state, poisson_draws
 from stream_xml.tree.leaf_models import BaggedLogisticBR, DistanceMemo, KnnLabelCombination
 from stream_xml.tree.majority import MajorityLabelset
 
@@ -496,6 +496,31 @@ def test_poisson_draws_follow_poisson_one():
         assert (draws == k).mean() == pytest.approx(math.exp(-1) / math.factorial(k), abs=0.004)
     reference = SplitMix64Poisson(123)
     assert draws[:1000].tolist() == [reference.poisson() for _ in range(1000)]
+
+
+def test_poisson_inversion_by_table_agrees_with_summing_the_cdf_at_every_boundary():
+    def summed(u):  # the inversion as the draw would sum it, stopping where the term underflows
+        k, p = 0, math.exp(-1)
+        cdf = p
+        while u >= cdf and p > 0.0:
+            k += 1
+            p /= k
+            cdf += p
+        return k
+
+    cdf, k, p = [], 0, math.exp(-1)
+    total = p
+    while total < 1.0 and k < 30:
+        cdf.append(total)
+        k += 1
+        p /= k
+        total += p
+    us = [0.0, 0.5, 1.0 - 2.0**-53]
+    for c in cdf:
+        us += [math.nextafter(c, 0.0), c, math.nextafter(c, 1.0)]
+    got = [_poisson_of_uniform(u) for u in us]
+    assert got == [summed(u) for u in us]
+    assert got[:2] == [0, 1] and max(got) >= 15  # the table reaches far into the tail
 
 
 # ------------------------------------------------------------------------------------------------

@@ -77,19 +77,43 @@ def _next_uniform(state):
     return np.float64(z >> np.uint64(11)) * _INV_2_53
 
 
+def _poisson_cdf() -> np.ndarray:
+    """Poisson(1)'s CDF at 0, 1, 2, ... as the recurrence ``p /= k; cdf += p`` sums it, up to
+    the last term before ``p`` underflows (where the inversion stops in any case)."""
+    cdf, k, p = [], 0, _EXP_MINUS_1
+    total = p
+    while p > 0.0:
+        cdf.append(total)
+        k += 1
+        p /= k
+        total += p
+    return np.array(cdf)
+
+
+_POISSON_CDF = _poisson_cdf()
+
+
+@numba.njit(cache=True)
+def _poisson_of_uniform(u):
+    """The Poisson(1) draw that the uniform ``u`` in [0, 1) inverts to: the first ``k`` whose CDF
+    exceeds ``u``, or the table's end if the rounded CDF never does. The table spares the
+    divisions of summing the CDF draw by draw; its values are that sum's, so are the draws."""
+    # the first eight comparisons without branches: the draw is random, a branch on it mispredicts
+    k = 0
+    for j in range(8):
+        k += u >= _POISSON_CDF[j]
+    if k < 8:
+        return k
+    n = _POISSON_CDF.shape[0]
+    while k < n and u >= _POISSON_CDF[k]:
+        k += 1
+    return k
+
+
 @numba.njit(cache=True)
 def _poisson_one(state):
     """One Poisson(1) draw by inverting the CDF with a single uniform."""
-    u = _next_uniform(state)
-    k = 0
-    p = _EXP_MINUS_1
-    cdf = p
-    # p > 0 guards against a cdf that rounds to just below u near 1
-    while u >= cdf and p > 0.0:
-        k += 1
-        p /= k
-        cdf += p
-    return k
+    return _poisson_of_uniform(_next_uniform(state))
 
 
 @numba.njit(cache=True)
