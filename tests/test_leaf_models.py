@@ -198,7 +198,7 @@ class _MeasuredKnn(KnnLabelCombination):
 
     def learn(self, idx, val, labelset):
         super().learn(idx, val, labelset)
-        self._row_f32ok[:] = False
+        self._row_run_first[:] = -1
 
 
 def _near_tie_stream(seed, n):
@@ -220,7 +220,8 @@ def _near_tie_stream(seed, n):
                 val[rng.integers(20)] = 1e-20 if rng.random() < 0.5 else 1e20
             idx = np.arange(20)
             if rng.random() < 0.2:
-                idx, val = idx[2:17] + 3, val[2:17]  # another run
+                # other runs: one length, two starts
+                idx, val = idx[2:17] + (3 if rng.random() < 0.5 else -2), val[2:17]
         records.append((idx, val, np.array([int(rng.integers(5))])))
     return records
 
@@ -241,7 +242,8 @@ def test_knn_float32_screening_answers_bit_for_bit_as_measuring_every_row():
         n_estimates += int((~memo.exact & (memo.query == memo.query.max())).sum())
         for model in screened + measured:
             model.learn(idx, val, labelset)
-    assert screened[0]._row_f32ok.sum() > 100 and not screened[0]._row_f32ok.all()
+    flags = screened[0]._row_run_first >= 0
+    assert flags.sum() > 100 and not flags.all()
     assert n_estimates > 1000  # most distances stayed estimates
 
 
@@ -249,10 +251,10 @@ def test_knn_rows_outside_the_float32_safe_range_are_not_screened():
     model = KnnLabelCombination(k=1, window=4)
     for v in (1.0, 1e-20, 1e20, 0.5):
         model.learn(np.arange(3), np.array([2.0, v, 1.0]), np.array([0]))
-    assert model._row_f32ok.tolist() == [True, False, False, True]
+    assert model._row_run_first.tolist() == [0, -1, -1, 0]
     assert model._row_f32.shape == (4, 16)  # one 64-byte line per row
     model.learn(np.array([0, 2]), np.array([1.0, 1.0]), np.array([1]))  # not a run of ids
-    assert not model._row_f32ok[0]
+    assert model._row_run_first[0] == -1
 
 
 def test_knn_pickled_before_screening_loads_and_continues_identically():
@@ -261,15 +263,36 @@ def test_knn_pickled_before_screening_loads_and_continues_identically():
     for idx, val, labelset in records[:100]:
         model.learn(idx, val, labelset)
     state = pickle.loads(pickle.dumps(model)).__dict__
-    del state["_row_f32"], state["_row_f32ok"]
+    del state["_row_f32"], state["_row_run_first"]
     old = KnnLabelCombination.__new__(KnnLabelCombination)
     old.__setstate__(state)
-    assert not old._row_f32ok.any()
+    assert (old._row_run_first == -1).all()
     for idx, val, labelset in records[100:]:
         np.testing.assert_array_equal(old.predict_proba(idx, val, 5), model.predict_proba(idx, val, 5))
         old.learn(idx, val, labelset)
         model.learn(idx, val, labelset)
-    assert old._row_f32ok.any()  # rows it learned after loading are screened
+    assert (old._row_run_first >= 0).any()  # rows it learned after loading are screened
+
+
+def test_knn_pickled_with_screening_flags_loads_with_the_rows_first_ids():
+    """A pickle from when screened rows were flagged (not yet placed by their first feature id)
+    answers as the model it was taken from; its runs start elsewhere than id 0, sparse rows
+    between."""
+    records = _near_tie_stream(seed=33, n=160)
+    model = KnnLabelCombination(k=3, window=50)
+    for idx, val, labelset in records[:80]:
+        model.learn(idx, val, labelset)
+    state = pickle.loads(pickle.dumps(model)).__dict__
+    first = state.pop("_row_run_first")
+    assert set(first.tolist()) == {-1, 0, 5}
+    state["_row_f32ok"] = first >= 0
+    old = KnnLabelCombination.__new__(KnnLabelCombination)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old._row_run_first, first)
+    for idx, val, labelset in records[80:]:
+        np.testing.assert_array_equal(old.predict_proba(idx, val, 5), model.predict_proba(idx, val, 5))
+        old.learn(idx, val, labelset)
+        model.learn(idx, val, labelset)
 
 
 def test_majority_labelset_prediction_follows_the_majority():

@@ -277,7 +277,7 @@ def _f32_dot(a, b):
 
 @numba.njit(cache=True)
 def knn_learn(
-    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, row_f32, row_f32ok,
+    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, row_f32, row_run_first,
     class_ptr, class_labels, class_table, counts,
     idx, val, labelset, seq,
 ):  # fmt: skip
@@ -287,7 +287,7 @@ def knn_learn(
     A row is its non-zeros in increasing feature id order, packed in the pool arrays from
     ``row_start[r]``; rows are appended at ``counts[3]``. A row whose ids are one run (dense
     data) of values fit for screening also goes, rounded to float32 and padded with zeros, to
-    ``row_f32[r]``, and ``row_f32ok[r]`` says so. Returns 0 when stored; else, having changed
+    ``row_f32[r]``, and ``row_run_first[r]`` holds its first feature id (-1 for other rows). Returns 0 when stored; else, having changed
     nothing, :data:`NEEDS_CLASS_ROOM` when the class arrays lack room for one more class of
     ``len(labelset)`` labels (the caller enlarges them and calls again), :data:`NEEDS_F32_ROWS`
     (see there), or the pool entries the stored rows and this record take together (the caller
@@ -337,8 +337,8 @@ def knn_learn(
     row_sqnorm[r] = sq
     row_class[r] = cls
     row_seq[r] = seq
-    row_f32ok[r] = screened and nnz <= row_f32.shape[1]
-    if row_f32ok[r]:
+    row_run_first[r] = first if screened and nnz <= row_f32.shape[1] else -1
+    if row_run_first[r] >= 0:
         for j in range(nnz):
             row_f32[r, j] = pool_val[used + j]
         row_f32[r, nnz:] = 0.0
@@ -540,7 +540,7 @@ def _insert_bound(bound, d2):
 
 @numba.njit(cache=True)
 def knn_predict(
-    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, row_f32, row_f32ok,
+    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, row_f32, row_run_first,
     class_ptr, class_labels, counts,
     k, idx, val, n_labels,
     memo_seq, memo_query, memo_d2, memo_exact, query,
@@ -614,10 +614,13 @@ def knn_predict(
                 _insert_bound(bound, d2 + _screen_margin(q_n, q_sq, row_sqnorm[r]))
             continue
         start = row_start[r]
-        # a screenable row is a run of ids, so its first id and length place its last
-        if (q_run and row_nnz[r] == q_n and pool_idx[start] == q_first
-                and (row_f32ok[r] or pool_idx[start + q_n - 1] == q_last)):
-            exact = not (screen and row_f32ok[r])
+        # a screenable row is a run of ids, so its first id and length place it without a look
+        # into the pool (a cache miss per row)
+        run_first = row_run_first[r]
+        if q_run and row_nnz[r] == q_n and (
+                run_first == q_first if run_first >= 0
+                else pool_idx[start] == q_first and pool_idx[start + q_n - 1] == q_last):
+            exact = not (screen and run_first >= 0)
             if exact:
                 d2 = max(q_sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, start, q_val, q_n), 0.0)
                 state[i] = _EXACT

@@ -176,7 +176,7 @@ class KnnLabelCombination:
         self._row_class = np.zeros(window, dtype=np.int64)
         self._row_seq = np.full(window, -1, dtype=np.int64)  # record numbers in ``memo``
         self._row_f32 = np.zeros((window, 0), dtype=np.float32)  # dense rows for screening
-        self._row_f32ok = np.zeros(window, dtype=np.bool_)
+        self._row_run_first = np.full(window, -1, dtype=np.int64)  # first id of screened rows
         self._class_ptr = np.zeros(9, dtype=np.int64)
         self._class_labels = np.zeros(16, dtype=np.int64)
         self._class_table = np.full(16, EMPTY, dtype=np.int64)
@@ -201,7 +201,7 @@ class KnnLabelCombination:
         seq = -1 if self.memo is None else self.memo.number(idx, val)
         while True:
             needed = knn_learn(self._pool_idx, self._pool_val, self._row_start, self._row_nnz, self._row_sqnorm,
-                               self._row_class, self._row_seq, self._row_f32, self._row_f32ok, self._class_ptr,
+                               self._row_class, self._row_seq, self._row_f32, self._row_run_first, self._class_ptr,
                                self._class_labels, self._class_table, self._counts, idx, val, labelset, seq)  # fmt: skip
             if not needed:
                 return
@@ -236,7 +236,7 @@ class KnnLabelCombination:
         """P(label = 1) for local labels ``0..n_labels-1``."""
         return knn_predict(
             self._pool_idx, self._pool_val, self._row_start, self._row_nnz, self._row_sqnorm, self._row_class,
-            self._row_seq, self._row_f32, self._row_f32ok, self._class_ptr, self._class_labels, self._counts,
+            self._row_seq, self._row_f32, self._row_run_first, self._class_ptr, self._class_labels, self._counts,
             self.k, idx, val, n_labels,
             *self._memo_args(idx, val),
         )  # fmt: skip
@@ -251,7 +251,10 @@ class KnnLabelCombination:
         state.setdefault("_row_seq", np.full(state["window"], -1, dtype=np.int64))
         # pickled before float32 screening: no float32 rows, every row measured in float64
         state.setdefault("_row_f32", np.zeros((state["window"], 0), dtype=np.float32))
-        state.setdefault("_row_f32ok", np.zeros(state["window"], dtype=np.bool_))
+        if "_row_f32ok" in state:  # a flag per row, before the rows' first ids were kept
+            ok = state.pop("_row_f32ok")
+            state["_row_run_first"] = np.where(ok, state["_pool_idx"][state["_row_start"]], -1)
+        state.setdefault("_row_run_first", np.full(state["window"], -1, dtype=np.int64))
         if "_row_idx" in state:  # rows of a fixed stride, before the pool: pack them
             row_idx, row_val, nnz = state.pop("_row_idx"), state.pop("_row_val"), state["_row_nnz"]
             stored = [r for r in range(row_idx.shape[0]) if nnz[r] > 0]
