@@ -767,10 +767,13 @@ def br_learn(
     Labels of ``positives`` without an ensemble get one first (in increasing label order). Then
     every member takes ``k`` plain SGD steps on the log loss, ``k ~ Poisson(1)`` drawn label by
     label, member by member (``k = 1`` without ``bootstrap``). Only the columns of the record's
-    non-zero features are touched. ``known_logits``, if it has one entry per member (flat,
-    ensemble-major), holds every member's logit of this record before this step, as
-    :func:`br_predict` left them, and spares the first round computing them (else pass an empty
-    array). The caller guarantees ``slot_of_label.shape[0] >= n_labels``.
+    non-zero features are touched, once: a step of slope ``g`` moves the member's logit of this
+    record by ``-g (intercept_lr + lr |x|²)``, so the ``k`` slopes follow from the logit alone
+    and the weights take their sum in one pass (the same steps as ``k`` passes, up to
+    rounding). ``known_logits``, if it has one entry per member (flat, ensemble-major), holds
+    every member's logit of this record before this step, as :func:`br_predict` left them, and
+    spares computing them (else pass an empty array). The caller guarantees
+    ``slot_of_label.shape[0] >= n_labels``.
 
     Nothing changes, and the return value says why, when ``positives`` are not sorted ids below
     ``n_labels`` (:data:`BAD_POSITIVES`), or when the arrays lack room for ``len(positives)``
@@ -796,94 +799,45 @@ def br_learn(
 
     n_slots = counts[0]
     n_models = weights.shape[2]
-    target = np.zeros(n_slots)
-    repeats = np.zeros((n_slots, n_models), dtype=np.int64)
-    rounds = 0
+    n_members = n_slots * n_models
+    flat_weights = weights.reshape((weights.shape[0], weights.shape[1] * n_models))
+    flat_intercepts = intercepts.reshape(intercepts.shape[0] * n_models)
+    if known_logits.shape[0] == n_members:
+        z = known_logits
+    else:
+        z = flat_intercepts[:n_members].copy()
+        _add_logits(z, flat_weights, cols, val)
+    sq = 0.0
+    for j in range(cols.shape[0]):
+        if cols[j] != EMPTY:
+            sq += val[j] * val[j]
+    shift = intercept_lr + lr * sq
+    step = np.zeros(n_members)  # lr times the member's summed slopes
     for label in range(n_labels):
         s = slot_of_label[label]
         if s == EMPTY:
             continue
-        target[s] = 1.0 if is_positive[label] else 0.0
+        y = 1.0 if is_positive[label] else 0.0
         for m in range(n_models):
             k = _poisson_one(rng_state) if bootstrap else 1
-            repeats[s, m] = k
-            rounds = max(rounds, k)
-    # Members are independent, so any interleaving of their steps gives each the result of
-    # learning alone. Step r of every member drawn k >= r is one pass over the record's columns
-    # while many members take it (round 1: about 63 %); the few left in later rounds go member
-    # by member, whose strided reads would cost more than a pass only when they are many.
-    n_members = n_slots * n_models
-    flat_weights = weights.reshape((weights.shape[0], weights.shape[1] * n_models))
-    flat_intercepts = intercepts.reshape(intercepts.shape[0] * n_models)
-    flat_repeats = repeats.reshape(n_members)
-    flat_target = np.repeat(target, n_models)
-    # every member's logit of the record before round r, when known (read only)
-    z = known_logits if known_logits.shape[0] == n_members else np.empty(0)
-    for r in range(1, rounds + 1):
-        active = 0
-        for q in range(n_members):
-            if flat_repeats[q] >= r:
-                active += 1
-        if 8 * active >= n_members:
-            # the pass that takes this step also sums the logits the next round starts from
-            z_next = np.empty(n_members if r < rounds else 0)
-            _bagging_round(flat_weights, flat_intercepts, flat_repeats, flat_target, cols, val, r, lr,
-                           intercept_lr, z, z_next)
-            z = z_next
-            continue
-        for q in range(n_members):
-            if flat_repeats[q] < r:
-                continue
-            if z.shape[0] == n_members:
-                zq = z[q]  # member q's own column is all its logit reads: other members' steps leave it
-            else:
-                zq = flat_intercepts[q]
-                for j in range(cols.shape[0]):
-                    if cols[j] != EMPTY:
-                        zq += flat_weights[cols[j], q] * val[j]
-            g = _log_loss_slope(zq, flat_target[q])
-            flat_intercepts[q] -= intercept_lr * g
-            for j in range(cols.shape[0]):
-                if cols[j] != EMPTY:
-                    flat_weights[cols[j], q] -= lr * g * val[j]
-        z = np.empty(0)  # after steps taken member by member, the next round sums its own logits
-    return 0
-
-
-@numba.njit(cache=True)
-def _bagging_round(flat_weights, flat_intercepts, flat_repeats, flat_target, cols, val, r, lr,
-                   intercept_lr, z, z_next):  # fmt: skip
-    """Step ``r`` of every member drawn ``k >= r``, in two passes over the record's columns (one
-    when the members' logits ``z`` are given; an empty ``z`` has them computed). If ``z_next``
-    has one entry per member, the step's pass also leaves there every member's logit after the
-    step, summed in the order :func:`_add_logits` would sum it (so the same bits)."""
-    n = flat_repeats.shape[0]
-    if z.shape[0] != n:
-        z = flat_intercepts[:n].copy()
-        _add_logits(z, flat_weights, cols, val)
-    step = np.zeros(n)
-    for q in range(n):
-        if flat_repeats[q] >= r:
-            g = _log_loss_slope(z[q], flat_target[q])
-            flat_intercepts[q] -= intercept_lr * g
-            step[q] = lr * g
-    fused = z_next.shape[0] == n
-    if fused:
-        z_next[:] = flat_intercepts[:n]
+            q = s * n_models + m
+            zq = z[q]
+            slopes = 0.0
+            for _ in range(k):
+                g = _log_loss_slope(zq, y)
+                flat_intercepts[q] -= intercept_lr * g
+                slopes += g
+                zq -= g * shift
+            step[q] = lr * slopes
     for j in range(cols.shape[0]):
         c = cols[j]
         if c == EMPTY:
             continue
         v = val[j]
         row = flat_weights[c]
-        if fused:
-            for q in range(n):
-                w = row[q] - step[q] * v
-                row[q] = w
-                z_next[q] += w * v
-        else:
-            for q in range(n):
-                row[q] -= step[q] * v
+        for q in range(n_members):
+            row[q] -= step[q] * v
+    return 0
 
 
 @numba.njit(cache=True)
