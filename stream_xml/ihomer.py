@@ -396,7 +396,9 @@ class IHOMER(base.MultiLabelClassifier):
             self._learn_routed(x, ids, encoded)
         self._tree_scores = None  # the trees have learned: their scores of x are stale
         if self.replay > 0:
-            self._recent.append((dict(x), ids))  # a copy: callers may reuse their dict
+            # the encoding, not x: callers may reuse their dict, and a copy costs more than the
+            # arrays, which nothing changes in place
+            self._recent.append((encoded, ids))
 
         self._sizes.update(len(ids))
         n_events = len(self._odac.events)
@@ -642,8 +644,16 @@ class IHOMER(base.MultiLabelClassifier):
         return self._root_tree
 
     def _warm_start(self, block: _Block) -> None:
-        for x, ids in self._recent:
-            block.learner.learn_labelset(x, block.names & self._names_of(ids))
+        names = self._features.names
+        for record, ids in self._recent:
+            labels = block.names & self._names_of(ids)
+            if isinstance(record, dict):  # pickled when the records were kept as dicts
+                block.learner.learn_labelset(record, labels)
+                continue
+            # the branches route by name (absent = 0, as a zero the encoding dropped)
+            idx, val = record
+            x = dict(zip([names[i] for i in idx.tolist()], val.tolist()))
+            block.learner.learn_labelset(x, labels, record)
 
     # -- global loss detector ---------------------------------------------------------------------
     def _watch_loss(self, x, ids: frozenset) -> None:

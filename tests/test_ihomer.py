@@ -249,6 +249,55 @@ def test_new_learner_replays_recent_records():
         assert block.learner._n_learned >= 100
 
 
+def _records_with_zeros_and_ints(n, seed):
+    """The two-group stream with a feature that is often an int or float zero and an int one."""
+    rng = random.Random(seed + 100)
+    for x, labels in two_group_stream(n, seed=seed):
+        x["f2"] = rng.choice([0, 0.0, x["f2"]])
+        x["f3"] = int(x["f3"] * 3)
+        yield x, labels
+
+
+def test_replay_is_immune_to_callers_reusing_their_dict():
+    records = list(_records_with_zeros_and_ints(800, seed=5))
+    fresh, reused = (IHOMER(n_min=100, grace_period=50, warmup=0, replay=100, seed=0) for _ in range(2))
+    buffer = {}
+    for x, labels in records:
+        fresh.learn_labelset(dict(x), labels)
+        buffer.clear()
+        buffer.update(x)
+        reused.learn_labelset(buffer, labels)
+    assert fresh.n_restructures >= 1
+    for x, _ in records[:100]:
+        assert reused.predict_with_scores(x) == fresh.predict_with_scores(x)
+
+
+def test_replay_of_records_pickled_as_dicts_equals_replay_of_encodings():
+    """Models pickled when the replay kept each record's dict (zeros and ints as given) warm-start
+    new learners as the encodings do."""
+    records = list(_records_with_zeros_and_ints(900, seed=6))
+    model = IHOMER(n_min=100, grace_period=50, warmup=0, replay=100, seed=0)
+    t = 0
+    while model.n_restructures == 0:
+        model.learn_labelset(*records[t])
+        t += 1
+    start = t - 5  # just before the first restructure
+    model = IHOMER(n_min=100, grace_period=50, warmup=0, replay=100, seed=0)
+    for x, labels in records[:start]:
+        model.learn_labelset(x, labels)
+    old = pickle.loads(pickle.dumps(model))
+    kept = len(old._recent)
+    old._recent.clear()
+    for (x, _), (_, ids) in zip(records[start - kept : start], list(model._recent)):
+        old._recent.append((dict(x), ids))
+    restructures = model.n_restructures
+    for x, labels in records[start:]:
+        assert old.predict_with_scores(x) == model.predict_with_scores(x)
+        old.learn_labelset(x, labels)
+        model.learn_labelset(x, labels)
+    assert model.n_restructures > restructures and old.n_restructures == model.n_restructures
+
+
 def test_mode_b_routes_records_only_to_relevant_subtrees():
     model = IHOMER(mode="B", n_min=100, grace_period=50, seed=0)
     _learn(model, two_group_stream(1500, seed=1, noise=0.0))
