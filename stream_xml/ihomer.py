@@ -459,10 +459,13 @@ class IHOMER(base.MultiLabelClassifier):
         """Count the label errors of a block's new learner and of its fallback on this record."""
         own = self._scores_of(block.learner, x, encoded)
         old = self._fallback_scores(block, x, encoded)
+        new_errors = old_errors = 0
         for name in block.names:
             relevant = name in truth
-            block.new_errors += (own.get(name, 0.0) > 0.5) != relevant
-            block.old_errors += (old.get(name, 0.0) > 0.5) != relevant
+            new_errors += (own.get(name, 0.0) > 0.5) != relevant
+            old_errors += (old.get(name, 0.0) > 0.5) != relevant
+        block.new_errors += new_errors
+        block.old_errors += old_errors
 
     def _handover_due(self, block: _Block) -> bool:
         """The new learner takes over once it has learned ``warmup`` records and made fewer
@@ -472,12 +475,20 @@ class IHOMER(base.MultiLabelClassifier):
         return block.seen >= self.warmup and block.new_errors < block.old_errors
 
     def _fallback_scores(self, block: _Block, x, encoded) -> dict:
-        """Scores of the block's labels from its fallback learners."""
+        """Scores of the block's labels from its fallback learners, kept with the trees' scores
+        of the record (:meth:`_scores_of`). The caller must not change the dict."""
+        cache = self._tree_scores
+        key = ("fallback", id(block))
+        if cache is not None and cache[0] is encoded and key in cache[1]:
+            return cache[1][key]
         out = {}
         for old, old_names in block.fallback:
             scores = self._scores_of(old, x, encoded)
             for name in block.names & old_names:
                 out[name] = scores.get(name, 0.0)
+        cache = self._tree_scores
+        if cache is not None and cache[0] is encoded:
+            cache[1][key] = out
         return out
 
     def _scores_of(self, tree, x, encoded) -> dict:
