@@ -90,19 +90,24 @@ def count_labels(stats, positives, w):
 
 
 @njit(cache=True)
-def _welford(cell, x, w):
-    if cell[COUNT] == 0.0:
-        cell[LOW] = x
-        cell[HIGH] = x
-    elif x < cell[LOW]:
-        cell[LOW] = x
-    elif x > cell[HIGH]:
-        cell[HIGH] = x
-    n = cell[COUNT] + w
-    d = x - cell[MEAN]
-    cell[MEAN] += d * w / n
-    cell[M2] += w * d * (x - cell[MEAN])
-    cell[COUNT] = n
+def _welford(moments, f, k, x, w):
+    """Add ``x`` with weight ``w`` to the cell of feature ``f`` and key ``k`` (indexed in place:
+    a view of the cell per update costs twice the update)."""
+    count = moments[f, k, COUNT]
+    if count == 0.0:
+        moments[f, k, LOW] = x
+        moments[f, k, HIGH] = x
+    elif x < moments[f, k, LOW]:
+        moments[f, k, LOW] = x
+    elif x > moments[f, k, HIGH]:
+        moments[f, k, HIGH] = x
+    n = count + w
+    mean = moments[f, k, MEAN]
+    d = x - mean
+    mean += d * w / n
+    moments[f, k, MEAN] = mean
+    moments[f, k, M2] += w * d * (x - mean)
+    moments[f, k, COUNT] = n
 
 
 @njit(cache=True)
@@ -129,11 +134,11 @@ def observe(stats, moments, key_weight, idx, val, positives, w):
     for j in range(idx.shape[0]):
         f = idx[j]
         x = val[j]
-        _welford(moments[f, 0], x, w)
+        _welford(moments, f, 0, x, w)
         if positives.shape[0] == 0:
-            _welford(moments[f, 1], x, w)
+            _welford(moments, f, 1, x, w)
         for p in positives:
-            _welford(moments[f, 2 + p], x, w)
+            _welford(moments, f, 2 + p, x, w)
     return 0, 0
 
 
