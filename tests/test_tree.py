@@ -281,6 +281,23 @@ def test_labels_appearing_mid_stream():
     assert model.labels[-1] == "e" and model.predict_scores({"x3": 0.1})["a"] == 0.0
 
 
+def test_labelsets_as_frozensets_learn_as_lists_do(monkeypatch):
+    """A tree keeps the id arrays of labelsets given as frozensets; with a label appearing
+    mid-stream and the cache starting over, it learns what the same labelsets given as lists
+    teach it."""
+    monkeypatch.setattr("stream_xml.tree.mlhat._MAX_KEPT_LABELSETS", 5)
+    stream = list(threshold_stream(1500, seed=6))
+    kept, listed = MLHAT(grace_period=100, seed=1), MLHAT(grace_period=100, seed=1)
+    for t, (x, y) in enumerate(stream):
+        names = [n for n, on in (("d", x["x3"] > 0.8 and t > 700), ("b", x["x1"] > 0.5), ("a", y["a"])) if on]
+        kept.learn_labelset(x, frozenset(names))
+        listed.learn_labelset(x, names)
+        if t % 50 == 0:
+            assert kept.predict_scores(x) == listed.predict_scores(x)
+    assert kept.labels == listed.labels == ["b", "a", "d"]  # ids out of name order
+    assert 0 < len(kept._positives_of) <= 5 and not listed._positives_of
+
+
 def test_majority_share_above_the_limit_deactivates_the_leaf():
     rng = random.Random(0)
     # "a" is always relevant: its share of the leaf's weight is 1 > 0.99

@@ -71,6 +71,8 @@ _MIN_ERROR = 1e-3
 _MB = 1024.0 * 1024.0
 # the positives of a record without relevant labels, shared (nothing writes to positives)
 _NO_POSITIVES = np.zeros(0, dtype=np.int64)
+#: Labelsets whose id arrays a tree keeps (the cache starts over past this many).
+_MAX_KEPT_LABELSETS = 4096
 
 
 def poisson_one(rng: random.Random) -> int:
@@ -283,6 +285,7 @@ class MLHAT(base.MultiLabelClassifier):
         self.seed = seed
 
         self._labels = LabelSpace()
+        self._positives_of: dict = {}  # frozenset of names -> sorted ids (see _positives)
         self._features = FeatureIndex()
         self._memo: DistanceMemo | None = None  # made with the first kNN leaf, unless shared
         self._memo_owned = True
@@ -337,9 +340,9 @@ class MLHAT(base.MultiLabelClassifier):
         """Learn ``x`` whose relevant labels are ``labelset`` (names); every other known label is
         negative and unknown names are added. ``encoded`` is ``x`` as encoded (while learning)
         by the shared feature index (:meth:`share_features`), if the caller has it."""
-        names = labelset if isinstance(labelset, (set, frozenset)) else set(labelset)
-        self._labels.add_all(names)
-        positives = np.array(self._labels.ids(names), dtype=np.int64) if names else _NO_POSITIVES
+        positives = self._positives_of.get(labelset) if isinstance(labelset, frozenset) else None
+        if positives is None:
+            positives = self._positives(labelset)
         idx, val = encoded if encoded is not None else self._features.encode(x, learn=True)
         predictions = self._predictions
         if predictions is None or not predictions.matches(self._stamp(), idx, val):
@@ -359,6 +362,18 @@ class MLHAT(base.MultiLabelClassifier):
         self._learn_subtree(self._root, None, 0, x, idx, val, positives, w, predictions)
         if self.max_size is not None and self._n_learned % self.memory_estimate_period == 0:
             self._enforce_size_limit()
+
+    def _positives(self, labelset) -> np.ndarray:
+        """Sorted ids of the names in ``labelset``, new names registered. Labelsets repeat, so the
+        arrays of frozensets are kept (read-only: nothing changes positives in place)."""
+        names = labelset if isinstance(labelset, (set, frozenset)) else set(labelset)
+        self._labels.add_all(names)
+        positives = np.array(self._labels.ids(names), dtype=np.int64) if names else _NO_POSITIVES
+        if isinstance(labelset, frozenset):
+            if len(self._positives_of) >= _MAX_KEPT_LABELSETS:
+                self._positives_of.clear()
+            self._positives_of[labelset] = positives
+        return positives
 
     def _enforce_size_limit(self) -> None:
         """Deactivate the least promising active leaves until the tree's arrays fit ``max_size``
@@ -639,6 +654,7 @@ class MLHAT(base.MultiLabelClassifier):
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_predictions"] = None  # a cache, not state
+        state["_positives_of"] = {}
         return state
 
     def __setstate__(self, state):
@@ -647,6 +663,7 @@ class MLHAT(base.MultiLabelClassifier):
         state.setdefault("max_size", None)  # pickled before the memory budget existed
         state.setdefault("memory_estimate_period", 10_000)
         state.setdefault("n_memory_deactivations", 0)
+        state.setdefault("_positives_of", {})
         self.__dict__.update(state)
 
     # -- introspection -------------------------------------------------------------------------
