@@ -744,6 +744,33 @@ def test_knn_pool_repacks_and_keeps_memory_to_the_stored_non_zeros():
                                   np.eye(3)[199 % 3])
 
 
+def test_knn_pool_repacked_in_place_equals_a_copy_and_refuses_rows_out_of_age_order():
+    from stream_xml.tree.leaf_kernels import knn_repack
+
+    model = KnnLabelCombination(k=2, window=6)
+    rng = np.random.default_rng(16)
+    for t in range(40):  # rows of 1 to 6 non-zeros; the ring wraps, evicted rows leave gaps
+        n = int(rng.integers(1, 7))
+        model.learn(np.sort(rng.choice(50, size=n, replace=False)), rng.normal(size=n), np.array([t % 2]))
+    arrays = [model._pool_idx, model._pool_val, model._row_start, model._row_nnz, model._counts]
+    copied = [a.copy() for a in arrays]
+    fresh_idx, fresh_val = np.zeros_like(copied[0]), np.zeros_like(copied[1])
+    assert knn_repack(*copied, fresh_idx, fresh_val, False)
+    assert knn_repack(*arrays, model._pool_idx, model._pool_val, True)
+    used = int(model._counts[3])
+    assert used == copied[4][3] and used < copied[0].size
+    np.testing.assert_array_equal(model._pool_idx[:used], fresh_idx[:used])
+    np.testing.assert_array_equal(model._pool_val[:used], fresh_val[:used])
+    np.testing.assert_array_equal(model._row_start, copied[2])
+    # the two newest rows swapped in the pool: moving in place could overwrite one, so it refuses
+    newest, previous = (int(model._counts[0]) - 1) % 6, (int(model._counts[0]) - 2) % 6
+    model._row_start[newest], model._row_start[previous] = model._row_start[previous], model._row_start[newest]
+    before = [a.copy() for a in arrays]
+    assert not knn_repack(*arrays, model._pool_idx, model._pool_val, True)
+    for a, b in zip(arrays, before):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_bagging_learning_a_predicted_record_reuses_its_logits_and_learns_the_same():
     records = br_stream(seed=15, n=150)
     n_labels = n_labels_of(records)

@@ -350,12 +350,26 @@ def knn_learn(
 
 
 @numba.njit(cache=True)
-def knn_repack(pool_idx, pool_val, row_start, row_nnz, counts, new_idx, new_val):
+def knn_repack(pool_idx, pool_val, row_start, row_nnz, counts, new_idx, new_val, in_place):
     """Copy the stored rows, oldest first, to the start of the new pool arrays (whose entries
-    then follow the ring order again, the evicted rows' entries left behind)."""
+    then follow the ring order again, the evicted rows' entries left behind); returns True.
+
+    ``in_place``: the new arrays are the pool's own, which is safe when the rows lie oldest first
+    (as appending and repacking leave them): each row then moves towards the start, never onto a
+    row still to move. Rows in another order (a pool packed from an old pickle) are left as they
+    are and False returned."""
     window = row_start.shape[0]
     n = counts[1]
-    r = counts[0] - n if counts[0] >= n else counts[0] - n + window
+    first = counts[0] - n if counts[0] >= n else counts[0] - n + window
+    if in_place:
+        r = first
+        end = 0
+        for _ in range(n):
+            if row_start[r] < end:
+                return False
+            end = row_start[r] + row_nnz[r]
+            r = r + 1 if r + 1 < window else 0
+    r = first
     at = 0
     for _ in range(n):
         start = row_start[r]
@@ -366,6 +380,7 @@ def knn_repack(pool_idx, pool_val, row_start, row_nnz, counts, new_idx, new_val)
         at += row_nnz[r]
         r = r + 1 if r + 1 < window else 0
     counts[3] = at
+    return True
 
 
 @numba.njit(cache=True)

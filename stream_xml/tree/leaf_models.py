@@ -213,9 +213,13 @@ class KnnLabelCombination:
                 self._repack(max(64, 2 * needed))  # half free: the next repack is ``needed`` entries away
 
     def _repack(self, size: int) -> None:
-        """Move the stored rows, oldest first, to the start of a new pool of ``size`` entries."""
+        """Move the stored rows, oldest first, to the start of a pool of ``size`` entries: the
+        pool itself when it has about that size (no new pages to fault in), else a new one."""
+        args = (self._pool_idx, self._pool_val, self._row_start, self._row_nnz, self._counts)
+        if size <= self._pool_idx.shape[0] <= 2 * size and knn_repack(*args, self._pool_idx, self._pool_val, True):
+            return
         pool_idx, pool_val = np.zeros(size, dtype=np.int64), np.zeros(size)
-        knn_repack(self._pool_idx, self._pool_val, self._row_start, self._row_nnz, self._counts, pool_idx, pool_val)
+        knn_repack(*args, pool_idx, pool_val, False)
         self._pool_idx, self._pool_val = pool_idx, pool_val
 
     def _reserve_class(self, n_labels_in_set: int) -> None:
