@@ -837,8 +837,13 @@ def br_learn(
             k = _poisson_one(rng_state) if bootstrap else 1
             q = s * n_models + m
             zq = z[q]
-            slopes = 0.0
-            for _ in range(k):
+            # the first step without a branch on k (a random draw, so a branch mispredicts)
+            g = _log_loss_slope(zq, y)
+            on = 1.0 if k > 0 else 0.0
+            flat_intercepts[q] -= intercept_lr * (g * on)
+            slopes = 0.0 + g * on
+            zq -= g * shift
+            for _ in range(1, k):
                 g = _log_loss_slope(zq, y)
                 flat_intercepts[q] -= intercept_lr * g
                 slopes += g
