@@ -287,7 +287,8 @@ def knn_learn(
     A row is its non-zeros in increasing feature id order, packed in the pool arrays from
     ``row_start[r]``; rows are appended at ``counts[3]``. A row whose ids are one run (dense
     data) of values fit for screening also goes, rounded to float32 and padded with zeros, to
-    ``row_f32[r]``, and ``row_run_first[r]`` holds its first feature id (-1 for other rows). Returns 0 when stored; else, having changed
+    ``row_f32[r]``, and ``row_run_first[r]`` holds its first feature id (-1 for other rows).
+    Returns 0 when stored; else, having changed
     nothing, :data:`NEEDS_CLASS_ROOM` when the class arrays lack room for one more class of
     ``len(labelset)`` labels (the caller enlarges them and calls again), :data:`NEEDS_F32_ROWS`
     (see there), or the pool entries the stored rows and this record take together (the caller
