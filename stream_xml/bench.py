@@ -5,6 +5,7 @@
     stream-xml bench --source yeast
     stream-xml bench --source tmc2007-500 --source Imdb --data-dir ../shared/datasets --out out/bench
     stream-xml bench --source yeast --model ihomer --model mlht --moa moa-mlht --limit 1000
+    stream-xml bench --source yeast --moa none --reps 5
 
 For every source, each stream-xml or river model runs prequentially (test, then train, on every
 record) in a child process of its own, and each MOA learner runs in a ``java`` child process on
@@ -26,6 +27,11 @@ River's models (``br-*``, ``cc-*``) stop after ``--river-max-seconds`` of model 
 after ``--moa-max-seconds`` of its own CPU time; they then report the records they reached, and
 their metrics cover those records. Every model stops after ``--max-seconds`` if one is given.
 
+A short run's speed moves with whatever else the machine is doing. ``--reps N`` runs every
+model and learner N times, in rounds (one run of each per round, each round starting one
+further along the list): a row then gives the median run, and its ratios are the medians of
+the ratios between runs of the same round, with their lowest and highest values.
+
 >>> row = {"model": "mlht", "records": 10, "records_per_s": 500.0, "warmup_s": 0.1,
 ...        "peak_rss_mb": 80.0, "model_mb": 0.1, "capped": False,
 ...        "metrics": dict.fromkeys(MAIN_METRICS, 0.5)}
@@ -39,9 +45,11 @@ their metrics cover those records. Every model stops after ``--max-seconds`` if 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -156,58 +164,107 @@ def _cap(model: str, args) -> float | None:
 
 # -- MOA ----------------------------------------------------------------------------------------------
 
-def _moa_rows(source_spec: str, learners: list, args) -> list[dict]:
-    import connectors.synthetic  # noqa: F401
-    from connectors.catalog import open_source
-    from stream_xml import moa
+class _MoaStream:
+    """The source's records written once as MOA's labels-first ARFF file, for every MOA run of a
+    bench (the file is removed on leaving the ``with`` block)."""
 
-    source = open_source(source_spec, data_dir=args.data_dir)
-    labels = list(source.labels)
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="stream-xml-bench-") as tmp:
-        path = os.path.join(tmp, "stream.arff")
+    def __init__(self, source_spec: str, args):
+        self.source_spec, self.args = source_spec, args
+
+    def __enter__(self):
+        import connectors.synthetic  # noqa: F401
+        from connectors.catalog import open_source
+        from stream_xml import moa
+
+        source = open_source(self.source_spec, data_dir=self.args.data_dir)
+        self.labels = list(source.labels)
+        self._tmp = tempfile.TemporaryDirectory(prefix="stream-xml-bench-")
+        self.path = os.path.join(self._tmp.name, "stream.arff")
         started = time.perf_counter()
-        records = moa.RecordsOf(source, list(itertools.islice(source, args.limit)))
-        moa.write_moa_arff(records, path)
-        write_s = time.perf_counter() - started
-        truth = [r.y for r in records]
-        for learner in learners:
-            cap = args.max_seconds or args.moa_max_seconds
-            try:
-                run = moa.run_moa(learner, path, len(labels), jar=args.moa_jar, max_seconds=cap)
-            except moa.MoaError as e:
-                rows.append(_failed_row(learner, e))
-                continue
-            metrics = moa.score_moa(run, truth[:run.n_records], labels)
-            rows.append({
-                "model": learner,
-                "records": run.n_records,
-                "records_per_s": run.records_per_second,
-                "model_seconds": run.cpu_seconds,
-                "read_s": write_s,
-                "warmup_s": None,
-                "wall_s": run.wall_seconds,
-                "peak_rss_mb": run.peak_rss_bytes / _MB,
-                "model_mb": None,
-                "capped": run.n_records < len(truth),
-                "metrics": {k: metrics[k] for k in MAIN_METRICS},
-            })
-    return rows
+        records = moa.RecordsOf(source, list(itertools.islice(source, self.args.limit)))
+        moa.write_moa_arff(records, self.path)
+        self.write_s = time.perf_counter() - started
+        self.truth = [r.y for r in records]
+        return self
+
+    def __exit__(self, *exc):
+        self._tmp.cleanup()
+
+    def row(self, learner: str) -> dict:
+        """One prequential run of a MOA learner over the file, scored with our metrics."""
+        from stream_xml import moa
+
+        cap = self.args.max_seconds or self.args.moa_max_seconds
+        try:
+            run = moa.run_moa(learner, self.path, len(self.labels), jar=self.args.moa_jar, max_seconds=cap)
+        except moa.MoaError as e:
+            return _failed_row(learner, e)
+        metrics = moa.score_moa(run, self.truth[:run.n_records], self.labels)
+        return {
+            "model": learner,
+            "records": run.n_records,
+            "records_per_s": run.records_per_second,
+            "model_seconds": run.cpu_seconds,
+            "read_s": self.write_s,
+            "warmup_s": None,
+            "wall_s": run.wall_seconds,
+            "peak_rss_mb": run.peak_rss_bytes / _MB,
+            "model_mb": None,
+            "capped": run.n_records < len(self.truth),
+            "metrics": {k: metrics[k] for k in MAIN_METRICS},
+        }
 
 
 # -- one source, and the table ------------------------------------------------------------------------
 
 def bench_source(source_spec: str, models: list, moa_learners: list, params: dict, args) -> list[dict]:
-    """Bench rows of every model and MOA learner on one source (children run one at a time)."""
-    rows = []
-    for model in models:
-        print(f"  {source_spec}: {model} ...", file=sys.stderr, flush=True)
-        rows.append(_ours_in_child(source_spec, model, params.get(model, {}), args))
-    if moa_learners:
-        print(f"  {source_spec}: {', '.join(moa_learners)} ...", file=sys.stderr, flush=True)
-        rows.extend(_moa_rows(source_spec, moa_learners, args))
+    """Bench rows of every model and MOA learner on one source.
+
+    Children run one at a time, in ``args.reps`` rounds (default 1) of every model and learner;
+    each round starts one further along the list, so no model is always timed first. With
+    several rounds a row holds the median run (:func:`combine_runs`) and its ratios are the
+    medians of the ratios within each round (:func:`add_ratios`).
+    """
+    reps = max(1, getattr(args, "reps", 1) or 1)
+    names = models + moa_learners
+    runs = {name: [] for name in names}
+    with contextlib.ExitStack() as stack:
+        moa_stream = stack.enter_context(_MoaStream(source_spec, args)) if moa_learners else None
+        for rep in range(reps):
+            shift = rep % len(names)
+            for name in names[shift:] + names[:shift]:
+                round_note = f" (round {rep + 1} of {reps})" if reps > 1 else ""
+                print(f"  {source_spec}: {name}{round_note} ...", file=sys.stderr, flush=True)
+                if name in moa_learners:
+                    runs[name].append(moa_stream.row(name))
+                else:
+                    runs[name].append(_ours_in_child(source_spec, name, params.get(name, {}), args))
+    rows = [combine_runs(runs[name]) for name in names]
     add_ratios(rows)
     return rows
+
+
+def combine_runs(runs: list[dict]) -> dict:
+    """One row from the runs of a model: the run of median records/s (the lower middle one of an
+    even number), with every run's records/s in ``runs_per_s``. A seeded model's runs score the
+    same; if they do not, ``metrics_differ`` says so (the row keeps the median run's metrics).
+
+    >>> runs = [{"model": "m", "records_per_s": v, "metrics": {"micro_f1": 0.5}} for v in (300.0, 100.0, 200.0)]
+    >>> row = combine_runs(runs)
+    >>> row["records_per_s"], row["runs_per_s"], row["metrics_differ"]
+    (200.0, [300.0, 100.0, 200.0], False)
+
+    """
+    if len(runs) == 1:
+        return runs[0]
+    failed = [r for r in runs if r.get("error")]
+    if failed:
+        return failed[0]
+    middle = sorted(runs, key=lambda r: r["records_per_s"])[(len(runs) - 1) // 2]
+    row = dict(middle)
+    row["runs_per_s"] = [r["records_per_s"] for r in runs]
+    row["metrics_differ"] = any(r["metrics"] != middle["metrics"] for r in runs)
+    return row
 
 
 def _failed_row(model: str, error: Exception) -> dict:
@@ -219,12 +276,25 @@ def _failed_row(model: str, error: Exception) -> dict:
 
 
 def add_ratios(rows: list[dict]) -> None:
-    """Set ``vs_<base>`` on every row: its records/s over the base row's (bases in :data:`RATIO_BASES`)."""
-    speeds = {r["model"]: r["records_per_s"] for r in rows if not r.get("error")}
+    """Set ``vs_<base>`` on every row: its records/s over the base row's (bases in :data:`RATIO_BASES`).
+
+    Rows with ``runs_per_s`` (several rounds) get the median of the per-round ratios, each run
+    against the base's run of the same round, and their range in ``vs_<base>_range``: the machine's
+    speed drifts between rounds more than between two neighbouring runs.
+    """
+    ok = [r for r in rows if not r.get("error")]
+    by_model = {r["model"]: r for r in ok}
     for base in RATIO_BASES:
-        if speeds.get(base):
-            for r in rows:
-                r[f"vs_{base}"] = r["records_per_s"] / speeds[base]
+        base_row = by_model.get(base)
+        if not base_row or not base_row["records_per_s"]:
+            continue
+        for r in rows:
+            if "runs_per_s" in r and "runs_per_s" in base_row:
+                ratios = [a / b for a, b in zip(r["runs_per_s"], base_row["runs_per_s"])]
+                r[f"vs_{base}"] = statistics.median(ratios)
+                r[f"vs_{base}_range"] = [min(ratios), max(ratios)]
+            else:
+                r[f"vs_{base}"] = r["records_per_s"] / base_row["records_per_s"]
 
 
 def format_table(source_spec: str, rows: list[dict]) -> str:
@@ -232,15 +302,25 @@ def format_table(source_spec: str, rows: list[dict]) -> str:
     ratios = [b for b in RATIO_BASES if any(f"vs_{b}" in r for r in rows)]
     head = ["model", "records", "records/s", *(f"÷ {b}" for b in ratios), "warm-up s", "peak RSS MB",
             "model MB", "subset acc.", "Hamming", "example-F1", "micro-F1", "macro-F1"]
-    lines = [f"**{source_spec}**", "", "| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(head) - 1)]
+    lines = [f"**{source_spec}**", ""]
+    rounds = max((len(r.get("runs_per_s", ())) for r in rows), default=0)
+    if rounds:
+        lines += [f"Median of {rounds} rounds; ratios: median of the ratios within a round [lowest–highest].", ""]
+    lines += ["| " + " | ".join(head) + " |", "|" + "---|" + "---:|" * (len(head) - 1)]
 
     def num(v, fmt):
         return "" if v is None else format(v, fmt)
 
+    def ratio(r, base):
+        spread = r.get(f"vs_{base}_range")
+        return num(r.get(f"vs_{base}"), ".2f") + (f" [{spread[0]:.2f}–{spread[1]:.2f}]" if spread else "")
+
     for r in rows:
         records = f"{r['records']:,}" + (" (capped)" if r["capped"] else "") + (" (failed)" if r.get("error") else "")
+        if r.get("metrics_differ"):
+            records += " (runs scored differently)"
         cells = [r["model"], records, num(r["records_per_s"], ",.0f"),
-                 *(num(r.get(f"vs_{b}"), ".2f") for b in ratios),
+                 *(ratio(r, b) for b in ratios),
                  num(r["warmup_s"], ".2f"), num(r["peak_rss_mb"], ",.0f"), num(r["model_mb"], ",.1f"),
                  *(num(r["metrics"][m], ".4f") for m in MAIN_METRICS)]
         lines.append("| " + " | ".join(cells) + " |")
@@ -271,6 +351,9 @@ def add_commands(subparsers) -> None:
     p.add_argument("--moa-max-seconds", type=float, default=600.0,
                    help="stop MOA learners after this much CPU time of their evaluation loop (MOA's -t)")
     p.add_argument("--seed", type=int, default=None, help="seed of the models")
+    p.add_argument("--reps", type=int, default=1,
+                   help="rounds of every model on each source; rows give the median run, ratios the median "
+                        "of the ratios within a round and their range (default 1)")
     p.add_argument("--out", default=None, help="folder for bench.json and bench.md")
 
 

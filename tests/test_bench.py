@@ -40,6 +40,42 @@ def test_river_models_stop_at_their_time_cap(tmp_path):
     assert majority["vs_br-ht"] == pytest.approx(majority["records_per_s"] / capped["records_per_s"])
 
 
+def test_rounds_alternate_and_ratios_pair_runs_of_the_same_round(tmp_path, capsys):
+    rows = _bench(tmp_path, "--limit", "150", "--model", "br-ht", "--model", "majority", "--moa", "none", "--reps", "3")
+    base, majority = rows
+    order = [line.split(": ")[1].split(" (")[0] for line in capsys.readouterr().err.splitlines() if "(round" in line]
+    assert order == ["br-ht", "majority", "majority", "br-ht", "br-ht", "majority"]
+    for row in rows:
+        assert len(row["runs_per_s"]) == 3 and not row["metrics_differ"]
+        assert row["records_per_s"] == sorted(row["runs_per_s"])[1]
+    ratios = sorted(a / b for a, b in zip(majority["runs_per_s"], base["runs_per_s"]))
+    assert majority["vs_br-ht"] == pytest.approx(ratios[1])
+    assert majority["vs_br-ht_range"] == pytest.approx([ratios[0], ratios[2]])
+    assert base["vs_br-ht"] == 1.0 and base["vs_br-ht_range"] == [1.0, 1.0]
+    table = (tmp_path / "bench" / "bench.md").read_text()
+    assert "Median of 3 rounds" in table and f"{majority['vs_br-ht']:.2f} [{ratios[0]:.2f}–{ratios[2]:.2f}]" in table
+
+
+def test_ratios_of_rounds_are_paired_not_ratios_of_medians():
+    # round 2 ran on a slow machine for both: pairing sees a steady 10x, medians would say 6x
+    fast = {"model": "ihomer", "runs_per_s": [1000.0, 300.0, 1000.0], "records_per_s": 1000.0}
+    base = {"model": "br-ht", "runs_per_s": [100.0, 30.0, 500.0], "records_per_s": 100.0}
+    bench.add_ratios([fast, base])
+    assert fast["vs_br-ht"] == pytest.approx(10.0)
+    assert fast["vs_br-ht_range"] == pytest.approx([2.0, 10.0])
+
+
+def test_runs_that_score_differently_are_flagged():
+    runs = [{"model": "m", "records": 3, "capped": False, "warmup_s": None, "peak_rss_mb": None, "model_mb": None,
+             "records_per_s": v, "metrics": dict.fromkeys(bench.MAIN_METRICS, f)} for v, f in ((1.0, 0.5), (2.0, 0.5), (3.0, 0.6))]
+    row = bench.combine_runs(runs)
+    assert row["metrics_differ"] and row["records_per_s"] == 2.0 and row["metrics"]["micro_f1"] == 0.5
+    assert "runs scored differently" in bench.format_table("s", [row])
+    assert not bench.combine_runs(runs[:2])["metrics_differ"]
+    failed = bench.combine_runs([runs[0], {**runs[1], "error": "exit 1"}])
+    assert failed["error"] == "exit 1"
+
+
 def test_unknown_moa_learner_is_an_error(capsys):
     assert main(["bench", "--source", "yeast", "--moa", "moa-nope", "--model", "majority"]) == 2
     assert "moa-nope" in capsys.readouterr().err
