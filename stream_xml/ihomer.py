@@ -380,7 +380,8 @@ class IHOMER(base.MultiLabelClassifier):
         names = frozenset(labelset)
         space = self._space
         new = space.add_all(names)
-        ids = frozenset(space.ids(names))
+        sorted_ids = space.ids(names)
+        ids = frozenset(sorted_ids)
         if new:
             self._place_new_labels(new, ids - set(new))
         self._t += 1
@@ -391,7 +392,7 @@ class IHOMER(base.MultiLabelClassifier):
 
         encoded = self._reuse_prediction_encoding(self._features.encode(x, learn=True))
         if self.mode == "A":
-            self._learn_partition(x, ids, encoded)
+            self._learn_partition(x, names, encoded)
         else:
             self._learn_routed(x, ids, encoded)
         self._tree_scores = None  # the trees have learned: their scores of x are stale
@@ -402,7 +403,7 @@ class IHOMER(base.MultiLabelClassifier):
 
         self._sizes.update(len(ids))
         n_events = len(self._odac.events)
-        changed = self._odac.learn_one(sorted(ids))
+        changed = self._odac.learn_one(sorted_ids)
         for e in self._odac.events[n_events:]:
             self._events.append({"kind": f"cluster_{e['kind']}", "labels": len(e.get("labels", ()))})
         # a change before restructure_min_t is applied as soon as that guard has passed
@@ -411,27 +412,29 @@ class IHOMER(base.MultiLabelClassifier):
             self._pending = False
             self._restructure()
 
-    def _learn_partition(self, x, ids: frozenset, encoded) -> None:
-        truth = self._names_of(ids)
+    def _learn_partition(self, x, truth: frozenset, encoded) -> None:
+        """Every learner learns the record whose relevant labels are ``truth`` (names): each
+        block's, the fallbacks still answering for a block, and the root learner."""
         root = self._separate_root()
         if root is not None:
             self._score_levels(x, encoded, truth)
         retiring = {}
-        learned = {id(root)}
         for block in self._blocks:
-            if block.fallback:
+            fallback = block.fallback
+            if fallback:
                 self._score_trial(block, x, encoded, truth)
+                for old, old_names in fallback:
+                    retiring[id(old)] = (old, old_names)
             block.learner.learn_labelset(x, block.names & truth, encoded)
-            learned.add(id(block.learner))
             block.seen += 1
-            for old, old_names in block.fallback:
-                retiring[id(old)] = (old, old_names)
-            if block.fallback and self._handover_due(block):
+            if fallback and self._handover_due(block):
                 block.fallback = []
                 self._events.append({"kind": "handover", "block_size": len(block.labels), "after": block.seen})
-        for key, (old, old_names) in retiring.items():
-            if key not in learned:
-                old.learn_labelset(x, old_names & truth, encoded)
+        if retiring:
+            learned = {id(root)} | {id(block.learner) for block in self._blocks}
+            for key, (old, old_names) in retiring.items():
+                if key not in learned:
+                    old.learn_labelset(x, old_names & truth, encoded)
         if root is not None:
             root.learn_labelset(x, truth, encoded)
 
