@@ -94,19 +94,22 @@ def poisson_one(rng: random.Random) -> int:
 
 
 class _LeafPredictions:
-    """Leaf-model predictions made for one encoded record, valid while the model is unchanged:
-    the prequential ``predict`` then ``learn`` of a record need the same leaf predictions."""
+    """Leaf-model predictions made for one encoded record over ``n_labels`` labels, valid while
+    the model is unchanged (``stamp``: the records it had learned; None while the record is
+    learned): the prequential ``predict`` then ``learn`` of a record need the same leaf
+    predictions."""
 
-    __slots__ = ("stamp", "idx", "val", "probas")
+    __slots__ = ("stamp", "n_labels", "idx", "val", "probas")
 
-    def __init__(self, stamp, idx, val):
+    def __init__(self, stamp, n_labels, idx, val):
         self.stamp = stamp
+        self.n_labels = n_labels
         self.idx = idx
         self.val = val
         self.probas: dict[int, tuple] = {}  # id(leaf) -> (leaf, P(1) or None)
 
-    def matches(self, stamp, idx, val) -> bool:
-        if stamp != self.stamp:
+    def matches(self, stamp, n_labels, idx, val) -> bool:
+        if stamp != self.stamp or n_labels != self.n_labels:
             return False
         if idx is self.idx and val is self.val:
             return True
@@ -344,9 +347,10 @@ class MLHAT(base.MultiLabelClassifier):
         if positives is None:
             positives = self._positives(labelset)
         idx, val = encoded if encoded is not None else self._features.encode(x, learn=True)
+        n_labels = len(self._labels)
         predictions = self._predictions
-        if predictions is None or not predictions.matches(self._stamp(), idx, val):
-            predictions = _LeafPredictions(None, idx, val)
+        if predictions is None or not predictions.matches(self._n_learned, n_labels, idx, val):
+            predictions = _LeafPredictions(None, n_labels, idx, val)
         self._predictions = None  # learning changes the leaves
         w = 1.0
         if self.bootstrap_sampling:
@@ -415,7 +419,7 @@ class MLHAT(base.MultiLabelClassifier):
             node.loss.update(loss, w)
         if self.leaf_switch in LOSS_SWITCHES and self.leaf_model == "switch":
             self._score_leaf_models(node, idx, val, positives, predictions)
-        node.learn(idx, val, positives, w, len(self._labels))
+        node.learn(idx, val, positives, w, predictions.n_labels)
         if node.current_weight - node.last_split_attempt_at >= self.grace_period:
             if self.max_depth is not None and node.depth >= self.max_depth:
                 node.deactivate()
@@ -429,15 +433,15 @@ class MLHAT(base.MultiLabelClassifier):
         majority = leaf.majority
         if majority.n_labelsets == 0:
             return
-        n_labels = len(self._labels)
+        n_labels = predictions.n_labels
         errors = leaf.model_errors
         in_use = self._leaf_proba(leaf, idx, val, n_labels, choice_only=True)
+        cached = predictions.probas.get(id(leaf))  # the prediction of the model in use
         models = (leaf.knn, leaf.bagging)
         if self.leaf_switch == "loss_with_majority":
             models += (majority,)
         for j, model in enumerate(models):
-            cached = predictions.probas.get(id(leaf)) if model is in_use else None
-            if cached is not None:
+            if model is in_use and cached is not None:
                 proba = cached[1]
             elif model is majority:
                 proba = majority.predict_proba(n_labels)
@@ -583,20 +587,17 @@ class MLHAT(base.MultiLabelClassifier):
             return majority.predict_proba(n_labels)
         return model.predict_proba(idx, val, n_labels)
 
-    def _stamp(self) -> tuple[int, int]:
-        return self._n_learned, len(self._labels)
-
-    def _cached_leaf_proba(self, leaf: Leaf, predictions: _LeafPredictions, n_labels: int):
+    def _cached_leaf_proba(self, leaf: Leaf, predictions: _LeafPredictions):
         entry = predictions.probas.get(id(leaf))
         if entry is None:
-            entry = (leaf, self._leaf_proba(leaf, predictions.idx, predictions.val, n_labels))
+            entry = (leaf, self._leaf_proba(leaf, predictions.idx, predictions.val, predictions.n_labels))
             predictions.probas[id(leaf)] = entry  # the leaf is kept, so its id is not reused
         return entry[1]
 
     def _leaf_loss(self, leaf: Leaf, positives, predictions) -> float | None:
         """Hamming loss of the leaf's prediction against ``positives`` over the known labels."""
-        n_labels = len(self._labels)
-        proba = self._cached_leaf_proba(leaf, predictions, n_labels)
+        n_labels = predictions.n_labels
+        proba = self._cached_leaf_proba(leaf, predictions)
         if proba is None:
             return None
         return label_errors(proba, positives) / n_labels
@@ -620,15 +621,14 @@ class MLHAT(base.MultiLabelClassifier):
         if self._root is None or n_labels == 0:
             return np.zeros(n_labels), False
         idx, val = encoded if encoded is not None else self._features.encode(x, learn=False)
-        stamp = self._stamp()
         predictions = self._predictions
-        if predictions is None or not predictions.matches(stamp, idx, val):
-            predictions = self._predictions = _LeafPredictions(stamp, idx, val)
+        if predictions is None or not predictions.matches(self._n_learned, n_labels, idx, val):
+            predictions = self._predictions = _LeafPredictions(self._n_learned, n_labels, idx, val)
         leaves, probas = [], []
         for leaf in reached_leaves(self._root, x, []):
             if leaf.background and leaf.total_weight <= self.drift_window_threshold:
                 continue
-            proba = self._cached_leaf_proba(leaf, predictions, n_labels)
+            proba = self._cached_leaf_proba(leaf, predictions)
             if proba is not None:
                 leaves.append(leaf)
                 probas.append(proba)
