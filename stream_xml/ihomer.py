@@ -430,8 +430,9 @@ class IHOMER(base.MultiLabelClassifier):
             if fallback and self._handover_due(block):
                 block.fallback = []
                 self._events.append({"kind": "handover", "block_size": len(block.labels), "after": block.seen})
+        retiring.pop(id(root), None)  # the root learns below
         if retiring:
-            learned = {id(root)} | {id(block.learner) for block in self._blocks}
+            learned = {id(block.learner) for block in self._blocks}
             for key, (old, old_names) in retiring.items():
                 if key not in learned:
                     old.learn_labelset(x, old_names & truth, encoded)
@@ -533,6 +534,9 @@ class IHOMER(base.MultiLabelClassifier):
         return encoded
 
     def _scores_partition(self, x) -> dict:
+        """P(label) by name, block by block: each block's own answer (its fallback's during a
+        trial) or the root learner's, which answers for every block when ``root_choice="record"``
+        prefers it and for the blocks it beats under ``"block"``."""
         scores = {}
         encoded = self._encode_for_prediction(x)
         root = self._separate_root()
@@ -541,6 +545,8 @@ class IHOMER(base.MultiLabelClassifier):
             root_scores = self._scores_of(root, x, encoded)
             root_positives = frozenset(n for n, p in root_scores.items() if p > 0.5)
             levels = []
+            by_block = self.root_choice == "block"
+            root_answers = not by_block and self._record_losses[1] < self._record_losses[0]
         for block in self._blocks:
             own = self._scores_of(block.learner, x, encoded)
             if block.fallback:
@@ -551,14 +557,12 @@ class IHOMER(base.MultiLabelClassifier):
                     frozenset(n for n in block.names if own.get(n, 0.0) > 0.5),
                     root_positives & block.names,
                 ))
-                if self.root_choice == "block" and block.level_errors[1] < block.level_errors[0]:
+                if root_answers or (by_block and block.level_errors[1] < block.level_errors[0]):
                     own = root_scores
             for name in block.names:
                 scores[name] = own.get(name, 0.0)
         if root_scores is not None:
             self._level_predictions = (encoded, levels)
-            if self.root_choice == "record" and self._record_losses[1] < self._record_losses[0]:
-                scores = {name: root_scores.get(name, 0.0) for name in scores}
         if len(scores) < len(self._space):  # labels in no block yet
             for name in self._space.names:
                 scores.setdefault(name, 0.0)
