@@ -10,7 +10,8 @@ to ``--out`` as bench.json and bench.md, written after every stream.
     python experiments/throughput.py --river-max-seconds 120 --moa-max-seconds 300
 
 Every option after the known ones is passed on to ``stream-xml bench`` (``--limit 500`` for a
-quick look, ``--model`` to choose models). MOA's jar comes from ``make moa``.
+quick look, ``--model`` to choose models, ``--reps 3`` for medians of rounds and paired ratios).
+MOA's jar comes from ``make moa``.
 """
 
 from __future__ import annotations
