@@ -182,7 +182,11 @@ class _MoaStream:
         self.path = os.path.join(self._tmp.name, "stream.arff")
         started = time.perf_counter()
         records = moa.RecordsOf(source, list(itertools.islice(source, self.args.limit)))
-        moa.write_moa_arff(records, self.path)
+        try:
+            moa.write_moa_arff(records, self.path)
+        except BaseException:
+            self._tmp.cleanup()
+            raise
         self.write_s = time.perf_counter() - started
         self.truth = [r.y for r in records]
         return self
@@ -225,7 +229,9 @@ def bench_source(source_spec: str, models: list, moa_learners: list, params: dic
     several rounds a row holds the median run (:func:`combine_runs`) and its ratios are the
     medians of the ratios within each round (:func:`add_ratios`).
     """
-    reps = max(1, getattr(args, "reps", 1) or 1)
+    reps = getattr(args, "reps", 1)
+    if reps < 1:
+        raise ValueError(f"--reps must be at least 1, got {reps}")
     names = models + moa_learners
     runs = {name: [] for name in names}
     with contextlib.ExitStack() as stack:

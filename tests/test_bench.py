@@ -76,6 +76,11 @@ def test_runs_that_score_differently_are_flagged():
     assert failed["error"] == "exit 1"
 
 
+def test_reps_below_one_is_an_error(capsys):
+    assert main(["bench", "--source", "yeast", "--model", "majority", "--moa", "none", "--reps", "0"]) == 2
+    assert "--reps must be at least 1" in capsys.readouterr().err
+
+
 def test_unknown_moa_learner_is_an_error(capsys):
     assert main(["bench", "--source", "yeast", "--moa", "moa-nope", "--model", "majority"]) == 2
     assert "moa-nope" in capsys.readouterr().err
