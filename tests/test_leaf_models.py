@@ -252,7 +252,7 @@ def test_knn_rows_outside_the_float32_safe_range_are_not_screened():
     for v in (1.0, 1e-20, 1e20, 0.5):
         model.learn(np.arange(3), np.array([2.0, v, 1.0]), np.array([0]))
     assert model._row_run_first.tolist() == [0, -1, -1, 0]
-    assert model._row_f32.shape == (4, 16)  # one 64-byte line per row
+    assert model._col_f32.shape == (16, 4)  # a column per row, room for runs up to 16 ids
     model.learn(np.array([0, 2]), np.array([1.0, 1.0]), np.array([1]))  # not a run of ids
     assert model._row_run_first[0] == -1
 
@@ -263,7 +263,7 @@ def test_knn_pickled_before_screening_loads_and_continues_identically():
     for idx, val, labelset in records[:100]:
         model.learn(idx, val, labelset)
     state = pickle.loads(pickle.dumps(model)).__dict__
-    del state["_row_f32"], state["_row_run_first"]
+    del state["_col_f32"], state["_row_run_first"]
     old = KnnLabelCombination.__new__(KnnLabelCombination)
     old.__setstate__(state)
     assert (old._row_run_first == -1).all()
@@ -272,6 +272,23 @@ def test_knn_pickled_before_screening_loads_and_continues_identically():
         old.learn(idx, val, labelset)
         model.learn(idx, val, labelset)
     assert (old._row_run_first >= 0).any()  # rows it learned after loading are screened
+
+
+def test_knn_pickled_with_float32_rows_by_row_loads_and_continues_identically():
+    """A pickle from when the float32 rows were the rows (not the columns) of their array."""
+    records = _near_tie_stream(seed=34, n=160)
+    model = KnnLabelCombination(k=3, window=50)
+    for idx, val, labelset in records[:80]:
+        model.learn(idx, val, labelset)
+    state = pickle.loads(pickle.dumps(model)).__dict__
+    state["_row_f32"] = np.ascontiguousarray(state.pop("_col_f32").T)
+    old = KnnLabelCombination.__new__(KnnLabelCombination)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old._col_f32, model._col_f32)
+    for idx, val, labelset in records[80:]:
+        np.testing.assert_array_equal(old.predict_proba(idx, val, 5), model.predict_proba(idx, val, 5))
+        old.learn(idx, val, labelset)
+        model.learn(idx, val, labelset)
 
 
 def test_knn_pickled_with_screening_flags_loads_with_the_rows_first_ids():

@@ -226,7 +226,7 @@ def rehash_labelsets(class_ptr, class_labels, n_classes, class_table):
 #: What :func:`knn_learn` returns when the class arrays must grow first.
 NEEDS_CLASS_ROOM = -1
 #: What :func:`knn_learn` returns when a row could be screened but the float32 rows have no
-#: columns yet (the caller gives them :func:`f32_stride` columns and calls again).
+#: values yet (the caller gives them :func:`f32_stride` values and calls again).
 NEEDS_F32_ROWS = -2
 
 # Screening of dense rows in float32 (see knn_predict). A float64 value v with
@@ -240,13 +240,13 @@ NEEDS_F32_ROWS = -2
 # the last float64 additions included.
 _F32_SAFE_MIN = 1e-15
 _F32_SAFE_MAX = 1e15
-_F32_MAX_STRIDE = 512  # longer rows are not screened (float32 rows cost window x stride x 4 bytes)
+_F32_MAX_STRIDE = 512  # longer rows are not screened (float32 rows cost stride x window x 4 bytes)
 _F32_EPS = 2.0**-24
 
 
 def f32_stride(nnz: int) -> int:
-    """Columns of the float32 rows for rows of ``nnz`` values: a whole number of 64-byte lines,
-    so that the screening dot products have no scalar remainder."""
+    """Values of each float32 row for rows of ``nnz`` values: rounded up to a multiple of 16,
+    so that runs a little longer than the first one are screened too."""
     return -(-nnz // 16) * 16
 
 
@@ -264,20 +264,24 @@ def _screen_margin(n, q_sq, r_sq):
     return (n + 4) * 1.1 * _F32_EPS * (q_sq + r_sq)
 
 
-# reassociation lets LLVM vectorise the sum, 16 float32 lanes at a time; the bound above holds
-# for any order of the additions
-@numba.njit(cache=True, fastmath={"reassoc", "contract"})
-def _f32_dot(a, b):
-    """``a · b`` summed in float32 over the padded rows (screening only, see above)."""
-    s = np.float32(0.0)
-    for i in range(a.shape[0]):
-        s += a[i] * b[i]
-    return np.float64(s)
+# the rows are the columns of ``col_f32``: the products of one feature with every row's value are
+# independent sums, which LLVM vectorises across rows (no reassociation, no horizontal sums)
+@numba.njit(cache=True, fastmath={"contract"})
+def _f32_dots(col_f32, q_f32):
+    """The float32 dot products of the query ``q_f32`` with every row of ``col_f32`` (one
+    column per ring row, the query's values in its first rows; screening only, see above)."""
+    dots = np.zeros(col_f32.shape[1], dtype=np.float32)
+    for j in range(q_f32.shape[0]):
+        v = q_f32[j]
+        col = col_f32[j]
+        for r in range(dots.shape[0]):
+            dots[r] += col[r] * v
+    return dots
 
 
 @numba.njit(cache=True)
 def knn_learn(
-    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, row_f32, row_run_first,
+    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, col_f32, row_run_first,
     class_ptr, class_labels, class_table, counts,
     idx, val, labelset, seq,
 ):  # fmt: skip
@@ -286,8 +290,9 @@ def knn_learn(
 
     A row is its non-zeros in increasing feature id order, packed in the pool arrays from
     ``row_start[r]``; rows are appended at ``counts[3]``. A row whose ids are one run (dense
-    data) of values fit for screening also goes, rounded to float32 and padded with zeros, to
-    ``row_f32[r]``, and ``row_run_first[r]`` holds its first feature id (-1 for other rows).
+    data) of values fit for screening also goes, rounded to float32, to column ``r`` of
+    ``col_f32`` (from its first row on), and ``row_run_first[r]`` holds its first feature id
+    (-1 for other rows).
     Returns 0 when stored; else, having changed
     nothing, :data:`NEEDS_CLASS_ROOM` when the class arrays lack room for one more class of
     ``len(labelset)`` labels (the caller enlarges them and calls again), :data:`NEEDS_F32_ROWS`
@@ -310,7 +315,7 @@ def knn_learn(
             if idx[j] > last:
                 last = idx[j]
     screened = safe and 0 < nnz <= _F32_MAX_STRIDE and last - first == nnz - 1
-    if screened and row_f32.shape[1] == 0:
+    if screened and col_f32.shape[0] == 0:
         return NEEDS_F32_ROWS
     used = counts[3]
     if used + nnz > pool_idx.shape[0]:
@@ -338,11 +343,10 @@ def knn_learn(
     row_sqnorm[r] = sq
     row_class[r] = cls
     row_seq[r] = seq
-    row_run_first[r] = first if screened and nnz <= row_f32.shape[1] else -1
+    row_run_first[r] = first if screened and nnz <= col_f32.shape[0] else -1
     if row_run_first[r] >= 0:
         for j in range(nnz):
-            row_f32[r, j] = pool_val[used + j]
-        row_f32[r, nnz:] = 0.0
+            col_f32[j, r] = pool_val[used + j]
     counts[3] = at
     counts[0] = (r + 1) % window
     if counts[1] < window:
@@ -556,7 +560,7 @@ def _insert_bound(bound, d2):
 
 @numba.njit(cache=True)
 def knn_predict(
-    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, row_f32, row_run_first,
+    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, col_f32, row_run_first,
     class_ptr, class_labels, counts,
     k, idx, val, n_labels,
     memo_seq, memo_query, memo_d2, memo_exact, query,
@@ -570,7 +574,7 @@ def knn_predict(
     give the same sums).
 
     Dense rows with float32 copies are screened: their distances are first estimated from
-    float32 dot products, and only the rows whose estimate, less its error bound
+    float32 dot products (of every row at once, by columns: :func:`_f32_dots`), and only the rows whose estimate, less its error bound
     (:func:`_screen_margin`), could still place them among the ``k`` nearest or make them an
     exact match are measured in float64. Every other row is farther than ``k`` rows whatever the
     rounding, so the answer is, bit for bit, the one measuring every row gives.
@@ -591,9 +595,10 @@ def knn_predict(
     q_run = q_n > 0 and q_idx[q_n - 1] - q_idx[0] == q_n - 1
     q_first = q_idx[0] if q_n > 0 else -1
     q_last = q_idx[q_n - 1] if q_n > 0 else -1
-    stride = row_f32.shape[1]
+    stride = col_f32.shape[0]
     screen = q_run and q_n <= stride
-    q_f32 = np.zeros(stride if screen else 0, dtype=np.float32)
+    q_f32 = np.zeros(q_n if screen else 0, dtype=np.float32)
+    dots_f32 = np.empty(0, dtype=np.float32)  # every row's float32 dot, when first needed
     if screen:
         for j in range(q_n):
             screen = screen and _f32_safe(q_val[j])
@@ -642,7 +647,9 @@ def knn_predict(
                 state[i] = _EXACT
                 _insert_bound(bound, d2)
             else:
-                d2 = max(q_sq + row_sqnorm[r] - 2.0 * _f32_dot(row_f32[r], q_f32), 0.0)
+                if dots_f32.shape[0] == 0:
+                    dots_f32 = _f32_dots(col_f32, q_f32)
+                d2 = max(q_sq + row_sqnorm[r] - 2.0 * np.float64(dots_f32[r]), 0.0)
                 state[i] = _SCREENED
                 _insert_bound(bound, d2 + _screen_margin(q_n, q_sq, row_sqnorm[r]))
             d2s[i] = d2

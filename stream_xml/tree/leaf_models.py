@@ -128,8 +128,8 @@ class KnnLabelCombination:
     norm. So memory follows the non-zeros actually stored, not the longest record, and a scan
     of the window reads contiguous memory. Distances are ``|a|² + |b|² - 2 a·b``; a dot product
     merges the row's and the query's sorted ids, so neither memory nor time depends on how large
-    feature ids get. Dense rows (one run of ids) are also kept in float32, padded to whole cache
-    lines: a query first estimates its distances to them from float32 dot products, and measures
+    feature ids get. Dense rows (one run of ids) are also kept in float32, each a column of one
+    array, so that the dot products of a query with every row vectorise: a query first estimates its distances to them from float32 dot products, and measures
     in float64 only the rows that could be among the ``k`` nearest given the estimates' error
     bound, so predictions are exactly those of measuring every row.
 
@@ -175,7 +175,7 @@ class KnnLabelCombination:
         self._row_sqnorm = np.zeros(window)
         self._row_class = np.zeros(window, dtype=np.int64)
         self._row_seq = np.full(window, -1, dtype=np.int64)  # record numbers in ``memo``
-        self._row_f32 = np.zeros((window, 0), dtype=np.float32)  # dense rows for screening
+        self._col_f32 = np.zeros((0, window), dtype=np.float32)  # dense rows for screening, one a column
         self._row_run_first = np.full(window, -1, dtype=np.int64)  # first id of screened rows
         self._class_ptr = np.zeros(9, dtype=np.int64)
         self._class_labels = np.zeros(16, dtype=np.int64)
@@ -201,12 +201,12 @@ class KnnLabelCombination:
         seq = -1 if self.memo is None else self.memo.number(idx, val)
         while True:
             needed = knn_learn(self._pool_idx, self._pool_val, self._row_start, self._row_nnz, self._row_sqnorm,
-                               self._row_class, self._row_seq, self._row_f32, self._row_run_first, self._class_ptr,
+                               self._row_class, self._row_seq, self._col_f32, self._row_run_first, self._class_ptr,
                                self._class_labels, self._class_table, self._counts, idx, val, labelset, seq)  # fmt: skip
             if not needed:
                 return
             if needed == NEEDS_F32_ROWS:
-                self._row_f32 = np.zeros((self.window, f32_stride(int(np.count_nonzero(val)))), dtype=np.float32)
+                self._col_f32 = np.zeros((f32_stride(int(np.count_nonzero(val))), self.window), dtype=np.float32)
             elif needed == NEEDS_CLASS_ROOM:
                 self._reserve_class(labelset.shape[0])
             else:
@@ -240,7 +240,7 @@ class KnnLabelCombination:
         """P(label = 1) for local labels ``0..n_labels-1``."""
         return knn_predict(
             self._pool_idx, self._pool_val, self._row_start, self._row_nnz, self._row_sqnorm, self._row_class,
-            self._row_seq, self._row_f32, self._row_run_first, self._class_ptr, self._class_labels, self._counts,
+            self._row_seq, self._col_f32, self._row_run_first, self._class_ptr, self._class_labels, self._counts,
             self.k, idx, val, n_labels,
             *self._memo_args(idx, val),
         )  # fmt: skip
@@ -254,7 +254,9 @@ class KnnLabelCombination:
         state.setdefault("memo", None)  # models pickled before the memo existed
         state.setdefault("_row_seq", np.full(state["window"], -1, dtype=np.int64))
         # pickled before float32 screening: no float32 rows, every row measured in float64
-        state.setdefault("_row_f32", np.zeros((state["window"], 0), dtype=np.float32))
+        if "_row_f32" in state:  # float32 rows one a row, before they were columns
+            state["_col_f32"] = np.ascontiguousarray(state.pop("_row_f32").T)
+        state.setdefault("_col_f32", np.zeros((0, state["window"]), dtype=np.float32))
         if "_row_f32ok" in state:  # a flag per row, before the rows' first ids were kept
             ok = state.pop("_row_f32ok")
             state["_row_run_first"] = np.where(ok, state["_pool_idx"][state["_row_start"]], -1)
