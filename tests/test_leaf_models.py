@@ -257,59 +257,59 @@ def test_knn_rows_outside_the_float32_safe_range_are_not_screened():
     assert model._row_run_first[0] == -1
 
 
-def test_knn_pickled_before_screening_loads_and_continues_identically():
-    records = _near_tie_stream(seed=32, n=200)
-    model = KnnLabelCombination(k=3, window=60)
-    for idx, val, labelset in records[:100]:
+def _pickled_after(seed: int, n: int, window: int, learned: int):
+    """A near-tie stream, a kNN that learned its first ``learned`` records, and its pickled state."""
+    records = _near_tie_stream(seed=seed, n=n)
+    model = KnnLabelCombination(k=3, window=window)
+    for idx, val, labelset in records[:learned]:
         model.learn(idx, val, labelset)
-    state = pickle.loads(pickle.dumps(model)).__dict__
-    del state["_col_f32"], state["_row_run_first"]
+    return records, model, pickle.loads(pickle.dumps(model)).__dict__
+
+
+def _loaded_from(state: dict) -> KnnLabelCombination:
+    """A model restored from ``state``, a pickled model's dict edited to an older layout."""
     old = KnnLabelCombination.__new__(KnnLabelCombination)
     old.__setstate__(state)
-    assert (old._row_run_first == -1).all()
-    for idx, val, labelset in records[100:]:
+    return old
+
+
+def _continue_side_by_side(old, model, records) -> None:
+    """Both models predict the same on every record, then learn it."""
+    for idx, val, labelset in records:
         np.testing.assert_array_equal(old.predict_proba(idx, val, 5), model.predict_proba(idx, val, 5))
         old.learn(idx, val, labelset)
         model.learn(idx, val, labelset)
+
+
+def test_knn_pickled_before_screening_loads_and_continues_identically():
+    records, model, state = _pickled_after(seed=32, n=200, window=60, learned=100)
+    del state["_col_f32"], state["_row_run_first"]
+    old = _loaded_from(state)
+    assert (old._row_run_first == -1).all()
+    _continue_side_by_side(old, model, records[100:])
     assert (old._row_run_first >= 0).any()  # rows it learned after loading are screened
 
 
 def test_knn_pickled_with_float32_rows_by_row_loads_and_continues_identically():
     """A pickle from when the float32 rows were the rows (not the columns) of their array."""
-    records = _near_tie_stream(seed=34, n=160)
-    model = KnnLabelCombination(k=3, window=50)
-    for idx, val, labelset in records[:80]:
-        model.learn(idx, val, labelset)
-    state = pickle.loads(pickle.dumps(model)).__dict__
+    records, model, state = _pickled_after(seed=34, n=160, window=50, learned=80)
     state["_row_f32"] = np.ascontiguousarray(state.pop("_col_f32").T)
-    old = KnnLabelCombination.__new__(KnnLabelCombination)
-    old.__setstate__(state)
+    old = _loaded_from(state)
     np.testing.assert_array_equal(old._col_f32, model._col_f32)
-    for idx, val, labelset in records[80:]:
-        np.testing.assert_array_equal(old.predict_proba(idx, val, 5), model.predict_proba(idx, val, 5))
-        old.learn(idx, val, labelset)
-        model.learn(idx, val, labelset)
+    _continue_side_by_side(old, model, records[80:])
 
 
 def test_knn_pickled_with_screening_flags_loads_with_the_rows_first_ids():
     """A pickle from when screened rows were flagged (not yet placed by their first feature id)
     answers as the model it was taken from; its runs start elsewhere than id 0, sparse rows
     between."""
-    records = _near_tie_stream(seed=33, n=160)
-    model = KnnLabelCombination(k=3, window=50)
-    for idx, val, labelset in records[:80]:
-        model.learn(idx, val, labelset)
-    state = pickle.loads(pickle.dumps(model)).__dict__
+    records, model, state = _pickled_after(seed=33, n=160, window=50, learned=80)
     first = state.pop("_row_run_first")
     assert set(first.tolist()) == {-1, 0, 5}
     state["_row_f32ok"] = first >= 0
-    old = KnnLabelCombination.__new__(KnnLabelCombination)
-    old.__setstate__(state)
+    old = _loaded_from(state)
     np.testing.assert_array_equal(old._row_run_first, first)
-    for idx, val, labelset in records[80:]:
-        np.testing.assert_array_equal(old.predict_proba(idx, val, 5), model.predict_proba(idx, val, 5))
-        old.learn(idx, val, labelset)
-        model.learn(idx, val, labelset)
+    _continue_side_by_side(old, model, records[80:])
 
 
 def test_majority_labelset_prediction_follows_the_majority():
