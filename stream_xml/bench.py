@@ -234,8 +234,7 @@ def bench_source(source_spec: str, models: list, moa_learners: list, params: dic
         raise ValueError(f"--reps must be at least 1, got {reps}")
     names = models + moa_learners
     runs = {name: [] for name in names}
-    with contextlib.ExitStack() as stack:
-        moa_stream = stack.enter_context(_MoaStream(source_spec, args)) if moa_learners else None
+    with _MoaStream(source_spec, args) if moa_learners else contextlib.nullcontext() as moa_stream:
         for rep in range(reps):
             shift = rep % len(names)
             for name in names[shift:] + names[:shift]:

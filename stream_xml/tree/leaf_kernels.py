@@ -574,10 +574,11 @@ def knn_predict(
     give the same sums).
 
     Dense rows with float32 copies are screened: their distances are first estimated from
-    float32 dot products (of every row at once, by columns: :func:`_f32_dots`), and only the rows whose estimate, less its error bound
-    (:func:`_screen_margin`), could still place them among the ``k`` nearest or make them an
-    exact match are measured in float64. Every other row is farther than ``k`` rows whatever the
-    rounding, so the answer is, bit for bit, the one measuring every row gives.
+    float32 dot products (of every row at once, by columns: :func:`_f32_dots`), and only the
+    rows whose estimate, less its error bound (:func:`_screen_margin`), could still place them
+    among the ``k`` nearest or make them an exact match are measured in float64. Every other
+    row is farther than ``k`` rows whatever the rounding, so the answer is, bit for bit, the one
+    measuring every row gives.
 
     With ``query >= 0`` the squared distance of the query to the record numbered ``row_seq[r]``
     (float64, or the float32 estimate where ``memo_exact`` is False) is looked up in the memo

@@ -129,9 +129,10 @@ class KnnLabelCombination:
     of the window reads contiguous memory. Distances are ``|a|² + |b|² - 2 a·b``; a dot product
     merges the row's and the query's sorted ids, so neither memory nor time depends on how large
     feature ids get. Dense rows (one run of ids) are also kept in float32, each a column of one
-    array, so that the dot products of a query with every row vectorise: a query first estimates its distances to them from float32 dot products, and measures
-    in float64 only the rows that could be among the ``k`` nearest given the estimates' error
-    bound, so predictions are exactly those of measuring every row.
+    array, so that the dot products of a query with every row vectorise: a query first
+    estimates its distances to them from float32 dot products, and measures in float64 only
+    the rows that could be among the ``k`` nearest given the estimates' error bound, so
+    predictions are exactly those of measuring every row.
 
     Parameters
     ----------
