@@ -616,6 +616,28 @@ def test_pickled_model_continues_identically(make):
         learn_one(copy, idx, val, labels, n_labels)
 
 
+@pytest.mark.parametrize("make", MODELS)
+def test_label_errors_of_a_model_score_its_own_prediction_and_leave_it_learning_the_same(make):
+    """``model.label_errors`` counts the errors of ``predict_proba`` inside one kernel call; a
+    model scored that way (BR keeps the record's logits for learning it) must go on exactly as
+    one whose prediction was scored in Python."""
+    from stream_xml.tree.leaf_kernels import label_errors
+
+    records = br_stream(seed=14, n=150)
+    n_labels = n_labels_of(records)
+    scored, predicted = make(), make()
+    counts = []
+    for idx, val, labels in records:
+        expected = label_errors(predicted.predict_proba(idx, val, n_labels), labels)
+        assert scored.label_errors(idx, val, n_labels, labels) == expected
+        counts.append(expected)
+        learn_one(scored, idx, val, labels, n_labels)
+        learn_one(predicted, idx, val, labels, n_labels)
+    assert len(set(counts)) > 2  # the records were scored with several error counts
+    idx, val, _ = records[0]
+    np.testing.assert_array_equal(scored.predict_proba(idx, val, n_labels), predicted.predict_proba(idx, val, n_labels))
+
+
 def test_bagged_br_memory_follows_distinct_features_not_their_ids():
     records = br_stream(seed=12, n=100)
     n_labels = n_labels_of(records)

@@ -917,3 +917,17 @@ def label_errors(proba, positives):
             wrong += 1
     return wrong
 
+
+# a leaf's test-then-train score of the model it does not answer with needs only the count, so
+# these return it from inside the kernel call (no array handed back to Python, no second call)
+@numba.njit(cache=True)
+def knn_label_errors(positives, *knn_predict_args):
+    """:func:`label_errors` of :func:`knn_predict` ``(*knn_predict_args)`` against ``positives``."""
+    return label_errors(knn_predict(*knn_predict_args), positives)
+
+
+@numba.njit(cache=True)
+def br_label_errors(positives, *br_predict_args):
+    """:func:`label_errors` of :func:`br_predict` ``(*br_predict_args)`` against ``positives``
+    (the members' logits are written as :func:`br_predict` writes them)."""
+    return label_errors(br_predict(*br_predict_args), positives)

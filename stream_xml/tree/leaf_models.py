@@ -29,9 +29,11 @@ from stream_xml.tree.leaf_kernels import (
     EMPTY,
     NEEDS_CLASS_ROOM,
     NEEDS_F32_ROWS,
+    br_label_errors,
     br_learn,
     br_predict,
     f32_stride,
+    knn_label_errors,
     knn_learn,
     knn_predict,
     knn_repack,
@@ -239,7 +241,15 @@ class KnnLabelCombination:
 
     def predict_proba(self, idx: np.ndarray, val: np.ndarray, n_labels: int) -> np.ndarray:
         """P(label = 1) for local labels ``0..n_labels-1``."""
-        return knn_predict(
+        return knn_predict(*self._predict_args(idx, val, n_labels))
+
+    def label_errors(self, idx: np.ndarray, val: np.ndarray, n_labels: int, positives: np.ndarray) -> int:
+        """Labels that ``predict_proba(...) > 0.5`` gets wrong against ``positives`` (sorted local
+        ids); 0 is an exact match."""
+        return knn_label_errors(positives, *self._predict_args(idx, val, n_labels))
+
+    def _predict_args(self, idx, val, n_labels) -> tuple:
+        return (
             self._pool_idx, self._pool_val, self._row_start, self._row_nnz, self._row_sqnorm, self._row_class,
             self._row_seq, self._col_f32, self._row_run_first, self._class_ptr, self._class_labels, self._counts,
             self.k, idx, val, n_labels,
@@ -407,15 +417,22 @@ class BaggedLogisticBR:
 
     def predict_proba(self, idx: np.ndarray, val: np.ndarray, n_labels: int) -> np.ndarray:
         """P(label = 1) for local labels ``0..n_labels-1``."""
+        return br_predict(*self._predict_args(idx, val, n_labels))
+
+    def label_errors(self, idx: np.ndarray, val: np.ndarray, n_labels: int, positives: np.ndarray) -> int:
+        """Labels that ``predict_proba(...) > 0.5`` gets wrong against ``positives`` (sorted local
+        ids); 0 is an exact match."""
+        return br_label_errors(positives, *self._predict_args(idx, val, n_labels))
+
+    def _predict_args(self, idx, val, n_labels) -> tuple:
         logits = np.empty(int(self._counts[0]) * self.n_models)
-        proba = br_predict(
-            self._weights, self._intercepts, self._slot_of_label,
-            self._feature_keys, self._feature_cols, self._counts, idx, val, n_labels, logits,
-        )  # fmt: skip
         # the record's logits, which learning it next would compute again (its arrays are kept
         # alive with them, so their identity names this record)
         self._logits_of = (idx, val, logits)
-        return proba
+        return (
+            self._weights, self._intercepts, self._slot_of_label,
+            self._feature_keys, self._feature_cols, self._counts, idx, val, n_labels, logits,
+        )  # fmt: skip
 
     def labels_with_ensemble(self) -> np.ndarray:
         """Local label ids that have an ensemble (were positive at least once), ascending."""

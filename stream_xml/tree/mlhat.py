@@ -442,12 +442,12 @@ class MLHAT(base.MultiLabelClassifier):
             models += (majority,)
         for j, model in enumerate(models):
             if model is in_use and cached is not None:
-                proba = cached[1]
+                wrong = label_errors(cached[1], positives)
             elif model is majority:
-                proba = majority.predict_proba(n_labels)
+                wrong = label_errors(majority.predict_proba(n_labels), positives)
             else:
-                proba = model.predict_proba(idx, val, n_labels)
-            errors[j] = errors[j] * SWITCH_FADING + (label_errors(proba, positives) > 0)
+                wrong = model.label_errors(idx, val, n_labels, positives)
+            errors[j] = errors[j] * SWITCH_FADING + (wrong > 0)
 
     def _monitor(self, branch: Branch, owner, slot, loss: float, w: float) -> bool:
         """§6.9 at one branch; True if its alternate replaced it."""
