@@ -539,11 +539,10 @@ def _memo_slot(seq, memo_size, memo_mask):
 
 
 @numba.njit(cache=True)
-def _memo_write(memo_seq, memo_query, memo_d2, memo_exact, slot, seq, query, d2, exact):
+def _memo_write(memo_seq, memo_query, memo_d2, slot, seq, query, d2):
     memo_seq[slot] = seq
     memo_query[slot] = query
     memo_d2[slot] = d2
-    memo_exact[slot] = exact
 
 
 @numba.njit(cache=True)
@@ -563,7 +562,7 @@ def knn_predict(
     pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, col_f32, row_run_first,
     class_ptr, class_labels, counts,
     k, idx, val, n_labels,
-    memo_seq, memo_query, memo_d2, memo_exact, query,
+    memo_seq, memo_query, memo_d2, query,
 ):  # fmt: skip
     """Per-label P(1) from the ``k`` nearest stored rows (see ``KnnLabelCombination``).
 
@@ -580,9 +579,10 @@ def knn_predict(
     row is farther than ``k`` rows whatever the rounding, so the answer is, bit for bit, the one
     measuring every row gives.
 
-    With ``query >= 0`` the squared distance of the query to the record numbered ``row_seq[r]``
-    (float64, or the float32 estimate where ``memo_exact`` is False) is looked up in the memo
-    slot ``row_seq[r] % len(memo_seq)`` first, and written there when computed.
+    With ``query >= 0`` the float64 squared distance of the query to the record numbered
+    ``row_seq[r]`` is looked up in the memo slot ``row_seq[r] % len(memo_seq)`` first, and written
+    there when computed. Float32 estimates are not kept there: computing a screened row's again
+    from the dot products of every row costs less than a look-up.
     """
     use_memo = query >= 0 and memo_seq.shape[0] > 0
     out = np.zeros(n_labels)
@@ -608,11 +608,12 @@ def knn_predict(
     memo_mask = memo_size - 1 if memo_size > 0 and memo_size & (memo_size - 1) == 0 else -1
     k = min(k, n)
     bound = np.full(k, np.inf)  # the k smallest upper bounds of the distances
-    # only a query with a run of ids meets float32 estimates (its own or other models' in the memo)
+    # only a query with a run of ids has screened rows
     track = q_run
 
-    # distances of the stored rows, newest first: from the memo; else, for a row with the query's
-    # own run of ids (dense data), estimated in float32 or measured; else left for the second pass
+    # distances of the stored rows, newest first: for a row with the query's own run of ids (dense
+    # data), estimated in float32 when it has float32 values; else from the memo; else, for a row
+    # with the query's own run of ids, measured; else left for the second pass
     order = np.empty(n, dtype=np.int64)
     d2s = np.empty(n)
     state = np.empty(n, dtype=np.int8)
@@ -622,40 +623,36 @@ def knn_predict(
     for i in range(n):
         r = r - 1 if r > 0 else window - 1
         order[i] = r
+        run_first = row_run_first[r]
+        if screen and run_first == q_first and row_nnz[r] == q_n:
+            if dots_f32.shape[0] == 0:
+                dots_f32 = _f32_dots(col_f32, q_f32)
+            d2 = max(q_sq + row_sqnorm[r] - 2.0 * np.float64(dots_f32[r]), 0.0)
+            d2s[i] = d2
+            state[i] = _SCREENED
+            _insert_bound(bound, d2 + _screen_margin(q_n, q_sq, row_sqnorm[r]))
+            continue
         seq = row_seq[r]
         slot = _memo_slot(seq, memo_size, memo_mask) if use_memo and seq >= 0 else -1
         if slot >= 0 and memo_seq[slot] == seq and memo_query[slot] == query:
             d2 = memo_d2[slot]
             d2s[i] = d2
-            if memo_exact[slot]:
-                state[i] = _EXACT
-                if track:
-                    _insert_bound(bound, d2)
-            else:
-                state[i] = _SCREENED
-                _insert_bound(bound, d2 + _screen_margin(q_n, q_sq, row_sqnorm[r]))
+            state[i] = _EXACT
+            if track:
+                _insert_bound(bound, d2)
             continue
         start = row_start[r]
         # a screenable row is a run of ids, so its first id and length place it without a look
         # into the pool (a cache miss per row)
-        run_first = row_run_first[r]
         if q_run and row_nnz[r] == q_n and (
                 run_first == q_first if run_first >= 0
                 else pool_idx[start] == q_first and pool_idx[start + q_n - 1] == q_last):
-            exact = not (screen and run_first >= 0)
-            if exact:
-                d2 = max(q_sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, start, q_val, q_n), 0.0)
-                state[i] = _EXACT
-                _insert_bound(bound, d2)
-            else:
-                if dots_f32.shape[0] == 0:
-                    dots_f32 = _f32_dots(col_f32, q_f32)
-                d2 = max(q_sq + row_sqnorm[r] - 2.0 * np.float64(dots_f32[r]), 0.0)
-                state[i] = _SCREENED
-                _insert_bound(bound, d2 + _screen_margin(q_n, q_sq, row_sqnorm[r]))
+            d2 = max(q_sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, start, q_val, q_n), 0.0)
+            state[i] = _EXACT
+            _insert_bound(bound, d2)
             d2s[i] = d2
             if slot >= 0:
-                _memo_write(memo_seq, memo_query, memo_d2, memo_exact, slot, seq, query, d2, exact)
+                _memo_write(memo_seq, memo_query, memo_d2, slot, seq, query, d2)
         else:
             state[i] = _EXACT  # measured in the second pass
             missing[n_missing] = i
@@ -683,7 +680,7 @@ def knn_predict(
             seq = row_seq[r]
             if use_memo and seq >= 0:
                 slot = _memo_slot(seq, memo_size, memo_mask)
-                _memo_write(memo_seq, memo_query, memo_d2, memo_exact, slot, seq, query, d2, True)
+                _memo_write(memo_seq, memo_query, memo_d2, slot, seq, query, d2)
 
     # a screened row whose lower bound exceeds the k-th upper bound has k rows nearer
     kth = bound[k - 1]
@@ -697,11 +694,14 @@ def knn_predict(
             lo = d2 - _screen_margin(q_n, q_sq, row_sqnorm[r])
             if lo > kth and lo > 1e-12 * (q_sq + row_sqnorm[r] + 1.0):
                 continue
-            d2 = max(q_sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, row_start[r], q_val, q_n), 0.0)
             seq = row_seq[r]
-            if use_memo and seq >= 0:
-                slot = _memo_slot(seq, memo_size, memo_mask)
-                _memo_write(memo_seq, memo_query, memo_d2, memo_exact, slot, seq, query, d2, True)
+            slot = _memo_slot(seq, memo_size, memo_mask) if use_memo and seq >= 0 else -1
+            if slot >= 0 and memo_seq[slot] == seq and memo_query[slot] == query:
+                d2 = memo_d2[slot]
+            else:
+                d2 = max(q_sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, row_start[r], q_val, q_n), 0.0)
+                if slot >= 0:
+                    _memo_write(memo_seq, memo_query, memo_d2, slot, seq, query, d2)
         if d2 <= 1e-12 * (q_sq + row_sqnorm[r] + 1.0):
             _add_class_mass(out, class_ptr, class_labels, row_class[r], 1.0)
             return out
