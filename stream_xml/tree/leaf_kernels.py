@@ -267,14 +267,15 @@ def _screen_margin(n, q_sq, r_sq):
 # the rows are the columns of ``col_f32``: the products of one feature with every row's value are
 # independent sums, which LLVM vectorises across rows (no reassociation, no horizontal sums)
 @numba.njit(cache=True, fastmath={"contract"})
-def _f32_dots(col_f32, q_f32):
-    """The float32 dot products of the query ``q_f32`` with every row of ``col_f32`` (one
-    column per ring row, the query's values in its first rows; screening only, see above)."""
-    dots = np.zeros(col_f32.shape[1], dtype=np.float32)
+def _f32_dots(col_f32, q_f32, n):
+    """The float32 dot products of the query ``q_f32`` with the first ``n`` rows of ``col_f32``
+    (one column per ring row, the query's values in its first rows; screening only, see
+    above)."""
+    dots = np.zeros(n, dtype=np.float32)
     for j in range(q_f32.shape[0]):
         v = q_f32[j]
         col = col_f32[j]
-        for r in range(dots.shape[0]):
+        for r in range(n):
             dots[r] += col[r] * v
     return dots
 
@@ -675,7 +676,7 @@ def knn_predict(
     hi = np.empty(n)
     n_screened = 0
     if screen:
-        _screen_bounds(_f32_dots(col_f32, q_f32), row_sqnorm, q_sq, q_n, lo, hi)
+        _screen_bounds(_f32_dots(col_f32, q_f32, n), row_sqnorm, q_sq, q_n, lo, hi)
         for r in range(n):
             n_screened += _is_screened(row_run_first, row_nnz, r, q_first, q_n)
     missing = np.empty(n - n_screened, dtype=np.int64)  # rows whose distance is still to come
