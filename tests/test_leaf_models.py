@@ -300,11 +300,14 @@ def test_knn_answers_bit_for_bit_as_float64_everywhere(memo_size):
     equal distances included."""
     records = _near_tie_stream(seed=35, n=500)
     rng = np.random.default_rng(36)
-    for t in range(40, len(records), 7):  # equal distances: a record, its mirror image about a row
-        (idx, val, labelset), (_, centre, _) = records[t], records[t - 20]
-        if idx.shape[0] == centre.shape[0] == 20:
-            records[t - 1] = (idx, 2.0 * centre - val, labelset)
-    for t in range(60, len(records), 50):
+    for t in range(40, len(records), 25):
+        # rows at equal distances (integers: every sum exact), more of them than k, before the
+        # record at their centre
+        centre = rng.integers(1, 4, size=20).astype(np.float64)
+        for j in range(6):
+            records[t - 6 + j] = (np.arange(20), centre + 4.0 * (np.arange(20) == j), np.array([j % 5]))
+        records[t] = (np.arange(20), centre, np.array([0]))
+    for t in range(80, len(records), 50):
         # copies of a row that cannot be screened (a value out of float32's range), older than a
         # row within the exact-match tolerance but not at distance 0, which decides
         val = rng.normal(size=20)
