@@ -740,7 +740,8 @@ def knn_predict(
         r = top
         while r >= bottom:
             if skip[r]:
-                if r & 7 == 7 and skip_words[r >> 3] == _ALL_SKIPPED:  # (past ``bottom`` too: all skipped)
+                # a whole word skipped, even where it reaches below ``bottom`` (no row lost there)
+                if r & 7 == 7 and skip_words[r >> 3] == _ALL_SKIPPED:
                     r -= 8
                 else:
                     r -= 1
