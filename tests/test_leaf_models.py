@@ -227,24 +227,112 @@ def _near_tie_stream(seed, n):
 
 
 def test_knn_float32_screening_answers_bit_for_bit_as_measuring_every_row():
-    """Screened rows (float32 estimates, some shared through the memo) give the very predictions
-    of models that measure every distance in float64, near ties below float32's resolution,
-    exact repeats and rows that cannot be screened included."""
+    """Screened rows (float32 estimates) give the very predictions of models that measure every
+    distance in float64 (the memo shared by the former holds only float64 distances), near ties
+    below float32's resolution, exact repeats and rows that cannot be screened included."""
     records = _near_tie_stream(seed=31, n=400)
     memo = DistanceMemo(size=256)
     shapes = [(5, 200), (3, 50), (1, 9)]
     screened = [KnnLabelCombination(k=k, window=w, memo=memo) for k, w in shapes]
     measured = [_MeasuredKnn(k=k, window=w) for k, w in shapes]
-    n_estimates = 0
+    n_measured = n_stored = 0
     for idx, val, labelset in records:
         for a, b in zip(screened, measured):
             np.testing.assert_array_equal(a.predict_proba(idx, val, 5), b.predict_proba(idx, val, 5))
-        n_estimates += int((~memo.exact & (memo.query == memo.query.max())).sum())
+        n_measured += int((memo.query == memo.query.max()).sum())
+        n_stored += screened[0].n_stored
         for model in screened + measured:
             model.learn(idx, val, labelset)
     flags = screened[0]._row_run_first >= 0
     assert flags.sum() > 100 and not flags.all()
-    assert n_estimates > 1000  # most distances stayed estimates
+    assert n_stored - n_measured > 10_000  # the largest model's distances that stayed estimates
+
+
+def _float64_knn(history, idx, val, k, window, n_labels):
+    """P(label = 1) from ``history`` (records oldest first) with every distance measured in
+    float64 by the very sums the kNN makes (its dot product kernels, its squared norms added in
+    increasing id order), then ranked as its docstring says: bit for bit its answer."""
+    from stream_xml.tree.leaf_kernels import _row_dot, _sorted_dot
+
+    def packed(idx, val):
+        order = np.argsort(idx, kind="mergesort")
+        keep = val[order] != 0.0
+        i, v = idx[order][keep].astype(np.int64), val[order][keep].astype(np.float64)
+        sq = 0.0
+        for x in v:
+            sq += x * x
+        return i, v, sq
+
+    out = np.zeros(n_labels)
+    q_idx, q_val, q_sq = packed(idx, val)
+    q_run = q_idx.shape[0] > 0 and q_idx[-1] - q_idx[0] == q_idx.shape[0] - 1
+    recent = history[-window:][::-1]  # newest first
+    d2s = []
+    for r_idx, r_val, labelset in recent:
+        r_idx, r_val, r_sq = packed(r_idx, r_val)
+        if q_run and np.array_equal(r_idx, q_idx):
+            dot = _row_dot(r_val, 0, q_val, q_idx.shape[0])
+        else:
+            dot = _sorted_dot(r_idx, r_val, r_idx.shape[0], q_idx, q_val)
+        d2 = max(q_sq + r_sq - 2.0 * dot, 0.0)
+        if d2 <= 1e-12 * (q_sq + r_sq + 1.0):
+            out[labelset[labelset < n_labels]] += 1.0
+            return out, True
+        d2s.append(d2)
+    nearest = sorted(range(len(recent)), key=lambda i: d2s[i])[:k]  # stable: newer first on ties
+    votes = [1.0 / math.sqrt(d2s[i]) for i in nearest]
+    total = 0.0
+    for vote in votes:
+        total += vote
+    for i, vote in zip(nearest, votes):
+        for label in recent[i][2]:
+            if label < n_labels:
+                out[label] += vote / total
+    return out, False
+
+
+@pytest.mark.parametrize("memo_size", [0, 64, 1 << 13])
+def test_knn_answers_bit_for_bit_as_float64_everywhere(memo_size):
+    """Screened dense rows (skipped by their bounds, eight at a time or alone), rows measured
+    in float64, the memo's distances shared by models that hold some records each, and rings of
+    every length that wrap around (windows below and above eight groups of k rows) give the
+    answer of measuring every row in float64, bit for bit: near ties, exact repeats and rows at
+    equal distances included."""
+    records = _near_tie_stream(seed=35, n=500)
+    rng = np.random.default_rng(36)
+    for t in range(40, len(records), 25):
+        # rows at equal distances (integers: every sum exact), more of them than k, before the
+        # record at their centre
+        centre = rng.integers(1, 4, size=20).astype(np.float64)
+        for j in range(6):
+            records[t - 6 + j] = (np.arange(20), centre + 4.0 * (np.arange(20) == j), np.array([j % 5]))
+        records[t] = (np.arange(20), centre, np.array([0]))
+    for t in range(80, len(records), 50):
+        # copies of a row that cannot be screened (a value out of float32's range), older than a
+        # row within the exact-match tolerance but not at distance 0, which decides
+        val = rng.normal(size=20)
+        val[3] = 1e-20
+        near = val.copy()
+        near[0] += 3e-7
+        labels = [np.array([0]), np.array([1]), np.array([2])]
+        records[t - 6 : t] = [(np.arange(20), val, labels[0])] * 5 + [(np.arange(20), near, labels[1])]
+        records[t] = (np.arange(20), val, labels[2])
+    memo = DistanceMemo(size=memo_size) if memo_size else None
+    shapes = [(1, 9), (3, 16), (4, 37), (5, 200), (8, 67)]
+    models = [KnnLabelCombination(k=k, window=w, memo=memo) for k, w in shapes]
+    histories = [[] for _ in shapes]
+    n_exact = 0
+    for idx, val, labelset in records:
+        for model, history in zip(models, histories):
+            expected, exact = _float64_knn(history, idx, val, model.k, model.window, 5)
+            np.testing.assert_array_equal(model.predict_proba(idx, val, 5), expected)
+            n_exact += exact
+        for model, history in zip(models, histories):
+            if rng.random() < 0.8:
+                model.learn(idx, val, labelset)
+                history.append((idx, val, labelset))
+    assert (models[3]._row_run_first >= 0).sum() > 100
+    assert n_exact > 100
 
 
 def test_knn_rows_outside_the_float32_safe_range_are_not_screened():

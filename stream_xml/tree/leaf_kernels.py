@@ -267,14 +267,15 @@ def _screen_margin(n, q_sq, r_sq):
 # the rows are the columns of ``col_f32``: the products of one feature with every row's value are
 # independent sums, which LLVM vectorises across rows (no reassociation, no horizontal sums)
 @numba.njit(cache=True, fastmath={"contract"})
-def _f32_dots(col_f32, q_f32):
-    """The float32 dot products of the query ``q_f32`` with every row of ``col_f32`` (one
-    column per ring row, the query's values in its first rows; screening only, see above)."""
-    dots = np.zeros(col_f32.shape[1], dtype=np.float32)
+def _f32_dots(col_f32, q_f32, n):
+    """The float32 dot products of the query ``q_f32`` with the first ``n`` rows of ``col_f32``
+    (one column per ring row, the query's values in its first rows; screening only, see
+    above)."""
+    dots = np.zeros(n, dtype=np.float32)
     for j in range(q_f32.shape[0]):
         v = q_f32[j]
         col = col_f32[j]
-        for r in range(dots.shape[0]):
+        for r in range(n):
             dots[r] += col[r] * v
     return dots
 
@@ -528,10 +529,6 @@ def _gathered_dots(pool_idx, pool_val, row_start, row_nnz, rows, dense_q, dots):
         dots[i] = _gathered_dot(pool_idx[start:end], pool_val[start:end], end - start, dense_q)
 
 
-_EXACT = 0     # the row's distance is (or, for a sparse row, will be) the float64 one
-_SCREENED = 1  # only the float32 estimate is known so far
-
-
 @numba.njit(cache=True)
 def _memo_slot(seq, memo_size, memo_mask):
     """Slot ``seq % memo_size`` (a mask when the size is a power of two: a division per row costs)."""
@@ -539,11 +536,69 @@ def _memo_slot(seq, memo_size, memo_mask):
 
 
 @numba.njit(cache=True)
-def _memo_write(memo_seq, memo_query, memo_d2, memo_exact, slot, seq, query, d2, exact):
+def _memo_write(memo_seq, memo_query, memo_d2, slot, seq, query, d2):
     memo_seq[slot] = seq
     memo_query[slot] = query
     memo_d2[slot] = d2
-    memo_exact[slot] = exact
+
+
+@numba.njit(cache=True)
+def _is_screened(row_run_first, row_nnz, r, q_first, q_n):
+    """Whether row ``r`` is screened against a query that can be (its float32 values have the
+    query's run of ids)."""
+    return (row_run_first[r] == q_first) & (row_nnz[r] == q_n)
+
+
+@numba.njit(cache=True)
+def _screen_bounds(dots_f32, row_sqnorm, q_sq, q_n, lo, hi):
+    """``lo[r] <= d2 <= hi[r]`` for every row ``r < len(lo)`` screened with float32 dot
+    ``dots_f32[r]`` (one pass over the rows, which vectorises; rows not screened get meaningless
+    values)."""
+    for r in range(lo.shape[0]):
+        d2 = max(q_sq + row_sqnorm[r] - 2.0 * np.float64(dots_f32[r]), 0.0)
+        margin = _screen_margin(q_n, q_sq, row_sqnorm[r])
+        lo[r] = d2 - margin
+        hi[r] = d2 + margin
+
+
+@numba.njit(cache=True)
+def _kth_bound(hi, k):
+    """A value at least the ``k``-th smallest of ``hi`` (which has at least ``k`` values), with
+    ``k`` values of ``hi`` at most it: the ``k``-th smallest of the minima of eight-value groups
+    (and of the values after the last group), the minima taken in one pass across all groups
+    (which vectorises; the values of every group are apart by the number of groups). It is the
+    ``k``-th smallest itself unless two of the ``k`` smallest share a group."""
+    n_groups = hi.shape[0] // 8
+    bound = np.full(k, np.inf)
+    if n_groups < k:
+        for r in range(hi.shape[0]):
+            _insert_bound(bound, hi[r])
+        return bound[k - 1]
+    minima = hi[:n_groups].copy()
+    for g in range(1, 8):
+        part = hi[g * n_groups : (g + 1) * n_groups]
+        for j in range(n_groups):
+            minima[j] = min(minima[j], part[j])
+    for j in range(n_groups):
+        _insert_bound(bound, minima[j])
+    for r in range(8 * n_groups, hi.shape[0]):
+        _insert_bound(bound, hi[r])
+    return bound[k - 1]
+
+
+# eight rows' skip flags, all set (a uint64: numba compares a uint64 with an int64 as float64s)
+_ALL_SKIPPED = np.uint64(0x0101010101010101)
+
+
+@numba.njit(cache=True)
+def _skip_flags(lo, row_sqnorm, q_sq, kth, n_words):
+    """Per row ``r < len(lo)``, whether its lower bound ``lo[r]`` shows it farther than the
+    ``kth`` bound and than the exact-match tolerance (one pass, which vectorises), as bytes read
+    eight at a time as the ``n_words`` words returned (the padding rows set)."""
+    skip = np.ones(8 * n_words, dtype=np.uint8)
+    for r in range(lo.shape[0]):
+        skip[r] = (lo[r] > kth) & (lo[r] > 1e-12 * (q_sq + row_sqnorm[r] + 1.0))
+    return skip, skip.view(np.uint64)
 
 
 @numba.njit(cache=True)
@@ -563,7 +618,7 @@ def knn_predict(
     pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, col_f32, row_run_first,
     class_ptr, class_labels, counts,
     k, idx, val, n_labels,
-    memo_seq, memo_query, memo_d2, memo_exact, query,
+    memo_seq, memo_query, memo_d2, query,
 ):  # fmt: skip
     """Per-label P(1) from the ``k`` nearest stored rows (see ``KnnLabelCombination``).
 
@@ -578,11 +633,16 @@ def knn_predict(
     rows whose estimate, less its error bound (:func:`_screen_margin`), could still place them
     among the ``k`` nearest or make them an exact match are measured in float64. Every other
     row is farther than ``k`` rows whatever the rounding, so the answer is, bit for bit, the one
-    measuring every row gives.
+    measuring every row gives. The rows are told apart by passes over all of them that
+    vectorise: each row's bounds, a value with ``k`` upper bounds at most it
+    (:func:`_kth_bound`; any such value gives the same answer, only more or fewer rows to
+    rank), and the flags of the rows whose lower bound exceeds it (:func:`_skip_flags`); the
+    ranking then visits the other rows only, newest first.
 
-    With ``query >= 0`` the squared distance of the query to the record numbered ``row_seq[r]``
-    (float64, or the float32 estimate where ``memo_exact`` is False) is looked up in the memo
-    slot ``row_seq[r] % len(memo_seq)`` first, and written there when computed.
+    With ``query >= 0`` the float64 squared distance of the query to the record numbered
+    ``row_seq[r]`` is looked up in the memo slot ``row_seq[r] % len(memo_seq)`` first, and written
+    there when computed. Float32 estimates are not kept there: computing a screened row's again
+    from the dot products of every row costs less than a look-up.
     """
     use_memo = query >= 0 and memo_seq.shape[0] > 0
     out = np.zeros(n_labels)
@@ -599,7 +659,6 @@ def knn_predict(
     stride = col_f32.shape[0]
     screen = q_run and q_n <= stride
     q_f32 = np.zeros(q_n if screen else 0, dtype=np.float32)
-    dots_f32 = np.empty(0, dtype=np.float32)  # every row's float32 dot, when first needed
     if screen:
         for j in range(q_n):
             screen = screen and _f32_safe(q_val[j])
@@ -607,33 +666,28 @@ def knn_predict(
     memo_size = memo_seq.shape[0]
     memo_mask = memo_size - 1 if memo_size > 0 and memo_size & (memo_size - 1) == 0 else -1
     k = min(k, n)
-    bound = np.full(k, np.inf)  # the k smallest upper bounds of the distances
-    # only a query with a run of ids meets float32 estimates (its own or other models' in the memo)
-    track = q_run
 
-    # distances of the stored rows, newest first: from the memo; else, for a row with the query's
-    # own run of ids (dense data), estimated in float32 or measured; else left for the second pass
-    order = np.empty(n, dtype=np.int64)
-    d2s = np.empty(n)
-    state = np.empty(n, dtype=np.int8)
-    missing = np.empty(n, dtype=np.int64)  # positions in ``order`` whose distance is still to come
+    # bounds lo[r] <= d2 <= hi[r] of each stored row's distance (the distance itself in both for a
+    # row measured in float64): the float32 estimates of every row when screening, then, for the
+    # stored rows that are not screened, the distance from the memo; else, for a row with the
+    # query's own run of ids, measured; else left for the sparse pass. The stored rows are rows
+    # 0..n-1 (the ring fills from row 0, then stays full), so passes over them vectorise.
+    lo = np.empty(n)
+    hi = np.empty(n)
+    n_screened = 0
+    if screen:
+        _screen_bounds(_f32_dots(col_f32, q_f32, n), row_sqnorm, q_sq, q_n, lo, hi)
+        for r in range(n):
+            n_screened += _is_screened(row_run_first, row_nnz, r, q_first, q_n)
+    missing = np.empty(n - n_screened, dtype=np.int64)  # rows whose distance is still to come
     n_missing = 0
-    r = counts[0]
-    for i in range(n):
-        r = r - 1 if r > 0 else window - 1
-        order[i] = r
+    for r in range(n if n_screened < n else 0):
+        if screen and _is_screened(row_run_first, row_nnz, r, q_first, q_n):
+            continue
         seq = row_seq[r]
         slot = _memo_slot(seq, memo_size, memo_mask) if use_memo and seq >= 0 else -1
         if slot >= 0 and memo_seq[slot] == seq and memo_query[slot] == query:
-            d2 = memo_d2[slot]
-            d2s[i] = d2
-            if memo_exact[slot]:
-                state[i] = _EXACT
-                if track:
-                    _insert_bound(bound, d2)
-            else:
-                state[i] = _SCREENED
-                _insert_bound(bound, d2 + _screen_margin(q_n, q_sq, row_sqnorm[r]))
+            lo[r] = hi[r] = memo_d2[slot]
             continue
         start = row_start[r]
         # a screenable row is a run of ids, so its first id and length place it without a look
@@ -642,23 +696,12 @@ def knn_predict(
         if q_run and row_nnz[r] == q_n and (
                 run_first == q_first if run_first >= 0
                 else pool_idx[start] == q_first and pool_idx[start + q_n - 1] == q_last):
-            exact = not (screen and run_first >= 0)
-            if exact:
-                d2 = max(q_sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, start, q_val, q_n), 0.0)
-                state[i] = _EXACT
-                _insert_bound(bound, d2)
-            else:
-                if dots_f32.shape[0] == 0:
-                    dots_f32 = _f32_dots(col_f32, q_f32)
-                d2 = max(q_sq + row_sqnorm[r] - 2.0 * np.float64(dots_f32[r]), 0.0)
-                state[i] = _SCREENED
-                _insert_bound(bound, d2 + _screen_margin(q_n, q_sq, row_sqnorm[r]))
-            d2s[i] = d2
+            d2 = max(q_sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, start, q_val, q_n), 0.0)
+            lo[r] = hi[r] = d2
             if slot >= 0:
-                _memo_write(memo_seq, memo_query, memo_d2, memo_exact, slot, seq, query, d2, exact)
+                _memo_write(memo_seq, memo_query, memo_d2, slot, seq, query, d2)
         else:
-            state[i] = _EXACT  # measured in the second pass
-            missing[n_missing] = i
+            missing[n_missing] = r
             n_missing += 1
     if n_missing > 0:
         dots = np.empty(n_missing)
@@ -666,56 +709,68 @@ def knn_predict(
         if not q_run:  # a run of ids is dotted position by position or merged, never scattered
             dense_q = _scattered_query(pool_idx, row_start, row_nnz, counts, window, n, q_idx, q_val)
         if dense_q.shape[0] > 0:
-            _gathered_dots(pool_idx, pool_val, row_start, row_nnz, order[missing[:n_missing]], dense_q, dots)
+            _gathered_dots(pool_idx, pool_val, row_start, row_nnz, missing[:n_missing], dense_q, dots)
         else:
             for m in range(n_missing):
-                r = order[missing[m]]
+                r = missing[m]
                 start = row_start[r]
                 end = start + row_nnz[r]
                 dots[m] = _sorted_dot(pool_idx[start:end], pool_val[start:end], end - start, q_idx, q_val)
         for m in range(n_missing):
-            i = missing[m]
-            r = order[i]
+            r = missing[m]
             d2 = max(q_sq + row_sqnorm[r] - 2.0 * dots[m], 0.0)
-            d2s[i] = d2
-            if track:
-                _insert_bound(bound, d2)
+            lo[r] = hi[r] = d2
             seq = row_seq[r]
             if use_memo and seq >= 0:
                 slot = _memo_slot(seq, memo_size, memo_mask)
-                _memo_write(memo_seq, memo_query, memo_d2, memo_exact, slot, seq, query, d2, True)
+                _memo_write(memo_seq, memo_query, memo_d2, slot, seq, query, d2)
 
-    # a screened row whose lower bound exceeds the k-th upper bound has k rows nearer
-    kth = bound[k - 1]
+    # A row whose lower bound exceeds a value at least the k-th smallest upper bound has k rows
+    # nearer, and one whose lower bound exceeds the exact-match tolerance is no exact match:
+    # such rows are skipped, whole words of eight flags at once (only a query with a run of ids
+    # has screened rows: the others measure every row and skip none).
+    n_words = (n + 7) // 8
+    kth = _kth_bound(hi, k) if q_run else np.inf
+    skip, skip_words = _skip_flags(lo, row_sqnorm, q_sq, kth, n_words)
     best_d2 = np.empty(k)
     best_row = np.empty(k, dtype=np.int64)
     n_best = 0
-    for i in range(n):
-        r = order[i]
-        d2 = d2s[i]
-        if state[i] == _SCREENED:
-            lo = d2 - _screen_margin(q_n, q_sq, row_sqnorm[r])
-            if lo > kth and lo > 1e-12 * (q_sq + row_sqnorm[r] + 1.0):
+    newest = counts[0] - 1
+    for top, bottom in ((newest, 0), (n - 1, newest + 1)):  # newest first: newest..0, n-1..newest+1
+        r = top
+        while r >= bottom:
+            if skip[r]:
+                # a whole word skipped, even where it reaches below ``bottom`` (no row lost there)
+                if r & 7 == 7 and skip_words[r >> 3] == _ALL_SKIPPED:
+                    r -= 8
+                else:
+                    r -= 1
                 continue
-            d2 = max(q_sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, row_start[r], q_val, q_n), 0.0)
-            seq = row_seq[r]
-            if use_memo and seq >= 0:
-                slot = _memo_slot(seq, memo_size, memo_mask)
-                _memo_write(memo_seq, memo_query, memo_d2, memo_exact, slot, seq, query, d2, True)
-        if d2 <= 1e-12 * (q_sq + row_sqnorm[r] + 1.0):
-            _add_class_mass(out, class_ptr, class_labels, row_class[r], 1.0)
-            return out
-        # insertion into the sorted top-k; strict '<' keeps the newer row on ties
-        if n_best < k or d2 < best_d2[n_best - 1]:
-            pos = n_best if n_best < k else k - 1
-            while pos > 0 and d2 < best_d2[pos - 1]:
-                best_d2[pos] = best_d2[pos - 1]
-                best_row[pos] = best_row[pos - 1]
-                pos -= 1
-            best_d2[pos] = d2
-            best_row[pos] = r
-            if n_best < k:
-                n_best += 1
+            d2 = lo[r]
+            if screen and _is_screened(row_run_first, row_nnz, r, q_first, q_n):
+                seq = row_seq[r]
+                slot = _memo_slot(seq, memo_size, memo_mask) if use_memo and seq >= 0 else -1
+                if slot >= 0 and memo_seq[slot] == seq and memo_query[slot] == query:
+                    d2 = memo_d2[slot]
+                else:
+                    d2 = max(q_sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, row_start[r], q_val, q_n), 0.0)
+                    if slot >= 0:
+                        _memo_write(memo_seq, memo_query, memo_d2, slot, seq, query, d2)
+            if d2 <= 1e-12 * (q_sq + row_sqnorm[r] + 1.0):
+                _add_class_mass(out, class_ptr, class_labels, row_class[r], 1.0)
+                return out
+            # insertion into the sorted top-k; strict '<' keeps the newer row on ties
+            if n_best < k or d2 < best_d2[n_best - 1]:
+                pos = n_best if n_best < k else k - 1
+                while pos > 0 and d2 < best_d2[pos - 1]:
+                    best_d2[pos] = best_d2[pos - 1]
+                    best_row[pos] = best_row[pos - 1]
+                    pos -= 1
+                best_d2[pos] = d2
+                best_row[pos] = r
+                if n_best < k:
+                    n_best += 1
+            r -= 1
 
     total = 0.0
     for i in range(n_best):

@@ -62,7 +62,7 @@ def _sum_nbytes(obj) -> int:
     return sum(v.nbytes for v in vars(obj).values() if isinstance(v, np.ndarray))
 
 
-_NO_MEMO = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0, dtype=np.bool_), -1)
+_NO_MEMO = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), -1)
 _NO_LOGITS = np.zeros(0)
 
 
@@ -88,8 +88,7 @@ class DistanceMemo:
     def __init__(self, size: int = 1 << 13):
         self.seq = np.full(size, -1, dtype=np.int64)    # record number whose distance is held
         self.query = np.full(size, -1, dtype=np.int64)  # query it was measured from
-        self.d2 = np.zeros(size)
-        self.exact = np.zeros(size, dtype=np.bool_)  # False: d2 is a float32 estimate
+        self.d2 = np.zeros(size)  # float64 squared distance
         self._last = None
         self._n = 0
 
@@ -109,7 +108,7 @@ class DistanceMemo:
         self.__init__(state["size"])
 
     def memory_bytes(self) -> int:
-        return self.seq.nbytes + self.query.nbytes + self.d2.nbytes + self.exact.nbytes
+        return self.seq.nbytes + self.query.nbytes + self.d2.nbytes
 
 
 class KnnLabelCombination:
@@ -286,7 +285,7 @@ class KnnLabelCombination:
         memo = self.memo
         if memo is None:
             return _NO_MEMO
-        return memo.seq, memo.query, memo.d2, memo.exact, memo.number(idx, val)
+        return memo.seq, memo.query, memo.d2, memo.number(idx, val)
 
     def memory_bytes(self) -> int:
         """Bytes held by the model's arrays (a shared memo is counted by its owner)."""
