@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from river import linear_model, optim
 
-from stream_xml.tree.leaf_kernels import _poisson_of_uniform, new_rng_state, poisson_draws
+from stream_xml.tree.leaf_kernels import SHARED_HEAD, _poisson_of_uniform, new_rng_state, poisson_draws
 from stream_xml.tree.leaf_models import BaggedLogisticBR, DistanceMemo, KnnLabelCombination
 from stream_xml.tree.majority import MajorityLabelset
 
@@ -165,6 +165,47 @@ def test_knn_sharing_a_distance_memo_predicts_exactly_as_without(memo_size):
                 a.learn(idx, val, labelset)
                 b.learn(idx, val, labelset)
     assert shared[0].memo is shared[1].memo is shared[2].memo
+
+
+def test_knn_models_holding_the_same_records_share_their_neighbours_exactly():
+    """Models asked for the same k over a memo share the neighbours of a query when they hold
+    the same records (numbered one after the other); each votes with its own labelsets. Models
+    whose rows differ (a record skipped, one learned twice in a row, rows from before a pickle)
+    must not take them: every prediction equals a lone model's."""
+    rng = np.random.default_rng(5)
+    records = []
+    for idx, val, labelset in sparse_stream(seed=6, n=260, grow_features=False):
+        if rng.random() < 0.7:  # mostly dense rows, which are screened
+            idx, val = np.arange(10), rng.normal(size=10)
+        records.append((idx, val, labelset))
+    memo = DistanceMemo()
+    shared = [KnnLabelCombination(k=3, window=30, memo=memo) for _ in range(4)]
+    lone = [KnnLabelCombination(k=3, window=30) for _ in range(4)]
+
+    def labels_for(i, labelset):  # each model its own labels, so the shared rows vote differently
+        return np.unique((labelset + i) % 9).astype(np.int64)
+
+    for t, (idx, val, labelset) in enumerate(records):
+        if t == 160:  # unpickled, two models with other rows have no record numbers
+            shared[2:] = pickle.loads(pickle.dumps(shared[2:]))
+            shared[2].memo = shared[3].memo = memo
+        for a, b in zip(shared, lone):
+            np.testing.assert_array_equal(a.predict_proba(idx, val, 9), b.predict_proba(idx, val, 9))
+        for i, (a, b) in enumerate(zip(shared, lone)):
+            times = 0 if (i == 2 and t % 53 == 5) else 2 if (i == 3 and t % 59 == 7) else 1
+            for _ in range(times):
+                a.learn(idx, val, labels_for(i, labelset))
+                b.learn(idx, val, labels_for(i, labelset))
+    # the first two hold the same records: the second takes the first's neighbours, as spoiling
+    # them shows (made to say the newest row is an exact match)
+    idx, val = np.arange(10), rng.normal(size=10)
+    shared[0].predict_proba(idx, val, 9)
+    assert memo.shared[0] == memo.number(idx, val) and memo.shared[2] == 30
+    np.testing.assert_array_equal(shared[1].predict_proba(idx, val, 9), lone[1].predict_proba(idx, val, 9))
+    memo.shared[4], memo.shared[SHARED_HEAD], memo.shared_d2[0] = 1, memo.shared[1], -1.0
+    newest = np.zeros(9)
+    newest[labels_for(1, records[-1][2])] = 1.0
+    np.testing.assert_array_equal(shared[1].predict_proba(idx, val, 9), newest)
 
 
 def test_knn_dense_rows_with_a_shared_memo_match_brute_force():

@@ -290,7 +290,9 @@ def knn_learn(
     numbered ``seq`` in the distance memo (-1: none).
 
     A row is its non-zeros in increasing feature id order, packed in the pool arrays from
-    ``row_start[r]``; rows are appended at ``counts[3]``. A row whose ids are one run (dense
+    ``row_start[r]``; rows are appended at ``counts[3]``. ``counts[4]`` counts the newest rows
+    whose numbers follow each other (``seq`` one more than the row before): when it reaches the
+    rows stored, they are exactly the records numbered ``newest - n + 1 .. newest``. A row whose ids are one run (dense
     data) of values fit for screening also goes, rounded to float32, to column ``r`` of
     ``col_f32`` (from its first row on), and ``row_run_first[r]`` holds its first feature id
     (-1 for other rows).
@@ -339,6 +341,11 @@ def knn_learn(
             pool_val[at] = v
             sq += v * v
             at += 1
+    newest = r - 1 if r > 0 else window - 1
+    if seq >= 0 and counts[1] > 0 and row_seq[newest] == seq - 1:
+        counts[4] += 1
+    else:
+        counts[4] = 1 if seq >= 0 else 0
     row_start[r] = used
     row_nnz[r] = nnz
     row_sqnorm[r] = sq
@@ -613,12 +620,17 @@ def _insert_bound(bound, d2):
         bound[pos] = d2
 
 
+#: ``shared`` holds the query, the newest row's number, the rows stored, the ``k`` asked for and
+#: the neighbours found; their numbers follow from this position on.
+SHARED_HEAD = 5
+
+
 @numba.njit(cache=True)
 def knn_predict(
     pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, col_f32, row_run_first,
     class_ptr, class_labels, counts,
     k, idx, val, n_labels,
-    memo_seq, memo_query, memo_d2, query,
+    memo_seq, memo_query, memo_d2, query, shared, shared_d2,
 ):  # fmt: skip
     """Per-label P(1) from the ``k`` nearest stored rows (see ``KnnLabelCombination``).
 
@@ -643,6 +655,10 @@ def knn_predict(
     ``row_seq[r]`` is looked up in the memo slot ``row_seq[r] % len(memo_seq)`` first, and written
     there when computed. Float32 estimates are not kept there: computing a screened row's again
     from the dot products of every row costs less than a look-up.
+
+    Models that hold the same records share their neighbours too (``shared``, ``shared_d2``:
+    :func:`_shared_neighbours`), so the leaves of an iHOMER's block trees that have all learned
+    the same recent records rank them once per query.
     """
     use_memo = query >= 0 and memo_seq.shape[0] > 0
     out = np.zeros(n_labels)
@@ -650,6 +666,12 @@ def knn_predict(
     if n == 0:
         return out
     window = row_start.shape[0]
+    newest = counts[0] - 1 if counts[0] > 0 else window - 1
+    # the rows are the records numbered row_seq[newest] - n + 1 .. row_seq[newest]
+    sharing = use_memo and counts[4] >= n and k <= shared_d2.shape[0]
+    if sharing and _shared_neighbours(shared, shared_d2, query, row_seq[newest], n, k, out, class_ptr,
+                                      class_labels, row_class, newest, window):
+        return out
     q_idx, q_val, q_sq = _sorted_query(idx, val)
 
     q_n = q_idx.shape[0]
@@ -665,6 +687,7 @@ def knn_predict(
             q_f32[j] = q_val[j]
     memo_size = memo_seq.shape[0]
     memo_mask = memo_size - 1 if memo_size > 0 and memo_size & (memo_size - 1) == 0 else -1
+    k_asked = k
     k = min(k, n)
 
     # bounds lo[r] <= d2 <= hi[r] of each stored row's distance (the distance itself in both for a
@@ -735,7 +758,6 @@ def knn_predict(
     best_d2 = np.empty(k)
     best_row = np.empty(k, dtype=np.int64)
     n_best = 0
-    newest = counts[0] - 1
     for top, bottom in ((newest, 0), (n - 1, newest + 1)):  # newest first: newest..0, n-1..newest+1
         r = top
         while r >= bottom:
@@ -757,8 +779,10 @@ def knn_predict(
                     if slot >= 0:
                         _memo_write(memo_seq, memo_query, memo_d2, slot, seq, query, d2)
             if d2 <= 1e-12 * (q_sq + row_sqnorm[r] + 1.0):
-                _add_class_mass(out, class_ptr, class_labels, row_class[r], 1.0)
-                return out
+                best_d2[0] = -1.0  # the mark of an exact match
+                best_row[0] = r
+                n_best = 1
+                break
             # insertion into the sorted top-k; strict '<' keeps the newer row on ties
             if n_best < k or d2 < best_d2[n_best - 1]:
                 pos = n_best if n_best < k else k - 1
@@ -771,14 +795,50 @@ def knn_predict(
                 if n_best < k:
                     n_best += 1
             r -= 1
+        if n_best > 0 and best_d2[0] < 0.0:
+            break
+    if sharing:
+        shared[0], shared[1], shared[2], shared[3], shared[4] = query, row_seq[newest], n, k_asked, n_best
+        for i in range(n_best):
+            shared[SHARED_HEAD + i] = row_seq[best_row[i]]
+            shared_d2[i] = best_d2[i]
+    _vote(out, best_d2[:n_best], best_row, class_ptr, class_labels, row_class)
+    return out
 
+
+@numba.njit(cache=True)
+def _vote(out, best_d2, best_row, class_ptr, class_labels, row_class):
+    """Add to ``out`` the class mass of the neighbours ``best_row`` at squared distances
+    ``best_d2`` (ascending; a single negative one marks an exact match, which decides alone):
+    votes ``1/distance``, normalised. ``best_d2`` is overwritten."""
+    if best_d2.shape[0] == 1 and best_d2[0] < 0.0:
+        _add_class_mass(out, class_ptr, class_labels, row_class[best_row[0]], 1.0)
+        return
     total = 0.0
-    for i in range(n_best):
+    for i in range(best_d2.shape[0]):
         best_d2[i] = 1.0 / math.sqrt(best_d2[i])  # the vote, in place
         total += best_d2[i]
-    for i in range(n_best):
+    for i in range(best_d2.shape[0]):
         _add_class_mass(out, class_ptr, class_labels, row_class[best_row[i]], best_d2[i] / total)
-    return out
+
+
+@numba.njit(cache=True)
+def _shared_neighbours(shared, shared_d2, query, newest_seq, n, k, out, class_ptr, class_labels, row_class,
+                       newest, window):  # fmt: skip
+    """Vote into ``out`` with the neighbours another model found for ``query`` among the same
+    records: the ``n`` records numbered up to ``newest_seq``, which this model holds too, in the
+    same order (rows newest first), so the same ``k`` nearest or the same exact match. Returns
+    False, having done nothing, when ``shared`` holds another query's or other records'."""
+    if not (shared[0] == query and shared[1] == newest_seq and shared[2] == n and shared[3] == k):
+        return False
+    n_best = shared[4]
+    best_row = np.empty(n_best, dtype=np.int64)
+    best_d2 = shared_d2[:n_best].copy()
+    for i in range(n_best):
+        r = newest - (newest_seq - shared[SHARED_HEAD + i])  # the row numbered so, counting back
+        best_row[i] = r if r >= 0 else r + window
+    _vote(out, best_d2, best_row, class_ptr, class_labels, row_class)
+    return True
 
 
 # ------------------------------------------------------------------------------------------------
@@ -974,15 +1034,28 @@ def label_errors(proba, positives):
 
 
 # a leaf's test-then-train score of the model it does not answer with needs only the count, so
-# these return it from inside the kernel call (no array handed back to Python, no second call)
+# these return it from inside the kernel call (no array handed back to Python, no second call);
+# their parameters are spelled out: a dispatch of ``*args`` costs about 0.35 us more
 @numba.njit(cache=True)
-def knn_label_errors(positives, *knn_predict_args):
-    """:func:`label_errors` of :func:`knn_predict` ``(*knn_predict_args)`` against ``positives``."""
-    return label_errors(knn_predict(*knn_predict_args), positives)
+def knn_label_errors(
+    positives,
+    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, col_f32, row_run_first,
+    class_ptr, class_labels, counts,
+    k, idx, val, n_labels,
+    memo_seq, memo_query, memo_d2, query, shared, shared_d2,
+):  # fmt: skip
+    """:func:`label_errors` of :func:`knn_predict` (the other parameters) against ``positives``."""
+    proba = knn_predict(
+        pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, col_f32, row_run_first,
+        class_ptr, class_labels, counts, k, idx, val, n_labels, memo_seq, memo_query, memo_d2, query, shared, shared_d2,
+    )  # fmt: skip
+    return label_errors(proba, positives)
 
 
 @numba.njit(cache=True)
-def br_label_errors(positives, *br_predict_args):
-    """:func:`label_errors` of :func:`br_predict` ``(*br_predict_args)`` against ``positives``
-    (the members' logits are written as :func:`br_predict` writes them)."""
-    return label_errors(br_predict(*br_predict_args), positives)
+def br_label_errors(positives, weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, idx, val,
+                    n_labels, logits):  # fmt: skip
+    """:func:`label_errors` of :func:`br_predict` (the other parameters) against ``positives`` (the
+    members' logits are written as :func:`br_predict` writes them)."""
+    proba = br_predict(weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, idx, val, n_labels, logits)
+    return label_errors(proba, positives)

@@ -29,6 +29,7 @@ from stream_xml.tree.leaf_kernels import (
     EMPTY,
     NEEDS_CLASS_ROOM,
     NEEDS_F32_ROWS,
+    SHARED_HEAD,
     br_label_errors,
     br_learn,
     br_predict,
@@ -62,7 +63,10 @@ def _sum_nbytes(obj) -> int:
     return sum(v.nbytes for v in vars(obj).values() if isinstance(v, np.ndarray))
 
 
-_NO_MEMO = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), -1)
+_NO_MEMO = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), -1, np.zeros(0, dtype=np.int64),
+            np.zeros(0))
+#: Largest ``k`` whose neighbours kNN models share through a memo.
+SHARED_K = 16
 _NO_LOGITS = np.zeros(0)
 
 
@@ -76,6 +80,9 @@ class DistanceMemo:
     apart by the identity of their ``(idx, val)`` arrays, which the trees share and never change;
     the memo keeps the last pair alive so that identity cannot be reused. Slots are
     ``number % size``; a slot holding another record or query is recomputed and overwritten.
+    The memo also holds the neighbours of the last query ranked by a model whose rows are
+    records numbered one after the other, for another model holding the same records (and
+    asked for the same ``k``, at most :data:`SHARED_K`) to take.
 
     >>> import numpy as np
     >>> memo = DistanceMemo(size=8)
@@ -89,6 +96,9 @@ class DistanceMemo:
         self.seq = np.full(size, -1, dtype=np.int64)    # record number whose distance is held
         self.query = np.full(size, -1, dtype=np.int64)  # query it was measured from
         self.d2 = np.zeros(size)  # float64 squared distance
+        # query, newest record, records, k, neighbours, their record numbers; their distances
+        self.shared = np.full(SHARED_HEAD + SHARED_K, -1, dtype=np.int64)
+        self.shared_d2 = np.zeros(SHARED_K)
         self._last = None
         self._n = 0
 
@@ -108,7 +118,7 @@ class DistanceMemo:
         self.__init__(state["size"])
 
     def memory_bytes(self) -> int:
-        return self.seq.nbytes + self.query.nbytes + self.d2.nbytes
+        return self.seq.nbytes + self.query.nbytes + self.d2.nbytes + self.shared.nbytes + self.shared_d2.nbytes
 
 
 class KnnLabelCombination:
@@ -182,7 +192,8 @@ class KnnLabelCombination:
         self._class_ptr = np.zeros(9, dtype=np.int64)
         self._class_labels = np.zeros(16, dtype=np.int64)
         self._class_table = np.full(16, EMPTY, dtype=np.int64)
-        self._counts = np.zeros(4, dtype=np.int64)  # next row, rows stored, classes, pool used
+        # next row, rows stored, classes, pool used, newest rows numbered one after the other
+        self._counts = np.zeros(5, dtype=np.int64)
 
     @property
     def n_stored(self) -> int:
@@ -258,6 +269,8 @@ class KnnLabelCombination:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_row_seq"] = np.full(self.window, -1, dtype=np.int64)  # numbers of a memo not pickled
+        state["_counts"] = self._counts.copy()
+        state["_counts"][4] = 0
         return state
 
     def __setstate__(self, state):
@@ -279,13 +292,15 @@ class KnnLabelCombination:
             state["_pool_idx"] = np.concatenate([np.zeros(0, dtype=np.int64)] + [row_idx[r, : nnz[r]] for r in stored])
             state["_pool_val"] = np.concatenate([np.zeros(0)] + [row_val[r, : nnz[r]] for r in stored])
             state["_counts"] = np.append(state["_counts"], int(nnz.sum()))
+        if state["_counts"].shape[0] == 4:  # before runs of numbered rows were counted
+            state["_counts"] = np.append(state["_counts"], 0)
         self.__dict__.update(state)
 
     def _memo_args(self, idx, val) -> tuple:
         memo = self.memo
         if memo is None:
             return _NO_MEMO
-        return memo.seq, memo.query, memo.d2, memo.number(idx, val)
+        return memo.seq, memo.query, memo.d2, memo.number(idx, val), memo.shared, memo.shared_d2
 
     def memory_bytes(self) -> int:
         """Bytes held by the model's arrays (a shared memo is counted by its owner)."""
