@@ -550,7 +550,10 @@ class IHOMER(base.MultiLabelClassifier):
         for block in self._blocks:
             own = self._scores_of(block.learner, x, encoded)
             if block.fallback:
-                own = {**own, **self._fallback_scores(block, x, encoded)}
+                fallback = self._fallback_scores(block, x, encoded)
+                # fallbacks that answer for every label of the block (as the root learner does)
+                # need no merge with the new learner's answer
+                own = fallback if len(fallback) == len(block.names) else {**own, **fallback}
             if root_scores is not None:
                 levels.append((
                     block,

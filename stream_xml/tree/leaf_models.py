@@ -385,6 +385,7 @@ class BaggedLogisticBR:
         self._rng_state = new_rng_state(seed)
         self._layout = "columns-first"  # tells __setstate__ the weights need no transposing
         self._logits_of = None  # (idx, val, logits) of the last record predicted
+        self._logits = np.empty(0)
 
     def learn(self, idx: np.ndarray, val: np.ndarray, positives: np.ndarray, n_labels: int) -> None:
         """One bagging step; ``positives`` are the relevant labels among ``0..n_labels-1``."""
@@ -439,9 +440,12 @@ class BaggedLogisticBR:
         return br_label_errors(positives, *self._predict_args(idx, val, n_labels))
 
     def _predict_args(self, idx, val, n_labels) -> tuple:
-        logits = np.empty(int(self._counts[0]) * self.n_models)
         # the record's logits, which learning it next would compute again (its arrays are kept
-        # alive with them, so their identity names this record)
+        # alive with them, so their identity names this record); one buffer serves every record,
+        # as only the last record predicted keeps its logits
+        logits = self._logits
+        if logits.shape[0] != self._counts[0] * self.n_models:
+            logits = self._logits = np.empty(int(self._counts[0]) * self.n_models)
         self._logits_of = (idx, val, logits)
         return (
             self._weights, self._intercepts, self._slot_of_label,
@@ -464,16 +468,18 @@ class BaggedLogisticBR:
         return self._intercepts[s].copy(), dense
 
     def memory_bytes(self) -> int:
-        """Bytes held by the model's arrays."""
-        return _sum_nbytes(self)
+        """Bytes held by the model's arrays (not the buffer of the last record's logits)."""
+        return _sum_nbytes(self) - self._logits.nbytes
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_logits_of"] = None  # a cache of the record at hand
+        state["_logits"] = np.empty(0)
         return state
 
     def __setstate__(self, state):
         state.setdefault("_logits_of", None)
+        state.setdefault("_logits", np.empty(0))
         if "_layout" not in state:  # pickled with (ensembles, n_models, columns) weights
             state["_weights"] = np.ascontiguousarray(state["_weights"].transpose(2, 0, 1))
         state["_layout"] = "columns-first"
