@@ -290,12 +290,12 @@ def knn_learn(
     numbered ``seq`` in the distance memo (-1: none).
 
     A row is its non-zeros in increasing feature id order, packed in the pool arrays from
-    ``row_start[r]``; rows are appended at ``counts[3]``. ``counts[4]`` counts the newest rows
-    whose numbers follow each other (``seq`` one more than the row before): when it reaches the
-    rows stored, they are exactly the records numbered ``newest - n + 1 .. newest``. A row whose ids are one run (dense
+    ``row_start[r]``; rows are appended at ``counts[3]``. A row whose ids are one run (dense
     data) of values fit for screening also goes, rounded to float32, to column ``r`` of
     ``col_f32`` (from its first row on), and ``row_run_first[r]`` holds its first feature id
-    (-1 for other rows).
+    (-1 for other rows). ``counts[4]`` counts the newest rows whose numbers follow each other
+    (each ``seq`` one more than the row's before): when it reaches the rows stored ``n``, they
+    are exactly the records numbered ``newest - n + 1 .. newest``.
     Returns 0 when stored; else, having changed
     nothing, :data:`NEEDS_CLASS_ROOM` when the class arrays lack room for one more class of
     ``len(labelset)`` labels (the caller enlarges them and calls again), :data:`NEEDS_F32_ROWS`
