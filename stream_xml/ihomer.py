@@ -76,6 +76,32 @@ def _jaccard_loss(predicted, truth) -> float:
     return 1.0 - len(predicted & truth) / union if union else 0.0
 
 
+class _ReplayedRecord:
+    """A record replayed from its encoding ``(idx, val)`` over the feature ``names``, as the trees
+    read it: by name, with ``get`` (absent = 0, as a zero the encoding dropped). The name -> value
+    dict is built on the first look, which a tree that is still a single leaf never takes.
+
+    >>> import numpy as np
+    >>> x = _ReplayedRecord(["a", "b", "c"], (np.array([0, 2]), np.array([1.5, -2.0])))
+    >>> x.get("c", 0.0), x.get("b", 0.0)
+    (-2.0, 0.0)
+
+    """
+
+    __slots__ = ("_names", "_record", "_x")
+
+    def __init__(self, names: list, record: tuple):
+        self._names = names
+        self._record = record
+        self._x = None
+
+    def get(self, name, default=None):
+        if self._x is None:
+            idx, val = self._record
+            self._x = dict(zip([self._names[i] for i in idx.tolist()], val.tolist()))
+        return self._x.get(name, default)
+
+
 class _Block:
     """A block of the partition and the learner that owns its labels."""
 
@@ -671,10 +697,7 @@ class IHOMER(base.MultiLabelClassifier):
             if isinstance(record, dict):  # pickled when the records were kept as dicts
                 block.learner.learn_labelset(record, labels)
                 continue
-            # the branches route by name (absent = 0, as a zero the encoding dropped)
-            idx, val = record
-            x = dict(zip([names[i] for i in idx.tolist()], val.tolist()))
-            block.learner.learn_labelset(x, labels, record)
+            block.learner.learn_labelset(_ReplayedRecord(names, record), labels, record)
 
     # -- global loss detector ---------------------------------------------------------------------
     def _watch_loss(self, x, ids: frozenset) -> None:

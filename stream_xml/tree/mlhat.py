@@ -625,7 +625,8 @@ class MLHAT(base.MultiLabelClassifier):
         if predictions is None or not predictions.matches(self._n_learned, n_labels, idx, val):
             predictions = self._predictions = _LeafPredictions(self._n_learned, n_labels, idx, val)
         leaves, probas = [], []
-        for leaf in reached_leaves(self._root, x, []):
+        root = self._root
+        for leaf in (root,) if root.is_leaf else reached_leaves(root, x, []):
             if leaf.background and leaf.total_weight <= self.drift_window_threshold:
                 continue
             proba = self._cached_leaf_proba(leaf, predictions)
