@@ -506,7 +506,12 @@ class IHOMER(base.MultiLabelClassifier):
 
     def _fallback_scores(self, block: _Block, x, encoded) -> dict:
         """Scores of the block's labels from its fallback learners, kept with the trees' scores
-        of the record (:meth:`_scores_of`). The caller must not change the dict."""
+        of the record (:meth:`_scores_of`); a single fallback that serves every label of the
+        block (the root learner) gives its own scores, which may hold other labels too. The
+        caller must not change the dict."""
+        fallback = block.fallback
+        if len(fallback) == 1 and block.names <= fallback[0][1]:
+            return self._scores_of(fallback[0][0], x, encoded)
         cache = self._tree_scores
         key = ("fallback", id(block))
         if cache is not None and cache[0] is encoded and key in cache[1]:
@@ -579,13 +584,14 @@ class IHOMER(base.MultiLabelClassifier):
                 fallback = self._fallback_scores(block, x, encoded)
                 # fallbacks that answer for every label of the block (as the root learner does)
                 # need no merge with the new learner's answer
-                own = fallback if len(fallback) == len(block.names) else {**own, **fallback}
+                own = fallback if fallback.keys() >= block.names else {**own, **fallback}
             if root_scores is not None:
-                levels.append((
-                    block,
-                    frozenset(n for n in block.names if own.get(n, 0.0) > 0.5),
-                    root_positives & block.names,
-                ))
+                root_in_block = root_positives & block.names
+                if own is root_scores:  # the root learner answers as the block's fallback
+                    own_in_block = root_in_block
+                else:
+                    own_in_block = frozenset(n for n in block.names if own.get(n, 0.0) > 0.5)
+                levels.append((block, own_in_block, root_in_block))
                 if root_answers or (by_block and block.level_errors[1] < block.level_errors[0]):
                     own = root_scores
             for name in block.names:
