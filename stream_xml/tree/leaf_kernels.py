@@ -281,13 +281,23 @@ def _f32_dots(col_f32, q_f32, n):
 
 
 @numba.njit(cache=True)
+def _ring_rows(rows):
+    """``(row_start, row_nnz, row_class, row_seq, row_run_first)``, views of the rows of a kNN
+    ring's ``rows`` array: per ring row its start in the pool, its non-zeros, its class, its
+    record number in the memo and its first feature id if screened (else -1). One array passes
+    them to a kernel as one argument instead of five."""
+    return rows[0], rows[1], rows[2], rows[3], rows[4]
+
+
+@numba.njit(cache=True)
 def knn_learn(
-    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, col_f32, row_run_first,
+    pool_idx, pool_val, rows, row_sqnorm, col_f32,
     class_ptr, class_labels, class_table, counts,
     idx, val, labelset, seq,
 ):  # fmt: skip
     """Store one record in the ring (evicting the oldest when full) under its labelset's class,
-    numbered ``seq`` in the distance memo (-1: none).
+    numbered ``seq`` in the distance memo (-1: none). ``rows`` holds the ring's per-row int64
+    arrays (:func:`_ring_rows`).
 
     A row is its non-zeros in increasing feature id order, packed in the pool arrays from
     ``row_start[r]``; rows are appended at ``counts[3]``. A row whose ids are one run (dense
@@ -302,6 +312,7 @@ def knn_learn(
     (see there), or the pool entries the stored rows and this record take together (the caller
     repacks the rows into a larger pool, :func:`knn_repack`, and calls again).
     """
+    row_start, row_nnz, row_class, row_seq, row_run_first = _ring_rows(rows)
     n_classes = counts[2]
     if (n_classes + 2 > class_ptr.shape[0] or 2 * (n_classes + 1) > class_table.shape[0]
             or class_ptr[n_classes] + labelset.shape[0] > class_labels.shape[0]):
@@ -627,12 +638,13 @@ SHARED_HEAD = 5
 
 @numba.njit(cache=True)
 def knn_predict(
-    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, col_f32, row_run_first,
+    pool_idx, pool_val, rows, row_sqnorm, col_f32,
     class_ptr, class_labels, counts,
     k, idx, val, n_labels,
     memo_seq, memo_query, memo_d2, query, shared, shared_d2,
 ):  # fmt: skip
-    """Per-label P(1) from the ``k`` nearest stored rows (see ``KnnLabelCombination``).
+    """Per-label P(1) from the ``k`` nearest stored rows (see ``KnnLabelCombination``; ``rows``
+    as :func:`_ring_rows` reads them).
 
     Rows are ranked newest first; on equal distances the newer row wins, and among several exact
     matches the newest one decides. A row with the query's own run of ids (dense data) is dotted
@@ -660,6 +672,7 @@ def knn_predict(
     :func:`_shared_neighbours`), so the leaves of an iHOMER's block trees that have all learned
     the same recent records rank them once per query.
     """
+    row_start, row_nnz, row_class, row_seq, row_run_first = _ring_rows(rows)
     use_memo = query >= 0 and memo_seq.shape[0] > 0
     out = np.zeros(n_labels)
     n = counts[1]
@@ -1039,14 +1052,14 @@ def label_errors(proba, positives):
 @numba.njit(cache=True)
 def knn_label_errors(
     positives,
-    pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, col_f32, row_run_first,
+    pool_idx, pool_val, rows, row_sqnorm, col_f32,
     class_ptr, class_labels, counts,
     k, idx, val, n_labels,
     memo_seq, memo_query, memo_d2, query, shared, shared_d2,
 ):  # fmt: skip
     """:func:`label_errors` of :func:`knn_predict` (the other parameters) against ``positives``."""
     proba = knn_predict(
-        pool_idx, pool_val, row_start, row_nnz, row_sqnorm, row_class, row_seq, col_f32, row_run_first,
+        pool_idx, pool_val, rows, row_sqnorm, col_f32,
         class_ptr, class_labels, counts, k, idx, val, n_labels, memo_seq, memo_query, memo_d2, query, shared, shared_d2,
     )  # fmt: skip
     return label_errors(proba, positives)

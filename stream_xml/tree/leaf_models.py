@@ -65,6 +65,8 @@ def _sum_nbytes(obj) -> int:
 
 _NO_MEMO = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), -1, np.zeros(0, dtype=np.int64),
             np.zeros(0))
+#: The per-row arrays of a kNN ring, in the order of its ``rows`` array (``leaf_kernels._ring_rows``).
+_RING_ROW_NAMES = ("_row_start", "_row_nnz", "_row_class", "_row_seq", "_row_run_first")
 #: Largest ``k`` whose neighbours kNN models share through a memo.
 SHARED_K = 16
 _NO_LOGITS = np.zeros(0)
@@ -194,6 +196,14 @@ class KnnLabelCombination:
         self._class_table = np.full(16, EMPTY, dtype=np.int64)
         # next row, rows stored, classes, pool used, newest rows numbered one after the other
         self._counts = np.zeros(5, dtype=np.int64)
+        self._pack_rows()
+
+    def _pack_rows(self) -> None:
+        """Put the five per-row int64 arrays in the rows of one array (a kernel takes it as one
+        argument), each attribute becoming a view of its row."""
+        self._rows = np.stack([getattr(self, name) for name in _RING_ROW_NAMES]).astype(np.int64)
+        for i, name in enumerate(_RING_ROW_NAMES):
+            setattr(self, name, self._rows[i])
 
     @property
     def n_stored(self) -> int:
@@ -213,9 +223,9 @@ class KnnLabelCombination:
         """Store a record with its labelset (sorted int64 local label ids, possibly empty)."""
         seq = -1 if self.memo is None else self.memo.number(idx, val)
         while True:
-            needed = knn_learn(self._pool_idx, self._pool_val, self._row_start, self._row_nnz, self._row_sqnorm,
-                               self._row_class, self._row_seq, self._col_f32, self._row_run_first, self._class_ptr,
-                               self._class_labels, self._class_table, self._counts, idx, val, labelset, seq)  # fmt: skip
+            needed = knn_learn(self._pool_idx, self._pool_val, self._rows, self._row_sqnorm, self._col_f32,
+                               self._class_ptr, self._class_labels, self._class_table, self._counts,
+                               idx, val, labelset, seq)  # fmt: skip
             if not needed:
                 return
             if needed == NEEDS_F32_ROWS:
@@ -260,9 +270,8 @@ class KnnLabelCombination:
 
     def _predict_args(self, idx, val, n_labels) -> tuple:
         return (
-            self._pool_idx, self._pool_val, self._row_start, self._row_nnz, self._row_sqnorm, self._row_class,
-            self._row_seq, self._col_f32, self._row_run_first, self._class_ptr, self._class_labels, self._counts,
-            self.k, idx, val, n_labels,
+            self._pool_idx, self._pool_val, self._rows, self._row_sqnorm, self._col_f32,
+            self._class_ptr, self._class_labels, self._counts, self.k, idx, val, n_labels,
             *self._memo_args(idx, val),
         )  # fmt: skip
 
@@ -271,6 +280,7 @@ class KnnLabelCombination:
         state["_row_seq"] = np.full(self.window, -1, dtype=np.int64)  # numbers of a memo not pickled
         state["_counts"] = self._counts.copy()
         state["_counts"][4] = 0
+        del state["_rows"]  # pickled as the five arrays it holds
         return state
 
     def __setstate__(self, state):
@@ -295,6 +305,7 @@ class KnnLabelCombination:
         if state["_counts"].shape[0] == 4:  # before runs of numbered rows were counted
             state["_counts"] = np.append(state["_counts"], 0)
         self.__dict__.update(state)
+        self._pack_rows()
 
     def _memo_args(self, idx, val) -> tuple:
         memo = self.memo
@@ -303,8 +314,9 @@ class KnnLabelCombination:
         return memo.seq, memo.query, memo.d2, memo.number(idx, val), memo.shared, memo.shared_d2
 
     def memory_bytes(self) -> int:
-        """Bytes held by the model's arrays (a shared memo is counted by its owner)."""
-        return _sum_nbytes(self)
+        """Bytes held by the model's arrays (a shared memo is counted by its owner; the per-row
+        arrays once, not again as views)."""
+        return _sum_nbytes(self) - self._rows.nbytes
 
 
 class BaggedLogisticBR:
