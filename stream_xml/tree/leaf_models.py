@@ -201,7 +201,7 @@ class KnnLabelCombination:
     def _pack_rows(self) -> None:
         """Put the five per-row int64 arrays in the rows of one array (a kernel takes it as one
         argument), each attribute becoming a view of its row."""
-        self._rows = np.stack([getattr(self, name) for name in _RING_ROW_NAMES]).astype(np.int64)
+        self._rows = np.stack([getattr(self, name) for name in _RING_ROW_NAMES]).astype(np.int64, copy=False)
         for i, name in enumerate(_RING_ROW_NAMES):
             setattr(self, name, self._rows[i])
 
