@@ -131,15 +131,21 @@ def observe(stats, moments, key_weight, idx, val, positives, w):
         return n_features, n_keys
     count_labels(stats, positives, w)
     count_labels(key_weight, positives, w)
-    for j in range(idx.shape[0]):
-        f = idx[j]
-        x = val[j]
-        _welford(moments, f, 0, x, w)
-        if positives.shape[0] == 0:
-            _welford(moments, f, 1, x, w)
-        for p in positives:
-            _welford(moments, f, 2 + p, x, w)
+    # key by key, not feature by feature: the cells of one key do not depend on each other,
+    # and this order halves the kernel's time on Yeast's root (same arithmetic per cell)
+    _observe_key(moments, 0, idx, val, w)
+    if positives.shape[0] == 0:
+        _observe_key(moments, 1, idx, val, w)
+    for p in positives:
+        _observe_key(moments, 2 + p, idx, val, w)
     return 0, 0
+
+
+@njit(cache=True)
+def _observe_key(moments, k, idx, val, w):
+    """The record's explicit values into the cells of key ``k``."""
+    for j in range(idx.shape[0]):
+        _welford(moments, idx[j], k, val[j], w)
 
 
 @njit(cache=True)
