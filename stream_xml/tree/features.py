@@ -22,9 +22,30 @@ When not learning, unknown features get provisional ids past the known ones and 
 
 from __future__ import annotations
 
+import struct
+
 import numpy as np
 
 __all__ = ["FeatureIndex"]
+
+_PACKERS: dict = {}  # number of values -> struct.Struct packing that many doubles
+
+
+def _as_float64(raw: tuple) -> np.ndarray:
+    """``np.array(raw, dtype=np.float64)``, twice as fast for the floats and ints of a dense
+    record (packed as C doubles, then viewed); other values take numpy's own conversion.
+
+    >>> _as_float64((1, 2.5, True)), _as_float64(("1.5", 2))
+    (array([1. , 2.5, 1. ]), array([1.5, 2. ]))
+
+    """
+    packer = _PACKERS.get(len(raw))
+    if packer is None:
+        packer = _PACKERS[len(raw)] = struct.Struct(f"{len(raw)}d")
+    try:
+        return np.frombuffer(bytearray(packer.pack(*raw)), dtype=np.float64)
+    except (struct.error, TypeError):  # e.g. numeric strings, which numpy parses
+        return np.array(raw, dtype=np.float64)
 
 
 class FeatureIndex:
@@ -73,7 +94,7 @@ class FeatureIndex:
         raw = None
         if cached is not None and keys == cached[0]:
             raw = tuple(x.values())
-            values = np.array(raw, dtype=np.float64)  # faster from a tuple than fromiter over the dict
+            values = _as_float64(raw)
             columns, order = cached[1], cached[2]
             if order is not None:
                 values = values[order]

@@ -47,16 +47,18 @@ class MajorityLabelset:
         self.weights: list[float] = []
         self._best = -1
         self._proba = None  # (majority labelset id, its prediction), for the leaves asked every record
+        #: Number of distinct labelsets seen (an attribute, not a property: the trees read it
+        #: several times a record).
+        self.n_labelsets = 0
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_proba"] = None
         return state
 
-    @property
-    def n_labelsets(self) -> int:
-        """Number of distinct labelsets seen."""
-        return len(self.labelsets)
+    def __setstate__(self, state):
+        state.setdefault("n_labelsets", len(state["labelsets"]))  # pickled before it was kept
+        self.__dict__.update(state)
 
     def learn(self, labelset: np.ndarray, weight: float = 1.0) -> None:
         """Count one record whose positive labels are ``labelset`` (sorted ids)."""
@@ -67,6 +69,7 @@ class MajorityLabelset:
             self._index[key] = i
             self.labelsets.append(np.array(labelset, dtype=np.int64))
             self.weights.append(0.0)
+            self.n_labelsets = i + 1
         self.weights[i] += weight
         if self._best < 0 or self.weights[i] > self.weights[self._best]:
             self._best = i
