@@ -767,6 +767,64 @@ def test_label_errors_of_a_model_score_its_own_prediction_and_leave_it_learning_
     np.testing.assert_array_equal(scored.predict_proba(idx, val, n_labels), predicted.predict_proba(idx, val, n_labels))
 
 
+def _assert_same_state(a, b):
+    """Every attribute of two models equal (arrays element by element, memos by their arrays)."""
+    state_a, state_b = vars(a), vars(b)
+    assert state_a.keys() == state_b.keys()
+    for name, value in state_a.items():
+        other = state_b[name]
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(value, other, err_msg=name)
+        elif isinstance(value, DistanceMemo):
+            for part in ("seq", "query", "d2", "shared", "shared_d2"):
+                np.testing.assert_array_equal(getattr(value, part), getattr(other, part), err_msg=part)
+        elif name != "_logits_of":  # (arrays of the record at hand) checked through the logits
+            assert value == other, name
+
+
+def _dense_runs(records, every=3):
+    """Every ``every``-th record as a run of consecutive feature ids (float32-screened rows)."""
+    out = []
+    for t, (idx, val, labels) in enumerate(records):
+        if t % every == 0 and idx.shape[0]:
+            idx = np.arange(5, 5 + idx.shape[0], dtype=np.int64)
+        out.append((idx, val, labels))
+    return out
+
+
+@pytest.mark.parametrize(
+    "make",
+    MODELS
+    + [
+        pytest.param(lambda: KnnLabelCombination(k=3, window=25, memo=DistanceMemo()), id="knn-memo"),
+        pytest.param(lambda: BaggedLogisticBR(n_models=3, seed=5, bootstrap=False), id="bagged-br-plain"),
+    ],
+)
+def test_score_and_learn_is_label_errors_then_learn(make):
+    """The fused call (scoring then learning in one kernel call) counts what ``label_errors``
+    counts and leaves the model exactly as ``label_errors`` followed by ``learn`` do, through the
+    calls that must first grow the arrays (new labels, labelsets, features, a fuller pool and
+    the first float32-screened row)."""
+    records = _dense_runs(br_stream(seed=21, n=160))
+    fused, apart = make(), make()
+    seen_labels = 1
+    counts = []
+    for idx, val, labels in records:
+        if labels.shape[0]:
+            seen_labels = max(seen_labels, int(labels[-1]) + 1)  # the label space grows as in a tree
+        expected = apart.label_errors(idx, val, seen_labels, labels)
+        learn_one(apart, idx, val, labels, seen_labels)
+        assert fused.score_and_learn(idx, val, labels, seen_labels) == expected
+        counts.append(expected)
+        if len(counts) % 7 == 0:  # the same arrays learned again: nothing of the first call may linger
+            learn_one(apart, idx, val, labels, seen_labels)
+            learn_one(fused, idx, val, labels, seen_labels)
+        _assert_same_state(fused, apart)
+    assert len(set(counts)) > 2
+    idx, val, _ = records[-1]
+    np.testing.assert_array_equal(fused.predict_proba(idx, val, seen_labels), apart.predict_proba(idx, val, seen_labels))
+
+
 def test_bagged_br_memory_follows_distinct_features_not_their_ids():
     records = br_stream(seed=12, n=100)
     n_labels = n_labels_of(records)

@@ -33,11 +33,13 @@ from stream_xml.tree.leaf_kernels import (
     br_label_errors,
     br_learn,
     br_predict,
+    br_score_and_learn,
     f32_stride,
     knn_label_errors,
     knn_learn,
     knn_predict,
     knn_repack,
+    knn_score_and_learn,
     new_key_table,
     new_rng_state,
     rehash_keys,
@@ -228,12 +230,25 @@ class KnnLabelCombination:
                                idx, val, labelset, seq)  # fmt: skip
             if not needed:
                 return
-            if needed == NEEDS_F32_ROWS:
-                self._col_f32 = np.zeros((f32_stride(int(np.count_nonzero(val))), self.window), dtype=np.float32)
-            elif needed == NEEDS_CLASS_ROOM:
-                self._reserve_class(labelset.shape[0])
-            else:
-                self._repack(max(64, 2 * needed))  # half free: the next repack is ``needed`` entries away
+            self._make_room(needed, val, labelset)
+
+    def score_and_learn(self, idx: np.ndarray, val: np.ndarray, labelset: np.ndarray, n_labels: int) -> int:
+        """``label_errors(idx, val, n_labels, labelset)``, then ``learn(idx, val, labelset)``, in
+        one kernel call; returns the label errors."""
+        wrong, needed = knn_score_and_learn(labelset, *self._predict_args(idx, val, n_labels), self._class_table)
+        if needed:
+            self._make_room(needed, val, labelset)
+            self.learn(idx, val, labelset)
+        return wrong
+
+    def _make_room(self, needed: int, val: np.ndarray, labelset: np.ndarray) -> None:
+        """Grow what :func:`knn_learn`'s return value ``needed`` says lacks room."""
+        if needed == NEEDS_F32_ROWS:
+            self._col_f32 = np.zeros((f32_stride(int(np.count_nonzero(val))), self.window), dtype=np.float32)
+        elif needed == NEEDS_CLASS_ROOM:
+            self._reserve_class(labelset.shape[0])
+        else:
+            self._repack(max(64, 2 * needed))  # half free: the next repack is ``needed`` entries away
 
     def _repack(self, size: int) -> None:
         """Move the stored rows, oldest first, to the start of a pool of ``size`` entries: the
@@ -401,11 +416,7 @@ class BaggedLogisticBR:
 
     def learn(self, idx: np.ndarray, val: np.ndarray, positives: np.ndarray, n_labels: int) -> None:
         """One bagging step; ``positives`` are the relevant labels among ``0..n_labels-1``."""
-        if n_labels > self._max_n_labels:
-            self._max_n_labels = n_labels
-            if n_labels > self._slot_of_label.shape[0]:
-                size = _grown(self._slot_of_label.shape[0], n_labels)
-                self._slot_of_label = _resized(self._slot_of_label, (size,), EMPTY)
+        self._note_labels(n_labels)
         known, self._logits_of = self._logits_of, None
         logits = known[2] if known is not None and known[0] is idx and known[1] is val else _NO_LOGITS
         while True:
@@ -417,9 +428,36 @@ class BaggedLogisticBR:
             )  # fmt: skip
             if status == 0:
                 return
-            if status == BAD_POSITIVES:
-                raise ValueError(f"positives must be sorted local ids in [0, {n_labels})")
-            self._reserve(positives.shape[0], idx.shape[0])
+            self._make_room(status, positives, idx, n_labels)
+
+    def score_and_learn(self, idx: np.ndarray, val: np.ndarray, positives: np.ndarray, n_labels: int) -> int:
+        """``label_errors(idx, val, n_labels, positives)``, then ``learn(idx, val, positives,
+        n_labels)``, in one kernel call; returns the label errors."""
+        self._note_labels(n_labels)  # labels without an ensemble score 0 either way
+        wrong, status = br_score_and_learn(
+            positives, *self._predict_args(idx, val, n_labels),
+            self._rng_state, self.lr, self.intercept_lr, self.bootstrap, self._max_n_labels,
+        )  # fmt: skip
+        if status:
+            self._make_room(status, positives, idx, n_labels)
+            self.learn(idx, val, positives, n_labels)  # from the logits the scoring left
+        else:
+            self._logits_of = None
+        return wrong
+
+    def _note_labels(self, n_labels: int) -> None:
+        """``n_labels`` labels may have an ensemble: room for them in the label slots."""
+        if n_labels > self._max_n_labels:
+            self._max_n_labels = n_labels
+            if n_labels > self._slot_of_label.shape[0]:
+                size = _grown(self._slot_of_label.shape[0], n_labels)
+                self._slot_of_label = _resized(self._slot_of_label, (size,), EMPTY)
+
+    def _make_room(self, status: int, positives: np.ndarray, idx: np.ndarray, n_labels: int) -> None:
+        """Act on :func:`br_learn`'s return value ``status`` (not 0): raise, or grow the arrays."""
+        if status == BAD_POSITIVES:
+            raise ValueError(f"positives must be sorted local ids in [0, {n_labels})")
+        self._reserve(positives.shape[0], idx.shape[0])
 
     def _reserve(self, new_ensembles: int, new_columns: int) -> None:
         """Make room for that many more ensembles (at most one per label) and columns."""

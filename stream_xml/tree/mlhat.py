@@ -418,8 +418,9 @@ class MLHAT(base.MultiLabelClassifier):
         if loss is not None:
             node.loss.update(loss, w)
         if self.leaf_switch in LOSS_SWITCHES and self.leaf_model == "switch":
-            self._score_leaf_models(node, idx, val, positives, predictions)
-        node.learn(idx, val, positives, w, predictions.n_labels)
+            self._learn_scored(node, idx, val, positives, w, predictions)
+        else:
+            node.learn(idx, val, positives, w, predictions.n_labels)
         if node.current_weight - node.last_split_attempt_at >= self.grace_period:
             if self.max_depth is not None and node.depth >= self.max_depth:
                 node.deactivate()
@@ -427,27 +428,33 @@ class MLHAT(base.MultiLabelClassifier):
                 self._attempt_split(node, owner, slot)
                 node.last_split_attempt_at = node.current_weight
 
-    def _score_leaf_models(self, leaf: Leaf, idx, val, positives, predictions) -> None:
-        """Test-then-train score of the leaf's kNN and bagging (and, under
-        ``leaf_switch="loss_with_majority"``, its majority labelset) on this record."""
+    def _learn_scored(self, leaf: Leaf, idx, val, positives, w, predictions) -> None:
+        """The leaf learns the record after a test-then-train score of its kNN and bagging (and,
+        under ``leaf_switch="loss_with_majority"``, its majority labelset) on it. The model in use
+        is scored from its cached prediction; a model without one is scored by the call in
+        which it learns."""
         majority = leaf.majority
-        if majority.n_labelsets == 0:
-            return
         n_labels = predictions.n_labels
-        errors = leaf.model_errors
+        if majority.n_labelsets == 0:
+            leaf.learn(idx, val, positives, w, n_labels)
+            return
+        errors = leaf.model_errors  # knn, bagging, majority
+        with_majority = self.leaf_switch == "loss_with_majority"
         in_use = self._leaf_proba(leaf, idx, val, n_labels, choice_only=True)
         cached = predictions.probas.get(id(leaf))  # the prediction of the model in use
-        models = (leaf.knn, leaf.bagging)
-        if self.leaf_switch == "loss_with_majority":
-            models += (majority,)
-        for j, model in enumerate(models):
-            if model is in_use and cached is not None:
-                wrong = label_errors(cached[1], positives)
-            elif model is majority:
-                wrong = label_errors(majority.predict_proba(n_labels), positives)
-            else:
-                wrong = model.label_errors(idx, val, n_labels, positives)
-            errors[j] = errors[j] * SWITCH_FADING + (wrong > 0)
+        j = -1  # the model scored from the cached prediction
+        if cached is not None:
+            j = 0 if in_use is leaf.knn else 1 if in_use is leaf.bagging else 2 if with_majority else -1
+            if j >= 0:
+                errors[j] = errors[j] * SWITCH_FADING + (label_errors(cached[1], positives) > 0)
+        if with_majority and j != 2:
+            wrong = label_errors(majority.predict_proba(n_labels), positives)
+            errors[2] = errors[2] * SWITCH_FADING + (wrong > 0)
+        knn_wrong, bagging_wrong = leaf.learn(idx, val, positives, w, n_labels, j != 0, j != 1)
+        if knn_wrong is not None:
+            errors[0] = errors[0] * SWITCH_FADING + (knn_wrong > 0)
+        if bagging_wrong is not None:
+            errors[1] = errors[1] * SWITCH_FADING + (bagging_wrong > 0)
 
     def _monitor(self, branch: Branch, owner, slot, loss: float, w: float) -> bool:
         """§6.9 at one branch; True if its alternate replaced it."""

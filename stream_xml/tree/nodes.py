@@ -12,7 +12,7 @@ absent feature counting as 0.
 (True, True)
 >>> leaf = Leaf(0, np.zeros(2))
 >>> for v, label in [(1.0, 0), (2.0, 0), (8.0, 1), (9.0, 1)] * 50:
-...     leaf.learn(np.array([0]), np.array([v]), np.array([label]), 1.0, 2)
+...     _ = leaf.learn(np.array([0]), np.array([v]), np.array([label]), 1.0, 2)
 >>> leaf.current_weight, leaf.stats.tolist()
 (200.0, [200.0, 0.0, 100.0, 100.0])
 >>> feature, threshold = leaf.split_decision(0.99, 10, 0.01, 1e-7, 0.05)
@@ -109,8 +109,13 @@ class Leaf:
     def deactivate(self) -> None:
         self.observers = None
 
-    def learn(self, idx, val, positives, w, n_labels) -> None:
-        """Statistics, observers (if active) and leaf models; the learned models get weight 1."""
+    def learn(self, idx, val, positives, w, n_labels, score_knn=False, score_bagging=False) -> tuple:
+        """Statistics, observers (if active) and leaf models; the learned models get weight 1.
+
+        Returns the label errors on this record, before learning it, of the kNN model if
+        ``score_knn`` and of the bagging if ``score_bagging`` (else None): each model is scored
+        and learns in one call.
+        """
         self.current_weight += w
         if self.observers is not None:
             self.stats = self.observers.update(self.stats, idx, val, positives, w)
@@ -120,10 +125,18 @@ class Leaf:
                 self.stats = grown_vector(self.stats, needed)
                 count_labels(self.stats, positives, w)
         self.majority.learn(positives, w)
+        knn_wrong = bagging_wrong = None
         if self.knn is not None:
-            self.knn.learn(idx, val, positives)
+            if score_knn:
+                knn_wrong = self.knn.score_and_learn(idx, val, positives, n_labels)
+            else:
+                self.knn.learn(idx, val, positives)
         if self.bagging is not None:
-            self.bagging.learn(idx, val, positives, n_labels)
+            if score_bagging:
+                bagging_wrong = self.bagging.score_and_learn(idx, val, positives, n_labels)
+            else:
+                self.bagging.learn(idx, val, positives, n_labels)
+        return knn_wrong, bagging_wrong
 
     def split_decision(self, max_share_to_split, n_split_points, min_branch_fraction, delta, tau):
         """Split attempt of §6.5: ``(feature, threshold)``, :data:`DEACTIVATE` or None.
