@@ -399,10 +399,12 @@ class MLHAT(base.MultiLabelClassifier):
 
     def _learn_subtree(self, node, owner, slot, x, idx, val, positives, w, predictions) -> None:
         """§6.11: drift bookkeeping at every branch on the way, alternates, then the leaf."""
-        loss = None
+        loss = wrong = None
         if self.drift_detection and (owner is not None or not node.is_leaf):
             # Every branch on this path and the leaf itself judge the same leaf's prediction.
-            loss = self._leaf_loss(leaf_of(node, x), positives, predictions)
+            wrong = self._leaf_errors(leaf_of(node, x), positives, predictions)
+            if wrong is not None:
+                loss = wrong / predictions.n_labels
         while not node.is_leaf:
             node.total += w
             if self.drift_detection:
@@ -418,7 +420,7 @@ class MLHAT(base.MultiLabelClassifier):
         if loss is not None:
             node.loss.update(loss, w)
         if self.leaf_switch in LOSS_SWITCHES and self.leaf_model == "switch":
-            self._learn_scored(node, idx, val, positives, w, predictions)
+            self._learn_scored(node, idx, val, positives, w, predictions, wrong)
         else:
             node.learn(idx, val, positives, w, predictions.n_labels)
         if node.current_weight - node.last_split_attempt_at >= self.grace_period:
@@ -428,11 +430,11 @@ class MLHAT(base.MultiLabelClassifier):
                 self._attempt_split(node, owner, slot)
                 node.last_split_attempt_at = node.current_weight
 
-    def _learn_scored(self, leaf: Leaf, idx, val, positives, w, predictions) -> None:
+    def _learn_scored(self, leaf: Leaf, idx, val, positives, w, predictions, wrong=None) -> None:
         """The leaf learns the record after a test-then-train score of its kNN and bagging (and,
         under ``leaf_switch="loss_with_majority"``, its majority labelset) on it. The model in use
-        is scored from its cached prediction; a model without one is scored by the call in
-        which it learns."""
+        is scored from its cached prediction (whose label errors are ``wrong`` if the caller
+        counted them); a model without one is scored by the call in which it learns."""
         majority = leaf.majority
         n_labels = predictions.n_labels
         if majority.n_labelsets == 0:
@@ -446,7 +448,9 @@ class MLHAT(base.MultiLabelClassifier):
         if cached is not None:
             j = 0 if in_use is leaf.knn else 1 if in_use is leaf.bagging else 2 if with_majority else -1
             if j >= 0:
-                errors[j] = errors[j] * SWITCH_FADING + (label_errors(cached[1], positives) > 0)
+                if wrong is None:
+                    wrong = label_errors(cached[1], positives)
+                errors[j] = errors[j] * SWITCH_FADING + (wrong > 0)
         if with_majority and j != 2:
             wrong = label_errors(majority.predict_proba(n_labels), positives)
             errors[2] = errors[2] * SWITCH_FADING + (wrong > 0)
@@ -601,13 +605,12 @@ class MLHAT(base.MultiLabelClassifier):
             predictions.probas[id(leaf)] = entry  # the leaf is kept, so its id is not reused
         return entry[1]
 
-    def _leaf_loss(self, leaf: Leaf, positives, predictions) -> float | None:
-        """Hamming loss of the leaf's prediction against ``positives`` over the known labels."""
-        n_labels = predictions.n_labels
+    def _leaf_errors(self, leaf: Leaf, positives, predictions) -> int | None:
+        """Label errors of the leaf's prediction against ``positives`` (None if it has none)."""
         proba = self._cached_leaf_proba(leaf, predictions)
         if proba is None:
             return None
-        return label_errors(proba, positives) / n_labels
+        return label_errors(proba, positives)
 
     def _vote_weight(self, leaf: Leaf) -> float:
         e = leaf.loss.mean
