@@ -442,7 +442,7 @@ class MLHAT(base.MultiLabelClassifier):
             return
         errors = leaf.model_errors  # knn, bagging, majority
         with_majority = self.leaf_switch == "loss_with_majority"
-        in_use = self._leaf_proba(leaf, idx, val, n_labels, choice_only=True)
+        in_use = majority if majority.n_labelsets <= 1 else self._loss_choice(leaf)  # as _leaf_proba chooses
         cached = predictions.probas.get(id(leaf))  # the prediction of the model in use
         j = -1  # the model scored from the cached prediction
         if cached is not None:
@@ -571,32 +571,36 @@ class MLHAT(base.MultiLabelClassifier):
 
     # -- prediction ----------------------------------------------------------------------------
 
-    def _leaf_proba(self, leaf: Leaf, idx, val, n_labels: int, choice_only: bool = False):
-        """P(1) per label from the leaf's model (§6.7), None if the leaf has learned nothing;
-        with ``choice_only``, the model that would answer instead."""
+    def _leaf_proba(self, leaf: Leaf, idx, val, n_labels: int):
+        """P(1) per label from the leaf's model (§6.7), None if the leaf has learned nothing."""
         majority = leaf.majority
         if majority.n_labelsets == 0:
             return None
         mode = self.leaf_model
         if mode == "nb" and majority.n_labelsets > 1 and leaf.observers is not None:
-            return leaf.observers if choice_only else leaf.observers.naive_bayes(idx, val, n_labels)
+            return leaf.observers.naive_bayes(idx, val, n_labels)
         if mode in ("majority", "nb") or (mode == "switch" and majority.n_labelsets <= 1):
             model = majority
         elif mode == "switch" and self.leaf_switch in LOSS_SWITCHES:
-            knn_errors, bagging_errors, majority_errors = leaf.model_errors
-            model = leaf.knn if knn_errors <= bagging_errors else leaf.bagging
-            if self.leaf_switch == "loss_with_majority" and majority_errors < min(knn_errors, bagging_errors):
-                model = majority
+            model = self._loss_choice(leaf)
         elif mode == "switch":
             light = leaf.current_weight < self.cardinality_th
             model = leaf.knn if light or ml_entropy(leaf.stats) < self.entropy_th else leaf.bagging
         else:
             model = leaf.knn if mode == "knn" else leaf.bagging
-        if choice_only:
-            return model
         if model is majority:
             return majority.predict_proba(n_labels)
         return model.predict_proba(idx, val, n_labels)
+
+    def _loss_choice(self, leaf: Leaf):
+        """The model a leaf of two labelsets or more answers with under the loss switches: the
+        one with the fewest faded errors (kNN on a tie; the majority labelset only if strictly
+        fewer under ``"loss_with_majority"``)."""
+        knn_errors, bagging_errors, majority_errors = leaf.model_errors
+        model = leaf.knn if knn_errors <= bagging_errors else leaf.bagging
+        if self.leaf_switch == "loss_with_majority" and majority_errors < min(knn_errors, bagging_errors):
+            return leaf.majority
+        return model
 
     def _cached_leaf_proba(self, leaf: Leaf, predictions: _LeafPredictions):
         entry = predictions.probas.get(id(leaf))
