@@ -726,12 +726,12 @@ def test_loss_with_majority_answers_with_the_majority_labelset_when_it_errs_leas
     leaf = with_majority._root
     knn_errors, bagging_errors, majority_errors = leaf.model_errors
     assert majority_errors < min(knn_errors, bagging_errors)
+    assert with_majority._loss_choice(leaf) is leaf.majority
     encoded = with_majority._features.encode(stream[0][0], learn=False)
-    assert with_majority._leaf_proba(leaf, *encoded, 3, choice_only=True) is leaf.majority
+    np.testing.assert_array_equal(with_majority._leaf_proba(leaf, *encoded, 3), leaf.majority.predict_proba(3))
     without = tree("loss")
     assert late_hits(without) + 50 < hits
-    encoded = without._features.encode(stream[0][0], learn=False)
-    assert without._leaf_proba(without._root, *encoded, 3, choice_only=True) is not without._root.majority
+    assert without._loss_choice(without._root) is not without._root.majority
 
 
 def test_a_record_learned_right_after_its_prediction_reuses_its_encoding():
