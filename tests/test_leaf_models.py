@@ -966,9 +966,39 @@ def test_knn_pool_repacks_and_keeps_memory_to_the_stored_non_zeros():
         model.learn(idx, rng.normal(size=5), np.array([t % 3]))
     assert model._counts[3] <= model._pool_idx.size <= 2 * 10 * 5 + 64  # the long row left
     # the newest record is found exactly
-    np.testing.assert_array_equal(model.predict_proba(idx, model._pool_val[model._counts[3] - 5 : model._counts[3]], 3),
-                                  np.eye(3)[199 % 3])
+    start = model._row_start[(model._counts[0] - 1) % 10]
+    np.testing.assert_array_equal(model._pool_idx[start : start + 5], idx)
+    np.testing.assert_array_equal(model.predict_proba(idx, model._pool_val[start : start + 5], 3), np.eye(3)[199 % 3])
 
+
+def test_knn_dense_rows_take_the_place_of_the_rows_they_evict():
+    """Once the ring is full, a record with as many non-zeros as the row it evicts is written
+    over it: the pool stops growing and never repacks. Predictions stay those of the plainest
+    kNN, also when rows of other sizes (appended) come in between."""
+    window, n_features, n_labels = 8, 6, 3
+    model = KnnLabelCombination(k=3, window=window)
+    rng = np.random.default_rng(21)
+    history = []
+
+    def step(t, idx, val):
+        x = dense(idx, val, 10)
+        np.testing.assert_allclose(
+            model.predict_proba(idx, val, n_labels), brute_force_knn(history, x, 3, window, n_labels), rtol=1e-9, atol=1e-12
+        )
+        labels = np.array([t % n_labels])
+        model.learn(idx, val, labels)
+        history.append((x, labels))
+
+    for t in range(60):
+        step(t, np.arange(n_features), rng.normal(size=n_features))
+        if t == window - 1:
+            pool, used = model._pool_idx, int(model._counts[3])
+    assert model._pool_idx is pool and int(model._counts[3]) == used == window * n_features
+    assert sorted(int(s) for s in model._row_start) == list(range(0, window * n_features, n_features))
+    for t in range(60, 200):  # rows of 1 to 10 non-zeros: some take an evicted row's place, some not
+        n = int(rng.integers(1, 11))
+        step(t, np.sort(rng.choice(10, size=n, replace=False)), rng.normal(size=n))
+    assert model._counts[3] <= model._pool_idx.size <= 2 * window * 10 + 64
 
 def test_knn_pool_repacked_in_place_equals_a_copy_and_refuses_rows_out_of_age_order():
     from stream_xml.tree.leaf_kernels import knn_repack

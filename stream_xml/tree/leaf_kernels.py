@@ -302,7 +302,8 @@ def knn_learn(
     arrays (:func:`_ring_rows`).
 
     A row is its non-zeros in increasing feature id order, packed in the pool arrays from
-    ``row_start[r]``; rows are appended at ``counts[3]``. A row whose ids are one run (dense
+    ``row_start[r]``; rows are appended at ``counts[3]``, or written over the entries of the
+    row they evict when it has as many (see the code for when). A row whose ids are one run (dense
     data) of values fit for screening also goes, rounded to float32, to column ``r`` of
     ``col_f32`` (from its first row on), and ``row_run_first[r]`` holds its first feature id
     (-1 for other rows). ``counts[4]`` counts the newest rows whose numbers follow each other
@@ -333,18 +334,20 @@ def knn_learn(
     screened = safe and 0 < nnz <= _F32_MAX_STRIDE and last - first == nnz - 1
     if screened and col_f32.shape[0] == 0:
         return NEEDS_F32_ROWS
-    used = counts[3]
-    if used + nnz > pool_idx.shape[0]:
-        window = row_start.shape[0]
+    window = row_start.shape[0]
+    r = counts[0]
+    # a full ring evicts row r: a record of as many non-zeros takes its entries (dense data then
+    # never repacks) unless the pool is over twice what a ring of such rows takes (rows evicted
+    # before then left gaps: appending lets a repack drop them), else it is appended
+    reuse = counts[1] == window and nnz == row_nnz[r] and counts[3] <= 2 * window * nnz
+    used = row_start[r] if reuse else counts[3]
+    if not reuse and used + nnz > pool_idx.shape[0]:
         needed = nnz
-        r = counts[0]
         for _ in range(counts[1]):
             r = r - 1 if r > 0 else window - 1
             needed += row_nnz[r]
         return needed
     cls = _class_of(class_table, class_ptr, class_labels, counts, labelset)
-    window = row_start.shape[0]
-    r = counts[0]
     sq = 0.0
     at = used
     for j in _increasing_order(idx):
@@ -368,7 +371,8 @@ def knn_learn(
     if row_run_first[r] >= 0:
         for j in range(nnz):
             col_f32[j, r] = pool_val[used + j]
-    counts[3] = at
+    if not reuse:
+        counts[3] = at
     counts[0] = (r + 1) % window
     if counts[1] < window:
         counts[1] += 1
