@@ -131,10 +131,10 @@ class ADWIN(base.DriftDetector):
     @property
     def estimation(self) -> float:
         """Mean of the window (0 when it is empty)."""
-        width = self._counters[kernels.WIDTH]
+        width = self._counters.item(kernels.WIDTH)  # Python numbers: numpy scalars cost more
         if width == 0:
             return 0.0
-        return float(self._window[kernels.SUM] / width)
+        return self._window.item(kernels.SUM) / width
 
     @property
     def n_detections(self) -> int:
