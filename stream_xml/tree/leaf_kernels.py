@@ -1052,34 +1052,6 @@ def label_errors(proba, positives):
     return wrong
 
 
-# a leaf's test-then-train score of the model it does not answer with needs only the count, so
-# these return it from inside the kernel call (no array handed back to Python, no second call);
-# their parameters are spelled out: a dispatch of ``*args`` costs about 0.35 us more
-@numba.njit(cache=True)
-def knn_label_errors(
-    positives,
-    pool_idx, pool_val, rows, row_sqnorm, col_f32,
-    class_ptr, class_labels, counts,
-    k, idx, val, n_labels,
-    memo_seq, memo_query, memo_d2, query, shared, shared_d2,
-):  # fmt: skip
-    """:func:`label_errors` of :func:`knn_predict` (the other parameters) against ``positives``."""
-    proba = knn_predict(
-        pool_idx, pool_val, rows, row_sqnorm, col_f32,
-        class_ptr, class_labels, counts, k, idx, val, n_labels, memo_seq, memo_query, memo_d2, query, shared, shared_d2,
-    )  # fmt: skip
-    return label_errors(proba, positives)
-
-
-@numba.njit(cache=True)
-def br_label_errors(positives, weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, idx, val,
-                    n_labels, logits):  # fmt: skip
-    """:func:`label_errors` of :func:`br_predict` (the other parameters) against ``positives`` (the
-    members' logits are written as :func:`br_predict` writes them)."""
-    proba = br_predict(weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, idx, val, n_labels, logits)
-    return label_errors(proba, positives)
-
-
 # A leaf scores the model it does not answer with on the record (test), then that model learns the
 # record (train): one kernel call for both spares a dispatch and the Python around it.
 @numba.njit(cache=True)
@@ -1091,14 +1063,15 @@ def knn_score_and_learn(
     memo_seq, memo_query, memo_d2, query, shared, shared_d2,
     class_table,
 ):  # fmt: skip
-    """``(errors, status)``: :func:`knn_label_errors` against ``positives`` (the parameters up to
-    ``shared_d2`` are its), then :func:`knn_learn` of the record with labelset ``positives``,
-    numbered ``query``, whose return value ``status`` is (when not 0 the record is not stored:
-    the caller makes room and stores it)."""
-    wrong = knn_label_errors(
-        positives, pool_idx, pool_val, rows, row_sqnorm, col_f32, class_ptr, class_labels, counts,
+    """``(errors, status)``: the :func:`label_errors` against ``positives`` of :func:`knn_predict`
+    (the parameters from ``pool_idx`` to ``shared_d2`` are its), then :func:`knn_learn` of the
+    record with labelset ``positives``, numbered ``query``, whose return value ``status`` is (when
+    not 0 the record is not stored: the caller makes room and stores it)."""
+    proba = knn_predict(
+        pool_idx, pool_val, rows, row_sqnorm, col_f32, class_ptr, class_labels, counts,
         k, idx, val, n_labels, memo_seq, memo_query, memo_d2, query, shared, shared_d2,
     )  # fmt: skip
+    wrong = label_errors(proba, positives)
     status = knn_learn(
         pool_idx, pool_val, rows, row_sqnorm, col_f32, class_ptr, class_labels, class_table, counts,
         idx, val, positives, query,
@@ -1111,13 +1084,11 @@ def br_score_and_learn(
     positives, weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, idx, val,
     n_labels, logits, rng_state, lr, intercept_lr, bootstrap, max_ensembles,
 ):  # fmt: skip
-    """``(errors, status)``: :func:`br_label_errors` against ``positives`` (the parameters up to
-    ``logits`` are its), then :func:`br_learn` of the record from the logits it left, whose
-    return value ``status`` is (when not 0 nothing was learned)."""
-    wrong = br_label_errors(
-        positives, weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, idx, val,
-        n_labels, logits,
-    )  # fmt: skip
+    """``(errors, status)``: the :func:`label_errors` against ``positives`` of :func:`br_predict`
+    (the parameters from ``weights`` to ``logits`` are its), then :func:`br_learn` of the record
+    from the logits it left, whose return value ``status`` is (when not 0 nothing was learned)."""
+    proba = br_predict(weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, idx, val, n_labels, logits)
+    wrong = label_errors(proba, positives)
     status = br_learn(
         weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, rng_state,
         idx, val, positives, n_labels, lr, intercept_lr, bootstrap, logits, max_ensembles,

@@ -30,16 +30,15 @@ from stream_xml.tree.leaf_kernels import (
     NEEDS_CLASS_ROOM,
     NEEDS_F32_ROWS,
     SHARED_HEAD,
-    br_label_errors,
     br_learn,
     br_predict,
     br_score_and_learn,
     f32_stride,
-    knn_label_errors,
     knn_learn,
     knn_predict,
     knn_repack,
     knn_score_and_learn,
+    label_errors,
     new_key_table,
     new_rng_state,
     rehash_keys,
@@ -281,7 +280,7 @@ class KnnLabelCombination:
     def label_errors(self, idx: np.ndarray, val: np.ndarray, n_labels: int, positives: np.ndarray) -> int:
         """Labels that ``predict_proba(...) > 0.5`` gets wrong against ``positives`` (sorted local
         ids); 0 is an exact match."""
-        return knn_label_errors(positives, *self._predict_args(idx, val, n_labels))
+        return label_errors(self.predict_proba(idx, val, n_labels), positives)
 
     def _predict_args(self, idx, val, n_labels) -> tuple:
         return (
@@ -487,7 +486,7 @@ class BaggedLogisticBR:
     def label_errors(self, idx: np.ndarray, val: np.ndarray, n_labels: int, positives: np.ndarray) -> int:
         """Labels that ``predict_proba(...) > 0.5`` gets wrong against ``positives`` (sorted local
         ids); 0 is an exact match."""
-        return br_label_errors(positives, *self._predict_args(idx, val, n_labels))
+        return label_errors(self.predict_proba(idx, val, n_labels), positives)
 
     def _predict_args(self, idx, val, n_labels) -> tuple:
         # the record's logits, which learning it next would compute again (its arrays are kept
