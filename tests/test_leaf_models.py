@@ -804,17 +804,22 @@ def test_score_and_learn_is_label_errors_then_learn(make):
     """The fused call (scoring then learning in one kernel call) counts what ``label_errors``
     counts and leaves the model exactly as ``label_errors`` followed by ``learn`` do, through the
     calls that must first grow the arrays (new labels, labelsets, features, a fuller pool and
-    the first float32-screened row)."""
+    the first float32-screened row); every other record it also scores another prediction."""
+    from stream_xml.tree.leaf_kernels import label_errors
+
     records = _dense_runs(br_stream(seed=21, n=160))
     fused, apart = make(), make()
+    rng = np.random.default_rng(22)
     seen_labels = 1
     counts = []
     for idx, val, labels in records:
         if labels.shape[0]:
             seen_labels = max(seen_labels, int(labels[-1]) + 1)  # the label space grows as in a tree
+        also = rng.random(seen_labels) if len(counts) % 2 else None
         expected = apart.label_errors(idx, val, seen_labels, labels)
         learn_one(apart, idx, val, labels, seen_labels)
-        assert fused.score_and_learn(idx, val, labels, seen_labels) == expected
+        also_expected = None if also is None else label_errors(also, labels)
+        assert fused.score_and_learn(idx, val, labels, seen_labels, also) == (expected, also_expected)
         counts.append(expected)
         if len(counts) % 7 == 0:  # the same arrays learned again: nothing of the first call may linger
             learn_one(apart, idx, val, labels, seen_labels)

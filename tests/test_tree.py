@@ -772,3 +772,28 @@ def test_feature_index_encodes_repeated_key_sequences_as_a_fresh_index_would():
         expected = sorted((index._ids[k], v) for k, v in x.items() if v != 0.0 and k in index._ids)
         assert idx.tolist() == [i for i, _ in expected] and val.tolist() == [v for _, v in expected]
     assert index.names == ["a", "b", "c", "d"]
+
+
+def test_a_leaf_scores_another_prediction_along_with_its_models_or_alone():
+    """``Leaf.learn(..., also=proba)`` counts proba's label errors in the call of the first model
+    it scores, or by itself when it scores none; the models learn the same either way."""
+    from stream_xml.tree.leaf_kernels import label_errors
+    from stream_xml.tree.leaf_models import BaggedLogisticBR, KnnLabelCombination
+
+    def leaf():
+        return Leaf(0, np.zeros(4), knn=KnnLabelCombination(k=2, window=5), bagging=BaggedLogisticBR(seed=1))
+
+    rng = np.random.default_rng(3)
+    a, b = leaf(), leaf()
+    for t in range(40):
+        idx, val, labels = np.arange(3), rng.normal(size=3), np.array([t % 2])
+        also = rng.random(2)
+        expected = label_errors(also, labels)
+        score_knn, score_bagging = t % 3 == 0, t % 3 == 1  # one model, the other, or none
+        got = a.learn(idx, val, labels, 1.0, 2, score_knn, score_bagging, also)
+        assert got[2] == expected
+        assert (got[0] is None) != score_knn and (got[1] is None) != score_bagging
+        b.learn(idx, val, labels, 1.0, 2)
+    query = (np.arange(3), rng.normal(size=3), 2)
+    np.testing.assert_array_equal(a.knn.predict_proba(*query), b.knn.predict_proba(*query))
+    np.testing.assert_array_equal(a.bagging.predict_proba(*query), b.bagging.predict_proba(*query))

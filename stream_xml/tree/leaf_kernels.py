@@ -1053,7 +1053,8 @@ def label_errors(proba, positives):
 
 
 # A leaf scores the model it does not answer with on the record (test), then that model learns the
-# record (train): one kernel call for both spares a dispatch and the Python around it.
+# record (train): one kernel call for both spares a dispatch and the Python around it. The same
+# call also scores the prediction of the model in use (``also``), which the leaf cached.
 @numba.njit(cache=True)
 def knn_score_and_learn(
     positives,
@@ -1061,10 +1062,11 @@ def knn_score_and_learn(
     class_ptr, class_labels, counts,
     k, idx, val, n_labels,
     memo_seq, memo_query, memo_d2, query, shared, shared_d2,
-    class_table,
+    class_table, also,
 ):  # fmt: skip
-    """``(errors, status)``: the :func:`label_errors` against ``positives`` of :func:`knn_predict`
-    (the parameters from ``pool_idx`` to ``shared_d2`` are its), then :func:`knn_learn` of the
+    """``(errors, also_errors, status)``: the :func:`label_errors` against ``positives`` of
+    :func:`knn_predict` (the parameters from ``pool_idx`` to ``shared_d2`` are its) and of
+    ``also`` (another prediction for the record; -1 if empty), then :func:`knn_learn` of the
     record with labelset ``positives``, numbered ``query``, whose return value ``status`` is (when
     not 0 the record is not stored: the caller makes room and stores it)."""
     proba = knn_predict(
@@ -1076,21 +1078,28 @@ def knn_score_and_learn(
         pool_idx, pool_val, rows, row_sqnorm, col_f32, class_ptr, class_labels, class_table, counts,
         idx, val, positives, query,
     )  # fmt: skip
-    return wrong, status
+    return wrong, _also_errors(also, positives), status
 
 
 @numba.njit(cache=True)
 def br_score_and_learn(
     positives, weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, idx, val,
-    n_labels, logits, rng_state, lr, intercept_lr, bootstrap, max_ensembles,
+    n_labels, logits, rng_state, lr, intercept_lr, bootstrap, max_ensembles, also,
 ):  # fmt: skip
-    """``(errors, status)``: the :func:`label_errors` against ``positives`` of :func:`br_predict`
-    (the parameters from ``weights`` to ``logits`` are its), then :func:`br_learn` of the record
-    from the logits it left, whose return value ``status`` is (when not 0 nothing was learned)."""
+    """``(errors, also_errors, status)``: the :func:`label_errors` against ``positives`` of
+    :func:`br_predict` (the parameters from ``weights`` to ``logits`` are its) and of ``also``
+    (another prediction for the record; -1 if empty), then :func:`br_learn` of the record from
+    the logits it left, whose return value ``status`` is (when not 0 nothing was learned)."""
     proba = br_predict(weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, idx, val, n_labels, logits)
     wrong = label_errors(proba, positives)
     status = br_learn(
         weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, rng_state,
         idx, val, positives, n_labels, lr, intercept_lr, bootstrap, logits, max_ensembles,
     )  # fmt: skip
-    return wrong, status
+    return wrong, _also_errors(also, positives), status
+
+
+@numba.njit(cache=True)
+def _also_errors(also, positives):
+    """:func:`label_errors` of the prediction ``also``, -1 if it is empty."""
+    return label_errors(also, positives) if also.shape[0] else -1

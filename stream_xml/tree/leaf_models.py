@@ -71,6 +71,7 @@ _RING_ROW_NAMES = ("_row_start", "_row_nnz", "_row_class", "_row_seq", "_row_run
 #: Largest ``k`` whose neighbours kNN models share through a memo.
 SHARED_K = 16
 _NO_LOGITS = np.zeros(0)
+_NO_PROBA = np.zeros(0)  # no other prediction to score along
 
 
 class DistanceMemo:
@@ -231,14 +232,18 @@ class KnnLabelCombination:
                 return
             self._make_room(needed, val, labelset)
 
-    def score_and_learn(self, idx: np.ndarray, val: np.ndarray, labelset: np.ndarray, n_labels: int) -> int:
+    def score_and_learn(self, idx: np.ndarray, val: np.ndarray, labelset: np.ndarray, n_labels: int,
+                        also: np.ndarray | None = None) -> tuple[int, int | None]:  # fmt: skip
         """``label_errors(idx, val, n_labels, labelset)``, then ``learn(idx, val, labelset)``, in
-        one kernel call; returns the label errors."""
-        wrong, needed = knn_score_and_learn(labelset, *self._predict_args(idx, val, n_labels), self._class_table)
+        one kernel call; returns the label errors, and those of ``also`` (another P(1) array for
+        this record) if given, else None."""
+        wrong, also_wrong, needed = knn_score_and_learn(
+            labelset, *self._predict_args(idx, val, n_labels), self._class_table, _NO_PROBA if also is None else also
+        )  # fmt: skip
         if needed:
             self._make_room(needed, val, labelset)
             self.learn(idx, val, labelset)
-        return wrong
+        return wrong, None if also is None else also_wrong
 
     def _make_room(self, needed: int, val: np.ndarray, labelset: np.ndarray) -> None:
         """Grow what :func:`knn_learn`'s return value ``needed`` says lacks room."""
@@ -429,20 +434,23 @@ class BaggedLogisticBR:
                 return
             self._make_room(status, positives, idx, n_labels)
 
-    def score_and_learn(self, idx: np.ndarray, val: np.ndarray, positives: np.ndarray, n_labels: int) -> int:
+    def score_and_learn(self, idx: np.ndarray, val: np.ndarray, positives: np.ndarray, n_labels: int,
+                        also: np.ndarray | None = None) -> tuple[int, int | None]:  # fmt: skip
         """``label_errors(idx, val, n_labels, positives)``, then ``learn(idx, val, positives,
-        n_labels)``, in one kernel call; returns the label errors."""
+        n_labels)``, in one kernel call; returns the label errors, and those of ``also`` (another
+        P(1) array for this record) if given, else None."""
         self._note_labels(n_labels)  # labels without an ensemble score 0 either way
-        wrong, status = br_score_and_learn(
+        wrong, also_wrong, status = br_score_and_learn(
             positives, *self._predict_args(idx, val, n_labels),
             self._rng_state, self.lr, self.intercept_lr, self.bootstrap, self._max_n_labels,
+            _NO_PROBA if also is None else also,
         )  # fmt: skip
         if status:
             self._make_room(status, positives, idx, n_labels)
             self.learn(idx, val, positives, n_labels)  # from the logits the scoring left
         else:
             self._logits_of = None
-        return wrong
+        return wrong, None if also is None else also_wrong
 
     def _note_labels(self, n_labels: int) -> None:
         """``n_labels`` labels may have an ensemble: room for them in the label slots."""

@@ -445,20 +445,24 @@ class MLHAT(base.MultiLabelClassifier):
         in_use = majority if majority.n_labelsets <= 1 else self._loss_choice(leaf)  # as _leaf_proba chooses
         cached = predictions.probas.get(id(leaf))  # the prediction of the model in use
         j = -1  # the model scored from the cached prediction
+        also = None  # that prediction, when the call that trains another model is to score it
         if cached is not None:
             j = 0 if in_use is leaf.knn else 1 if in_use is leaf.bagging else 2 if with_majority else -1
             if j >= 0:
                 if wrong is None:
-                    wrong = label_errors(cached[1], positives)
-                errors[j] = errors[j] * SWITCH_FADING + (wrong > 0)
+                    also = cached[1]
+                else:
+                    errors[j] = errors[j] * SWITCH_FADING + (wrong > 0)
         if with_majority and j != 2:
             wrong = label_errors(majority.predict_proba(n_labels), positives)
             errors[2] = errors[2] * SWITCH_FADING + (wrong > 0)
-        knn_wrong, bagging_wrong = leaf.learn(idx, val, positives, w, n_labels, j != 0, j != 1)
+        knn_wrong, bagging_wrong, also_wrong = leaf.learn(idx, val, positives, w, n_labels, j != 0, j != 1, also)
         if knn_wrong is not None:
             errors[0] = errors[0] * SWITCH_FADING + (knn_wrong > 0)
         if bagging_wrong is not None:
             errors[1] = errors[1] * SWITCH_FADING + (bagging_wrong > 0)
+        if also_wrong is not None:
+            errors[j] = errors[j] * SWITCH_FADING + (also_wrong > 0)
 
     def _monitor(self, branch: Branch, owner, slot, loss: float, w: float) -> bool:
         """§6.9 at one branch; True if its alternate replaced it."""

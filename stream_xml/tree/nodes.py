@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from stream_xml.tree.entropy import hoeffding_bound, hoeffding_range, ml_entropy
+from stream_xml.tree.leaf_kernels import label_errors
 from stream_xml.tree.majority import MajorityLabelset
 from stream_xml.tree.observer_kernels import count_labels
 from stream_xml.tree.observers import GaussianObservers, grown_vector
@@ -109,12 +110,13 @@ class Leaf:
     def deactivate(self) -> None:
         self.observers = None
 
-    def learn(self, idx, val, positives, w, n_labels, score_knn=False, score_bagging=False) -> tuple:
+    def learn(self, idx, val, positives, w, n_labels, score_knn=False, score_bagging=False, also=None) -> tuple:
         """Statistics, observers (if active) and leaf models; the learned models get weight 1.
 
         Returns the label errors on this record, before learning it, of the kNN model if
         ``score_knn`` and of the bagging if ``score_bagging`` (else None): each model is scored
-        and learns in one call.
+        and learns in one call. The third value is the label errors of ``also``, another
+        prediction for this record (None if not given), counted by one of those calls.
         """
         self.current_weight += w
         if self.observers is not None:
@@ -125,18 +127,23 @@ class Leaf:
                 self.stats = grown_vector(self.stats, needed)
                 count_labels(self.stats, positives, w)
         self.majority.learn(positives, w)
-        knn_wrong = bagging_wrong = None
+        knn_wrong = bagging_wrong = also_wrong = None
         if self.knn is not None:
             if score_knn:
-                knn_wrong = self.knn.score_and_learn(idx, val, positives, n_labels)
+                knn_wrong, also_wrong = self.knn.score_and_learn(idx, val, positives, n_labels, also)
+                also = None
             else:
                 self.knn.learn(idx, val, positives)
         if self.bagging is not None:
             if score_bagging:
-                bagging_wrong = self.bagging.score_and_learn(idx, val, positives, n_labels)
+                bagging_wrong, bagging_also = self.bagging.score_and_learn(idx, val, positives, n_labels, also)
+                if also is not None:
+                    also_wrong, also = bagging_also, None
             else:
                 self.bagging.learn(idx, val, positives, n_labels)
-        return knn_wrong, bagging_wrong
+        if also is not None:  # no model was scored to count it along
+            also_wrong = label_errors(also, positives)
+        return knn_wrong, bagging_wrong, also_wrong
 
     def split_decision(self, max_share_to_split, n_split_points, min_branch_fraction, delta, tau):
         """Split attempt of §6.5: ``(feature, threshold)``, :data:`DEACTIVATE` or None.
