@@ -131,14 +131,14 @@ class Leaf:
         if self.knn is not None:
             if score_knn:
                 knn_wrong, also_wrong = self.knn.score_and_learn(idx, val, positives, n_labels, also)
-                also = None
+                also = None  # counted
             else:
                 self.knn.learn(idx, val, positives)
         if self.bagging is not None:
             if score_bagging:
-                bagging_wrong, bagging_also = self.bagging.score_and_learn(idx, val, positives, n_labels, also)
+                bagging_wrong, counted = self.bagging.score_and_learn(idx, val, positives, n_labels, also)
                 if also is not None:
-                    also_wrong, also = bagging_also, None
+                    also_wrong, also = counted, None
             else:
                 self.bagging.learn(idx, val, positives, n_labels)
         if also is not None:  # no model was scored to count it along
