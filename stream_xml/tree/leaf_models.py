@@ -125,7 +125,16 @@ class DistanceMemo:
         return self.seq.nbytes + self.query.nbytes + self.d2.nbytes + self.shared.nbytes + self.shared_d2.nbytes
 
 
-class KnnLabelCombination:
+class _ScoredLeafModel:
+    """What the leaf models share: the label errors of their own prediction."""
+
+    def label_errors(self, idx: np.ndarray, val: np.ndarray, n_labels: int, positives: np.ndarray) -> int:
+        """Labels that ``predict_proba(...) > 0.5`` gets wrong against ``positives`` (sorted local
+        ids); 0 is an exact match."""
+        return label_errors(self.predict_proba(idx, val, n_labels), positives)
+
+
+class KnnLabelCombination(_ScoredLeafModel):
     """Label combination over a sliding-window kNN with inverse-distance votes.
 
     Each distinct labelset is one class (ids in order of first appearance, never dropped). The
@@ -282,11 +291,6 @@ class KnnLabelCombination:
         """P(label = 1) for local labels ``0..n_labels-1``."""
         return knn_predict(*self._predict_args(idx, val, n_labels))
 
-    def label_errors(self, idx: np.ndarray, val: np.ndarray, n_labels: int, positives: np.ndarray) -> int:
-        """Labels that ``predict_proba(...) > 0.5`` gets wrong against ``positives`` (sorted local
-        ids); 0 is an exact match."""
-        return label_errors(self.predict_proba(idx, val, n_labels), positives)
-
     def _predict_args(self, idx, val, n_labels) -> tuple:
         return (
             self._pool_idx, self._pool_val, self._rows, self._row_sqnorm, self._col_f32,
@@ -338,7 +342,7 @@ class KnnLabelCombination:
         return _sum_nbytes(self) - self._rows.nbytes
 
 
-class BaggedLogisticBR:
+class BaggedLogisticBR(_ScoredLeafModel):
     """Binary relevance of online-bagged logistic regressions (Oza bagging, SGD on log loss).
 
     A label gets its ensemble of ``n_models`` logistic regressions the first time it is positive;
@@ -490,11 +494,6 @@ class BaggedLogisticBR:
     def predict_proba(self, idx: np.ndarray, val: np.ndarray, n_labels: int) -> np.ndarray:
         """P(label = 1) for local labels ``0..n_labels-1``."""
         return br_predict(*self._predict_args(idx, val, n_labels))
-
-    def label_errors(self, idx: np.ndarray, val: np.ndarray, n_labels: int, positives: np.ndarray) -> int:
-        """Labels that ``predict_proba(...) > 0.5`` gets wrong against ``positives`` (sorted local
-        ids); 0 is an exact match."""
-        return label_errors(self.predict_proba(idx, val, n_labels), positives)
 
     def _predict_args(self, idx, val, n_labels) -> tuple:
         # the record's logits, which learning it next would compute again (its arrays are kept

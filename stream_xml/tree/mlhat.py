@@ -442,7 +442,7 @@ class MLHAT(base.MultiLabelClassifier):
             return
         errors = leaf.model_errors  # knn, bagging, majority
         with_majority = self.leaf_switch == "loss_with_majority"
-        in_use = majority if majority.n_labelsets <= 1 else self._loss_choice(leaf)  # as _leaf_proba chooses
+        in_use = self._loss_choice(leaf)
         cached = predictions.probas.get(id(leaf))  # the prediction of the model in use
         j = -1  # the model scored from the cached prediction
         also = None  # that prediction, when the call that trains another model is to score it
@@ -597,9 +597,11 @@ class MLHAT(base.MultiLabelClassifier):
         return model.predict_proba(idx, val, n_labels)
 
     def _loss_choice(self, leaf: Leaf):
-        """The model a leaf of two labelsets or more answers with under the loss switches: the
-        one with the fewest faded errors (kNN on a tie; the majority labelset only if strictly
-        fewer under ``"loss_with_majority"``)."""
+        """The model a leaf answers with under the loss switches: its majority labelset while it
+        has seen one labelset at most, else the model with the fewest faded errors (kNN on a tie;
+        the majority labelset only if strictly fewer under ``"loss_with_majority"``)."""
+        if leaf.majority.n_labelsets <= 1:
+            return leaf.majority
         knn_errors, bagging_errors, majority_errors = leaf.model_errors
         model = leaf.knn if knn_errors <= bagging_errors else leaf.bagging
         if self.leaf_switch == "loss_with_majority" and majority_errors < min(knn_errors, bagging_errors):
