@@ -29,6 +29,8 @@ import copy
 
 from river import base, multioutput
 
+from connectors.base import value_problem
+
 __all__ = ["MajorityLabelset", "BinaryRelevance", "ClassifierChain", "positive_of"]
 
 
@@ -92,6 +94,9 @@ class _RiverComposition(_LabelsetLearner, base.Wrapper):
         self._features: dict = {}  # every feature seen, in order of first sight
 
     def _dense(self, x: dict) -> dict:
+        problem = value_problem(x)  # the model boundary: river's models overflow on huge values
+        if problem is not None:
+            raise ValueError(problem)
         if not self.fill_zeros:
             return x
         known = self._features

@@ -18,6 +18,14 @@ When not learning, unknown features get provisional ids past the known ones and 
 >>> len(index)
 2
 
+Values a tree cannot digest (NaN, infinities, magnitudes beyond ``connectors.base.MAX_ABS_VALUE``,
+whose squares overflow the trees' statistics) are refused before any state changes:
+
+>>> index.encode({"a": 1e308}, learn=True)
+Traceback (most recent call last):
+...
+ValueError: feature 'a' has value 1e+308, beyond ±1e+100 (the largest magnitude the models digest)
+
 """
 
 from __future__ import annotations
@@ -25,8 +33,26 @@ from __future__ import annotations
 import struct
 
 import numpy as np
+from numba import njit
+
+from connectors.base import MAX_ABS_VALUE, value_problem
 
 __all__ = ["FeatureIndex"]
+
+
+@njit(cache=True)
+def _within(values: np.ndarray, limit: float) -> bool:
+    """True when every value is within ``±limit`` (False for NaN and infinities)."""
+    for v in values:
+        if not abs(v) <= limit:
+            return False
+    return True
+
+
+def _check(values: np.ndarray, x: dict) -> None:
+    """The model boundary: refuse a record whose values would put NaN or overflow into a tree."""
+    if not _within(values, MAX_ABS_VALUE):
+        raise ValueError(value_problem(x) or "a feature value is not a finite number")
 
 _PACKERS: dict = {}  # number of values -> struct.Struct packing that many doubles
 
@@ -98,6 +124,7 @@ class FeatureIndex:
             columns, order = cached[1], cached[2]
             if order is not None:
                 values = values[order]
+            _check(values, x)
             if np.count_nonzero(values) == values.shape[0]:  # dense: no zero to drop
                 encoded, new = (columns, values), ()
             else:
@@ -153,9 +180,6 @@ class FeatureIndex:
             names = [name for _, name, _ in new]
             j = len(self.names)
             for _, name, v in new:
-                if learn:
-                    ids[name] = j
-                    self.names.append(name)
                 idx.append(j)
                 val.append(v)
                 ordered = ordered and j > last
@@ -163,6 +187,11 @@ class FeatureIndex:
                 j += 1
         idx_arr = np.array(idx, dtype=np.int64)
         val_arr = np.array(val, dtype=np.float64)
+        _check(val_arr, x)  # before the new features are registered
+        if learn:
+            for name in names:
+                ids[name] = len(self.names)
+                self.names.append(name)
         if not ordered:
             order = np.argsort(idx_arr)
             idx_arr, val_arr = idx_arr[order], val_arr[order]
