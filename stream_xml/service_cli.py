@@ -140,6 +140,13 @@ def add_commands(subparsers) -> None:
     sv.add_argument("--checkpoint-every", type=int, default=1000, help="checkpoint every N records")
     sv.add_argument("--checkpoint-seconds", type=float, default=60.0, help="... and at least every T seconds")
     sv.add_argument("--keep-checkpoints", type=int, default=3, help="how many checkpoints to keep")
+    sv.add_argument("--restore", default=None, metavar="FILE",
+                    help="restore this checkpoint file (e.g. a backup, when every checkpoint of the folder is "
+                         "damaged) and go on from it; it becomes the folder's newest checkpoint")
+    sv.add_argument("--fresh-start", action="store_true",
+                    help="start a new model although the folder's checkpoints cannot be restored (damaged or of "
+                         "another format); refused while a readable checkpoint exists. Without it such a folder is "
+                         "refused at every start")
     sv.add_argument("--awaiting-capacity", type=int, default=100000,
                     help="records predicted without labels kept waiting for them (oldest evicted, counted)")
     sv.add_argument("--out", required=True, help="report folder (report.json, series.csv, report.html)")
@@ -212,8 +219,31 @@ def _new_state(args, specs: dict):
     return ServiceState(evaluator=evaluator, models=specs, awaiting=AwaitingLabels(args.awaiting_capacity))
 
 
+def _latest(args, store):
+    """The folder's newest readable checkpoint, or None; ``--restore`` and ``--fresh-start`` decide
+    what a folder without a readable checkpoint becomes (without them it is refused)."""
+    from stream_xml.persistence import CheckpointError, read_checkpoint
+
+    if args.restore:
+        if args.fresh_start:
+            raise ValueError("--restore and --fresh-start exclude each other")
+        return args.restore, read_checkpoint(args.restore)
+    try:
+        restored = store.latest()
+    except CheckpointError as err:
+        if args.fresh_start:
+            log.warning("--fresh-start: a new model replaces what %s held (%s)", args.checkpoint_dir, err)
+            return None
+        raise CheckpointError(f"{err}. To go on from a file of your choice: --restore FILE; to start a new "
+                              f"model from the group's committed offsets: --fresh-start") from None
+    if restored is not None and args.fresh_start:
+        raise ValueError(f"--fresh-start: {restored[0]} is readable; it would be thrown away. Start a new model "
+                         f"in another --checkpoint-dir")
+    return restored
+
+
 def _restore_or_create(args, store):
-    restored = store.latest()
+    restored = _latest(args, store)
     if restored is None:
         if not args.model:
             raise ValueError(f"no checkpoint in {args.checkpoint_dir}: give --model to start a new one")
@@ -257,6 +287,8 @@ def cmd_serve(args) -> int:
         if restored_from:
             log.info("restored %s: %d records seen, offsets %s", restored_from, state.counts.records_seen,
                      {f"{t}/{p}": o for (t, p), o in sorted(state.positions.items())})
+        if args.restore or args.fresh_start:  # the decision stands for the starts after this one
+            log.info("checkpointed the %s state: %s", "restored" if args.restore else "new", store.save(state))
         outputs = {t: 1 for t in (args.output_topic, args.dead_letter_topic) if t}
         if outputs:
             ensure_topics(args.bootstrap_servers, outputs, settings)
