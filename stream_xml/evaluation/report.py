@@ -29,7 +29,8 @@ import io
 import json
 import math
 import os
-import tempfile
+
+from stream_xml.persistence import write_atomic
 
 __all__ = ["write_report", "write_json", "write_series_csv", "write_html", "PLOTTED_METRICS"]
 
@@ -56,13 +57,9 @@ def _clean(value):
 
 
 def _atomic_write(path: str, text: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    # a name that is not valid text (an unpaired surrogate from an old checkpoint) is written
+    # escaped rather than failing the whole report
+    write_atomic(path, text.encode("utf-8", "backslashreplace"), prefix=".report-tmp-")
 
 
 def write_json(result: dict, path: str, config: dict | None = None) -> str:
