@@ -27,7 +27,12 @@ import typing
 
 from connectors.base import ErrorLog, Record, RecordError, TextLines, check_values
 
-__all__ = ["XmcSource", "read_xmc_header"]
+__all__ = ["XmcSource", "read_xmc_header", "MAX_XMC_LABELS"]
+
+# The labels an XMC header may declare: above the largest public XMC label sets (Amazon-3M's
+# 2.8 million) with room to spare; a header declaring more is damaged (a digit too many), and
+# listing its labels would exhaust memory before the first record.
+MAX_XMC_LABELS = 2**24
 
 
 def read_xmc_header(text: str, where: str) -> tuple[int, int, int]:
@@ -45,6 +50,8 @@ def read_xmc_header(text: str, where: str) -> tuple[int, int, int]:
     if len(numbers) != 3 or min(numbers) < 0:
         raise RecordError(where, 1, f"header must be 'N D L' (three counts), got {text.strip()[:60]!r}")
     n, d, l = numbers
+    if l > MAX_XMC_LABELS:
+        raise RecordError(where, 1, f"header declares {l} labels, more than the {MAX_XMC_LABELS} stream-xml holds")
     return n, d, l
 
 
@@ -104,7 +111,7 @@ class XmcSource:
         with TextLines(self.path) as lines:
             self.n_instances, self.n_features, self.n_labels = self._read_header(lines)
         self.labels = list(range(self.n_labels))
-        self.features = list(range(self.n_features))
+        self.features = range(self.n_features)  # feature ids need no list: D may be in the millions
 
     def _read_header(self, lines: TextLines) -> tuple[int, int, int]:
         return read_xmc_header(next(iter(lines), ""), self.path)

@@ -23,7 +23,7 @@ def test_tiny_file_gives_integer_features_and_labels():
     src = XmcSource(TINY)
     assert isinstance(src, Source)
     assert (src.n_instances, src.n_features, src.n_labels) == (4, 6, 3)
-    assert src.labels == [0, 1, 2] and src.features == list(range(6))
+    assert src.labels == [0, 1, 2] and list(src.features) == list(range(6))
     records = list(src)
     assert [(r.x, set(r.y), r.meta["line"]) for r in records] == [
         ({0: 0.5, 5: 1.0}, {0, 2}, 2),

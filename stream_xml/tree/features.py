@@ -31,6 +31,7 @@ ValueError: feature 'a' has value 1e+308, beyond ±1e+100 (the largest magnitude
 from __future__ import annotations
 
 import struct
+import typing
 
 import numpy as np
 from numba import njit
@@ -49,10 +50,14 @@ def _within(values: np.ndarray, limit: float) -> bool:
     return True
 
 
+def _refuse(x: dict) -> typing.NoReturn:
+    raise ValueError(value_problem(x) or "a feature value is not a finite number")
+
+
 def _check(values: np.ndarray, x: dict) -> None:
     """The model boundary: refuse a record whose values would put NaN or overflow into a tree."""
     if not _within(values, MAX_ABS_VALUE):
-        raise ValueError(value_problem(x) or "a feature value is not a finite number")
+        _refuse(x)
 
 _PACKERS: dict = {}  # number of values -> struct.Struct packing that many doubles
 
@@ -120,7 +125,10 @@ class FeatureIndex:
         raw = None
         if cached is not None and keys == cached[0]:
             raw = tuple(x.values())
-            values = _as_float64(raw)
+            try:
+                values = _as_float64(raw)
+            except OverflowError:  # an integer too large for a float
+                _refuse(x)
             columns, order = cached[1], cached[2]
             if order is not None:
                 values = values[order]
@@ -131,7 +139,10 @@ class FeatureIndex:
                 keep = values != 0.0
                 encoded, new = (columns[keep], values[keep]), ()
         else:
-            *encoded, new = self._encode_keys(x, learn)
+            try:
+                *encoded, new = self._encode_keys(x, learn)
+            except OverflowError:
+                _refuse(x)
             encoded = tuple(encoded)
         if learn:
             self._note_learned_keys(keys)
