@@ -51,6 +51,7 @@ __all__ = [
     "list_checkpoints",
     "read_checkpoint",
     "write_atomic",
+    "remove_temporaries",
     "encode_state",
     "decode_state",
 ]
@@ -118,6 +119,23 @@ def write_atomic(path: str, data: bytes, prefix: str = _TMP_PREFIX) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(folder)
+
+
+def remove_temporaries(folder: str, prefix: str = _TMP_PREFIX) -> int:
+    """Delete the temporaries :func:`write_atomic` left in ``folder`` when its process was killed
+    mid-write; returns how many. Only for a folder no other process writes (its owner holds a lock).
+    """
+    removed = 0
+    if not os.path.isdir(folder):
+        return 0
+    for name in os.listdir(folder):
+        if name.startswith(prefix):
+            try:
+                os.unlink(os.path.join(folder, name))
+                removed += 1
+            except OSError:
+                pass
+    return removed
 
 
 def encode_state(state) -> bytes:
@@ -263,12 +281,7 @@ class CheckpointStore:
 
     def _remove_stale_temporaries(self) -> None:
         # a crash between mkstemp and rename leaves a temporary: never a checkpoint, safe to drop
-        for name in os.listdir(self.directory):
-            if name.startswith(_TMP_PREFIX):
-                try:
-                    os.unlink(os.path.join(self.directory, name))
-                except OSError:
-                    pass
+        remove_temporaries(self.directory)
 
     # -- files ------------------------------------------------------------------------------------
     def checkpoints(self) -> list[tuple[int, str]]:

@@ -268,7 +268,8 @@ def _restore_or_create(args, store):
 
 def cmd_serve(args) -> int:
     from connectors.kafka import DeadLetterSink, KafkaSource, PredictionSink, ensure_topics, load_decoder, make_producer
-    from stream_xml.persistence import CheckpointStore
+    from stream_xml.evaluation.report import TMP_PREFIX as REPORT_TMP_PREFIX
+    from stream_xml.persistence import CheckpointStore, remove_temporaries
     from stream_xml.service import Service, ServiceOptions
 
     settings = kafka_settings(args)
@@ -280,6 +281,8 @@ def cmd_serve(args) -> int:
     decoder = load_decoder(args.decoder)
     topics = _topics(args.topic)
     store = CheckpointStore(args.checkpoint_dir, keep=args.keep_checkpoints, lock=True)
+    # the lock makes the report folder ours too: drop what a kill in the middle of a report left
+    remove_temporaries(args.out, prefix=REPORT_TMP_PREFIX)
     producer = source = None
     try:
         state, restored_from = _restore_or_create(args, store)

@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import pathlib
+import random
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import pytest
 
 from connectors.base import Record, RecordError
 from connectors.kafka import Message, decode_json, decode_message, encode_labels, encode_record, replay
+from stream_xml.persistence import CheckpointStore
 from stream_xml.service import AwaitingLabels, score_and_learn, thin_series
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -614,3 +616,150 @@ def test_rebalance_checkpoints_before_revoking_and_no_record_is_processed_twice(
     predicted = [(json.loads(m.value)["partition"], json.loads(m.value)["offset"]) for m in _read_topic(broker, out_topic, at_least=300)]
     assert len(predicted) == len(set(predicted)) == 300
     assert _committed(broker, topic, group) == _ends(_read_topic(broker, topic, at_least=300))
+
+
+def _produce_big(broker, topic, messages) -> None:
+    """``_produce_raw`` with a producer allowed 4 MB messages (more than the service's producer)."""
+    from connectors.kafka import ensure_topics, make_producer
+
+    ensure_topics(broker.bootstrap, {topic: 1})
+    producer = make_producer(broker.bootstrap, {"max_request_size": 4_000_000})
+    try:
+        for key, value in messages:
+            producer.send(topic, key=key, value=value)
+        producer.flush(timeout=30)
+    finally:
+        producer.close(timeout=10)
+
+
+@pytest.mark.broker
+def test_poison_and_oversized_messages_are_dead_lettered_and_the_service_goes_on(broker, tmp_path):
+    """Issue 18.1 and 18.2: huge finite values poisoned the model (a later valid record stopped the
+    service with "scores contain NaN", at every restart); a message over the producer's 1 MB limit
+    could not be dead-lettered (MessageSizeTooLargeError, at every restart)."""
+    from connectors.kafka import DEFAULT_MAX_REQUEST_SIZE, record_size
+
+    topic, dlq, group = _name("poison"), _name("dlq"), _name("g")
+    oversized = b'{"id": "big", "x": {"a": "' + b"9" * 1_500_000 + b'"}, "y": ["l0"]}'
+    poison = [(b"p%d" % i, b'{"id": "p%d", "x": [1e308, -1e308], "y": ["l1"]}' % i) for i in range(3)]
+    messages = [_good(i) for i in range(20)] + poison + [(b"big", oversized)] + [_good(i) for i in range(20, 60)]
+    _produce_big(broker, topic, messages)
+    argv = _serve_argv(broker, topic, group, tmp_path, "--model", "ihomer", "--model", "br-ht", "--dead-letter-topic",
+                       dlq, "--stop-when-idle", "1.5")
+    assert _serve_inprocess(argv) == 0
+    report = _report(tmp_path)
+    assert _counts(report) == {"records_seen": 64, "records_learned": 60, "records_evaluated": 60,
+                               "records_dead_lettered": 4, "records_awaiting_labels": 0, "records_unlabelled": 0,
+                               "labels_delayed": 0}
+    dead = {m.key: m for m in _read_topic(broker, dlq, at_least=4)}
+    assert sorted(dead) == [b"big", b"p0", b"p1", b"p2"]
+    big = dead[b"big"]
+    headers = dict(big.headers)
+    assert record_size(big.key, big.value, big.headers) <= DEFAULT_MAX_REQUEST_SIZE < len(oversized)
+    assert oversized.startswith(big.value) and headers["stream-xml.truncated"] == b"true"
+    assert headers["stream-xml.original-size"] == f"key=3 value={len(oversized)} headers=0".encode()
+    assert headers["stream-xml.offset"] == b"23" and headers["stream-xml.error"].startswith(f"{topic}/0:23: ".encode())
+    assert b"beyond \xc2\xb1" in dict(dead[b"p0"].headers)["stream-xml.error"]
+    # the models hold no NaN: a restart goes on where it was, and the next records are learned
+    _produce_raw(broker, topic, [_good(i) for i in range(60, 70)])
+    assert _serve_inprocess(argv) == 0
+    state = _latest_state(tmp_path / "ck")
+    assert state.counts.records_learned == 70 and state.positions == {(topic, 0): 74}
+
+
+def _interleaved_stream(n: int, delay: int, bad_every: int, seed: int) -> list:
+    """Yeast as ``produce --label-delay`` sends it, with a malformed message every ``bad_every``
+    messages (bad JSON, a poison value, labels for an id nobody waits for)."""
+    from connectors.kafka import replay
+
+    rng = random.Random(seed)
+    good = []
+    replay(_yeast(n), lambda key, value: good.append((key, value)), label_delay=delay)
+    bad = [b"{not json", b'{"id": "z", "x": [1e308, -1e308], "y": ["Class1"]}', b'{"id": "nobody", "y": ["Class1"]}']
+    out = []
+    for i, message in enumerate(good):
+        if i % bad_every == bad_every - 1:
+            out.append((b"bad", rng.choice(bad)))
+        out.append(message)
+    return out
+
+
+def _wait_for(condition, proc, log, timeout=SERVE_TIMEOUT, poll=0.002) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(poll)
+    return True
+
+
+def _temporaries(folder, prefix) -> bool:
+    try:
+        return any(name.startswith(prefix) for name in os.listdir(folder))
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.broker
+@pytest.mark.slow
+def test_kills_at_random_points_leave_the_same_model_counts_and_metrics_as_an_uninterrupted_run(broker, tmp_path):
+    """Issue 18, crash consistency: ``kill -9`` at random points of the stream, some in the middle
+    of a checkpoint write and some in the middle of a report write; after the restarts, counts,
+    metrics and probe predictions equal those of a run never killed, and nothing is left behind."""
+    n, delay, kills = 1500, 5, 7
+    rng = random.Random(int(os.environ.get("STREAM_XML_KILL_SEED", "18")))
+    topic = _name("crashes")
+    messages = _interleaved_stream(n, delay, bad_every=97, seed=rng.randrange(10**6))
+    _produce_raw(broker, topic, messages)
+    common = ["--model", "ihomer", "--model", "majority", "--checkpoint-every", "41", "--awaiting-capacity", "100",
+              "--dead-letter-topic", _name("dlq"), "--stop-when-idle", "2",
+              "--session-timeout-ms", "3000", "--heartbeat-interval-ms", "1000", "--max-poll-interval-ms", "4000"]
+    ref, ref_log = tmp_path / "ref", tmp_path / "ref.log"
+    proc = _spawn(_serve_argv(broker, topic, _name("g"), ref, *common, "--output-topic", _name("pred")), ref_log)
+    assert _wait(proc, ref_log) == 0, _tail(ref_log)
+
+    crash, crash_log = tmp_path / "crash", tmp_path / "crash.log"
+    out_topic = _name("pred")
+    argv = _serve_argv(broker, topic, _name("g"), crash, *common, "--output-topic", out_topic)
+    ck, out = crash / "ck", crash / "out"
+    from stream_xml.evaluation.report import TMP_PREFIX as REPORT_TMP
+
+    landed = []
+    for k in range(kills):
+        where = ("checkpoint write", "report write", "anywhere")[k % 3]
+        proc = _spawn(argv, crash_log)
+        # let it get some way into the stream past where the last start began
+        target = _newest_checkpoint_seq(ck) + rng.randrange(2, 6)
+        assert _wait_for(lambda: _newest_checkpoint_seq(ck) >= target, proc, crash_log, poll=0.01), _tail(crash_log)
+        if where == "checkpoint write":
+            caught = _wait_for(lambda: _temporaries(ck, ".checkpoint-tmp-"), proc, crash_log, timeout=10, poll=0.0005)
+        elif where == "report write":
+            proc.send_signal(signal.SIGUSR1)  # a report on demand, written while the stream goes on
+            caught = _wait_for(lambda: _temporaries(out, REPORT_TMP), proc, crash_log, timeout=10, poll=0.0005)
+        else:
+            time.sleep(rng.uniform(0, 0.4))
+            caught = True
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert caught, f"the service stopped before the kill ({where}):\n{_tail(crash_log)}"
+        seen = _latest_state(ck).counts.records_seen
+        landed.append((where, seen))
+        assert seen < len(messages), f"kill {k} came after the end of the stream: {landed}"
+    proc = _spawn(argv, crash_log)
+    assert _wait(proc, crash_log) == 0, _tail(crash_log)
+
+    ref_report, crash_report = _report(ref), _report(crash)
+    n_bad = len(messages) - 2 * n
+    assert _counts(crash_report) == _counts(ref_report) == {
+        "records_seen": len(messages), "records_learned": n, "records_evaluated": n, "records_dead_lettered": n_bad,
+        "records_awaiting_labels": 0, "records_unlabelled": n, "labels_delayed": n}, landed
+    assert crash_report["service"]["starts"] == kills + 1
+    for name in ("ihomer", "majority"):
+        assert crash_report["models"][name]["metrics"] == ref_report["models"][name]["metrics"]
+    probe = [r.x for r in _yeast(60)]
+    assert _fingerprint(_latest_state(ck), probe) == _fingerprint(_latest_state(ref / "ck"), probe)
+    assert not _temporaries(ck, ".checkpoint-tmp-") and not _temporaries(out, REPORT_TMP)
+    assert not CheckpointStore(ck).damaged()
+    predicted = {json.loads(m.value)["offset"] for m in _read_topic(broker, out_topic, at_least=n)}
+    assert predicted == {i for i, (_, value) in enumerate(messages) if value.startswith(b'{"id":') and b'"x"' in value
+                         and b"1e308" not in value}

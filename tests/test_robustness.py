@@ -96,6 +96,20 @@ def test_no_model_holds_nan_or_inf_whatever_it_is_fed(name):
     assert _non_finite(model) == []
 
 
+def test_every_model_takes_a_stream_that_mixes_integer_and_string_names():
+    """Found by experiments/robustness.py: river's forests sort feature names, and a JSON stream
+    may mix list records (integer names) with object records (string names)."""
+    from stream_xml.evaluation.prequential import PrequentialEvaluator
+    from stream_xml.models import MODELS, make_model
+
+    records = [Record({0: 1.0, 1: 2.0}, frozenset({"p", 1}), {}), Record({"a": 1.0, "0": 3.0}, frozenset({"q", 7}), {}),
+               Record({}, frozenset({"r"}), {}), Record({0: 0.5, "b": 1.0}, frozenset({0, "p"}), {})] * 5
+    ev = PrequentialEvaluator({name: make_model(name, seed=0) for name in MODELS})
+    for record in records:
+        ev.process(record)
+    assert ev.t == 20
+
+
 def test_huge_values_are_located_bad_input_in_the_json_format(tmp_path):
     """Item 1: ``{"x": [1e308, -1e308]}`` passed validation and poisoned the model."""
     with pytest.raises(RecordError, match=r"^genes/2:17: feature 0 has value 1e\+308, beyond ±1e\+100"):

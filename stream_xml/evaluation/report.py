@@ -39,6 +39,8 @@ TABLE_METRICS = (
     "subset_accuracy", "hamming_loss", "example_f1", "micro_f1", "macro_f1",
     "example_jaccard", "precision@1", "ndcg@3",
 )
+# temporaries of the report files while they are written (a writer killed mid-write leaves one)
+TMP_PREFIX = ".report-tmp-"
 # events worth a marker on the metric plots; the rest are counted in the table
 MARKED_EVENTS = ("restructure", "cluster_merge", "global_drift", "alternate_promoted", "change_point")
 
@@ -59,7 +61,7 @@ def _clean(value):
 def _atomic_write(path: str, text: str) -> None:
     # a name that is not valid text (an unpaired surrogate from an old checkpoint) is written
     # escaped rather than failing the whole report
-    write_atomic(path, text.encode("utf-8", "backslashreplace"), prefix=".report-tmp-")
+    write_atomic(path, text.encode("utf-8", "backslashreplace"), prefix=TMP_PREFIX)
 
 
 def write_json(result: dict, path: str, config: dict | None = None) -> str:
