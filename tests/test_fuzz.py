@@ -135,3 +135,31 @@ def test_the_kafka_decoder_on_malformed_records(doc, ensure_ascii):
                  st.one_of(st.none(), st.frozensets(NAMES, max_size=3), JSON)))
 def test_a_plug_in_decoder_output_is_held_to_the_same_rules(output):
     _decodes_cleanly(b"anything", decoder=lambda value, where, offset: output)
+
+
+_EVALUATOR = []
+
+
+def _every_model():
+    """One evaluator over every model, shared by the examples: the models see the whole fuzzed stream."""
+    if not _EVALUATOR:
+        from stream_xml.evaluation.prequential import PrequentialEvaluator
+        from stream_xml.models import MODELS, make_model
+
+        _EVALUATOR.append(PrequentialEvaluator({name: make_model(name, seed=0) for name in MODELS}))
+    return _EVALUATOR[0]
+
+
+@settings(FUZZ, max_examples=150)
+@given(record_documents(), st.booleans())
+def test_what_the_decoder_accepts_every_model_digests(doc, ensure_ascii):
+    import math
+
+    try:
+        record = decode_message(Message("topic", 0, 1, None, _message_bytes(doc, ensure_ascii)))
+    except RecordError:
+        return
+    if record.x is None:
+        return
+    for name, (_, scores) in _every_model().process(record).items():
+        assert all(math.isfinite(p) for p in scores.values()), (name, record)
