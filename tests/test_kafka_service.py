@@ -23,7 +23,7 @@ import pytest
 
 from connectors.base import Record, RecordError
 from connectors.kafka import Message, decode_json, decode_message, encode_labels, encode_record, replay
-from stream_xml.persistence import CheckpointStore
+from stream_xml.persistence import CheckpointStore, list_checkpoints
 from stream_xml.service import AwaitingLabels, score_and_learn, thin_series
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -763,3 +763,23 @@ def test_kills_at_random_points_leave_the_same_model_counts_and_metrics_as_an_un
     predicted = {json.loads(m.value)["offset"] for m in _read_topic(broker, out_topic, at_least=n)}
     assert predicted == {i for i, (_, value) in enumerate(messages) if value.startswith(b'{"id":') and b'"x"' in value
                          and b"1e308" not in value}
+
+
+@pytest.mark.broker
+def test_a_damaged_checkpoint_folder_is_refused_until_fresh_start_and_the_decision_sticks(broker, tmp_path):
+    """Issue 18.3, end to end: a supervisor restarting the same command must not get an empty model."""
+    topic, group = _name("damaged"), _name("g")
+    _produce_raw(broker, topic, [_good(i) for i in range(40)])
+    argv = _serve_argv(broker, topic, group, tmp_path, "--model", "majority", "--stop-when-idle", "1.5")
+    assert _serve_inprocess(argv) == 0
+    for seq, path in list_checkpoints(tmp_path / "ck"):
+        with open(path, "r+b") as f:
+            f.truncate(64)
+    assert _serve_inprocess(argv) == 2 and _serve_inprocess(argv) == 2  # refused, and refused again
+    assert list_checkpoints(tmp_path / "ck") == []
+    _produce_raw(broker, topic, [_good(i) for i in range(40, 50)])
+    assert _serve_inprocess(argv + ["--fresh-start"]) == 0  # a person decides: a new model, from the committed offsets
+    state = _latest_state(tmp_path / "ck")
+    assert state.counts.records_learned == 10 and state.positions == {(topic, 0): 50}
+    assert _serve_inprocess(argv) == 0  # the plain command goes on from the new model
+    assert _latest_state(tmp_path / "ck").counts.records_learned == 10
