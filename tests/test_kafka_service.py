@@ -212,12 +212,12 @@ def _produce_cli(broker, topic, *extra) -> None:
     assert main(["produce", "--bootstrap-servers", broker.bootstrap, "--topic", topic, "--no-progress", *extra]) == 0
 
 
-def _produce_raw(broker, topic, messages, partitions=1) -> None:
-    """``messages``: (key, value) pairs, in order."""
+def _produce_raw(broker, topic, messages, partitions=1, settings=None) -> None:
+    """``messages``: (key, value) pairs, in order; ``settings`` of the producer."""
     from connectors.kafka import ensure_topics, make_producer
 
     ensure_topics(broker.bootstrap, {topic: partitions})
-    producer = make_producer(broker.bootstrap)
+    producer = make_producer(broker.bootstrap, settings)
     try:
         for key, value in messages:
             producer.send(topic, key=key, value=value)
@@ -618,20 +618,6 @@ def test_rebalance_checkpoints_before_revoking_and_no_record_is_processed_twice(
     assert _committed(broker, topic, group) == _ends(_read_topic(broker, topic, at_least=300))
 
 
-def _produce_big(broker, topic, messages) -> None:
-    """``_produce_raw`` with a producer allowed 4 MB messages (more than the service's producer)."""
-    from connectors.kafka import ensure_topics, make_producer
-
-    ensure_topics(broker.bootstrap, {topic: 1})
-    producer = make_producer(broker.bootstrap, {"max_request_size": 4_000_000})
-    try:
-        for key, value in messages:
-            producer.send(topic, key=key, value=value)
-        producer.flush(timeout=30)
-    finally:
-        producer.close(timeout=10)
-
-
 @pytest.mark.broker
 def test_poison_and_oversized_messages_are_dead_lettered_and_the_service_goes_on(broker, tmp_path):
     """Issue 18.1 and 18.2: huge finite values poisoned the model (a later valid record stopped the
@@ -643,7 +629,7 @@ def test_poison_and_oversized_messages_are_dead_lettered_and_the_service_goes_on
     oversized = b'{"id": "big", "x": {"a": "' + b"9" * 1_500_000 + b'"}, "y": ["l0"]}'
     poison = [(b"p%d" % i, b'{"id": "p%d", "x": [1e308, -1e308], "y": ["l1"]}' % i) for i in range(3)]
     messages = [_good(i) for i in range(20)] + poison + [(b"big", oversized)] + [_good(i) for i in range(20, 60)]
-    _produce_big(broker, topic, messages)
+    _produce_raw(broker, topic, messages, settings={"max_request_size": 4_000_000})  # more than serve's
     argv = _serve_argv(broker, topic, group, tmp_path, "--model", "ihomer", "--model", "br-ht", "--dead-letter-topic",
                        dlq, "--stop-when-idle", "1.5")
     assert _serve_inprocess(argv) == 0
