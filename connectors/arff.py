@@ -192,7 +192,7 @@ def read_header(lines: typing.Iterable[str], where: str) -> ArffHeader:
         keyword = keyword.lower()
         if keyword == "@relation":
             rest = rest.strip()
-            relation = _read_quoted(rest, 0, where, line)[0] if rest[:1] in _QUOTES else rest
+            relation = _read_quoted(rest, 0, where, line)[0] if rest.startswith(tuple(_QUOTES)) else rest
         elif keyword == "@attribute":
             attributes.append(_parse_attribute(rest, where, line))
         elif keyword == "@data":

@@ -308,6 +308,26 @@ def test_every_damage_of_every_file_is_a_located_error(tmp_path, name, on_error)
     assert outcomes["gzip magic only"] == "RecordError"
 
 
+@pytest.mark.parametrize("name", sorted(READERS))
+def test_a_file_cut_at_any_byte_is_read_or_a_located_error(tmp_path, name):
+    reader = READERS[name]
+    good = reader.good(3)
+    for cut in range(len(good)):
+        path = write(str(tmp_path), "cut" + reader.suffix, good[:cut])
+        for on_error in ("raise", "skip"):
+            read_all(reader, path, on_error)
+
+
+def test_a_file_cut_right_after_at_relation_is_a_located_error(tmp_path):
+    """Found by experiments/robustness.py: ``"" in "'\""`` is true, so an empty relation name was read
+    as a quoted one (IndexError)."""
+    from connectors.arff import ArffSource
+
+    path = write(str(tmp_path), "cut.arff", b"% a comment\n@relation")
+    with pytest.raises(RecordError, match=r"cut.arff:2: no @data section"):
+        ArffSource(path, label_count=1)
+
+
 def test_the_damages_named_in_the_issue(tmp_path):
     reader = READERS["jsonl"]
     for data, problem in [(b"\x1f\x8b", r"damaged gzip data \(EOFError"),
