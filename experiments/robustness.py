@@ -24,6 +24,7 @@ keyed by reader or stage, kind of input and exception type). The target is 0 cra
 
     python experiments/robustness.py                       # parts 1-3, a few minutes
     python experiments/robustness.py --seeds 20 --records 100000 --broker --kill-rounds 4
+    python experiments/robustness.py --overhead            # what the checks cost per Yeast record
 """
 
 from __future__ import annotations
@@ -303,6 +304,51 @@ def kill_rounds(rounds: int) -> dict:
     return {"rounds": rounds, "kills": 7 * rounds, "rounds_passed": passed}
 
 
+def overhead(reps: int = 7) -> dict:
+    """What the checks cost on Yeast: the record check per record (what every reader now calls),
+    and the model-boundary guard per call and calls per record of MLHAT and iHOMER."""
+    import statistics
+    import timeit
+
+    import numpy as np
+
+    from connectors.base import check_values
+    from connectors.bundled import YeastSource
+    from stream_xml.evaluation.prequential import PrequentialEvaluator
+    from stream_xml.models import make_model
+    from stream_xml.tree import features
+
+    records = [r.x for r in YeastSource()]
+
+    def check_all():
+        for x in records:
+            check_values(x, "yeast", 1)
+
+    check_us = statistics.median(timeit.timeit(check_all, number=3) / 3 / len(records) * 1e6 for _ in range(reps))
+    guard, calls = features._check, [0]
+    values = np.asarray(list(records[0].values()), dtype=np.float64)
+    guard_ns = statistics.median(timeit.timeit(lambda: guard(values, records[0]), number=100_000) / 100_000 * 1e9
+                                 for _ in range(reps))
+
+    def counted(values, x):
+        calls[0] += 1
+        guard(values, x)
+
+    per_record = {}
+    features._check = counted
+    try:
+        for name in ("mlhat", "ihomer"):
+            calls[0] = 0
+            evaluator = PrequentialEvaluator({name: make_model(name, seed=0)})
+            for record in YeastSource():
+                evaluator.process(record)
+            per_record[name] = calls[0] / len(records)
+    finally:
+        features._check = guard
+    return {"record check, us per Yeast record (103 values)": round(check_us, 2),
+            "model guard, ns per call": round(guard_ns), "model guard calls per record": per_record}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=5, help="rounds of damaged files (every reader, every damage)")
@@ -313,7 +359,11 @@ def main(argv=None) -> int:
     p.add_argument("--bootstrap-servers", default=None, help="a running broker instead of a fresh Tansu")
     p.add_argument("--kill-rounds", type=int, default=0, help="runs of the crash-consistency test (7 kills each)")
     p.add_argument("--json", default=None, help="also write the summary here")
+    p.add_argument("--overhead", action="store_true", help="only measure what the checks cost on Yeast")
     args = p.parse_args(argv)
+    if args.overhead:
+        print(json.dumps(overhead(), indent=1))
+        return 0
 
     started = time.time()
     parts = [damaged_files(args.seeds), malformed_messages(args.mutations, seed=1),
