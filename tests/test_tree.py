@@ -384,19 +384,19 @@ def test_leaf_model_switch():
     idx, val = np.array([0, 1]), np.array([0.3, 0.7])
     leaf.learn(idx, val, np.array([0]), 1.0, 3)
     # a single labelset: majority labelset
-    np.testing.assert_array_equal(model._leaf_proba(leaf, idx, val, 3), [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(leaf.policy.proba(leaf, idx, val, 3), [1.0, 0.0, 0.0])
     rng = np.random.default_rng(0)
     for i in range(150):
         x_val = rng.random(2)
         leaf.learn(idx, x_val, np.array([i % 3]), 1.0, 3)
         if i == 50:  # light leaf: kNN
             np.testing.assert_array_equal(
-                model._leaf_proba(leaf, idx, val, 3), leaf.knn.predict_proba(idx, val, 3)
+                leaf.policy.proba(leaf, idx, val, 3), leaf.knn.predict_proba(idx, val, 3)
             )
     # heavy, mixed leaf (entropy well above 0.3): bagged logistic regressions
     assert ml_entropy(leaf.stats) > 0.3
     np.testing.assert_array_equal(
-        model._leaf_proba(leaf, idx, val, 3), leaf.bagging.predict_proba(idx, val, 3)
+        leaf.policy.proba(leaf, idx, val, 3), leaf.bagging.predict_proba(idx, val, 3)
     )
 
 
@@ -437,7 +437,7 @@ def test_loss_switch_answers_with_the_model_that_errs_less(kind, chosen):
     assert (knn_errors < bagging_errors) == (chosen == "knn")
     x = {"a": 0.5, "b": -0.5, "s": 0.5}
     idx, val = model._features.encode(x, learn=False)
-    answer = model._leaf_proba(leaf, idx, val, 2)
+    answer = leaf.policy.proba(leaf, idx, val, 2)
     np.testing.assert_array_equal(answer, getattr(leaf, chosen).predict_proba(idx, val, 2))
     other = "bagging" if chosen == "knn" else "knn"
     assert hits > _late_hits(tree(leaf_model=other), kind) + 50
@@ -726,12 +726,12 @@ def test_loss_with_majority_answers_with_the_majority_labelset_when_it_errs_leas
     leaf = with_majority._root
     knn_errors, bagging_errors, majority_errors = leaf.model_errors
     assert majority_errors < min(knn_errors, bagging_errors)
-    assert with_majority._loss_choice(leaf) is leaf.majority
+    assert leaf.policy.choice(leaf) is leaf.majority
     encoded = with_majority._features.encode(stream[0][0], learn=False)
-    np.testing.assert_array_equal(with_majority._leaf_proba(leaf, *encoded, 3), leaf.majority.predict_proba(3))
+    np.testing.assert_array_equal(leaf.policy.proba(leaf, *encoded, 3), leaf.majority.predict_proba(3))
     without = tree("loss")
     assert late_hits(without) + 50 < hits
-    assert without._loss_choice(without._root) is not without._root.majority
+    assert without._root.policy.choice(without._root) is not without._root.majority
 
 
 def test_a_record_learned_right_after_its_prediction_reuses_its_encoding():

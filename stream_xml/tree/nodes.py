@@ -27,6 +27,7 @@ import numpy as np
 
 from stream_xml.tree.entropy import hoeffding_bound, hoeffding_range, ml_entropy
 from stream_xml.tree.leaf_kernels import label_errors
+from stream_xml.tree.leaf_policies import LeafPolicy, MajorityLeaves
 from stream_xml.tree.majority import MajorityLabelset
 from stream_xml.tree.observer_kernels import count_labels
 from stream_xml.tree.observers import GaussianObservers, grown_vector
@@ -76,15 +77,19 @@ class Leaf:
     background
         True inside an alternate subtree.
     knn, bagging
-        The learned leaf models, or None when the tree's ``leaf_model`` does not use them.
+        The learned leaf models, or None when the leaf's policy does not use them.
     n_features
         Initial number of observer rows.
+    policy
+        How the leaf answers and learns (:mod:`stream_xml.tree.leaf_policies`; the tree's, shared
+        by all its leaves), by default its majority labelset.
 
     """
 
     is_leaf = True
 
-    def __init__(self, depth, stats, background=False, knn=None, bagging=None, n_features=0):
+    def __init__(self, depth, stats, background=False, knn=None, bagging=None, n_features=0,
+                 policy: LeafPolicy | None = None):  # fmt: skip
         self.depth = depth
         self.stats = stats
         self.background = background
@@ -97,6 +102,7 @@ class Leaf:
         self.loss = RunningMean()
         # faded exact-match errors of knn, bagging, majority (loss switch)
         self.model_errors = [0.0, 0.0, 0.0]
+        self.policy = policy if policy is not None else MajorityLeaves()
 
     @property
     def active(self) -> bool:
