@@ -777,8 +777,9 @@ def test_feature_index_encodes_repeated_key_sequences_as_a_fresh_index_would():
 def test_a_leaf_scores_another_prediction_along_with_its_models_or_alone():
     """``Leaf.learn(..., also=proba)`` counts proba's label errors in the call of the first model
     it scores, or by itself when it scores none; the models learn the same either way."""
-    from stream_xml.tree.leaf_kernels import label_errors
-    from stream_xml.tree.leaf_models import BaggedLogisticBR, KnnLabelCombination
+    from stream_xml.tree.common_kernels import label_errors
+    from stream_xml.tree.bagging import BaggedLogisticBR
+    from stream_xml.tree.knn import KnnLabelCombination
 
     def leaf():
         return Leaf(0, np.zeros(4), knn=KnnLabelCombination(k=2, window=5), bagging=BaggedLogisticBR(seed=1))

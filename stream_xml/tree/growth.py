@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from stream_xml.tree.adaptation import ALTERNATE
-from stream_xml.tree.leaf_models import BaggedLogisticBR, DistanceMemo, KnnLabelCombination
+from stream_xml.tree.bagging import BaggedLogisticBR
+from stream_xml.tree.knn import DistanceMemo, KnnLabelCombination
 from stream_xml.tree.nodes import DEACTIVATE, Branch, Leaf, iter_nodes
 
 __all__ = ["Growth", "REPORTED_TREE_EVENTS"]

@@ -8,7 +8,7 @@ None before the leaf has learned anything) and how it learns a record (:meth:`Le
 - :class:`MajorityLeaves`: the leaf's most frequent labelset.
 - :class:`NaiveBayesLeaves`: Gaussian naive Bayes per label over the leaf's split observers.
 - :class:`KnnLeaves`, :class:`BaggingLeaves`: the kNN label combination, the bagged logistic
-  regressions (:mod:`stream_xml.tree.leaf_models`).
+  regressions (:mod:`stream_xml.tree.knn`, :mod:`stream_xml.tree.bagging`).
 - :class:`CardinalitySwitch`: MLHAT's rule (Esteban et al., 2024): kNN while the leaf is light or
   nearly pure, bagging after.
 - :class:`LossSwitch`: the one of kNN and bagging (and, ``with_majority``, the majority labelset)
@@ -30,7 +30,7 @@ multi-label classification on data streams. Knowledge-Based Systems 304, 112561.
 from __future__ import annotations
 
 from stream_xml.tree.entropy import ml_entropy
-from stream_xml.tree.leaf_kernels import label_errors
+from stream_xml.tree.common_kernels import label_errors
 
 __all__ = [
     "LEAF_MODELS", "LEAF_SWITCHES", "SWITCH_FADING", "leaf_policy", "LeafPolicy", "MajorityLeaves",

@@ -37,10 +37,10 @@ from river import base
 from stream_xml.base import MultiLabelLearner
 from stream_xml.labels import LabelSpace
 from stream_xml.tree.features import FeatureIndex
-from stream_xml.tree.leaf_kernels import label_errors
+from stream_xml.tree.common_kernels import label_errors
 from stream_xml.tree.adaptation import ALTERNATE, ALTERNATE_STRATEGIES, ERROR_WEIGHTINGS, AdaptiveBranches
 from stream_xml.tree.growth import REPORTED_TREE_EVENTS, Growth
-from stream_xml.tree.leaf_models import DistanceMemo
+from stream_xml.tree.knn import DistanceMemo
 from stream_xml.tree.leaf_policies import leaf_policy
 from stream_xml.tree.nodes import Leaf, leaf_of, reached_leaves
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from stream_xml.tree.entropy import hoeffding_bound, hoeffding_range, ml_entropy
-from stream_xml.tree.leaf_kernels import label_errors
+from stream_xml.tree.common_kernels import label_errors
 from stream_xml.tree.leaf_policies import LeafPolicy, MajorityLeaves
 from stream_xml.tree.majority import MajorityLabelset
 from stream_xml.tree.observer_kernels import count_labels

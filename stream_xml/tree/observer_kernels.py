@@ -42,7 +42,7 @@ import numpy as np
 from numba import njit
 
 from stream_xml.tree.entropy import split_merit
-from stream_xml.tree.leaf_kernels import sigmoid
+from stream_xml.tree.common_kernels import sigmoid
 
 __all__ = [
     "COUNT",
