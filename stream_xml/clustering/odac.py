@@ -67,7 +67,7 @@ REFERENCE_MEANS = ("pairs", "observations")
 
 @dataclasses.dataclass(frozen=True)
 class Coefficients:
-    """What a check measures on a cluster (spec §3.4).
+    """What a check measures on a cluster.
 
     ``d1`` is the diameter (0 for fewer than two labels), ``d2`` the second largest and ``d0``
     the smallest pairwise dissimilarity, ``dbar`` their mean, ``eps`` the Hoeffding bound for
@@ -213,7 +213,7 @@ def _description(node: ClusterNode, n: float, children: list) -> dict:
 
 
 def split_fires(s: Coefficients, tau: float) -> bool:
-    """§3.5: split a leaf whose two largest dissimilarities are told apart by the Hoeffding bound
+    """Split a leaf whose two largest dissimilarities are told apart by the Hoeffding bound
     (or tied once the bound is below ``tau``) and whose split value exceeds the bound."""
     if s.d2 is None:
         return False
@@ -222,7 +222,7 @@ def split_fires(s: Coefficients, tau: float) -> bool:
 
 
 def merge_fires(leaf: Coefficients, parent: Coefficients) -> bool:
-    """§3.7: undo the parent's split when the leaf's diameter has grown past the parent's frozen
+    """Undo the parent's split when the leaf's diameter has grown past the parent's frozen
     diameter by more than either bound."""
     return leaf.d1 - parent.d1 > max(parent.eps, leaf.eps)
 

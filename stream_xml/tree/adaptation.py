@@ -1,4 +1,4 @@
-"""How an MLHAT adapts to drift at its branches (spec §6.9, §6.10): every branch watches the
+"""How an MLHAT adapts to drift at its branches: every branch watches the
 running Hamming loss of the leaves below it with a drift detector (ADWIN by default), grows an
 alternate subtree in the background when its loss rises (``alternate_strategy="warning"``) or when
 the detector flags a change (``"drift"``), and is replaced by the alternate once the alternate is
@@ -29,7 +29,7 @@ ALTERNATE_STRATEGIES = ("warning", "drift")
 ERROR_WEIGHTINGS = ("clipped", "reference")
 # Where a node hangs: ``owner.children[slot]``, ``owner.alternate`` or (owner None) the root.
 ALTERNATE = 2
-# Smallest error used to weigh a leaf's vote in "clipped" mode (§11 item 25).
+# Smallest error used to weigh a leaf's vote in "clipped" mode (the reference divides by 0 there).
 _MIN_ERROR = 1e-3
 
 
@@ -37,7 +37,7 @@ class AdaptiveBranches:
     """The branches' drift monitors, alternate subtrees and the leaves' vote weights."""
 
     def _monitor(self, branch: Branch, owner, slot, loss: float, w: float) -> bool:
-        """§6.9 at one branch; True if its alternate replaced it."""
+        """The drift adaptation at one branch; True if its alternate replaced it."""
         e_old = branch.loss.mean
         branch.loss.update(loss, w)
         e_new = branch.loss.mean

@@ -1,4 +1,4 @@
-"""Bagged logistic binary relevance, the other learned leaf model of MLHAT (spec §6.7).
+"""Bagged logistic binary relevance, the other learned leaf model of MLHAT.
 
 >>> import numpy as np
 >>> from stream_xml.tree.bagging import BaggedLogisticBR

@@ -1,8 +1,16 @@
 """How an MLHAT grows and what it is made of: split attempts, new leaves and branches, the memory
-budget, the events it reports, and the walks that count its nodes (spec §6.5, §6.6).
+budget, the events it reports, and the walks that count its nodes.
 
 :class:`Growth` is mixed into :class:`~stream_xml.tree.MLHAT`, whose attributes it reads (the
 split parameters, ``_root``, ``_labels``, ``_features``, ``_leaf_policy``, ``_rng``, ...).
+
+References
+----------
+Domingos, P. and Hulten, G. (2000). Mining high-speed data streams. Proc. KDD 2000, 71-80.
+
+Esteban, A., Cano, A., Zafra, A. and Ventura, S. (2024). Hoeffding adaptive trees for
+multi-label classification on data streams. Knowledge-Based Systems 304, 112561.
+
 """
 
 from __future__ import annotations

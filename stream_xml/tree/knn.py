@@ -1,4 +1,4 @@
-"""The kNN label combination of MLHAT's leaves (spec §6.7), and the distance memo its models share.
+"""The kNN label combination of MLHAT's leaves, and the distance memo its models share.
 
 >>> import numpy as np
 >>> from stream_xml.tree.knn import KnnLabelCombination

@@ -1,4 +1,4 @@
-"""MLHAT, the multi-label Hoeffding adaptive tree (spec §6), and MLHT, the same tree without
+"""MLHAT, the multi-label Hoeffding adaptive tree, and MLHT, the same tree without
 drift handling and with majority-labelset leaves.
 
 Labels are names on the outside and the tree's own dense ids inside (order of first sight);
@@ -21,6 +21,19 @@ for callers that think in labelsets (iHOMER): ``learn_labelset(x, relevant_names
 [('split', 'v')]
 >>> model.n_leaves >= 2, model.depth >= 1
 (True, True)
+
+References
+----------
+Esteban, A., Cano, A., Zafra, A. and Ventura, S. (2024). Hoeffding adaptive trees for
+multi-label classification on data streams. Knowledge-Based Systems 304, 112561.
+
+Domingos, P. and Hulten, G. (2000). Mining high-speed data streams. Proc. KDD 2000, 71-80.
+
+Bifet, A. and Gavaldà, R. (2009). Adaptive learning from evolving data streams. Proc. IDA 2009,
+LNCS 5772, 249-260.
+
+Read, J., Bifet, A., Holmes, G. and Pfahringer, B. (2012). Scalable and efficient multi-label
+classification for evolving data streams. Machine Learning 88(1-2), 243-272 (MLHT).
 
 """
 
@@ -105,7 +118,7 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
     Hamming loss of its subtree with ADWIN and grows an alternate subtree that replaces it when
     significantly better.
 
-    Decisions where the reference differs or the spec is silent (spec §11): every node keeps its
+    Decisions where the reference implementation differs or the paper is silent: every node keeps its
     own running loss; a leaf votes with weight ``1 / max(e, 1e-3)²`` ("clipped", or
     ``error_weighting="reference"`` for the reference's ``1/e²`` with ``e = 0`` unscaled); a
     Poisson weight of 0 still trains with weight 1 unless ``strict_bootstrap``; a leaf is
@@ -140,7 +153,7 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         the majority labelset).
     leaf_switch
         How "switch" chooses between kNN and bagging at a leaf with two labelsets or more:
-        "cardinality" (the rule above, spec §6.7); "loss": the one of kNN and bagging that has
+        "cardinality" (the rule above, the paper's); "loss": the one of kNN and bagging that has
         made fewer exact-match errors on the records reaching the leaf (each scored before it is
         learned, errors faded by :data:`SWITCH_FADING` per record), kNN on a tie; or
         "loss_with_majority": the same over kNN, bagging and the majority labelset (ties go to
@@ -350,7 +363,7 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         return positives
 
     def _learn_subtree(self, node, owner, slot, x, idx, val, positives, w, predictions) -> None:
-        """§6.11: drift bookkeeping at every branch on the way, alternates, then the leaf."""
+        """Drift bookkeeping at every branch on the way, alternates, then the leaf."""
         loss = wrong = None
         if self.drift_detection and (owner is not None or not node.is_leaf):
             # Every branch on this path and the leaf itself judge the same leaf's prediction.
@@ -396,7 +409,7 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         return label_errors(proba, positives)
 
     def predict_scores_array(self, x: dict, encoded=None) -> np.ndarray:
-        """P(label = 1) for every known label, in the order of :attr:`labels` (§6.8);
+        """P(label = 1) for every known label, in the order of :attr:`labels` (the leaves reached, alternates' included, vote);
         ``encoded`` as in :meth:`learn_labelset`."""
         scores, cached = self._scores(x, encoded)
         return scores.copy() if cached else scores  # a cached leaf prediction must not be handed out

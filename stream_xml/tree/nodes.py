@@ -1,5 +1,5 @@
 """Nodes of the multi-label Hoeffding (adaptive) tree: leaves, numeric binary branches, and the
-walks over them (spec §6.2, §6.5, §6.6, §6.8).
+walks over them.
 
 Routing follows the sparse convention: a record goes left iff ``x[feature] <= threshold``, an
 absent feature counting as 0.
@@ -18,6 +18,13 @@ absent feature counting as 0.
 >>> feature, threshold = leaf.split_decision(0.99, 10, 0.01, 1e-7, 0.05)
 >>> feature, round(threshold, 2)
 (0, 2.45)
+
+References
+----------
+Domingos, P. and Hulten, G. (2000). Mining high-speed data streams. Proc. KDD 2000, 71-80.
+
+Esteban, A., Cano, A., Zafra, A. and Ventura, S. (2024). Hoeffding adaptive trees for
+multi-label classification on data streams. Knowledge-Based Systems 304, 112561.
 
 """
 
@@ -48,7 +55,7 @@ DEACTIVATE = "deactivate"
 
 
 class RunningMean:
-    """Weighted running mean, the running Hamming loss of a node (§6.9)."""
+    """Weighted running mean, the running Hamming loss of a node (:mod:`stream_xml.tree.adaptation`)."""
 
     __slots__ = ("mean", "weight")
 
@@ -152,10 +159,10 @@ class Leaf:
         return knn_wrong, bagging_wrong, also_wrong
 
     def split_decision(self, max_share_to_split, n_split_points, min_branch_fraction, delta, tau):
-        """Split attempt of §6.5: ``(feature, threshold)``, :data:`DEACTIVATE` or None.
+        """A split attempt: ``(feature, threshold)``, :data:`DEACTIVATE` or None.
 
         None when the leaf has seen at most one labelset, when no feature has a finite merit
-        (§11 item 27: neither split nor deactivate), or when the Hoeffding test is not passed.
+        (neither split nor deactivate), or when the Hoeffding test is not passed.
         """
         if self.majority.n_labelsets <= 1:
             return None
@@ -195,7 +202,7 @@ class Branch:
 
     ``feature`` is the tree's column id of ``name``; ``total`` the weight seen (the splitting
     leaf's total, then every record routed through). ``loss``, ``post_drift_weight`` and
-    ``detector`` serve §6.9; ``alternate`` holds the subtree grown in the background.
+    ``detector`` serve the drift adaptation (:mod:`stream_xml.tree.adaptation`); ``alternate`` holds the subtree grown in the background.
     """
 
     is_leaf = False
