@@ -207,7 +207,7 @@ def test_naive_bayes_leaves_answer_by_the_features_before_any_split():
         hits[leaf_model] = sum(model.predict_one(x)["a"] == y["a"] for x, y in prequential_warm(model, stream))
         assert model.n_leaves == 1
     assert hits["nb"] > 0.95 * 500 and hits["majority"] < 0.6 * 500
-    model._root.deactivate()
+    model.root.deactivate()
     assert model.predict_scores({"x0": 3.0, "x1": 0.5}) == {"a": 0.0, "b": 0.0}
 
 
@@ -305,7 +305,7 @@ def test_majority_share_above_the_limit_deactivates_the_leaf():
     model = MLHAT(leaf_model="majority", grace_period=100, drift_detection=False)
     for x, y in stream:
         model.learn_one(x, y)
-    leaf = model._root
+    leaf = model.root
     assert leaf.is_leaf and not leaf.active and leaf.observers is None
     assert model.n_active_leaves == 0 and model.n_leaves == 1
     # the leaf models keep learning: "b" never wins, and the labelsets are still counted
@@ -349,7 +349,7 @@ def test_abrupt_drift_is_recovered_by_an_alternate_subtree():
 def test_drift_monitoring_works_with_river_adwin_injected():
     model = MLHAT(leaf_model="majority", drift_detector=river_drift.ADWIN(), seed=0)
     hits = prequential_hits(model, flip_stream(2000, 2000, seed=0))
-    assert isinstance(model._root.detector, river_drift.ADWIN)
+    assert isinstance(model.root.detector, river_drift.ADWIN)
     assert model.n_promotions >= 1 and sum(hits[-500:]) / 500 > 0.95
 
 
@@ -432,7 +432,7 @@ def test_loss_switch_answers_with_the_model_that_errs_less(kind, chosen):
 
     model = tree(leaf_switch="loss")
     hits = _late_hits(model, kind)
-    leaf = model._root
+    leaf = model.root
     knn_errors, bagging_errors, _ = leaf.model_errors
     assert (knn_errors < bagging_errors) == (chosen == "knn")
     x = {"a": 0.5, "b": -0.5, "s": 0.5}
@@ -477,11 +477,11 @@ def test_strict_bootstrap_skips_records_drawn_zero_times():
         model = MLHAT(leaf_model="majority", strict_bootstrap=strict, seed=7, grace_period=1000)
         for x, y in stream:
             model.learn_one(x, y)
-        assert model._root.total_weight == expected
+        assert model.root.total_weight == expected
     unweighted = MLHAT(leaf_model="majority", bootstrap_sampling=False, grace_period=1000)
     for x, y in stream:
         unweighted.learn_one(x, y)
-    assert unweighted._root.total_weight == len(stream)
+    assert unweighted.root.total_weight == len(stream)
 
 
 def test_same_seed_same_run_other_seed_other_weights():
@@ -497,7 +497,7 @@ def test_same_seed_same_run_other_seed_other_weights():
     np.testing.assert_array_equal(scores_a, scores_b)
     assert a.drain_events() == b.drain_events()
     assert pickle.dumps(a) == pickle.dumps(b)
-    assert a._root.total_weight != c._root.total_weight
+    assert a.root.total_weight != c.root.total_weight
 
 
 def test_pickled_model_continues_identically():
@@ -598,7 +598,7 @@ def test_counters_events_and_memory():
     assert sum(e["kind"] == "split" for e in events) == model.n_splits
     assert model.n_leaves == model.n_nodes - (model.n_nodes - 1) // 2
     assert 0 <= model.n_active_leaves <= model.n_leaves
-    leaves = [n for n in iter_nodes(model._root) if n.is_leaf]
+    leaves = [n for n in iter_nodes(model.root) if n.is_leaf]
     observers = sum(leaf.observers.nbytes for leaf in leaves if leaf.active)
     assert model.memory_bytes() >= observers + sum(leaf.stats.nbytes for leaf in leaves) > 0
 
@@ -635,7 +635,7 @@ def test_memory_budget_deactivates_the_least_promising_leaves_first():
     model = MLHT(grace_period=50, delta=0.01)
     for x, y in banded_stream(4000, seed=3):
         model.learn_one(x, y)
-    active = [n for n in iter_nodes(model._root) if n.is_leaf and n.active]
+    active = [n for n in iter_nodes(model.root) if n.is_leaf and n.active]
     assert len(active) >= 4
     promise = sorted((leaf.total_weight - leaf.majority.majority_weight, i) for i, leaf in enumerate(active))
     first, second = active[promise[0][1]], active[promise[1][1]]
@@ -723,7 +723,7 @@ def test_loss_with_majority_answers_with_the_majority_labelset_when_it_errs_leas
 
     with_majority = tree("loss_with_majority")
     hits = late_hits(with_majority)
-    leaf = with_majority._root
+    leaf = with_majority.root
     knn_errors, bagging_errors, majority_errors = leaf.model_errors
     assert majority_errors < min(knn_errors, bagging_errors)
     assert leaf.policy.choice(leaf) is leaf.majority
@@ -731,7 +731,7 @@ def test_loss_with_majority_answers_with_the_majority_labelset_when_it_errs_leas
     np.testing.assert_array_equal(leaf.policy.proba(leaf, *encoded, 3), leaf.majority.predict_proba(3))
     without = tree("loss")
     assert late_hits(without) + 50 < hits
-    assert without._root.policy.choice(without._root) is not without._root.majority
+    assert without.root.policy.choice(without.root) is not without.root.majority
 
 
 def test_a_record_learned_right_after_its_prediction_reuses_its_encoding():

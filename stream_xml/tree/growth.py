@@ -125,6 +125,13 @@ class Growth:
         return iter_nodes(self._root) if self._root is not None else iter(())
 
     @property
+    def root(self):
+        """The root node (a :class:`~stream_xml.tree.nodes.Leaf` or
+        :class:`~stream_xml.tree.nodes.Branch`; None before the first record): read it, do not
+        change it."""
+        return self._root
+
+    @property
     def n_learned(self) -> int:
         """Records learned so far (those with a Poisson weight of 0 included)."""
         return self._n_learned
