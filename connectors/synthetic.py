@@ -1,8 +1,8 @@
 """Named synthetic streams, and the ``synth:NAME?key=value&...`` source spec.
 
-Importing this module registers the ``synth`` scheme, so that
 ``connectors.catalog.open_source("synth:correlation-shift?n=200000&labels=50")`` (and
-``stream-xml evaluate --source synth:...``) opens a :class:`SyntheticStream`. Every preset
+``stream-xml evaluate --source synth:...``) opens a :class:`SyntheticStream` through
+:func:`open_synthetic`, the ``synth`` scheme's factory. Every preset
 takes the common parameters (:data:`COMMON`); those with drifts also take ``at`` (where each
 change starts: record numbers, or fractions of ``n`` when below 1, comma-separated),
 ``width`` (records, or a fraction of ``n``) and ``mode``, and the amounts of their kind of
@@ -10,7 +10,6 @@ drift (:data:`AMOUNTS`). ``custom`` takes a list of drifts:
 ``drifts=KIND[+KIND]@AT[:WIDTH[:MODE]],...`` with kinds among
 ``feature, concept, correlation, imbalance, appear, vanish, recur``.
 
->>> import connectors.synthetic
 >>> from connectors.catalog import open_source
 >>> stream = open_source("synth:correlation-shift?n=2000&labels=10")
 >>> stream.name, len(stream.labels), stream.n_records
@@ -339,11 +338,3 @@ def _show(value) -> str:
         return ",".join(f"{v:.4g}" for v in value)
     return "auto" if value is None else str(value)
 
-
-def _register() -> None:
-    from connectors.catalog import register_scheme
-
-    register_scheme("synth", open_synthetic)
-
-
-_register()

@@ -211,7 +211,7 @@ def malformed_end_to_end(bootstrap: str | None) -> dict:
         producer.flush(timeout=60)
         producer.close(timeout=10)
         work = tempfile.mkdtemp(prefix="robustness-serve-")
-        argv = [sys.executable, "-m", "stream_xml.service_cli", "serve", "--bootstrap-servers", bootstrap, "--topic",
+        argv = [sys.executable, "-m", "stream_xml.cli", "serve", "--bootstrap-servers", bootstrap, "--topic",
                 topic, "--group", f"g-{stamp}", "--model", "ihomer", "--model", "br-ht", "--dead-letter-topic", dlq,
                 "--checkpoint-dir", os.path.join(work, "ck"), "--out", os.path.join(work, "out"),
                 "--stop-when-idle", "2", *TEST_GROUP_ARGS]

@@ -38,9 +38,9 @@ import logging
 import os
 import pickle
 import re
-import tempfile
 
 from stream_xml import __version__
+from stream_xml.files import remove_temporaries, write_atomic
 
 __all__ = [
     "CheckpointStore",
@@ -58,13 +58,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# 1: stream-xml 0.1.0 before the versioned header (its classes kept __setstate__ shims for
-#    older pickles); 2: the header names format and writer
+# 1: stream-xml 0.1.0 before issue 19's refactor (no format in the header; its classes kept
+#    __setstate__ shims for older pickles, which the refactor removed); 2: after it, with the
+#    format and the writer in the header
 CHECKPOINT_FORMAT = 2
 MAGIC = b"STREAM-XML-CHECKPOINT "
 _NAME = re.compile(r"^checkpoint-(\d{12})\.ckpt$")
 _DAMAGED = re.compile(r"^checkpoint-(\d{12})\.ckpt\.damaged$")
-_TMP_PREFIX = ".checkpoint-tmp-"
 
 
 class CheckpointError(RuntimeError):
@@ -78,64 +78,6 @@ class CheckpointFormatError(CheckpointError):
 
 class CheckpointLocked(RuntimeError):
     """Another process holds the checkpoint folder."""
-
-
-def _fsync_dir(folder: str) -> None:
-    """Make a rename inside ``folder`` durable (no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # e.g. Windows: directories cannot be opened for fsync
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: str, data: bytes, prefix: str = _TMP_PREFIX) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix.
-
-    The data goes to a temporary file (named ``prefix...``) in the same folder, flushed and
-    fsynced, then renamed over ``path``; any failure removes the temporary. Checkpoints and
-    reports are both written this way.
-
-    >>> import os, tempfile
-    >>> p = os.path.join(tempfile.mkdtemp(), "f.bin")
-    >>> write_atomic(p, b"one"); write_atomic(p, b"two")
-    >>> open(p, "rb").read()
-    b'two'
-
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(folder)
-
-
-def remove_temporaries(folder: str, prefix: str = _TMP_PREFIX) -> int:
-    """Delete the temporaries :func:`write_atomic` left in ``folder`` when its process was killed
-    mid-write; returns how many. Only for a folder no other process writes (its owner holds a lock).
-    """
-    removed = 0
-    if not os.path.isdir(folder):
-        return 0
-    for name in os.listdir(folder):
-        if name.startswith(prefix):
-            try:
-                os.unlink(os.path.join(folder, name))
-                removed += 1
-            except OSError:
-                pass
-    return removed
 
 
 def encode_state(state) -> bytes:

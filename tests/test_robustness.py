@@ -23,6 +23,7 @@ from connectors.jsonrecord import decode_bytes
 from connectors.kafka import Message, decode_json, decode_message
 from connectors.tabular import JsonlSource
 from damage import EXTREME_VALUES, READERS, damaged_copies, read_all, write
+from stream_xml.base import MultiLabelLearner
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -76,10 +77,11 @@ UNDIGESTIBLE = [{"a": 1e308, "b": -1e308, "c": 1.0}, {"a": float("nan"), "b": 0.
 def test_no_model_holds_nan_or_inf_whatever_it_is_fed(name):
     """Item 1: values at the edges stay digestible; values past them are refused at the model
     boundary before any statistic sees them, so neither state nor scores ever hold NaN or inf."""
-    from stream_xml.evaluation.prequential import PrequentialEvaluator, predict_with_scores
+    from stream_xml.evaluation.prequential import PrequentialEvaluator
     from stream_xml.models import make_model
 
     model = make_model(name, seed=1)
+    predict_with_scores = type(model).predict_with_scores
     ev = PrequentialEvaluator({name: model})
     for record in _extreme_stream(120):
         _, scores = ev.process(record)[name]
@@ -202,12 +204,9 @@ def test_a_dead_letter_never_exceeds_the_producers_limit():
 
 
 def _serve_args(tmp_path, *extra):
-    import argparse
+    from stream_xml.cli import build_parser
 
-    from stream_xml.service_cli import add_commands
-
-    parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers(dest="command"))
+    parser = build_parser()
     return parser.parse_args(["serve", "--bootstrap-servers", "127.0.0.1:1", "--topic", "t", "--group", "g",
                               "--checkpoint-dir", str(tmp_path / "ck"), "--out", str(tmp_path / "out"), *extra])
 
@@ -216,7 +215,8 @@ def test_a_folder_of_damaged_checkpoints_is_refused_at_every_start_until_someone
     """Item 3: the second start silently began an empty model from the group's committed offset."""
     pytest.importorskip("kafka")
     from stream_xml.persistence import CheckpointStore, list_checkpoints
-    from stream_xml.service_cli import _restore_or_create, main
+    from stream_xml.cli import main
+    from stream_xml.cli.serve import _restore_or_create
     from stream_xml.service import AwaitingLabels, ServiceState
 
     from stream_xml.evaluation.prequential import PrequentialEvaluator
@@ -279,13 +279,13 @@ def test_an_unpaired_surrogate_is_bad_input_and_a_report_never_leaves_a_temporar
 
 
 def test_a_failed_write_leaves_no_temporary(tmp_path, monkeypatch):
-    from stream_xml import persistence
+    from stream_xml import files
     from stream_xml.evaluation.report import write_report
 
     def fail(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(persistence.os, "replace", fail)
+    monkeypatch.setattr(files.os, "replace", fail)
     with pytest.raises(OSError, match="disk full"):
         write_report({"models": {}, "stream": {}, "series": []}, str(tmp_path))
     assert os.listdir(tmp_path) == []
@@ -431,7 +431,7 @@ def test_a_restored_model_publishes_the_same_predictions_in_another_process(tmp_
 # --------------------------------------------------------------------------- 9. Ctrl-C in a kernel
 
 
-class InterruptedInAKernel:
+class InterruptedInAKernel(MultiLabelLearner):
     """A learner whose numba kernel gets SIGINT while it runs, at the ``at``-th record (as a
     Ctrl-C that lands inside MLHAT's split search does) and returns a tuple, whose boxing is
     where CPython notices the pending KeyboardInterrupt."""

@@ -30,7 +30,7 @@ import json
 import math
 import os
 
-from stream_xml.persistence import write_atomic
+from stream_xml.files import write_atomic
 
 __all__ = ["write_report", "write_json", "write_series_csv", "write_html", "PLOTTED_METRICS"]
 

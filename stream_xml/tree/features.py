@@ -18,7 +18,7 @@ When not learning, unknown features get provisional ids past the known ones and 
 >>> len(index)
 2
 
-Values a tree cannot digest (NaN, infinities, magnitudes beyond ``connectors.base.MAX_ABS_VALUE``,
+Values a tree cannot digest (NaN, infinities, magnitudes beyond ``stream_xml.base.MAX_ABS_VALUE``,
 whose squares overflow the trees' statistics) are refused before any state changes:
 
 >>> index.encode({"a": 1e308}, learn=True)
@@ -36,7 +36,7 @@ import typing
 import numpy as np
 from numba import njit
 
-from connectors.base import MAX_ABS_VALUE, value_problem
+from stream_xml.base import MAX_ABS_VALUE, refuse_undigestible
 
 __all__ = ["FeatureIndex"]
 
@@ -51,7 +51,8 @@ def _within(values: np.ndarray, limit: float) -> bool:
 
 
 def _refuse(x: dict) -> typing.NoReturn:
-    raise ValueError(value_problem(x) or "a feature value is not a finite number")
+    refuse_undigestible(x)  # says which feature
+    raise ValueError("a feature value is not a finite number")
 
 
 def _check(values: np.ndarray, x: dict) -> None:
@@ -89,9 +90,6 @@ class FeatureIndex:
     between) gets the arrays of its prediction back, its new features registered under the ids
     the prediction gave them.
     """
-
-    _learned_keys: tuple | None = None  # class defaults: indexes pickled before they existed
-    _last_query: tuple | None = None
 
     def __init__(self):
         self.names: list = []
