@@ -51,14 +51,10 @@ def _within(values: np.ndarray, limit: float) -> bool:
 
 
 def _refuse(x: dict) -> typing.NoReturn:
+    """The model boundary: refuse a record whose values would put NaN or overflow into a tree
+    (called when :func:`_within` says no, or a value does not convert)."""
     refuse_undigestible(x)  # says which feature
     raise ValueError("a feature value is not a finite number")
-
-
-def _check(values: np.ndarray, x: dict) -> None:
-    """The model boundary: refuse a record whose values would put NaN or overflow into a tree."""
-    if not _within(values, MAX_ABS_VALUE):
-        _refuse(x)
 
 _PACKERS: dict = {}  # number of values -> struct.Struct packing that many doubles
 
@@ -130,7 +126,8 @@ class FeatureIndex:
             columns, order = cached[1], cached[2]
             if order is not None:
                 values = values[order]
-            _check(values, x)
+            if not _within(values, MAX_ABS_VALUE):
+                _refuse(x)
             if np.count_nonzero(values) == values.shape[0]:  # dense: no zero to drop
                 encoded, new = (columns, values), ()
             else:
@@ -196,7 +193,8 @@ class FeatureIndex:
                 j += 1
         idx_arr = np.array(idx, dtype=np.int64)
         val_arr = np.array(val, dtype=np.float64)
-        _check(val_arr, x)  # before the new features are registered
+        if not _within(val_arr, MAX_ABS_VALUE):  # before the new features are registered
+            _refuse(x)
         if learn:
             for name in names:
                 ids[name] = len(self.names)
