@@ -359,7 +359,7 @@ def add_commands(subparsers) -> None:
     p.add_argument("--source", action="append", required=True, help="a source (repeatable): yeast, a path, a dataset name or scheme:...")
     p.add_argument("--data-dir", default=None, help="folder of the datasets (default: $STREAM_XML_DATA)")
     p.add_argument("--model", action="append", default=None,
-                   help=f"a stream-xml or river model (repeatable; default: {' '.join(DEFAULT_MODELS)})")
+                   help=f"a stream-xml or river model (repeatable; default: {' '.join(DEFAULT_MODELS)}; 'none' for none)")
     p.add_argument("--param", action="append", default=[], help="[MODEL:]key=value, as for evaluate")
     p.add_argument("--moa", action="append", default=None,
                    help=f"a MOA learner (repeatable; default: {' '.join(DEFAULT_MOA)}; 'none' for none)")
@@ -384,7 +384,7 @@ def run(args: argparse.Namespace) -> int | None:
         return None
     from stream_xml.cli import _split_params
 
-    models = list(dict.fromkeys(args.model or DEFAULT_MODELS))
+    models = [] if args.model == ["none"] else list(dict.fromkeys(args.model or DEFAULT_MODELS))
     moa_learners = [] if args.moa == ["none"] else list(dict.fromkeys(args.moa or DEFAULT_MOA))
     params = _split_params(args.param, models)
     if moa_learners:
@@ -402,6 +402,8 @@ def run(args: argparse.Namespace) -> int | None:
         if unknown:
             raise ValueError(f"unknown VW learner {', '.join(unknown)}; known: {', '.join(vw.VW_LEARNERS)}")
         vw.require_vw()
+    if not models + moa_learners + vw_learners:
+        raise ValueError("nothing to bench: every --model, --moa and --vw is none")
     report = {"command": " ".join(sys.argv), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "sources": {}}
     tables = []
     for spec in args.source:

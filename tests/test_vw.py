@@ -118,6 +118,10 @@ def test_bench_puts_vw_beside_the_models(tmp_path, capsys):
     assert "| vw-plt | 200 |" in table and "precision@1" in table and "psp@5" in table
     assert main(["bench", "--source", "yeast", "--model", "majority", "--vw", "vw-nope", "--moa", "none"]) == 2
     assert "unknown VW learner vw-nope" in capsys.readouterr().err
+    alone = ["bench", "--source", "yeast", "--limit", "50", "--model", "none", "--moa", "none", "--out", str(out)]
+    assert main(alone) == 0
+    assert [r["model"] for r in json.loads((out / "bench.json").read_text())["sources"]["yeast"]] == ["vw-plt"]
+    assert main([*alone[:-2], "--vw", "none"]) == 2 and "nothing to bench" in capsys.readouterr().err
 
 
 def test_a_missing_vowpalwabbit_is_reported_plainly(monkeypatch, capsys):
