@@ -34,7 +34,7 @@ install-dev: $(VENV)/.installed-dev
 
 # MOA's moa.jar (from the capymoa wheel, without installing capymoa) for the bench and its tests
 moa: | $(BIN)/python
-	$(BIN)/python -m stream_xml.moa fetch
+	$(BIN)/python -m stream_xml.bench.moa fetch
 
 run: install
 	$(BIN)/stream-xml evaluate --source yeast $(RUN_MODELS) --out $(OUT)

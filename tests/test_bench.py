@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from stream_xml import bench
+from stream_xml.bench import runs as bench
 from stream_xml.cli import main
 
 
@@ -122,6 +122,6 @@ def test_compare_checkouts_times_two_checkouts_and_compares_their_predictions(ca
     assert out.count("median") == 2 and "second / first:" in out
     assert "predictions: identical" in out
     # the digests tell predictions apart
-    runs = [compare_checkouts.run_once(str(root), compare_checkouts.argparse.Namespace(
-        source="yeast", data_dir=None, limit=60, model=m, params="{}", warmup=10)) for m in ("mlht", "majority")]
+    runs = [compare_checkouts.run_once(str(root), "{}", compare_checkouts.argparse.Namespace(
+        source="yeast", data_dir=None, limit=60, model=m, warmup=10)) for m in ("mlht", "majority")]
     assert runs[0]["records"] == runs[1]["records"] == 60 and runs[0]["digest"] != runs[1]["digest"]

@@ -154,10 +154,10 @@ def test_thin_series_keeps_every_model_and_the_last_sample():
 def test_serve_options_and_settings(monkeypatch):
     import argparse
 
-    from stream_xml.service_cli import add_commands, kafka_settings
+    from stream_xml.cli.serve import add_parser, kafka_settings
 
     parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers(dest="command"))
+    add_parser(parser.add_subparsers(dest="command"))
     base = ["serve", "--bootstrap-servers", "127.0.0.1:1", "--topic", "a,b", "--topic", "c", "--group", "g",
             "--checkpoint-dir", "ck", "--out", "o"]
     monkeypatch.setenv("STREAM_XML_SASL_PASSWORD", "s3cret")
@@ -205,7 +205,7 @@ def _settings():
 
 
 def _produce_cli(broker, topic, *extra) -> None:
-    from stream_xml.service_cli import main
+    from stream_xml.cli import main
 
     assert main(["produce", "--bootstrap-servers", broker.bootstrap, "--topic", topic, "--no-progress", *extra]) == 0
 
@@ -233,7 +233,7 @@ def _serve_argv(broker, topic, group, tmp, *extra) -> list[str]:
 
 
 def _serve_inprocess(argv) -> int:
-    from stream_xml.service_cli import main
+    from stream_xml.cli import main
 
     started = time.monotonic()
     code = main(argv)
@@ -245,7 +245,7 @@ def _spawn(argv, log_path) -> subprocess.Popen:
     env = dict(os.environ, PYTHONWARNINGS="ignore", PYTHONPATH=str(ROOT))
     log = open(log_path, "ab")
     try:
-        return subprocess.Popen([sys.executable, "-m", "stream_xml.service_cli", *argv], cwd=str(ROOT), env=env,
+        return subprocess.Popen([sys.executable, "-m", "stream_xml", *argv], cwd=str(ROOT), env=env,
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     finally:
         log.close()

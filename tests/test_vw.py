@@ -10,7 +10,8 @@ import pytest
 
 from connectors.base import Record
 from connectors.catalog import open_source
-from stream_xml import bench, vw
+from stream_xml.bench import runs as bench
+from stream_xml.bench import vw
 from stream_xml.cli import main
 from stream_xml.evaluation.metrics import MultiLabelMetrics
 

@@ -62,7 +62,7 @@ from stream_xml.ihomer.watchers import SIGNALS, RisingChange
 from stream_xml.labels import LabelSpace
 from stream_xml.tree import MLHAT
 from stream_xml.tree.features import FeatureIndex
-from stream_xml.tree.leaf_models import DistanceMemo
+from stream_xml.tree.knn import DistanceMemo
 
 __all__ = ["IHOMER", "default_tree", "default_root_tree", "default_clustering"]
 

@@ -59,9 +59,6 @@ class FeatureIndex:
     the prediction gave them.
     """
 
-    _learned_keys: tuple | None = None  # class defaults: indexes pickled before they existed
-    _last_query: tuple | None = None
-
     def __init__(self):
         self.names: list = []
         self._ids: dict = {}

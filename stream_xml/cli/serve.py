@@ -1,21 +1,20 @@
 """``stream-xml serve`` and ``stream-xml produce``: the service on Kafka, and a replayer to feed it.
 
 ``serve`` runs the prequential loop of ``evaluate`` on Kafka topics as a long-lived service (see
-:mod:`stream_xml.service`); ``produce`` replays a file source into a topic. :func:`add_commands`
-adds both to the ``stream-xml`` parser and :func:`run` runs them (None for other commands).
-The module also runs on its own, ``python -m stream_xml.service_cli serve ...``.
+:mod:`stream_xml.service`); ``produce`` replays a file source into a topic. :func:`add_parser`
+adds both to the ``stream-xml`` parser.
 
 >>> import argparse
->>> from stream_xml.service_cli import add_commands, run
+>>> from stream_xml.cli.serve import add_parser
 >>> parser = argparse.ArgumentParser(prog="stream-xml")
->>> add_commands(parser.add_subparsers(dest="command"))
+>>> add_parser(parser.add_subparsers(dest="command"))
 >>> args = parser.parse_args(["serve", "--bootstrap-servers", "127.0.0.1:9092", "--topic", "genes",
 ...     "--group", "g", "--model", "ihomer", "--checkpoint-dir", "ck", "--out", "rep",
 ...     "--sasl-mechanism", "PLAIN", "--security-protocol", "SASL_SSL", "--sasl-plain-username", "u"])
 >>> sorted(kafka_settings(args).items())[:3]
 [('heartbeat_interval_ms', 3000), ('max_poll_interval_ms', 300000), ('sasl_mechanism', 'PLAIN')]
->>> run(argparse.Namespace(command="evaluate")) is None
-True
+>>> args.func.__name__
+'run_serve'
 
 """
 
@@ -28,7 +27,9 @@ import os
 import sys
 import time
 
-__all__ = ["add_commands", "run", "main", "kafka_settings", "parse_labels", "cmd_serve", "cmd_produce"]
+from stream_xml.cli.options import add_source_options, source_options, split_params
+
+__all__ = ["add_parser", "kafka_settings", "parse_labels", "run_serve", "run_produce"]
 
 log = logging.getLogger("stream_xml.service")
 
@@ -112,10 +113,8 @@ def _topics(values) -> list[str]:
     return [t.strip() for v in values for t in v.split(",") if t.strip()]
 
 
-def add_commands(subparsers) -> None:
+def add_parser(subparsers) -> None:
     """Add ``serve`` and ``produce`` to the ``stream-xml`` subcommands."""
-    from stream_xml.cli import _add_source_options
-
     sv = subparsers.add_parser("serve", help="learn and predict on Kafka topics as a long-lived service")
     _add_connection_options(sv)
     sv.add_argument("--topic", action="append", required=True, help="input topic (repeat or comma-separate)")
@@ -155,9 +154,10 @@ def add_commands(subparsers) -> None:
     sv.add_argument("--status-seconds", type=float, default=30.0, help="log a status line every T seconds")
     sv.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ...")
     _add_group_options(sv)
+    sv.set_defaults(func=run_serve)
 
     pr = subparsers.add_parser("produce", help="replay a file source into a Kafka topic")
-    _add_source_options(pr)
+    add_source_options(pr)
     _add_connection_options(pr)
     pr.add_argument("--topic", required=True, help="the topic (created with --partitions if missing)")
     pr.add_argument("--partitions", type=int, default=1, help="partitions of the topic when it is created")
@@ -167,16 +167,15 @@ def add_commands(subparsers) -> None:
     pr.add_argument("--label-delay", type=int, default=0, metavar="N",
                     help="send records without labels and their labels N records later (delayed labels)")
     pr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    pr.set_defaults(func=run_produce)
 
 
 # --------------------------------------------------------------------------- serve
 
 
 def _model_specs(args) -> dict:
-    from stream_xml.cli import _split_params
-
     names = list(dict.fromkeys(args.model))
-    params = _split_params(args.param, names)
+    params = split_params(args.param, names)
     return {name: {"model": name, "params": params[name], "seed": args.seed} for name in names}
 
 
@@ -236,7 +235,19 @@ def _restore_or_create(args, store):
     return state, path
 
 
-def cmd_serve(args) -> int:
+def run_serve(args) -> int:
+    """``stream-xml serve``: logging as ``--log-level`` says, then :func:`_serve`; checkpoint and
+    Kafka errors end it with a message."""
+    level = getattr(logging, str(args.log_level).upper(), None)
+    if not isinstance(level, int):
+        raise ValueError(f"--log-level: unknown level {args.log_level!r}")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # kafka-python narrates every connection at INFO; keep its warnings unless debugging
+    logging.getLogger("kafka").setLevel(level if level <= logging.DEBUG else max(level, logging.WARNING))
+    return _reporting_failures(_serve, args)
+
+
+def _serve(args) -> int:
     from connectors.kafka import DeadLetterSink, KafkaSource, PredictionSink, ensure_topics, load_decoder, make_producer
     from stream_xml.persistence import CheckpointStore
     from stream_xml.service import Service, ServiceOptions
@@ -302,15 +313,19 @@ def cmd_serve(args) -> int:
 # --------------------------------------------------------------------------- produce
 
 
-def cmd_produce(args) -> int:
+def run_produce(args) -> int:
+    """``stream-xml produce``."""
+    return _reporting_failures(_produce, args)
+
+
+def _produce(args) -> int:
     from connectors.catalog import open_source
     from connectors.kafka import ensure_topics, make_producer, replay
-    from stream_xml.cli import _source_options
 
     if args.loop and args.limit is None:
         print("stream-xml produce: --loop without --limit runs until Ctrl-C", file=sys.stderr)
     settings = kafka_settings(args)
-    source = open_source(args.source, data_dir=args.data_dir, on_error=args.on_error, **_source_options(args))
+    source = open_source(args.source, data_dir=args.data_dir, on_error=args.on_error, **source_options(args))
     created = ensure_topics(args.bootstrap_servers, {args.topic: args.partitions}, settings)
     if created:
         print(f"created topic {args.topic!r} with {args.partitions} partition(s)", file=sys.stderr)
@@ -352,45 +367,18 @@ def cmd_produce(args) -> int:
 # --------------------------------------------------------------------------- entry points
 
 
-def run(args) -> int | None:
-    """Run ``serve`` or ``produce``; None when ``args.command`` is another command."""
-    handlers = {"serve": cmd_serve, "produce": cmd_produce}
-    handler = handlers.get(getattr(args, "command", None))
-    if handler is None:
-        return None
-    if args.command == "serve":
-        level = getattr(logging, str(args.log_level).upper(), None)
-        if not isinstance(level, int):
-            raise ValueError(f"--log-level: unknown level {args.log_level!r}")
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        # kafka-python narrates every connection at INFO; keep its warnings unless debugging
-        logging.getLogger("kafka").setLevel(level if level <= logging.DEBUG else max(level, logging.WARNING))
+def _reporting_failures(command, args) -> int:
+    """Run ``command(args)``; a checkpoint or Kafka error ends it with a message and exit code."""
     from kafka.errors import KafkaError
 
     from connectors.kafka import DeliveryError
     from stream_xml.persistence import CheckpointError, CheckpointLocked
 
     try:
-        return handler(args)
+        return command(args)
     except (CheckpointError, CheckpointLocked) as e:
         print(f"stream-xml {args.command}: error: {e}", file=sys.stderr)
         return 2
     except (KafkaError, DeliveryError) as e:
         print(f"stream-xml {args.command}: Kafka error: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
-
-
-def main(argv=None) -> int:
-    """``python -m stream_xml.service_cli serve|produce ...`` (the same as ``stream-xml serve|produce``)."""
-    parser = argparse.ArgumentParser(prog="stream-xml", description="stream-xml serve | produce")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except (ValueError, FileNotFoundError) as e:  # as stream_xml.cli.main does
-        print(f"stream-xml {args.command}: error: {e}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,7 +4,7 @@ VW (``pip install vowpalwabbit``, the ``bench`` extra) is the reference online l
 extreme label spaces: ``--plt L`` keeps a tree of binary logistic classifiers over the labels in
 one hashed weight table (Jasinska et al., ICML 2016; Jasinska-Kobus et al., AISTATS 2021). The
 bench runs it beside stream-xml's models as it runs MOA: in a child process
-(``python -m stream_xml.vw --child SPEC``), on the same records, prequentially (for every record
+(``python -m stream_xml.bench.vw --child SPEC``), on the same records, prequentially (for every record
 in stream order: predict, then learn), the predictions scored by
 :class:`stream_xml.evaluation.metrics.MultiLabelMetrics`.
 
@@ -257,7 +257,7 @@ def main(argv=None) -> int:
     if len(argv) == 2 and argv[0] == "--child":
         print(json.dumps(bench_vw(**json.loads(argv[1]))))
         return 0
-    sys.exit("usage: python -m stream_xml.vw --child SPEC (the bench's child processes; see stream-xml bench --vw)")
+    sys.exit("usage: python -m stream_xml.bench.vw --child SPEC (the bench's child processes; see stream-xml bench --vw)")
 
 
 if __name__ == "__main__":

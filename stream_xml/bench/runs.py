@@ -10,7 +10,7 @@
 For every source, each stream-xml or river model runs prequentially (test, then train, on every
 record) in a child process of its own, and each MOA learner runs in a ``java`` child process on
 the same records written to a labels-first ARFF file, and each Vowpal Wabbit learner in a child
-of its own (:mod:`stream_xml.vw`). Children run one at a time, so they do not share the CPU. For each one the bench reports:
+of its own (:mod:`stream_xml.bench.vw`). Children run one at a time, so they do not share the CPU. For each one the bench reports:
 
 - ``records/s``: records over the seconds spent inside the model's predict and learn calls
   (reading and parsing the stream are outside the clock, as is numba's compilation, which a
@@ -44,7 +44,6 @@ the ratios between runs of the same round, with their lowest and highest values.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import itertools
 import json
@@ -55,11 +54,10 @@ import sys
 import tempfile
 import time
 
-from stream_xml.processes import peak_rss_bytes, wait_with_usage
+from stream_xml.bench.processes import peak_rss_bytes, wait_with_usage
 
-__all__ = ["add_commands", "run", "bench_source", "bench_model", "add_ratios", "format_table", "MAIN_METRICS"]
+__all__ = ["bench_source", "bench_model", "add_ratios", "format_table", "MAIN_METRICS", "RANKING_METRICS"]
 
-COMMANDS = ("bench",)
 DEFAULT_MODELS = ("ihomer", "mlhat", "mlht", "br-ht")
 DEFAULT_MOA = ("moa-mlht", "moa-cc")
 DEFAULT_VW = ("vw-plt",)
@@ -159,10 +157,10 @@ def _ours_in_child(source_spec, model, params, args) -> dict:
 
 
 def _vw_in_child(source_spec, learner, args) -> dict:
-    """Vowpal Wabbit's row (:mod:`stream_xml.vw`), from a child process of its own."""
+    """Vowpal Wabbit's row (:mod:`stream_xml.bench.vw`), from a child process of its own."""
     spec = {"source_spec": source_spec, "learner": learner, "data_dir": args.data_dir, "limit": args.limit,
             "max_seconds": args.max_seconds}
-    code, out, err, wall, rss = run_child([sys.executable, "-m", "stream_xml.vw", "--child", json.dumps(spec)])
+    code, out, err, wall, rss = run_child([sys.executable, "-m", "stream_xml.bench.vw", "--child", json.dumps(spec)])
     if code != 0:
         return _failed_row(learner, RuntimeError(f"exit {code}: {err.strip()[-800:]}"))
     return {**json.loads(out.strip().splitlines()[-1]), "wall_s": wall, "peak_rss_mb": rss / _MB}
@@ -184,7 +182,7 @@ class _MoaStream:
 
     def __enter__(self):
         from connectors.catalog import open_source
-        from stream_xml import moa
+        from stream_xml.bench import moa
 
         source = open_source(self.source_spec, data_dir=self.args.data_dir)
         self.labels = list(source.labels)
@@ -206,7 +204,7 @@ class _MoaStream:
 
     def row(self, learner: str) -> dict:
         """One prequential run of a MOA learner over the file, scored with our metrics."""
-        from stream_xml import moa
+        from stream_xml.bench import moa
 
         cap = self.args.max_seconds or self.args.moa_max_seconds
         try:
@@ -346,89 +344,8 @@ def format_table(source_spec: str, rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-# -- command line -------------------------------------------------------------------------------------
-
-def add_commands(subparsers) -> None:
-    """Add the ``bench`` subcommand to an argparse ``subparsers`` object."""
-    p = subparsers.add_parser(
-        "bench", help="records/s, memory and accuracy side by side with river and MOA",
-        description="Prequential runs of stream-xml and river models and of MOA learners on the same "
-                    "streams, one child process each; prints records/s, peak memory, the main metrics "
-                    "and the speed ratios.",
-    )
-    p.add_argument("--source", action="append", required=True, help="a source (repeatable): yeast, a path, a dataset name or scheme:...")
-    p.add_argument("--data-dir", default=None, help="folder of the datasets (default: $STREAM_XML_DATA)")
-    p.add_argument("--model", action="append", default=None,
-                   help=f"a stream-xml or river model (repeatable; default: {' '.join(DEFAULT_MODELS)}; 'none' for none)")
-    p.add_argument("--param", action="append", default=[], help="[MODEL:]key=value, as for evaluate")
-    p.add_argument("--moa", action="append", default=None,
-                   help=f"a MOA learner (repeatable; default: {' '.join(DEFAULT_MOA)}; 'none' for none)")
-    p.add_argument("--vw", action="append", default=None,
-                   help=f"a Vowpal Wabbit learner (repeatable; default: {' '.join(DEFAULT_VW)}; 'none' for none)")
-    p.add_argument("--moa-jar", default=None, help="path of MOA's moa.jar (default: see stream_xml.moa.find_moa_jar)")
-    p.add_argument("--limit", type=int, default=None, help="use the first N records of each stream")
-    p.add_argument("--max-seconds", type=float, default=None, help="stop any model after this much model time")
-    p.add_argument("--river-max-seconds", type=float, default=600.0, help="stop river models after this much model time")
-    p.add_argument("--moa-max-seconds", type=float, default=600.0,
-                   help="stop MOA learners after this much CPU time of their evaluation loop (MOA's -t)")
-    p.add_argument("--seed", type=int, default=None, help="seed of the models")
-    p.add_argument("--reps", type=int, default=1,
-                   help="rounds of every model on each source; rows give the median run, ratios the median "
-                        "of the ratios within a round and their range (default 1)")
-    p.add_argument("--out", default=None, help="folder for bench.json and bench.md")
-
-
-def run(args: argparse.Namespace) -> int | None:
-    """Run the ``bench`` command if ``args`` ask for it; None for other commands."""
-    if args.command not in COMMANDS:
-        return None
-    from stream_xml.cli import _split_params
-
-    models = [] if args.model == ["none"] else list(dict.fromkeys(args.model or DEFAULT_MODELS))
-    moa_learners = [] if args.moa == ["none"] else list(dict.fromkeys(args.moa or DEFAULT_MOA))
-    params = _split_params(args.param, models)
-    if moa_learners:
-        from stream_xml import moa
-
-        unknown = [m for m in moa_learners if m not in moa.MOA_LEARNERS]
-        if unknown:
-            raise ValueError(f"unknown MOA learner {', '.join(unknown)}; known: {', '.join(moa.MOA_LEARNERS)}")
-        args.moa_jar = moa.find_moa_jar(args.moa_jar)
-    vw_learners = [] if args.vw == ["none"] else list(dict.fromkeys(args.vw or DEFAULT_VW))
-    if vw_learners:
-        from stream_xml import vw
-
-        unknown = [m for m in vw_learners if m not in vw.VW_LEARNERS]
-        if unknown:
-            raise ValueError(f"unknown VW learner {', '.join(unknown)}; known: {', '.join(vw.VW_LEARNERS)}")
-        vw.require_vw()
-    if not models + moa_learners + vw_learners:
-        raise ValueError("nothing to bench: every --model, --moa and --vw is none")
-    report = {"command": " ".join(sys.argv), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "sources": {}}
-    tables = []
-    for spec in args.source:
-        rows = bench_source(spec, models, moa_learners, params, args, vw_learners)
-        report["sources"][spec] = rows
-        tables.append(format_table(spec, rows))
-        print(tables[-1] + "\n", flush=True)
-        if args.out:  # after every source, so a long bench keeps what it has measured
-            os.makedirs(args.out, exist_ok=True)
-            with open(os.path.join(args.out, "bench.json"), "w") as f:
-                json.dump(report, f, indent=1)
-            with open(os.path.join(args.out, "bench.md"), "w") as f:
-                f.write("\n\n".join(tables) + "\n")
-    if args.out:
-        print(f"bench: {args.out}/bench.json, {args.out}/bench.md", file=sys.stderr)
-    return 0
-
-
-def _child(spec_json: str) -> int:
+def child(spec_json: str) -> int:
+    """The child process of one run: :func:`bench_model` of the JSON spec, its row on stdout."""
     row = bench_model(**json.loads(spec_json))
     print(json.dumps(row))
     return 0
-
-
-if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        sys.exit(_child(sys.argv[2]))
-    sys.exit("usage: stream-xml bench ... (this module's own entry point is for its child processes)")
