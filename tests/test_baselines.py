@@ -114,3 +114,30 @@ def test_absent_features_reach_river_models_as_zeros():
             raw.learn_labelset(xs, ys)
         assert sparse.predict_with_scores({"b": 1.0})[0] == frozenset()
         assert sparse.predict_with_scores({"a": 1.0})[0] == {"x"}
+
+
+def test_majority_scores_only_the_labels_it_has_seen_and_scores_the_same():
+    """With 10^5 declared labels a record must not cost O(labels declared): the fast path leaves the
+    never-relevant labels out (they score 0 either way) and the metrics do not change."""
+    from connectors.synthetic import make_stream
+    from stream_xml.evaluation import evaluate
+
+    class FullScores(MajorityLabelset):  # the river entry point: a score for every known label
+        def predict_with_scores(self, x):
+            return self._best, self.predict_scores(x)
+
+    m = MajorityLabelset()
+    m.add_labels([f"l{i}" for i in range(1000)])
+    m.learn_labelset({}, {"l3", "l7"})
+    assert m.predict_with_scores({})[1] == {"l3": 1.0, "l7": 1.0}
+    assert len(m.predict_scores({})) == len(m.predict_one({})) == 1000
+    stream = list(itertools.islice(make_stream("extreme", labels=2000, features=3000, n=400), 400))
+
+    class Replay:
+        labels = [f"l{i:04d}" for i in range(2000)]
+
+        def __iter__(self):
+            return iter(stream)
+
+    sparse, full = (evaluate(Replay(), {"m": model})["models"]["m"]["metrics"] for model in (m.clone(), FullScores()))
+    assert sparse == full and sparse["precision@5"] > 0

@@ -1,4 +1,4 @@
-"""``stream-xml bench``: records/s, peak memory and accuracy of stream-xml, river and MOA side by side.
+"""``stream-xml bench``: records/s, peak memory and accuracy of stream-xml, river, MOA and VW side by side.
 
 ::
 
@@ -9,8 +9,8 @@
 
 For every source, each stream-xml or river model runs prequentially (test, then train, on every
 record) in a child process of its own, and each MOA learner runs in a ``java`` child process on
-the same records written to a labels-first ARFF file. Children run one at a time, so they do not
-share the CPU. For each one the bench reports:
+the same records written to a labels-first ARFF file, and each Vowpal Wabbit learner in a child
+of its own (:mod:`stream_xml.bench.vw`). Children run one at a time, so they do not share the CPU. For each one the bench reports:
 
 - ``records/s``: records over the seconds spent inside the model's predict and learn calls
   (reading and parsing the stream are outside the clock, as is numba's compilation, which a
@@ -56,11 +56,13 @@ import time
 
 from stream_xml.bench.processes import peak_rss_bytes, wait_with_usage
 
-__all__ = ["bench_source", "bench_model", "add_ratios", "format_table", "MAIN_METRICS"]
+__all__ = ["bench_source", "bench_model", "add_ratios", "format_table", "MAIN_METRICS", "RANKING_METRICS"]
 
 DEFAULT_MODELS = ("ihomer", "mlhat", "mlht", "br-ht")
 DEFAULT_MOA = ("moa-mlht", "moa-cc")
+DEFAULT_VW = ("vw-plt",)
 MAIN_METRICS = ("subset_accuracy", "hamming_loss", "example_f1", "micro_f1", "macro_f1")
+RANKING_METRICS = ("precision@1", "precision@5", "psp@5")  # in the table when a row has them
 RATIO_BASES = ("moa-mlht", "br-ht")
 WARMUP_RECORDS = 200
 _MB = 1024.0 * 1024.0
@@ -123,7 +125,7 @@ def bench_model(
         "warmup_s": warmup_s,
         "model_mb": None if peak is None else peak / _MB,
         "capped": capped,
-        "metrics": {k: result["metrics"][k] for k in MAIN_METRICS},
+        "metrics": {k: result["metrics"][k] for k in MAIN_METRICS + RANKING_METRICS if k in result["metrics"]},
     }
 
 
@@ -152,6 +154,16 @@ def _ours_in_child(source_spec, model, params, args) -> dict:
     row = json.loads(out.strip().splitlines()[-1])
     row.update(wall_s=wall, peak_rss_mb=rss / _MB)
     return row
+
+
+def _vw_in_child(source_spec, learner, args) -> dict:
+    """Vowpal Wabbit's row (:mod:`stream_xml.bench.vw`), from a child process of its own."""
+    spec = {"source_spec": source_spec, "learner": learner, "data_dir": args.data_dir, "limit": args.limit,
+            "max_seconds": args.max_seconds}
+    code, out, err, wall, rss = run_child([sys.executable, "-m", "stream_xml.bench.vw", "--child", json.dumps(spec)])
+    if code != 0:
+        return _failed_row(learner, RuntimeError(f"exit {code}: {err.strip()[-800:]}"))
+    return {**json.loads(out.strip().splitlines()[-1]), "wall_s": wall, "peak_rss_mb": rss / _MB}
 
 
 def _cap(model: str, args) -> float | None:
@@ -217,8 +229,9 @@ class _MoaStream:
 
 # -- one source, and the table ------------------------------------------------------------------------
 
-def bench_source(source_spec: str, models: list, moa_learners: list, params: dict, args) -> list[dict]:
-    """Bench rows of every model and MOA learner on one source.
+def bench_source(source_spec: str, models: list, moa_learners: list, params: dict, args,
+                 vw_learners: list = ()) -> list[dict]:
+    """Bench rows of every model, MOA learner and Vowpal Wabbit learner on one source.
 
     Children run one at a time, in ``args.reps`` rounds (default 1) of every model and learner;
     each round starts one further along the list, so no model is always timed first. With
@@ -228,7 +241,7 @@ def bench_source(source_spec: str, models: list, moa_learners: list, params: dic
     reps = getattr(args, "reps", 1)
     if reps < 1:
         raise ValueError(f"--reps must be at least 1, got {reps}")
-    names = models + moa_learners
+    names = models + moa_learners + list(vw_learners)
     runs = {name: [] for name in names}
     with _MoaStream(source_spec, args) if moa_learners else contextlib.nullcontext() as moa_stream:
         for rep in range(reps):
@@ -238,6 +251,8 @@ def bench_source(source_spec: str, models: list, moa_learners: list, params: dic
                 print(f"  {source_spec}: {name}{round_note} ...", file=sys.stderr, flush=True)
                 if name in moa_learners:
                     runs[name].append(moa_stream.row(name))
+                elif name in vw_learners:
+                    runs[name].append(_vw_in_child(source_spec, name, args))
                 else:
                     runs[name].append(_ours_in_child(source_spec, name, params.get(name, {}), args))
     rows = [combine_runs(runs[name]) for name in names]
@@ -301,8 +316,9 @@ def add_ratios(rows: list[dict]) -> None:
 def format_table(source_spec: str, rows: list[dict]) -> str:
     """A markdown table of one source's rows."""
     ratios = [b for b in RATIO_BASES if any(f"vs_{b}" in r for r in rows)]
+    ranked = [m for m in RANKING_METRICS if any(r["metrics"].get(m) is not None for r in rows)]
     head = ["model", "records", "records/s", *(f"÷ {b}" for b in ratios), "warm-up s", "peak RSS MB",
-            "model MB", "subset acc.", "Hamming", "example-F1", "micro-F1", "macro-F1"]
+            "model MB", "subset acc.", "Hamming", "example-F1", "micro-F1", "macro-F1", *ranked]
     lines = [f"**{source_spec}**", ""]
     rounds = max((len(r.get("runs_per_s", ())) for r in rows), default=0)
     if rounds:
@@ -323,7 +339,7 @@ def format_table(source_spec: str, rows: list[dict]) -> str:
         cells = [r["model"], records, num(r["records_per_s"], ",.0f"),
                  *(ratio(r, b) for b in ratios),
                  num(r["warmup_s"], ".2f"), num(r["peak_rss_mb"], ",.0f"), num(r["model_mb"], ",.1f"),
-                 *(num(r["metrics"][m], ".4f") for m in MAIN_METRICS)]
+                 *(num(r["metrics"].get(m), ".4f") for m in MAIN_METRICS + tuple(ranked))]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

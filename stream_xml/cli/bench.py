@@ -8,7 +8,7 @@ import os
 import sys
 import time
 
-from stream_xml.bench.runs import DEFAULT_MOA, DEFAULT_MODELS, bench_source, format_table
+from stream_xml.bench.runs import DEFAULT_MOA, DEFAULT_MODELS, DEFAULT_VW, bench_source, format_table
 from stream_xml.cli.options import split_params
 
 __all__ = ["add_parser", "run"]
@@ -17,18 +17,20 @@ __all__ = ["add_parser", "run"]
 def add_parser(subparsers) -> None:
     """Add the ``bench`` subcommand to an argparse ``subparsers`` object."""
     p = subparsers.add_parser(
-        "bench", help="records/s, memory and accuracy side by side with river and MOA",
-        description="Prequential runs of stream-xml and river models and of MOA learners on the same "
+        "bench", help="records/s, memory and accuracy side by side with river, MOA and Vowpal Wabbit",
+        description="Prequential runs of stream-xml and river models and of MOA and Vowpal Wabbit learners on the same "
                     "streams, one child process each; prints records/s, peak memory, the main metrics "
                     "and the speed ratios.",
     )
     p.add_argument("--source", action="append", required=True, help="a source (repeatable): yeast, a path, a dataset name or scheme:...")
     p.add_argument("--data-dir", default=None, help="folder of the datasets (default: $STREAM_XML_DATA)")
     p.add_argument("--model", action="append", default=None,
-                   help=f"a stream-xml or river model (repeatable; default: {' '.join(DEFAULT_MODELS)})")
+                   help=f"a stream-xml or river model (repeatable; default: {' '.join(DEFAULT_MODELS)}; 'none' for none)")
     p.add_argument("--param", action="append", default=[], help="[MODEL:]key=value, as for evaluate")
     p.add_argument("--moa", action="append", default=None,
                    help=f"a MOA learner (repeatable; default: {' '.join(DEFAULT_MOA)}; 'none' for none)")
+    p.add_argument("--vw", action="append", default=None,
+                   help=f"a Vowpal Wabbit learner (repeatable; default: {' '.join(DEFAULT_VW)}; 'none' for none)")
     p.add_argument("--moa-jar", default=None, help="path of MOA's moa.jar (default: see stream_xml.bench.moa.find_moa_jar)")
     p.add_argument("--limit", type=int, default=None, help="use the first N records of each stream")
     p.add_argument("--max-seconds", type=float, default=None, help="stop any model after this much model time")
@@ -45,7 +47,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Bench every source; print each source's table as it is done (and write it under ``--out``)."""
-    models = list(dict.fromkeys(args.model or DEFAULT_MODELS))
+    models = [] if args.model == ["none"] else list(dict.fromkeys(args.model or DEFAULT_MODELS))
     moa_learners = [] if args.moa == ["none"] else list(dict.fromkeys(args.moa or DEFAULT_MOA))
     params = split_params(args.param, models)
     if moa_learners:
@@ -55,10 +57,20 @@ def run(args: argparse.Namespace) -> int:
         if unknown:
             raise ValueError(f"unknown MOA learner {', '.join(unknown)}; known: {', '.join(moa.MOA_LEARNERS)}")
         args.moa_jar = moa.find_moa_jar(args.moa_jar)
+    vw_learners = [] if args.vw == ["none"] else list(dict.fromkeys(args.vw or DEFAULT_VW))
+    if vw_learners:
+        from stream_xml.bench import vw
+
+        unknown = [m for m in vw_learners if m not in vw.VW_LEARNERS]
+        if unknown:
+            raise ValueError(f"unknown VW learner {', '.join(unknown)}; known: {', '.join(vw.VW_LEARNERS)}")
+        vw.require_vw()
+    if not models + moa_learners + vw_learners:
+        raise ValueError("nothing to bench: every --model, --moa and --vw is none")
     report = {"command": " ".join(sys.argv), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "sources": {}}
     tables = []
     for spec in args.source:
-        rows = bench_source(spec, models, moa_learners, params, args)
+        rows = bench_source(spec, models, moa_learners, params, args, vw_learners)
         report["sources"][spec] = rows
         tables.append(format_table(spec, rows))
         print(tables[-1] + "\n", flush=True)

@@ -105,7 +105,7 @@ class PrequentialEvaluator:
     memory_every
         Measure model memory every this many labelled records (memory walks can be slow).
     ks
-        The k of precision@k and nDCG@k.
+        The k of precision@k, nDCG@k and psp@k.
 
     """
 
