@@ -40,7 +40,7 @@ import re
 import typing
 import xml.etree.ElementTree as ET
 
-from connectors.base import ErrorLog, Record, RecordError, TextLines, check_values, finite_float
+from connectors.base import ErrorLog, Record, RecordError, TextLines, check_values, finite_float, nominal_encoding
 
 __all__ = ["ArffSource", "ArffHeader", "Attribute", "read_header", "read_label_names", "meka_label_count"]
 
@@ -323,11 +323,10 @@ class _RowDecoder:
             return _LABEL_NOMINAL, a.name, {"0": False, "1": True}
         if a.values is None:
             return _NUM, a.name, None
-        if set(a.values) == {"0", "1"}:
-            return _MAP, a.name, {"0": 0.0, "1": 1.0}
+        encoding = nominal_encoding(a.name, a.values)
         if len(a.values) <= 2:
-            return _MAP, a.name, {v: float(k) for k, v in enumerate(a.values)}
-        return _ONEHOT, None, {v: f"{a.name}={v}" for v in a.values}
+            return _MAP, a.name, {v: number for v, (_, number) in encoding.items()}
+        return _ONEHOT, None, {v: key for v, (key, _) in encoding.items()}
 
     def _put(self, i: int, v, x: dict, relevant: set, unknown: list, where: str, line: int) -> None:
         """Decode value ``v`` (str, or None if missing) of attribute ``i`` into x / relevant."""
@@ -490,7 +489,9 @@ class ArffSource:
         The source name written into each record's meta (default: the first file's stem).
 
     Labels are listed in attribute order; ``features`` lists the feature attributes (before
-    one-hot encoding) and ``n_attributes`` counts all attributes, labels included.
+    one-hot encoding), ``nominal`` maps the nominal ones to their declared values (what
+    :func:`connectors.base.feature_kinds` makes the learners' declarations of) and
+    ``n_attributes`` counts all attributes, labels included.
 
     """
 
@@ -517,6 +518,8 @@ class ArffSource:
         is_label = set(label_indices)
         self.labels = [a.name for i, a in enumerate(first.attributes) if i in is_label]
         self.features = [a.name for i, a in enumerate(first.attributes) if i not in is_label]
+        self.nominal = {a.name: a.values for i, a in enumerate(first.attributes)
+                        if i not in is_label and a.values is not None}
 
     def _checked_header(self, path: str, f) -> ArffHeader:
         """Read a header and check it declares the attributes of the first file."""

@@ -27,7 +27,7 @@ import signal
 import threading
 import time
 
-from stream_xml.base import MultiLabelLearner, as_learner
+from stream_xml.base import MultiLabelLearner, as_learner, feature_kinds
 from stream_xml.evaluation.latency import LatencyHistogram
 from stream_xml.evaluation.metrics import MultiLabelMetrics
 from stream_xml.labels import LabelSpace
@@ -106,6 +106,9 @@ class PrequentialEvaluator:
         Measure model memory every this many labelled records (memory walks can be slow).
     ks
         The k of precision@k, nDCG@k and psp@k.
+    feature_kinds
+        The kinds of the features the source declares (name -> "nominal" or "numeric",
+        :func:`connectors.base.feature_kinds`), given to every model's ``declare_features``.
 
     """
 
@@ -119,6 +122,7 @@ class PrequentialEvaluator:
         memory_every: int | None = None,
         ks=(1, 3, 5),
         zero_division: float = 0.0,
+        feature_kinds=None,
     ):
         self.label_space = LabelSpace(labels)
         self.window = window
@@ -132,6 +136,9 @@ class PrequentialEvaluator:
         if len(self.label_space):
             for track in self.tracks:
                 track.model.add_labels(list(self.label_space.names))
+        if feature_kinds:
+            for track in self.tracks:
+                track.model.declare_features(dict(feature_kinds))
         self.t = 0  # labelled records seen
         self.unlabelled = 0
         self.label_total = 0
@@ -312,11 +319,14 @@ def evaluate(
 ) -> dict:
     """Run the prequential loop over ``source`` (a Source of records) and return the result dict.
 
+    The models are told the kinds of features the source declares (an ARFF file's nominal
+    attributes; :func:`stream_xml.base.feature_kinds`) unless ``feature_kinds`` says otherwise.
     ``limit`` caps the number of records; ``max_seconds`` the wall time (the result then says
     ``stopped_early``). Ctrl-C (SIGINT, see :class:`StopOnInterrupt`) stops the loop after the
     record in hand; the result then covers the records processed so far and says
     ``interrupted: True`` (so does a KeyboardInterrupt raised otherwise).
     """
+    options.setdefault("feature_kinds", feature_kinds(source))
     evaluator = PrequentialEvaluator(models, labels=getattr(source, "labels", ()), **options)
     records = iter(source)
     bar = None

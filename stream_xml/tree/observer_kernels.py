@@ -21,10 +21,11 @@ arrays and calls again.
 ...     _ = observe(stats, moments, key_weight, idx, val, positives, 1.0)
 >>> stats.tolist()
 [6.0, 0.0, 3.0, 3.0]
->>> merit, threshold = best_splits(moments, key_weight, 2.0, 10, 0.01)
+>>> no_nominal = np.zeros(0, dtype=np.uint8)  # no feature declared nominal
+>>> merit, threshold = best_splits(moments, key_weight, 2.0, 10, 0.01, no_nominal, False)
 >>> bool(merit[0] == -np.inf), round(float(threshold[1]), 4)
 (True, 0.3182)
->>> left, right = post_split(moments, key_weight, 1, threshold[1])
+>>> left, right = post_split(moments, key_weight, 1, threshold[1], no_nominal, False)
 
 Each key is estimated by its own Gaussian, the total too, so the estimated totals need not add
 up the label counts:
@@ -233,11 +234,54 @@ def _split_at(v, weight, mean, sd, low, high, left, right):
 
 
 @njit(cache=True)
-def best_splits(moments, key_weight, pre_entropy, n_split_points, min_branch_fraction):
+def is_counted(moments, nominal, binary, f):
+    """Whether the split of feature ``f`` is judged by counts (a ``{0,1}`` indicator) rather than
+    Gaussians: ``nominal[f]`` (the feature is declared nominal) or, with ``binary``, every explicit
+    value of it the leaf has seen is 1."""
+    if f < nominal.shape[0] and nominal[f]:
+        return True
+    return binary and moments[f, 0, LOW] == 1.0 and moments[f, 0, HIGH] == 1.0
+
+
+@njit(cache=True)
+def _counted_split(moments, key_weight, f, left, right):
+    """Exact distributions on each side of ``x_f <= 0.5`` for a ``{0,1}`` feature: a key's records
+    with a 1 (its explicit count) go right, the rest (its implicit zeros) left. Returns the
+    number of non-total keys present on each side, as :func:`_split_at`."""
+    n_left = 0
+    n_right = 0
+    for k in range(key_weight.shape[0]):
+        total = key_weight[k]
+        if total <= 0.0:
+            left[k] = 0.0
+            right[k] = 0.0
+            continue
+        ones = moments[f, k, COUNT]
+        zeros = total - ones
+        if zeros <= 1e-9 * total:
+            zeros = 0.0
+        left[k] = zeros
+        right[k] = ones
+        if k > 0:
+            if zeros > 0.0:
+                n_left += 1
+            if ones > 0.0:
+                n_right += 1
+    return n_left, n_right
+
+
+#: The threshold of a counted split: ``x <= 0.5`` sends the zeros left and the ones right.
+COUNTED_THRESHOLD = 0.5
+
+
+@njit(cache=True)
+def best_splits(moments, key_weight, pre_entropy, n_split_points, min_branch_fraction, nominal, binary):
     """Best binary split of every feature: ``(merit, threshold)`` arrays over the feature rows.
 
-    Candidates are ``n_split_points`` evenly spaced values strictly inside the feature's range;
-    features without one (never seen, or constant) get merit -inf and threshold NaN.
+    A counted feature (:func:`is_counted`) has one candidate, ``x <= 0.5``, whose distributions
+    are counted exactly. For the others, candidates are ``n_split_points`` evenly spaced values
+    strictly inside the feature's range, the distributions estimated by per-key Gaussians;
+    features without a candidate (never seen, or constant) get merit -inf and threshold NaN.
     """
     n_features = moments.shape[0]
     n_keys = key_weight.shape[0]
@@ -252,6 +296,13 @@ def best_splits(moments, key_weight, pre_entropy, n_split_points, min_branch_fra
     right = np.zeros(n_keys)
     for f in range(n_features):
         if moments[f, 0, COUNT] <= 0.0:
+            continue
+        if is_counted(moments, nominal, binary, f):
+            n_left, n_right = _counted_split(moments, key_weight, f, left, right)
+            m = split_merit(pre_entropy, left, right, n_left, n_right, min_branch_fraction)
+            if m > merit[f]:
+                merit[f] = m
+                threshold[f] = COUNTED_THRESHOLD
             continue
         v_min, v_max = _key_gaussians(moments, key_weight, f, weight, mean, sd, low, high)
         step = (v_max - v_min) / (n_split_points + 1.0)
@@ -281,11 +332,16 @@ def key_gaussians(moments, key_weight, f):
 
 
 @njit(cache=True)
-def post_split(moments, key_weight, f, v):
-    """Estimated ``(left, right)`` label distributions of the split ``x_f <= v``."""
+def post_split(moments, key_weight, f, v, nominal, binary):
+    """``(left, right)`` label distributions of the split ``x_f <= v``: counted exactly for a
+    counted feature (:func:`is_counted`, split at 0.5), else estimated by the per-key Gaussians."""
+    n_keys = key_weight.shape[0]
+    left = np.zeros(n_keys)
+    right = np.zeros(n_keys)
+    if is_counted(moments, nominal, binary, f):
+        _counted_split(moments, key_weight, f, left, right)
+        return left, right
     weight, mean, sd, low, high = key_gaussians(moments, key_weight, f)
-    left = np.zeros(weight.shape[0])
-    right = np.zeros(weight.shape[0])
     _split_at(v, weight, mean, sd, low, high, left, right)
     return left, right
 

@@ -44,7 +44,10 @@ from stream_xml.tree.observer_kernels import (
     post_split,
 )
 
-__all__ = ["GaussianObservers"]
+__all__ = ["GaussianObservers", "NO_NOMINAL"]
+
+#: The nominal flags of a tree that knows of no nominal feature.
+NO_NOMINAL = np.zeros(0, dtype=np.uint8)
 
 
 def grown_vector(a: np.ndarray, size: int) -> np.ndarray:
@@ -99,10 +102,14 @@ class GaussianObservers:
         self.moments = moments
         self.key_weight = grown_vector(self.key_weight, keys)
 
-    def best_splits(self, pre_entropy: float, n_split_points: int, min_branch_fraction: float):
-        """``(merit, threshold)`` of the best split of every feature row (-inf / NaN if none)."""
+    def best_splits(self, pre_entropy: float, n_split_points: int, min_branch_fraction: float,
+                    nominal: np.ndarray = NO_NOMINAL, binary: bool = False):  # fmt: skip
+        """``(merit, threshold)`` of the best split of every feature row (-inf / NaN if none);
+        features flagged in ``nominal`` (and, with ``binary``, those whose values the leaf has seen
+        are all 0 or 1) are split at 0.5 and judged by counts
+        (:func:`~stream_xml.tree.observer_kernels.best_splits`)."""
         return best_splits(
-            self.moments, self.key_weight, pre_entropy, n_split_points, min_branch_fraction
+            self.moments, self.key_weight, pre_entropy, n_split_points, min_branch_fraction, nominal, binary
         )
 
     def naive_bayes(self, idx, val, n_labels: int) -> np.ndarray:
@@ -110,9 +117,10 @@ class GaussianObservers:
         features (:func:`~stream_xml.tree.observer_kernels.naive_bayes`)."""
         return naive_bayes(self.moments, self.key_weight, idx, val, n_labels)
 
-    def post_split(self, feature: int, threshold: float):
-        """Estimated ``(left, right)`` label distributions of ``x[feature] <= threshold``."""
-        return post_split(self.moments, self.key_weight, feature, threshold)
+    def post_split(self, feature: int, threshold: float, nominal: np.ndarray = NO_NOMINAL, binary: bool = False):
+        """``(left, right)`` label distributions of ``x[feature] <= threshold``: counted for a
+        feature :meth:`best_splits` counts, else estimated."""
+        return post_split(self.moments, self.key_weight, feature, threshold, nominal, binary)
 
     def gaussian(self, feature: int, key: int) -> tuple[float, float, float, float, float]:
         """Weight, mean, standard deviation (ddof 1), min and max of one key's values of
