@@ -71,7 +71,7 @@ import math
 import os
 import typing
 
-from connectors.base import RecordError, TextLines, nominal_encoding
+from connectors.base import RecordError, TextLines, feature_kinds, nominal_encoding
 from connectors.jsonrecord import parse_json
 
 __all__ = ["write_arff", "arff_name", "read_change_points"]
@@ -164,13 +164,17 @@ def write_arff(
     ``relation`` names the relation (default: the source's name); ``limit`` stops early;
     ``comments`` go into the header, as do the source's ``change_points`` if it has any;
     ``typed`` writes the source's ``nominal`` attributes (if it has any) with their declared
-    values, every other feature numeric.
+    values, every other feature numeric; without it every record key is a numeric feature (an
+    indicator ``attr=value`` of a one-hot attribute too).
     """
     labels, features = list(source.labels), list(source.features)
     if not labels or not features:
         raise ValueError("write_arff needs a source that declares its labels and its features up front")
     sparse = bool(getattr(source, "sparse", False)) if sparse is None else sparse
-    nominal = dict(getattr(source, "nominal", None) or {}) if typed else {}
+    nominal = dict(getattr(source, "nominal", None) or {})
+    if not typed:
+        features = list(feature_kinds(source)) or features  # a nominal attribute's indicators, as numbers
+        nominal = {}
     label_index = {name: i for i, name in enumerate(labels)}
     columns = _Columns(features, len(labels), nominal)
     path = os.fspath(path)

@@ -150,10 +150,10 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         Leaf-model switch: kNN while the leaf has seen less weight than ``cardinality_th`` or its
         entropy is below ``entropy_th``, bagged logistic regression otherwise.
     leaf_model
-        "switch" (the three models, as above), "majority", "knn", "bagging", or "nb": Gaussian
-        naive Bayes per label over the leaf's split observers (no model of its own to learn;
-        a deactivated leaf, whose observers are gone, and a leaf of one labelset answer with
-        the majority labelset).
+        "switch" (the three models, as above), "majority", "knn", "bagging", or "nb": naive
+        Bayes per label over the leaf's split observers, Gaussian, Bernoulli for the features
+        split by counts (see ``nominal``); no model of its own to learn; a deactivated leaf,
+        whose observers are gone, and a leaf of one labelset answer with the majority labelset.
     leaf_switch
         How "switch" chooses between kNN and bagging at a leaf with two labelsets or more:
         "cardinality" (the rule above, the paper's); "loss": the one of kNN and bagging that has
@@ -249,7 +249,7 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         nominal: str = "declared",
         seed: int | None = 0,
     ):
-        self._leaf_policy = leaf_policy(leaf_model, leaf_switch, cardinality_th, entropy_th)
+        self._leaf_policy = leaf_policy(leaf_model, leaf_switch, cardinality_th, entropy_th, self._nominal_flags)
         if alternate_strategy not in ALTERNATE_STRATEGIES:
             raise ValueError(f"alternate_strategy must be one of {ALTERNATE_STRATEGIES}")
         if error_weighting not in ERROR_WEIGHTINGS:

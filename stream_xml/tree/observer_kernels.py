@@ -347,16 +347,31 @@ def post_split(moments, key_weight, f, v, nominal, binary):
 
 
 @njit(cache=True)
-def naive_bayes(moments, key_weight, idx, val, n_labels):
-    """Per-label P(1) of Gaussian naive Bayes over the observers: for every label, its records
-    against the others, each feature a Gaussian in each (implicit zeros included), every feature
-    the leaf has seen counted (an absent one as 0).
+def _bernoulli_term(moments, f, k, w_l, w_c, present):
+    """A counted feature's term of a label's naive-Bayes logit: log P(x_f | label) - log P(x_f |
+    not label), each probability of a 1 the Laplace-smoothed share of records holding it
+    ((count + 1) / (weight + 2), as MOA's and WEKA's nominal estimators)."""
+    ones_l = moments[f, k, COUNT]
+    ones_c = max(moments[f, 0, COUNT] - ones_l, 0.0)
+    p_l = (ones_l + 1.0) / (w_l + 2.0)
+    p_c = (ones_c + 1.0) / (w_c + 2.0)
+    if present:
+        return math.log(p_l / p_c)
+    return math.log((1.0 - p_l) / (1.0 - p_c))
+
+
+@njit(cache=True)
+def naive_bayes(moments, key_weight, idx, val, n_labels, nominal, binary):
+    """Per-label P(1) of naive Bayes over the observers: for every label, its records against
+    the others, each feature a Gaussian in each (implicit zeros included), or, for a counted
+    feature (:func:`is_counted`), a Bernoulli variable (:func:`_bernoulli_term`); every feature the
+    leaf has seen counted (an absent one as 0).
 
     A label's Gaussian is its key's; the others' is the total's minus it (exact subtraction of
     weight, mean and M2). Variances have ddof 1 and, as scikit-learn's ``var_smoothing``, 1e-9 of
-    the largest feature variance added (1e-9 if all are 0). A label never seen predicts 0, one
-    in every record 1. Features the leaf never saw non-zero have the same Gaussian on both sides
-    and are skipped. The cost is O(features seen × labels).
+    the largest Gaussian feature variance added (1e-9 if all are 0). A label never seen predicts
+    0, one in every record 1. Features the leaf never saw non-zero are skipped (a Gaussian one
+    has the same Gaussian on both sides). The cost is O(features seen × labels).
     """
     out = np.zeros(n_labels)
     rows = moments.shape[0]
@@ -370,6 +385,7 @@ def naive_bayes(moments, key_weight, idx, val, n_labels):
             x[idx[j]] = val[j]
     # only the features the leaf has seen non-zero count (the others add exactly 0 to a logit)
     seen = np.empty(rows, dtype=np.int64)
+    counted = np.zeros(rows, dtype=np.bool_)
     n_seen = 0
     total_mean = np.empty(rows)
     total_m2 = np.empty(rows)
@@ -379,6 +395,9 @@ def naive_bayes(moments, key_weight, idx, val, n_labels):
             continue
         seen[n_seen] = f
         n_seen += 1
+        if is_counted(moments, nominal, binary, f):
+            counted[f] = True
+            continue
         total_mean[f], total_m2[f], _ = _with_zeros(moments[f, 0], w_t)
         if w_t > 1.0:
             largest = max(largest, total_m2[f] / (w_t - 1.0))
@@ -395,6 +414,9 @@ def naive_bayes(moments, key_weight, idx, val, n_labels):
         logit = math.log(w_l / w_c)
         for i in range(n_seen):
             f = seen[i]
+            if counted[f]:
+                logit += _bernoulli_term(moments, f, k, w_l, w_c, x[f] != 0.0)
+                continue
             mean_l, m2_l, _ = _with_zeros(moments[f, k], w_l)
             mean_c = (w_t * total_mean[f] - w_l * mean_l) / w_c
             d = mean_l - mean_c

@@ -112,10 +112,11 @@ class GaussianObservers:
             self.moments, self.key_weight, pre_entropy, n_split_points, min_branch_fraction, nominal, binary
         )
 
-    def naive_bayes(self, idx, val, n_labels: int) -> np.ndarray:
-        """P(label = 1) for labels ``0..n_labels-1`` by Gaussian naive Bayes over the observed
-        features (:func:`~stream_xml.tree.observer_kernels.naive_bayes`)."""
-        return naive_bayes(self.moments, self.key_weight, idx, val, n_labels)
+    def naive_bayes(self, idx, val, n_labels: int, nominal: np.ndarray = NO_NOMINAL, binary: bool = False) -> np.ndarray:
+        """P(label = 1) for labels ``0..n_labels-1`` by naive Bayes over the observed features:
+        Gaussian, Bernoulli for the counted ones (``nominal``, ``binary`` as in :meth:`best_splits`;
+        :func:`~stream_xml.tree.observer_kernels.naive_bayes`)."""
+        return naive_bayes(self.moments, self.key_weight, idx, val, n_labels, nominal, binary)
 
     def post_split(self, feature: int, threshold: float, nominal: np.ndarray = NO_NOMINAL, binary: bool = False):
         """``(left, right)`` label distributions of ``x[feature] <= threshold``: counted for a
