@@ -333,7 +333,9 @@ class MoaRun:
     many records ``cpu_seconds`` covers: all of them, except after MOA's own time limit stopped
     the run, when MOA's last timing is that of its last report (every
     :data:`CAPPED_REPORT_EVERY` records), or, if it stopped before its first report, the CPU
-    time of MOA's closing "Task completed" line over the records it predicted.
+    time of MOA's closing "Task completed" line over the records it predicted. ``curve`` is the
+    last row of MOA's learning curve, its column names to the values as written (MOA's model
+    measurements among them, e.g. ``"tree size (nodes)"``; empty if there was none).
     """
 
     predictions: list
@@ -343,6 +345,7 @@ class MoaRun:
     n_records: int
     command: list
     timed_records: int = 0
+    curve: dict = dataclasses.field(default_factory=dict)
 
     @property
     def records_per_second(self) -> float:
@@ -449,7 +452,7 @@ def run_moa(
             n_records = len(predictions)  # stopped by the time limit after its last report
         if len(predictions) != n_records:
             raise failure(f"{dump} has predictions for {len(predictions)} records, MOA read {n_records}")
-    return MoaRun(predictions, cpu_seconds, wall, peak_rss_bytes(usage), n_records, command, timed_records)
+    return MoaRun(predictions, cpu_seconds, wall, peak_rss_bytes(usage), n_records, command, timed_records, row)
 
 
 _TASK_CPU = re.compile(r"Task completed in ([0-9.]+)s \(CPU time\)")

@@ -217,7 +217,8 @@ class _MoaStream:
 
         cap = self.args.max_seconds or self.args.moa_max_seconds
         try:
-            run = moa.run_moa(learner, self.path, len(self.labels), jar=self.args.moa_jar, max_seconds=cap)
+            run = moa.run_moa(learner, self.path, len(self.labels), jar=self.args.moa_jar, max_seconds=cap,
+                              max_heap=getattr(self.args, "moa_heap", "4g"))
         except moa.MoaError as e:
             return _failed_row(learner, e)
         metrics = moa.score_moa(run, self.truth[:run.n_records], self.labels)
