@@ -1,4 +1,4 @@
-"""Numba kernels of the Gaussian attribute observers.
+"""Numba kernels of the attribute observers: Gaussian, and counted for nominal indicators.
 
 A leaf's observers are one float64 array ``moments`` of shape ``(features, keys, 5)``: for every
 feature column and key (``[total, ∅, label 0, ...]``, see :mod:`stream_xml.tree.entropy`) the
@@ -8,6 +8,15 @@ observers saw. A feature absent from a record means 0: instead of storing those 
 split search adds, for each key, the ``key_weight[k] - count`` implicit zeros as a point mass at
 0 (exact merge of mean and M2; min and max take in 0). An update thus costs
 O(nnz(x) · (positive labels + 1)).
+
+A nominal indicator (a feature declared nominal: 0 or 1, its explicit values all 1) needs no
+state of its own: its explicit count per key is the weight of that key's records holding a 1,
+the rest of the key's weight holds a 0. Its split ``x <= 0.5`` is the same partition as a
+binary nominal split, and the split search (:func:`best_splits`) counts its two branches' label
+distributions exactly instead of estimating them with Gaussians, which give a 0/1 variable the
+wrong mass on each side of every threshold and so the wrong merit (MOA's and river's nominal
+observers count per value likewise). Naive Bayes (:func:`naive_bayes`) takes such a feature as a
+Bernoulli variable.
 
 Kernels never allocate capacity: :func:`observe` first checks that every feature and key of the
 record fits and, if not, changes nothing and returns the sizes needed, so the caller grows the

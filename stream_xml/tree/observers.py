@@ -1,4 +1,6 @@
-"""Per-leaf Gaussian attribute observers of MLHAT under sparse semantics.
+"""Per-leaf attribute observers of MLHAT under sparse semantics: Gaussian per feature and key,
+whose explicit counts also give a 0/1 feature's exact split (the features declared nominal,
+see :mod:`stream_xml.tree.observer_kernels`).
 
 The arrays grow on demand (features by half again, keys as needed); the work is done by the
 kernels of :mod:`stream_xml.tree.observer_kernels`, one call per record, one per split search
@@ -60,7 +62,8 @@ def grown_vector(a: np.ndarray, size: int) -> np.ndarray:
 
 
 class GaussianObservers:
-    """Weighted Gaussian estimators per (feature column, key) of one leaf.
+    """Weighted Gaussian estimators per (feature column, key) of one leaf; their counts of
+    explicit values are the counts of a 0/1 feature's ones.
 
     Keys are ``[total, ∅, label 0, ...]``. Only explicit (non-zero) values are stored; the
     implicit zeros of each key are merged in when splits are evaluated.
