@@ -23,6 +23,7 @@ __all__ = ["MODELS", "make_model", "model_names", "parse_params", "describe_mode
 MODELS: dict[str, tuple[str, str | None, str]] = {
     "ihomer": ("stream_xml.ihomer:IHOMER", None, "iHOMER: label clusters (ODAC-J) with MLHAT learners"),
     "mlhat": ("stream_xml.tree:MLHAT", None, "multi-label Hoeffding adaptive tree"),
+    "labeltree": ("stream_xml.labeltree:LabelTreeClassifier", None, "online probabilistic label tree for extreme label spaces"),
     "mlht": ("stream_xml.tree:MLHT", None, "multi-label Hoeffding tree, majority-labelset leaves"),
     "majority": ("stream_xml.baselines:MajorityLabelset", None, "most frequent labelset so far"),
     "br-ht": ("stream_xml.baselines:BinaryRelevance", "river.tree:HoeffdingTreeClassifier",

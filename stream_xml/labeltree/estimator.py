@@ -1,0 +1,448 @@
+"""LabelTreeClassifier: an online probabilistic label tree grown from the label stream.
+
+See :mod:`stream_xml.labeltree` for the design, and docs/extreme.md for the measurements behind
+its defaults.
+"""
+
+from __future__ import annotations
+
+import typing
+
+import numpy as np
+from river import base
+
+from stream_xml.labels import LabelSpace
+from stream_xml.labeltree.arena import WeightArena
+from stream_xml.labeltree.cooccurrence import CoOccurrence
+from stream_xml.labeltree.layout import (
+    EV_DEPTH,
+    EV_KIND,
+    EV_SIZE,
+    EVENT_NAMES,
+    HEIGHT,
+    N_DIRTY,
+    N_EVENTS,
+    N_LEARNED,
+    N_MERGES,
+    N_MONITORS,
+    N_MOVES,
+    N_NODES,
+    N_RESETS,
+    N_SPLITS,
+    STAMP,
+)
+from stream_xml.labeltree.monitors import NodeMonitors
+from stream_xml.labeltree.plt import (
+    FP_COOC_FADING,
+    FP_EPS,
+    FP_LOSS_FADING,
+    FP_LR,
+    FP_MIN_PAIRS,
+    FP_MOVE_DELTA,
+    IP_ARITY,
+    IP_CHECK_EVERY,
+    IP_FADE_EVERY,
+    IP_LANE_BITS,
+    IP_LANES,
+    IP_MAX_MOVES,
+    IP_MAX_POPS,
+    IP_MONITOR,
+    IP_NORMALIZE,
+    IP_SALT,
+    IP_SHIFT,
+    IP_TOP_K,
+    N_FP,
+    N_IP,
+    learn_record,
+    predict_record,
+)
+from stream_xml.labeltree.threshold import F1Threshold
+from stream_xml.labeltree.tree import LabelTree
+from stream_xml.tree.features import FeatureIndex
+
+__all__ = ["LabelTreeClassifier"]
+
+_EMPTY_IDS = np.zeros(0, dtype=np.int64)
+_EMPTY_SCORES = np.zeros(0)
+_MAX_KEPT_LABELSETS = 4096
+# rough bytes of one entry of a Python dict of names plus its list slot (labels, features)
+_NAME_BYTES = 120
+
+
+class LabelTreeClassifier(base.MultiLabelClassifier):
+    """Online probabilistic label tree for extreme multi-label streams, its tree grown from the
+    labels' co-occurrence.
+
+    Every label is a leaf of a B-tree whose internal nodes group labels that occur together
+    (iHOMER's idea, Tsoumakas et al.'s HOMER hierarchy built online). Every node holds a sparse
+    logistic regression estimating the probability that some label below it is relevant, given
+    that some label below its parent is (probabilistic label trees, PLT: Jasinska et al., ICML
+    2016; grown online as in OPLT: Jasinska-Kobus et al., AISTATS 2021); a label's score is the
+    product of the probabilities on its path. All node weights live in one hashed table of
+    ``2**bits`` slots (feature hashing: Weinberger et al., ICML 2009) and learn by AdaGrad
+    (Duchi, Hazan, Singer, JMLR 2011). A record trains only the nodes on its labels' paths
+    (positives) and their other children (negatives), and prediction is a uniform-cost search
+    for the best products, so the cost per record grows with the depth, not with the number of
+    labels; memory is the table plus O(labels x partners). Labels co-occurring more with
+    another cluster than with their own move there, under a Hoeffding guard; internal nodes
+    whose loss rises (ADWIN: Bifet & Gavaldà, SDM 2007) restart their weights.
+
+    The predicted labelset is every label scoring at least a threshold adapted online to the
+    best micro-F1 so far (``threshold=None``), or a fixed ``threshold``.
+
+    Parameters
+    ----------
+    arity
+        Most children per node (2 to 32).
+    bits
+        log2 of the number of weight slots (8 bytes each): 22 is 32 MB.
+    learning_rate
+        AdaGrad's step size.
+    adagrad_eps
+        Added to AdaGrad's sum of squared gradients under the square root (damps first steps).
+    top_k
+        Labels the search always returns (the scores of ``predict_with_scores``).
+    threshold
+        Fixed labelset threshold, or None to adapt it towards the best micro-F1.
+    threshold_floor
+        Lowest threshold, and lowest score the search looks for beyond ``top_k``.
+    partners
+        Co-occurring labels remembered per label.
+    restructure_every
+        Records between two passes moving labels between clusters (0: never move).
+    move_delta
+        Confidence of the Hoeffding guard on a move.
+    min_pairs
+        Co-occurrences a label needs before it may move.
+    cooccurrence_fading
+        Factor applied to the co-occurrence counts every ``restructure_every`` records (1.0: none).
+    drift_detection
+        Watch internal nodes' losses with ADWIN and restart the weights of a node whose loss rose.
+    drift_delta
+        ADWIN's confidence.
+    normalize
+        Scale each record to unit L2 norm (else values are only clipped to +-1e6).
+    max_expansions
+        Most nodes one search expands.
+    seed
+        Salt of the weight table's hash (the model is otherwise deterministic).
+
+    Examples
+    --------
+    Two topics with two labels each; every record carries the labels of its topic:
+
+    >>> from stream_xml.labeltree import LabelTreeClassifier
+    >>> model = LabelTreeClassifier(arity=2, bits=16)
+    >>> topics = {"sport": ({"ball": 1.0, "goal": 1.0}, {"football", "match"}),
+    ...           "cook": ({"pan": 1.0, "salt": 1.0}, {"recipe", "dinner"})}
+    >>> for i in range(300):
+    ...     x, labels = topics["sport" if i % 2 else "cook"]
+    ...     model.learn_labelset(x, labels)
+    >>> predicted, scores = model.predict_with_scores({"pan": 1.0})
+    >>> sorted(predicted)
+    ['dinner', 'recipe']
+    >>> sorted(sorted(cluster) for cluster in model.clusters())
+    [['dinner', 'recipe'], ['football', 'match']]
+    >>> model.predict_one({"ball": 2.0})["football"]
+    True
+
+    """
+
+    def __init__(
+        self,
+        arity: int = 16,
+        bits: int = 22,
+        learning_rate: float = 0.5,
+        adagrad_eps: float = 1.0,
+        top_k: int = 5,
+        threshold: float | None = None,
+        threshold_floor: float = 0.02,
+        partners: int = 32,
+        restructure_every: int = 1000,
+        move_delta: float = 0.01,
+        min_pairs: int = 10,
+        cooccurrence_fading: float = 1.0,
+        drift_detection: bool = True,
+        drift_delta: float = 0.002,
+        normalize: bool = True,
+        max_expansions: int = 2000,
+        seed: int = 0,
+    ):
+        self.arity = arity
+        self.bits = bits
+        self.learning_rate = learning_rate
+        self.adagrad_eps = adagrad_eps
+        self.top_k = top_k
+        self.threshold = threshold
+        self.threshold_floor = threshold_floor
+        self.partners = partners
+        self.restructure_every = restructure_every
+        self.move_delta = move_delta
+        self.min_pairs = min_pairs
+        self.cooccurrence_fading = cooccurrence_fading
+        self.drift_detection = drift_detection
+        self.drift_delta = drift_delta
+        self.normalize = normalize
+        self.max_expansions = max_expansions
+        self.seed = seed
+        self._check_params()
+
+        self._labels = LabelSpace()
+        self._features = FeatureIndex()
+        self._tree = LabelTree(arity)
+        self._co = CoOccurrence(m=partners)
+        self._arena = WeightArena(bits, lanes=self._tree.lanes, salt=seed)
+        self._monitors = NodeMonitors(delta=drift_delta)
+        initial = 0.5 if threshold is None else threshold
+        self._threshold = F1Threshold(initial=max(initial, threshold_floor), floor=min(threshold_floor, initial),
+                                      adaptive=threshold is None)
+        self._dirty = np.zeros(0, dtype=np.int64)
+        self._dirty_flag = np.zeros(0, dtype=np.int64)
+        self._ip = np.zeros(N_IP, dtype=np.int64)
+        self._ip[IP_ARITY] = arity
+        self._ip[IP_LANES] = self._tree.lanes
+        self._ip[IP_LANE_BITS] = self._arena.lane_bits
+        self._ip[IP_SHIFT] = self._arena.shift
+        self._ip[IP_SALT] = self._arena.salt
+        self._ip[IP_TOP_K] = top_k
+        self._ip[IP_MAX_POPS] = max_expansions
+        self._ip[IP_CHECK_EVERY] = restructure_every
+        self._ip[IP_MAX_MOVES] = 1 << 30
+        self._ip[IP_MONITOR] = int(bool(drift_detection))
+        self._ip[IP_NORMALIZE] = int(bool(normalize))
+        self._ip[IP_FADE_EVERY] = max(1, restructure_every)
+        self._fp = np.zeros(N_FP)
+        self._fp[FP_LR] = learning_rate
+        self._fp[FP_EPS] = adagrad_eps
+        self._fp[FP_MIN_PAIRS] = min_pairs
+        self._fp[FP_MOVE_DELTA] = move_delta
+        self._fp[FP_COOC_FADING] = cooccurrence_fading
+        self._fp[FP_LOSS_FADING] = 0.999
+        width = arity + 1
+        self._small = [np.zeros(width, dtype=np.int64), np.zeros(width, dtype=np.int64), np.zeros(width),
+                       np.zeros(width), np.zeros(width, dtype=np.int64)]  # groups, lanes, logits, grads, drifted
+        self._one = np.zeros(1, dtype=np.int64)
+        self._xv = np.zeros(64)
+        self._pos_nodes = np.zeros(64, dtype=np.int64)
+        self._relevant = np.zeros(64)
+        self._irrelevant = np.zeros(max(64, max_expansions))
+        heap = (max_expansions + 1) * (arity + 1)
+        self._heap_p = np.zeros(heap)
+        self._heap_v = np.zeros(heap, dtype=np.int64)
+        self._out_labels = np.zeros(max_expansions, dtype=np.int64)
+        self._out_scores = np.zeros(max_expansions)
+        self._events: list[dict] = []
+        self._last: tuple | None = None  # (encoded record, candidate ids, their scores, stamp)
+        self._ids_of: dict = {}  # frozenset of names -> sorted id array (labelsets repeat)
+        self.n_bad_values = 0  # non-finite feature values ignored
+        self._reserve_labels(0)
+
+    def _check_params(self) -> None:
+        if not 2 <= self.arity <= 32:
+            raise ValueError(f"arity must be in [2, 32], got {self.arity!r}")
+        if self.learning_rate <= 0 or self.adagrad_eps <= 0:
+            raise ValueError("learning_rate and adagrad_eps must be positive")
+        if self.top_k < 1 or self.max_expansions < self.top_k:
+            raise ValueError(f"need 1 <= top_k <= max_expansions, got {self.top_k!r}, {self.max_expansions!r}")
+        if self.threshold is not None and not 0.0 < self.threshold <= 1.0:
+            raise ValueError(f"threshold must be in (0, 1] or None, got {self.threshold!r}")
+        if not 0.0 < self.threshold_floor < 1.0:
+            raise ValueError(f"threshold_floor must be in (0, 1), got {self.threshold_floor!r}")
+        if self.restructure_every < 0 or self.min_pairs < 0 or not 0.0 < self.move_delta < 1.0:
+            raise ValueError("need restructure_every >= 0, min_pairs >= 0 and 0 < move_delta < 1")
+        if not 0.0 < self.cooccurrence_fading <= 1.0:
+            raise ValueError(f"cooccurrence_fading must be in (0, 1], got {self.cooccurrence_fading!r}")
+
+    @classmethod
+    def _unit_test_params(cls):
+        yield {"bits": 16}
+        yield {"bits": 16, "arity": 2, "threshold": 0.5, "drift_detection": False, "restructure_every": 10}
+        yield {"bits": 16, "arity": 4, "normalize": False, "min_pairs": 0}
+
+    # -- labels ----------------------------------------------------------------------------------
+    @property
+    def labels(self) -> list:
+        """Known label names, in the order of their ids."""
+        return list(self._labels.names)
+
+    def add_labels(self, names: typing.Iterable) -> None:
+        """Make labels known. A label gets a leaf only when a learned record carries it."""
+        if self._labels.add_all(names):
+            self._reserve_labels(len(self._labels))
+
+    def _reserve_labels(self, n: int) -> None:
+        self._tree.reserve_labels(n)
+        self._co.reserve(n)
+        more = self._tree.label_leaf.shape[0] - self._dirty.shape[0]
+        if more > 0:
+            self._dirty = np.concatenate([self._dirty, np.zeros(more, dtype=np.int64)])
+            self._dirty_flag = np.concatenate([self._dirty_flag, np.zeros(more, dtype=np.int64)])
+
+    def _ids(self, labelset) -> np.ndarray:
+        """Sorted distinct ids of the names in ``labelset``, new names registered."""
+        cached = self._ids_of.get(labelset) if isinstance(labelset, frozenset) else None
+        if cached is not None:
+            return cached
+        names = labelset if isinstance(labelset, (set, frozenset)) else set(labelset)
+        if self._labels.add_all(names):
+            self._reserve_labels(len(self._labels))
+        ids = np.array(self._labels.ids(names), dtype=np.int64) if names else _EMPTY_IDS
+        if isinstance(labelset, frozenset):
+            if len(self._ids_of) >= _MAX_KEPT_LABELSETS:
+                self._ids_of.clear()
+            self._ids_of[labelset] = ids
+        return ids
+
+    # -- work arrays -----------------------------------------------------------------------------
+    def _work(self, nnz: int, n_labels: int) -> tuple:
+        if nnz > self._xv.shape[0]:
+            self._xv = np.zeros(max(nnz, 2 * self._xv.shape[0]))
+        need = n_labels * (self._tree.height + 1) + 1
+        if need > self._pos_nodes.shape[0]:
+            self._pos_nodes = np.zeros(max(need, 2 * self._pos_nodes.shape[0]), dtype=np.int64)
+        if n_labels > self._relevant.shape[0]:
+            self._relevant = np.zeros(max(n_labels, 2 * self._relevant.shape[0]))
+        groups, lanes, logits, grads, drifted = self._small
+        return (self._xv, groups, lanes, logits, grads, self._pos_nodes, self._one, drifted, self._relevant,
+                self._irrelevant)
+
+    # -- learning --------------------------------------------------------------------------------
+    def learn_one(self, x: dict, y: dict) -> None:
+        """Learn ``x`` with labels ``y`` (name -> bool); every name in ``y`` becomes known."""
+        self.add_labels(y)
+        self.learn_labelset(x, [name for name, value in y.items() if value])
+
+    def learn_labelset(self, x: dict, labelset: typing.Iterable) -> None:
+        """Learn ``x`` whose relevant labels are the names in ``labelset`` (unknown names are
+        added; every other label is irrelevant)."""
+        ids = self._ids(labelset)
+        encoded = self._features.encode(x, learn=True)
+        idx, val = encoded
+        tree, state = self._tree, self._tree.state
+        last, self._last = self._last, None
+        if last is not None and last[0] is encoded and last[3] == state[STAMP]:
+            cand_labels, cand_scores = last[1], last[2]
+            n_cand = cand_labels.shape[0]
+        else:
+            state[STAMP] += 1  # void logits cached by a prediction of another record
+            cand_labels, cand_scores, n_cand = _EMPTY_IDS, _EMPTY_SCORES, -1
+        n_new = int(np.count_nonzero(tree.label_leaf[ids] < 0)) if ids.shape[0] else 0
+        checking = self.restructure_every > 0 and (state[N_LEARNED] + 1) % self.restructure_every == 0
+        moves = int(state[N_DIRTY]) if checking else 0  # at most every pending label moves
+        tree.reserve_nodes((n_new + moves + 1) * (int(state[HEIGHT]) + 3) + self.arity + 2 * ids.shape[0]
+                           * (int(state[HEIGHT]) + 1))
+        if self.drift_detection and state[N_MONITORS] + 2 * self.arity * (ids.shape[0] + 1) > self._monitors.capacity:
+            self._monitors.reserve(2 * self._monitors.capacity + 2 * self.arity * (ids.shape[0] + 1))
+        work = self._work(idx.shape[0], ids.shape[0])
+        bad = learn_record(
+            idx, val, len(self._features), ids, tree.arrays(), self._co_arrays(), tree.scratch(),
+            self._arena.weights, self._arena.sums, self._monitors.arrays(), self._threshold.hist,
+            self._threshold.state, cand_labels, cand_scores, n_cand, self._dirty, self._dirty_flag, self._ip,
+            self._fp, work,
+        )
+        self.n_bad_values += bad
+        if state[N_EVENTS]:
+            self._collect_events()
+
+    def _co_arrays(self) -> tuple:
+        co = self._co
+        return (co.partners, co.counts, co.errors, co.occurrences)
+
+    def _collect_events(self) -> None:
+        state, rows = self._tree.state, self._tree.events
+        n = int(state[N_EVENTS])
+        t = int(state[N_LEARNED])
+        for kind, depth, size in rows[: min(n, rows.shape[0]), [EV_KIND, EV_DEPTH, EV_SIZE]].tolist():
+            self._events.append({"kind": EVENT_NAMES[kind], "depth": depth, "size": size, "t": t})
+        if n > rows.shape[0]:
+            self._events.append({"kind": "events_dropped", "count": n - rows.shape[0], "t": t})
+        state[N_EVENTS] = 0
+
+    # -- prediction ------------------------------------------------------------------------------
+    def _search(self, x: dict) -> tuple[np.ndarray, np.ndarray]:
+        encoded = self._features.encode(x, learn=False)
+        idx, val = encoded
+        work = self._work(idx.shape[0], 0)
+        n_out, _ = predict_record(
+            idx, val, len(self._features), self._tree.arrays(), self._arena.weights, self._ip,
+            self._threshold.explore, self._heap_p, self._heap_v, self._out_labels, self._out_scores, work,
+        )
+        labels = self._out_labels[:n_out].copy()
+        scores = self._out_scores[:n_out].copy()
+        self._last = (encoded, labels, scores, self._tree.state[STAMP])
+        return labels, scores
+
+    def predict_with_scores(self, x: dict) -> tuple[frozenset, dict]:
+        """The predicted labelset and the scores of the labels the search reached (the top
+        ``top_k`` and every label down to the search's reach; every other label scores 0)."""
+        labels, scores = self._search(x)
+        names = self._labels.names
+        tau = self._threshold.tau
+        out = {}
+        predicted = []
+        for label, score in zip(labels.tolist(), scores.tolist()):
+            name = names[label]
+            out[name] = score
+            if score >= tau:
+                predicted.append(name)
+        return frozenset(predicted), out
+
+    def predict_proba_one(self, x: dict, **kwargs) -> dict:
+        """P(label) of the labels the search reached (name -> {False: 1 - p, True: p})."""
+        return {name: {False: 1.0 - p, True: p} for name, p in self.predict_with_scores(x)[1].items()}
+
+    def predict_one(self, x: dict, **kwargs) -> dict:
+        """The labels the search reached, True for those in the predicted labelset; every other
+        label is predicted absent."""
+        predicted, scores = self.predict_with_scores(x)
+        return {name: name in predicted for name in scores}
+
+    # -- introspection ---------------------------------------------------------------------------
+    @property
+    def tau(self) -> float:
+        """The labelset threshold now."""
+        return self._threshold.tau
+
+    @property
+    def height(self) -> int:
+        """Depth of every leaf."""
+        return self._tree.height
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self._tree.state[N_NODES])
+
+    @property
+    def counters(self) -> dict:
+        """Structural counters: splits, label moves, merges, drift resets, records learned."""
+        s = self._tree.state
+        return {"splits": int(s[N_SPLITS]), "moves": int(s[N_MOVES]), "merges": int(s[N_MERGES]),
+                "drift_resets": int(s[N_RESETS]), "learned": int(s[N_LEARNED])}
+
+    def clusters(self) -> list[list]:
+        """The label names of every leaf-parent of the tree."""
+        names = self._labels.names
+        return [[names[i] for i in cluster] for cluster in self._tree.clusters()]
+
+    def drain_events(self) -> list[dict]:
+        """Structural events since the last call, each with ``kind`` (``node_split``,
+        ``new_root``, ``label_moved``, ``cluster_merged``, ``node_drift``), ``depth`` (of the
+        node concerned), ``size`` (its children) and ``t`` (records learned)."""
+        events, self._events = self._events, []
+        return events
+
+    def memory_bytes(self) -> int:
+        """Bytes of the arrays (weight table, tree, co-occurrence, detectors, work) and an
+        estimate of the name maps of labels and features."""
+        arrays = (self._dirty, self._dirty_flag, self._xv, self._pos_nodes, self._relevant, self._irrelevant,
+                  self._heap_p, self._heap_v, self._out_labels, self._out_scores)
+        total = sum(a.nbytes for a in arrays)
+        total += self._arena.memory_bytes() + self._tree.memory_bytes() + self._co.memory_bytes()
+        total += self._monitors.memory_bytes() + self._threshold.memory_bytes()
+        return total + _NAME_BYTES * (len(self._labels) + len(self._features))
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_last"] = None  # the cache of the record at hand
+        state["_ids_of"] = {}
+        return state
