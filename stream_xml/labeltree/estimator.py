@@ -22,6 +22,7 @@ from stream_xml.labeltree.layout import (
     HEIGHT,
     N_DIRTY,
     N_EVENTS,
+    N_FLAGS,
     N_LEARNED,
     N_MERGES,
     N_MONITORS,
@@ -48,6 +49,7 @@ from stream_xml.labeltree.plt import (
     IP_MAX_POPS,
     IP_MONITOR,
     IP_NORMALIZE,
+    IP_PLACEMENT,
     IP_SALT,
     IP_SHIFT,
     IP_TOP_K,
@@ -57,7 +59,7 @@ from stream_xml.labeltree.plt import (
     predict_record,
 )
 from stream_xml.labeltree.threshold import F1Threshold
-from stream_xml.labeltree.tree import LabelTree
+from stream_xml.labeltree.tree import PLACEMENTS, LabelTree
 from stream_xml.tree.features import FeatureIndex
 
 __all__ = ["LabelTreeClassifier"]
@@ -124,6 +126,11 @@ class LabelTreeClassifier(base.MultiLabelClassifier):
         Scale each record to unit L2 norm (else values are only clipped to +-1e6).
     max_expansions
         Most nodes one search expands.
+    placement
+        Where a new label goes: ``"cooccurrence"`` (beside the record's known labels, else down
+        the path the record's features score best), ``"features"`` (always down that path), or
+        ``"order"`` (in order of arrival, nodes split by position: no statistics, the shape of
+        Vowpal Wabbit's tree; for comparison).
     seed
         Salt of the weight table's hash (the model is otherwise deterministic).
 
@@ -166,6 +173,7 @@ class LabelTreeClassifier(base.MultiLabelClassifier):
         drift_delta: float = 0.002,
         normalize: bool = True,
         max_expansions: int = 2000,
+        placement: str = "cooccurrence",
         seed: int = 0,
     ):
         self.arity = arity
@@ -184,6 +192,7 @@ class LabelTreeClassifier(base.MultiLabelClassifier):
         self.drift_delta = drift_delta
         self.normalize = normalize
         self.max_expansions = max_expansions
+        self.placement = placement
         self.seed = seed
         self._check_params()
 
@@ -197,7 +206,7 @@ class LabelTreeClassifier(base.MultiLabelClassifier):
         self._threshold = F1Threshold(initial=max(initial, threshold_floor), floor=min(threshold_floor, initial),
                                       adaptive=threshold is None)
         self._dirty = np.zeros(0, dtype=np.int64)
-        self._dirty_flag = np.zeros(0, dtype=np.int64)
+        self._label_flags = np.zeros((0, N_FLAGS), dtype=np.int64)
         self._ip = np.zeros(N_IP, dtype=np.int64)
         self._ip[IP_ARITY] = arity
         self._ip[IP_LANES] = self._tree.lanes
@@ -211,6 +220,7 @@ class LabelTreeClassifier(base.MultiLabelClassifier):
         self._ip[IP_MONITOR] = int(bool(drift_detection))
         self._ip[IP_NORMALIZE] = int(bool(normalize))
         self._ip[IP_FADE_EVERY] = max(1, restructure_every)
+        self._ip[IP_PLACEMENT] = PLACEMENTS[placement]
         self._fp = np.zeros(N_FP)
         self._fp[FP_LR] = learning_rate
         self._fp[FP_EPS] = adagrad_eps
@@ -250,6 +260,8 @@ class LabelTreeClassifier(base.MultiLabelClassifier):
             raise ValueError(f"threshold_floor must be in (0, 1), got {self.threshold_floor!r}")
         if self.restructure_every < 0 or self.min_pairs < 0 or not 0.0 < self.move_delta < 1.0:
             raise ValueError("need restructure_every >= 0, min_pairs >= 0 and 0 < move_delta < 1")
+        if self.placement not in PLACEMENTS:
+            raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {self.placement!r}")
         if not 0.0 < self.cooccurrence_fading <= 1.0:
             raise ValueError(f"cooccurrence_fading must be in (0, 1], got {self.cooccurrence_fading!r}")
 
@@ -276,7 +288,7 @@ class LabelTreeClassifier(base.MultiLabelClassifier):
         more = self._tree.label_leaf.shape[0] - self._dirty.shape[0]
         if more > 0:
             self._dirty = np.concatenate([self._dirty, np.zeros(more, dtype=np.int64)])
-            self._dirty_flag = np.concatenate([self._dirty_flag, np.zeros(more, dtype=np.int64)])
+            self._label_flags = np.concatenate([self._label_flags, np.zeros((more, N_FLAGS), dtype=np.int64)])
 
     def _ids(self, labelset) -> np.ndarray:
         """Sorted distinct ids of the names in ``labelset``, new names registered."""
@@ -337,7 +349,7 @@ class LabelTreeClassifier(base.MultiLabelClassifier):
         bad = learn_record(
             idx, val, len(self._features), ids, tree.arrays(), self._co_arrays(), tree.scratch(),
             self._arena.weights, self._arena.sums, self._monitors.arrays(), self._threshold.hist,
-            self._threshold.state, cand_labels, cand_scores, n_cand, self._dirty, self._dirty_flag, self._ip,
+            self._threshold.state, cand_labels, cand_scores, n_cand, self._dirty, self._label_flags, self._ip,
             self._fp, work,
         )
         self.n_bad_values += bad
@@ -434,7 +446,7 @@ class LabelTreeClassifier(base.MultiLabelClassifier):
     def memory_bytes(self) -> int:
         """Bytes of the arrays (weight table, tree, co-occurrence, detectors, work) and an
         estimate of the name maps of labels and features."""
-        arrays = (self._dirty, self._dirty_flag, self._xv, self._pos_nodes, self._relevant, self._irrelevant,
+        arrays = (self._dirty, self._label_flags, self._xv, self._pos_nodes, self._relevant, self._irrelevant,
                   self._heap_p, self._heap_v, self._out_labels, self._out_scores)
         total = sum(a.nbytes for a in arrays)
         total += self._arena.memory_bytes() + self._tree.memory_bytes() + self._co.memory_bytes()

@@ -54,6 +54,11 @@ N_RESETS = 12
 N_LEARNED = 13  # records learned
 N_STATE = 14
 
+# label_flags: int64 columns, one row per label
+DIRTY = 0  # new co-occurrences since the last restructuring pass
+MOVED = 1  # times the label moved
+N_FLAGS = 2
+
 # events: int64 rows (kind, node, depth, size)
 EV_KIND = 0
 EV_NODE = 1

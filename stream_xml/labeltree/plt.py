@@ -38,6 +38,7 @@ from stream_xml.labeltree.cooccurrence import fade, update_pairs
 from stream_xml.labeltree.layout import (
     BIAS,
     BIAS_G2,
+    DIRTY,
     EVENT_DRIFT,
     GROUP,
         LABEL,
@@ -76,7 +77,8 @@ IP_MAX_MOVES = 8
 IP_MONITOR = 9
 IP_NORMALIZE = 10
 IP_FADE_EVERY = 11
-N_IP = 12
+IP_PLACEMENT = 12
+N_IP = 13
 # float parameters
 FP_LR = 0
 FP_EPS = 1
@@ -296,7 +298,7 @@ def _train(tree, members, n, x, n_features, weights, sums, monitors, ip, fp, wor
 
 @numba.njit(cache=True)
 def learn_record(idx, val, n_features, labels, tree, co, scratch, weights, sums, monitors, hist, thr,
-                 cand_labels, cand_scores, n_cand, dirty, dirty_flag, ip, fp, work):
+                 cand_labels, cand_scores, n_cand, dirty, label_flags, ip, fp, work):
     """Learn one record whose relevant labels are the distinct ids ``labels``; ``cand_*`` are the
     search's answer for this record (``n_cand < 0``: none). Returns the number of non-finite
     feature values ignored."""
@@ -312,15 +314,15 @@ def learn_record(idx, val, n_features, labels, tree, co, scratch, weights, sums,
     if n_lab >= 2:
         for i in range(n_lab):
             a = labels[i]
-            if dirty_flag[a] == 0:
-                dirty_flag[a] = 1
+            if label_flags[a, DIRTY] == 0:
+                label_flags[a, DIRTY] = 1
                 dirty[state[N_DIRTY]] = a
                 state[N_DIRTY] += 1
 
     arena = (weights, sums, ip[IP_SALT], ip[IP_SHIFT], ip[IP_LANE_BITS], n_features, work[1], work[2], work[3])
     for i in range(n_lab):
         if label_leaf[labels[i]] < 0:
-            insert_label(tree, co, scratch, arena, x, labels, labels[i], ip[IP_ARITY], ip[IP_LANES])
+            insert_label(tree, co, scratch, arena, x, labels, labels[i], ip[IP_ARITY], ip[IP_LANES], ip[IP_PLACEMENT])
 
     # the PLT rule: positive nodes are the paths of the relevant labels
     n_pos = 0
@@ -356,8 +358,8 @@ def learn_record(idx, val, n_features, labels, tree, co, scratch, weights, sums,
     t = state[N_LEARNED] + 1
     state[N_LEARNED] = t
     if ip[IP_CHECK_EVERY] > 0 and t % ip[IP_CHECK_EVERY] == 0:
-        restructure(tree, co, scratch, dirty, dirty_flag, ip[IP_ARITY], ip[IP_LANES], fp[FP_MIN_PAIRS],
-                    fp[FP_MOVE_DELTA], ip[IP_MAX_MOVES])
+        restructure(tree, co, scratch, dirty, label_flags, ip[IP_ARITY], ip[IP_LANES], fp[FP_MIN_PAIRS],
+                    fp[FP_MOVE_DELTA], ip[IP_MAX_MOVES], ip[IP_PLACEMENT])
     if fp[FP_COOC_FADING] < 1.0 and t % ip[IP_FADE_EVERY] == 0:
         fade(counts, errors, occurrences, partners.shape[0], fp[FP_COOC_FADING])
     state[STAMP] = stamp + 1

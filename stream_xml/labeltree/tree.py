@@ -59,6 +59,8 @@ from stream_xml.labeltree.layout import (
     LOGIT,
     LOSS,
     MONITOR,
+    MOVED,
+    DIRTY,
     N_CHILDREN,
     N_DIRTY,
     N_EVENTS,
@@ -82,6 +84,12 @@ from stream_xml.labeltree.layout import (
 __all__ = ["LabelTree"]
 
 DEAD = -2  # PARENT of a node removed from the tree
+
+# where new labels go (``placement``)
+BY_COOCCURRENCE = 0  # beside the record's known labels, else down the record's best path
+BY_FEATURES = 1  # down the record's best path
+BY_ORDER = 2  # into the last cluster, and nodes split by position (no statistics: VW's tree)
+PLACEMENTS = {"cooccurrence": BY_COOCCURRENCE, "features": BY_FEATURES, "order": BY_ORDER}
 
 
 # -- small structural operations -------------------------------------------------------------------
@@ -282,19 +290,24 @@ def bipartition(affinity, n, side):
 
 
 @numba.njit(cache=True)
-def split_node(tree, co, scratch, v, lanes):
-    """Split ``v`` (over the arity) in two by :func:`bipartition`; returns its parent, which has
-    one more child (a new root if ``v`` was the root)."""
+def split_node(tree, co, scratch, v, lanes, placement):
+    """Split ``v`` (over the arity) in two by :func:`bipartition` (by position under
+    ``BY_ORDER``); returns its parent, which has one more child (a new root if ``v`` was the
+    root)."""
     nodes, values, children, label_leaf, lane_used, state, events = tree
     affinity, mass = scratch[5], scratch[6]
     n = nodes[v, N_CHILDREN]
     child_affinity(tree, co, scratch, v)
     side = np.empty(n, dtype=np.int64)
-    bipartition(affinity, n, side)
+    if placement == BY_ORDER:
+        for i in range(n):
+            side[i] = 0 if i < (n + 1) // 2 else 1
+    else:
+        bipartition(affinity, n, side)
     history = np.zeros(2)
     for i in range(n):
         history[side[i]] += nodes[children[v, i], N_POS] + mass[i]
-    moving = 1 if history[0] >= history[1] else 0  # the half with less history leaves v
+    moving = 1 if history[0] >= history[1] or placement == BY_ORDER else 0  # the half with less history leaves v
     depth = node_depth(nodes, v)
     p = nodes[v, PARENT]
     if p < 0:
@@ -327,10 +340,10 @@ def split_node(tree, co, scratch, v, lanes):
 
 
 @numba.njit(cache=True)
-def fix_overflow(tree, co, scratch, v, arity, lanes):
+def fix_overflow(tree, co, scratch, v, arity, lanes, placement):
     nodes = tree[0]
     while nodes[v, N_CHILDREN] > arity:
-        v = split_node(tree, co, scratch, v, lanes)
+        v = split_node(tree, co, scratch, v, lanes, placement)
 
 
 @numba.njit(cache=True)
@@ -417,20 +430,26 @@ def cluster_for(tree, co, labels, new_label):
 
 
 @numba.njit(cache=True)
-def insert_label(tree, co, scratch, arena, x, labels, label, arity, lanes):
+def insert_label(tree, co, scratch, arena, x, labels, label, arity, lanes, placement):
     """Give ``label`` a leaf: in the cluster of its co-occurring labels in this record, else
-    in the cluster the record's features lead to; then split whatever overflows."""
+    in the cluster the record's features lead to (or as ``placement`` says); then split
+    whatever overflows."""
     nodes, values, children, label_leaf, lane_used, state, events = tree
-    cluster = cluster_for(tree, co, labels, label)
-    if cluster < 0:
-        cluster = route_by_features(tree, arena, x, state[ROOT], state[HEIGHT])
+    if placement == BY_ORDER:
+        cluster = state[ROOT]
+        while nodes[cluster, N_CHILDREN] > 0 and nodes[children[cluster, 0], LABEL] < 0:
+            cluster = children[cluster, nodes[cluster, N_CHILDREN] - 1]
+    else:
+        cluster = cluster_for(tree, co, labels, label) if placement == BY_COOCCURRENCE else -1
+        if cluster < 0:
+            cluster = route_by_features(tree, arena, x, state[ROOT], state[HEIGHT])
     g, lane = take_lane(nodes, state, lane_used, cluster, lanes)
     # a new label's prior inside its cluster: about one among the cluster's labels
     prior = 1.0 / (nodes[cluster, N_CHILDREN] + 2.0)
     leaf = new_node(nodes, values, state, label, g, lane, math.log(prior / (1.0 - prior)))
     attach(nodes, children, cluster, leaf)
     label_leaf[label] = leaf
-    fix_overflow(tree, co, scratch, cluster, arity, lanes)
+    fix_overflow(tree, co, scratch, cluster, arity, lanes, placement)
 
 
 # -- restructuring from co-occurrence --------------------------------------------------------------
@@ -451,6 +470,7 @@ def best_cluster(tree, co, a, clusters, shares):
         c = counts[a, s] - errors[a, s]
         if c <= 0.0:
             continue
+        c = c / (occurrences[a] + occurrences[b] - c)  # Jaccard: popular partners weigh less
         cluster = nodes[label_leaf[b], PARENT]
         total += c
         k = 0
@@ -509,7 +529,7 @@ def merge_if_underfilled(tree, co, scratch, cluster, arity, min_fill):
 
 
 @numba.njit(cache=True)
-def restructure(tree, co, scratch, dirty, dirty_flag, arity, lanes, min_pairs, delta, max_moves):
+def restructure(tree, co, scratch, dirty, label_flags, arity, lanes, min_count, delta, max_moves, placement):
     """One pass over the labels with new co-occurrences: move each to the cluster holding the
     largest share of its co-occurrences when the gain passes the Hoeffding bound; merge the
     clusters this leaves under-filled. Returns the number of moves."""
@@ -522,26 +542,28 @@ def restructure(tree, co, scratch, dirty, dirty_flag, arity, lanes, min_pairs, d
     min_fill = max(2, arity // 4)
     for t in range(state[N_DIRTY]):
         a = dirty[t]
-        dirty_flag[a] = 0
-        if moves >= max_moves or label_leaf[a] < 0:
+        label_flags[a, DIRTY] = 0
+        if moves >= max_moves or label_leaf[a] < 0 or label_flags[a, MOVED] >= 1:
             continue
         own_share, target, share, total = best_cluster(tree, co, a, clusters, shares)
-        if target < 0 or total < min_pairs:
+        n = co[3][a]  # records carrying a: the pairs of one record are not independent
+        if target < 0 or n < min_count:
             continue
-        if share - own_share <= math.sqrt(log_term / (2.0 * total)):
+        if share - own_share <= math.sqrt(log_term / (2.0 * n)):
             continue
         leaf = label_leaf[a]
         old = nodes[leaf, PARENT]
         detach(nodes, children, leaf)
         attach(nodes, children, target, leaf)
         moves += 1
+        label_flags[a, MOVED] += 1
         state[N_MOVES] += 1
         emit(events, state, EVENT_MOVE, leaf, state[HEIGHT], nodes[target, N_CHILDREN])
         if nodes[old, N_CHILDREN] == 0:
             remove_if_empty(tree, old)
         else:
             merge_if_underfilled(tree, co, scratch, old, arity, min_fill)
-        fix_overflow(tree, co, scratch, target, arity, lanes)
+        fix_overflow(tree, co, scratch, target, arity, lanes, placement)
     state[N_DIRTY] = 0
     return moves
 
