@@ -31,6 +31,7 @@ Dataset names are the stems, lowercased.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import typing
 
@@ -55,6 +56,8 @@ __all__ = [
 DATA_DIR_VARIABLE = "STREAM_XML_DATA"
 _XMC_EXTENSIONS = (".txt", ".svm", ".xmc")
 _BUNDLED = {"yeast": YeastSource}
+# schemes that come with stream-xml: name -> "module:function", imported on first use
+_BUILTIN_SCHEMES = {"synth": "connectors.synthetic:open_synthetic"}
 _SCHEMES: dict[str, typing.Callable] = {}
 
 
@@ -241,6 +244,15 @@ def register_scheme(scheme: str, factory: typing.Callable) -> None:
     _SCHEMES[scheme.lower()] = factory
 
 
+def _scheme(scheme: str) -> typing.Callable | None:
+    """The factory of a registered or built-in scheme, None for another word."""
+    factory = _SCHEMES.get(scheme)
+    if factory is None and scheme in _BUILTIN_SCHEMES:
+        module, name = _BUILTIN_SCHEMES[scheme].split(":")
+        factory = getattr(importlib.import_module(module), name)
+    return factory
+
+
 def unregister_scheme(scheme: str) -> None:
     """Forget a scheme registered with :func:`register_scheme`."""
     _SCHEMES.pop(scheme.lower(), None)
@@ -309,8 +321,9 @@ def open_source(spec: str, data_dir=None, on_error: str = "raise", **options):
     ``data_dir`` (default ``$STREAM_XML_DATA``), case-insensitive.
     """
     scheme, colon, rest = spec.partition(":")
-    if colon and scheme.lower() in _SCHEMES:
-        return _SCHEMES[scheme.lower()](rest, on_error=on_error, **options)
+    factory = _scheme(scheme.lower()) if colon else None
+    if factory is not None:
+        return factory(rest, on_error=on_error, **options)
     if spec.lower() in _BUNDLED:
         _no_options(options, f"the bundled dataset {spec!r}")
         return _BUNDLED[spec.lower()]()
@@ -326,6 +339,7 @@ def open_source(spec: str, data_dir=None, on_error: str = "raise", **options):
             names.append(info.name)
     folder = f"datasets in {data_dir}: {', '.join(names) or 'none'}" if data_dir else f"no data folder (${DATA_DIR_VARIABLE} unset)"
     raise ValueError(
-        f"unknown source {spec!r}. Available: bundled {sorted(_BUNDLED)}; schemes {sorted(s + ':' for s in _SCHEMES)};"
+        f"unknown source {spec!r}. Available: bundled {sorted(_BUNDLED)}; "
+        f"schemes {sorted(s + ':' for s in {**_BUILTIN_SCHEMES, **_SCHEMES})};"
         f" {folder}; or the path of an .arff, .csv, .jsonl or .txt/.svm/.xmc file"
     )

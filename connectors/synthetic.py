@@ -1,16 +1,17 @@
 """Named synthetic streams, and the ``synth:NAME?key=value&...`` source spec.
 
-Importing this module registers the ``synth`` scheme, so that
 ``connectors.catalog.open_source("synth:correlation-shift?n=200000&labels=50")`` (and
-``stream-xml evaluate --source synth:...``) opens a :class:`SyntheticStream`. Every preset
+``stream-xml evaluate --source synth:...``) opens a :class:`SyntheticStream` through
+:func:`open_synthetic`, the ``synth`` scheme's factory. Every preset
 takes the common parameters (:data:`COMMON`); those with drifts also take ``at`` (where each
 change starts: record numbers, or fractions of ``n`` when below 1, comma-separated),
 ``width`` (records, or a fraction of ``n``) and ``mode``, and the amounts of their kind of
 drift (:data:`AMOUNTS`). ``custom`` takes a list of drifts:
 ``drifts=KIND[+KIND]@AT[:WIDTH[:MODE]],...`` with kinds among
-``feature, concept, correlation, imbalance, appear, vanish, recur``.
+``feature, concept, correlation, imbalance, appear, vanish, recur``. ``extreme`` is another
+model (:mod:`connectors.synthetic_extreme`, a topic model over a label taxonomy for 10^4-10^5
+labels) with parameters of its own (:data:`EXTREME`) and the same optional ``drifts``.
 
->>> import connectors.synthetic
 >>> from connectors.catalog import open_source
 >>> stream = open_source("synth:correlation-shift?n=2000&labels=10")
 >>> stream.name, len(stream.labels), stream.n_records
@@ -21,6 +22,9 @@ drift (:data:`AMOUNTS`). ``custom`` takes a list of drifts:
 ('recurring', {'kind': 'imbalance', 'at': [0.2, 0.4, 0.6], 'seed': 3})
 >>> [c["kind"] for c in make_stream("custom", n=900, drifts="feature+concept@300:100:incremental,recur@600").change_points]
 ['feature', 'concept', 'feature', 'concept']
+>>> extreme = open_source("synth:extreme?labels=1000&features=5000&n=300&drifts=imbalance@0.5")
+>>> type(extreme).__name__, len(extreme.labels), len(extreme.features), extreme.change_points[0]["kind"]
+('ExtremeStream', 1000, 5000, 'imbalance')
 
 """
 
@@ -30,12 +34,13 @@ import math
 import typing
 import urllib.parse
 
+from connectors.synthetic_extreme import ExtremeStream
 from connectors.synthetic_model import World
 from connectors.synthetic_stream import CHANGE_KINDS, DRIFT_KINDS, MODES, Drift, SyntheticStream
 
 __all__ = [
-    "SyntheticStream", "Drift", "World", "PRESETS", "COMMON", "AMOUNTS", "DRIFT_KINDS", "CHANGE_KINDS", "MODES",
-    "parse_spec", "make_stream", "open_synthetic", "preset_help",
+    "SyntheticStream", "ExtremeStream", "Drift", "World", "PRESETS", "COMMON", "EXTREME", "AMOUNTS", "DRIFT_KINDS",
+    "CHANGE_KINDS", "MODES", "parse_spec", "make_stream", "open_synthetic", "preset_help",
 ]
 
 
@@ -153,8 +158,10 @@ _KIND_AMOUNTS = {
 
 class Preset(typing.NamedTuple):
     summary: str
-    params: dict  # parameters beyond COMMON: name -> Param (defaults of the preset)
+    params: dict  # parameters beyond the common ones: name -> Param (defaults of the preset)
     drifts: typing.Callable  # (params with every value resolved, n) -> list of Drift
+    common: dict | None = None  # the parameters of its kind of stream (None: COMMON)
+    stream: typing.Callable | None = None  # (params, drifts, name, on_error) -> stream (None: SyntheticStream)
 
 
 def _records(value: float, n: int) -> int:
@@ -213,6 +220,52 @@ def _custom(p: dict, n: int) -> list:
     return [_drift(p, n, kinds, at, width, mode) for kinds, at, width, mode in p["drifts"]]
 
 
+# The extreme topic-model stream takes parameters of its own: defaults are the streams Vowpal
+# Wabbit's PLT was measured on (/work/shared/published-results.md) at 10^4 labels.
+EXTREME = {
+    "n": Param(_int, 50000, "records"),
+    "labels": Param(_int, 10000, "labels, those that appear mid-stream included"),
+    "features": Param(_int, 50000, "features (the vocabulary)"),
+    "cardinality": Param(float, 2.7, "expected labels per record, >= 1 (1 + Poisson(cardinality - 1))"),
+    "group_size": Param(_int, 20, "labels per topical group"),
+    "prototype": Param(_int, 30, "words in a label's prototype (and in a group's vocabulary)"),
+    "shared": Param(float, 0.5, "share of a prototype's words from its group's vocabulary"),
+    "cohesion": Param(float, 0.8, "probability that a further label of a record comes from its first label's group"),
+    "skew": Param(float, 1.0, "Zipf exponent of the label popularity"),
+    "word_skew": Param(float, 1.0, "Zipf exponent of the background words"),
+    "words": Param(float, 100.0, "expected tokens per record"),
+    "background": Param(float, 0.5, "share of a record's tokens drawn from the background words"),
+    "decimals": COMMON["decimals"],
+    "sparse": Param(_bool, True, "records list only their non-zero features (always, for this stream)"),
+    "seed": COMMON["seed"],
+}
+_EXTREME_AMOUNTS = {
+    "fraction": AMOUNTS["fraction"]._replace(help="feature drift: share of the words dealt new background ranks"),
+    "change": AMOUNTS["change"]._replace(help="concept drift: share of the groups given new words and prototypes"),
+    "move": AMOUNTS["move"]._replace(help="correlation drift: share of the labels that move to another group"),
+    "new_skew": AMOUNTS["new_skew"]._replace(help="imbalance drift: Zipf exponent of the new popularity"),
+    "appear": AMOUNTS["appear"], "vanish": AMOUNTS["vanish"],
+}
+
+
+def _synthetic_stream(p: dict, drifts: list, name: str, on_error: str) -> SyntheticStream:
+    return SyntheticStream(
+        n=p["n"], n_labels=p["labels"], n_features=p["features"], cardinality=p["cardinality"],
+        groups=p["groups"], relevant=p["relevant"], noise=p["noise"], density=p["density"], sparse=p["sparse"],
+        skew=p["skew"], max_rate=p["max_rate"], decimals=p["decimals"], drifts=drifts, seed=p["seed"],
+        name=name, on_error=on_error,
+    )
+
+
+def _extreme_stream(p: dict, drifts: list, name: str, on_error: str) -> ExtremeStream:
+    return ExtremeStream(
+        n=p["n"], n_labels=p["labels"], n_features=p["features"], cardinality=p["cardinality"],
+        group_size=p["group_size"], prototype=p["prototype"], shared=p["shared"], cohesion=p["cohesion"],
+        skew=p["skew"], word_skew=p["word_skew"], words=p["words"], background=p["background"],
+        decimals=p["decimals"], drifts=drifts, seed=p["seed"], name=name, on_error=on_error, sparse=p["sparse"],
+    )
+
+
 PRESETS: dict[str, Preset] = {
     "stationary": Preset("no drift", {}, lambda p, n: []),
     "feature-shift": _single("feature")._replace(
@@ -253,13 +306,22 @@ PRESETS: dict[str, Preset] = {
                          + ", ".join(DRIFT_KINDS)), "width": TIMING["width"], "mode": TIMING["mode"], **AMOUNTS},
         _custom,
     ),
+    "extreme": Preset(
+        "extreme label space: a topic model over a label taxonomy (Zipf label popularity, topical groups,"
+        " word prototypes, sparse L2-normalised term frequencies); optional drifts as in custom",
+        {"drifts": Param(_optional(_drift_items), None, "none, or KIND[+KIND]@AT[:WIDTH[:MODE]], comma-separated;"
+                         " kinds: " + ", ".join(DRIFT_KINDS)),
+         "width": TIMING["width"], "mode": TIMING["mode"], **_EXTREME_AMOUNTS},
+        lambda p, n: _custom(p, n) if p["drifts"] else [],
+        common=EXTREME, stream=_extreme_stream,
+    ),
 }
 
 
 def _allowed(preset: str) -> dict:
     if preset not in PRESETS:
         raise ValueError(f"unknown synthetic preset {preset!r}; presets: {', '.join(PRESETS)}")
-    return {**COMMON, **PRESETS[preset].params}
+    return {**(PRESETS[preset].common or COMMON), **PRESETS[preset].params}
 
 
 def _convert(preset: str, key: str, value):
@@ -299,7 +361,7 @@ def parse_spec(rest: str) -> tuple[str, dict]:
     return name, params
 
 
-def make_stream(preset: str, on_error: str = "raise", **params) -> SyntheticStream:
+def make_stream(preset: str, on_error: str = "raise", **params) -> SyntheticStream | ExtremeStream:
     """The stream of a preset; ``params`` (values or their text) override the preset's defaults."""
     preset = preset.lower()
     given = {key: _convert(preset, key, value) for key, value in params.items()}
@@ -308,12 +370,7 @@ def make_stream(preset: str, on_error: str = "raise", **params) -> SyntheticStre
         raise ValueError("synth:custom needs drifts=KIND[+KIND]@AT[:WIDTH[:MODE]],...")
     drifts = PRESETS[preset].drifts(p, p["n"])
     query = "&".join(f"{k}={v}" for k, v in given.items())
-    stream = SyntheticStream(
-        n=p["n"], n_labels=p["labels"], n_features=p["features"], cardinality=p["cardinality"],
-        groups=p["groups"], relevant=p["relevant"], noise=p["noise"], density=p["density"], sparse=p["sparse"],
-        skew=p["skew"], max_rate=p["max_rate"], decimals=p["decimals"], drifts=drifts, seed=p["seed"],
-        name=f"synth:{preset}", on_error=on_error,
-    )
+    stream = (PRESETS[preset].stream or _synthetic_stream)(p, drifts, f"synth:{preset}", on_error)
     stream.spec = f"synth:{preset}" + (f"?{query}" if query else "")
     return stream
 
@@ -330,7 +387,10 @@ def preset_help() -> str:
     lines += [f"  {k}={_show(p.default)}  {p.help}" for k, p in COMMON.items()]
     for name, preset in PRESETS.items():
         lines.append(f"{name}: {preset.summary}")
-        lines += [f"  {k}={_show(p.default)}  {p.help}" for k, p in preset.params.items()]
+        if preset.common is not None:
+            lines.append("  (its own parameters, in place of the common ones)")
+        params = {**(preset.common or {}), **preset.params}
+        lines += [f"  {k}={_show(p.default)}  {p.help}" for k, p in params.items()]
     return "\n".join(lines)
 
 
@@ -339,11 +399,3 @@ def _show(value) -> str:
         return ",".join(f"{v:.4g}" for v in value)
     return "auto" if value is None else str(value)
 
-
-def _register() -> None:
-    from connectors.catalog import register_scheme
-
-    register_scheme("synth", open_synthetic)
-
-
-_register()

@@ -48,7 +48,7 @@ import typing
 
 import numpy as np
 
-__all__ = ["World", "State", "power_rates", "CALIBRATION_SIZE", "GRID_STEPS"]
+__all__ = ["World", "LabelVersions", "State", "power_rates", "CALIBRATION_SIZE", "GRID_STEPS"]
 
 CALIBRATION_SIZE = 1 << 15  # draws from the reference distribution behind every threshold
 GRID_STEPS = 16  # an incremental transition recalibrates its thresholds this many times
@@ -110,7 +110,37 @@ def _upper_quantiles(sorted_scores: np.ndarray, rates: np.ndarray) -> np.ndarray
     return theta
 
 
-class World:
+class LabelVersions:
+    """The two drifts every world makes the same way: labels change group, labels appear or vanish.
+
+    A world holds ``n_labels``, ``n_groups`` and the lists of versions ``groups`` (label -> group)
+    and ``active`` (label -> exists).
+    """
+
+    n_labels: int
+    n_groups: int
+    groups: list
+    active: list
+
+    def regroup(self, version: int, fraction: float, rng) -> int:
+        """New correlations: ``fraction`` of the labels each move to another group (nothing else changes)."""
+        if self.n_groups < 2:
+            raise ValueError("a correlation drift needs at least 2 label groups")
+        groups = self.groups[version].copy()
+        moved = rng.choice(self.n_labels, max(1, round(fraction * self.n_labels)), replace=False)
+        groups[moved] = (groups[moved] + rng.integers(1, self.n_groups, len(moved))) % self.n_groups
+        self.groups.append(groups)
+        return len(self.groups) - 1
+
+    def set_active(self, version: int, labels, on: bool) -> int:
+        """New label space: ``labels`` switched on (they appear) or off (they vanish)."""
+        active = self.active[version].copy()
+        active[list(labels)] = on
+        self.active.append(active)
+        return len(self.active) - 1
+
+
+class World(LabelVersions):
     """Every version of the features' distribution and of the concept, and the draws from them.
 
     Parameters
@@ -211,16 +241,6 @@ class World:
         self.planes.append(self._new_planes(rng, self.planes[version], sorted(redraw)))
         return len(self.planes) - 1
 
-    def regroup(self, version: int, fraction: float, rng) -> int:
-        """New correlations: ``fraction`` of the labels each move to another group; rates are kept."""
-        if self.n_groups < 2:
-            raise ValueError("a correlation drift needs at least 2 label groups")
-        groups = self.groups[version].copy()
-        moved = rng.choice(self.n_labels, max(1, round(fraction * self.n_labels)), replace=False)
-        groups[moved] = (groups[moved] + rng.integers(1, self.n_groups, len(moved))) % self.n_groups
-        self.groups.append(groups)
-        return len(self.groups) - 1
-
     def reweigh(self, rates_version: int, active_version: int, skew: float | None, rng) -> int:
         """New imbalance: the power-law ranks dealt again (``skew`` or the world's), cardinality kept."""
         active = self.active[active_version]
@@ -228,13 +248,6 @@ class World:
         skew = self.skew if skew is None else skew
         self.rates.append(power_rates(rng.permutation(self.n_labels), active, total, skew, self.max_rate))
         return len(self.rates) - 1
-
-    def set_active(self, version: int, labels, on: bool) -> int:
-        """New label space: ``labels`` switched on (they appear) or off (they vanish)."""
-        active = self.active[version].copy()
-        active[list(labels)] = on
-        self.active.append(active)
-        return len(self.active) - 1
 
     # -- thresholds ------------------------------------------------------------------------
 

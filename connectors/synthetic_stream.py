@@ -30,8 +30,10 @@ it was drawn from (ids are shared by recurring states; an incremental transition
 count as the nearer end). The stream is re-iterable, identical for a seed, and memory does
 not grow with ``n``.
 
-Named presets over it, and the ``synth:NAME?key=value`` source spec, are in
-:mod:`connectors.synthetic`.
+:class:`DriftingStream`, its base, holds what does not depend on the model (the timeline of
+states, change points, concept ids, chunked iteration); the extreme topic-model streams of
+:mod:`connectors.synthetic_extreme` share it. Named presets over both, and the
+``synth:NAME?key=value`` source spec, are in :mod:`connectors.synthetic`.
 
 >>> from connectors.synthetic_stream import SyntheticStream, Drift
 >>> stream = SyntheticStream(n=1000, n_labels=6, n_features=5, cardinality=1.5, seed=7,
@@ -59,7 +61,7 @@ import numpy as np
 from connectors.base import ErrorLog, Record
 from connectors.synthetic_model import State, World
 
-__all__ = ["SyntheticStream", "Drift", "DRIFT_KINDS", "CHANGE_KINDS", "MODES"]
+__all__ = ["SyntheticStream", "DriftingStream", "Drift", "DRIFT_KINDS", "CHANGE_KINDS", "MODES"]
 
 DRIFT_KINDS = ("feature", "concept", "correlation", "imbalance", "appear", "vanish", "recur")
 CHANGE_KINDS = ("feature", "concept", "correlation", "imbalance", "labels-appear", "labels-vanish")
@@ -150,65 +152,20 @@ def _changed_kinds(world: World, a: State, b: State) -> list[str]:
     return kinds
 
 
-class SyntheticStream:
-    """A seeded multi-label stream from a known concept, with drifts at known records.
+class DriftingStream:
+    """What every synthetic stream shares: names, a timeline of world states, change points, iteration.
 
-    Parameters
-    ----------
-    n
-        Records in the stream.
-    n_labels, n_features
-        Label names ``l0..`` (all of them, those that appear mid-stream included) and feature
-        names ``f0..`` (zero-padded to equal width).
-    cardinality
-        Expected relevant labels per record at the start (under the first feature
-        distribution, counting the labels active at the start).
-    groups
-        Groups of correlated labels (default: a fifth of the labels, at least 2 when possible).
-    relevant
-        Features each group's hyperplane reads (default 3, more when ``density < 1``).
-    noise
-        Probability that a label's value is replaced by an independent draw at its rate.
-    density
-        Probability that a feature is non-zero (1: dense Gaussian features).
-    sparse
-        Records list only their non-zero features (otherwise every feature, zeros included).
-    skew, max_rate
-        Power-law exponent and cap of the label rates.
-    decimals
-        Features are rounded to this many decimals (None: not rounded).
-    drifts
-        :class:`Drift` objects in order; a drift starts no earlier than the previous one ends.
-    seed
-        Same seed, same stream; the structure, the calibration and the records draw from
-        independent children of it.
-    name
-        Written into every record's ``meta["source"]``.
-    on_error
-        Accepted for the Source protocol; a synthetic stream has no bad records.
-
-    Examples
-    --------
-    >>> from connectors.synthetic_stream import SyntheticStream, Drift
-    >>> stream = SyntheticStream(n=3000, n_labels=10, n_features=12, cardinality=2.0, seed=1,
-    ...                          drifts=[Drift(at=2001, kinds="vanish", vanish=3)])
-    >>> stream.change_points
-    [{'t': 2001, 'width': 0, 'kind': 'labels-vanish', 'recurring': False}]
-    >>> gone = set(stream.labels) - set(stream.active_labels(1))
-    >>> late = [r for r in stream if r.meta["line"] > 2000]
-    >>> len(gone), any(r.y & gone for r in late)
-    (3, False)
-    >>> round(sum(stream.label_rates(0).values()), 3)
-    2.0
-
+    A subclass builds its world with :meth:`_build` and draws the records of a chunk in
+    ``_records(rng, phase, ts)``. The world keeps versions of five components (``means``,
+    ``planes``, ``groups``, ``rates``, ``active``: what a ``feature``, ``concept``,
+    ``correlation``, ``imbalance`` and ``appear``/``vanish`` drift changes) and makes a new
+    version with ``shift_means``, ``redraw_planes``, ``regroup``, ``reweigh`` and
+    ``set_active`` (see :class:`~connectors.synthetic_model.World`); ``effective_rates(state)``
+    gives each label's rate in a state.
     """
 
-    def __init__(
-        self, n: int, n_labels: int = 20, n_features: int = 30, cardinality: float = 2.0,
-        groups: int | None = None, relevant: int | None = None, noise: float = 0.05, density: float = 1.0,
-        sparse: bool = False, skew: float = 1.0, max_rate: float = 0.5, decimals: int | None = 4,
-        drifts: typing.Sequence[Drift] = (), seed: int = 0, name: str = "synthetic", on_error: str = "raise",
-    ):
+    def __init__(self, n: int, n_labels: int, n_features: int, drifts, seed: int, name: str, on_error: str,
+                 sparse: bool):
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n}")
         self.n_records = n
@@ -220,16 +177,13 @@ class SyntheticStream:
         self.features = [f"f{j:0{len(str(n_features - 1))}d}" for j in range(n_features)]
         self.drifts = list(drifts)
         self._check_positions()
-        structure, calibration, self._records_seed = np.random.SeedSequence(seed).spawn(3)
-        rng = np.random.default_rng(structure)
-        appearing = self._reserve_appearing(rng, n_labels)
-        if groups is None:
-            groups = max(min(2, n_labels), round(n_labels / 5))
-        self.world = World(
-            n_labels, n_features, groups, cardinality, rng, relevant=relevant, skew=skew, max_rate=max_rate,
-            density=density, noise=noise, decimals=decimals, inactive=[i for ids in appearing for i in ids],
-            calibration_rng=np.random.default_rng(calibration),
-        )
+        self._structure_seed, self._calibration_seed, self._records_seed = np.random.SeedSequence(seed).spawn(3)
+
+    def _build(self, make_world: typing.Callable) -> None:
+        """Draw the structure: the labels that appear later, ``make_world(rng, inactive)``, the timeline."""
+        rng = np.random.default_rng(self._structure_seed)
+        appearing = self._reserve_appearing(rng, len(self.labels))
+        self.world = make_world(rng, [i for ids in appearing for i in ids])
         self._build_timeline(rng, appearing)
 
     # -- construction ----------------------------------------------------------------------
@@ -315,12 +269,6 @@ class SyntheticStream:
             raise ValueError(f"concept ids run 0..{len(self._states) - 1}, got {concept}")
         return self._states[concept]
 
-    def concept_labels(self, x: dict, concept: int) -> frozenset:
-        """The labels concept ``concept`` makes relevant for features ``x``, without noise."""
-        row = np.array([[float(x.get(f, 0.0)) for f in self.features]])
-        relevant = self.world.clean_labels(row, self._state(concept))[0]
-        return frozenset(self.labels[i] for i in np.flatnonzero(relevant))
-
     def label_rates(self, concept: int) -> dict:
         """Each label's relevance rate in ``concept``, under the first feature distribution."""
         return dict(zip(self.labels, self.world.effective_rates(self._state(concept)).tolist()))
@@ -337,22 +285,118 @@ class SyntheticStream:
 
     def __iter__(self) -> typing.Iterator[Record]:
         rng = np.random.default_rng(self._records_seed)
-        chunk = max(16, min(1024, (1 << 18) // max(len(self.labels), len(self.features))))
+        chunk = self._chunk_size()
         for phase in self._phases:
             for first in range(phase.start, phase.end + 1, chunk):
                 yield from self._records(rng, phase, np.arange(first, min(first + chunk, phase.end + 1)))
 
+    @staticmethod
+    def _transition_weights(rng, phase: _Phase, ts: np.ndarray) -> np.ndarray:
+        """Each record's weight on the phase's new state: 0 when stable, 0/1 (gradual) or in [0, 1]."""
+        if phase.mode == "stable":
+            return np.zeros(len(ts))
+        alpha = (ts - phase.start + 1) / (phase.width + 1)
+        return alpha if phase.mode == "incremental" else (rng.random(len(ts)) < alpha).astype(float)
+
+    def _concept_ids(self, phase: _Phase, beta: np.ndarray) -> list:
+        """The concept id of each record: the nearer end of its transition."""
+        return np.where(beta >= 0.5, self._ids[phase.dst], self._ids[phase.src]).tolist()
+
+    def __repr__(self) -> str:
+        kinds = ", ".join(f"{c['kind']}@{c['t']}" for c in self.change_points) or "stationary"
+        return (f"SyntheticStream({self.name!r}, {self.n_records} records, {len(self.features)} features, "
+                f"{len(self.labels)} labels; {kinds})")
+
+
+class SyntheticStream(DriftingStream):
+    """A seeded multi-label stream from a known concept, with drifts at known records.
+
+    Parameters
+    ----------
+    n
+        Records in the stream.
+    n_labels, n_features
+        Label names ``l0..`` (all of them, those that appear mid-stream included) and feature
+        names ``f0..`` (zero-padded to equal width).
+    cardinality
+        Expected relevant labels per record at the start (under the first feature
+        distribution, counting the labels active at the start).
+    groups
+        Groups of correlated labels (default: a fifth of the labels, at least 2 when possible).
+    relevant
+        Features each group's hyperplane reads (default 3, more when ``density < 1``).
+    noise
+        Probability that a label's value is replaced by an independent draw at its rate.
+    density
+        Probability that a feature is non-zero (1: dense Gaussian features).
+    sparse
+        Records list only their non-zero features (otherwise every feature, zeros included).
+    skew, max_rate
+        Power-law exponent and cap of the label rates.
+    decimals
+        Features are rounded to this many decimals (None: not rounded).
+    drifts
+        :class:`Drift` objects in order; a drift starts no earlier than the previous one ends.
+    seed
+        Same seed, same stream; the structure, the calibration and the records draw from
+        independent children of it.
+    name
+        Written into every record's ``meta["source"]``.
+    on_error
+        Accepted for the Source protocol; a synthetic stream has no bad records.
+
+    Examples
+    --------
+    >>> from connectors.synthetic_stream import SyntheticStream, Drift
+    >>> stream = SyntheticStream(n=3000, n_labels=10, n_features=12, cardinality=2.0, seed=1,
+    ...                          drifts=[Drift(at=2001, kinds="vanish", vanish=3)])
+    >>> stream.change_points
+    [{'t': 2001, 'width': 0, 'kind': 'labels-vanish', 'recurring': False}]
+    >>> gone = set(stream.labels) - set(stream.active_labels(1))
+    >>> late = [r for r in stream if r.meta["line"] > 2000]
+    >>> len(gone), any(r.y & gone for r in late)
+    (3, False)
+    >>> round(sum(stream.label_rates(0).values()), 3)
+    2.0
+
+    """
+
+    def __init__(
+        self, n: int, n_labels: int = 20, n_features: int = 30, cardinality: float = 2.0,
+        groups: int | None = None, relevant: int | None = None, noise: float = 0.05, density: float = 1.0,
+        sparse: bool = False, skew: float = 1.0, max_rate: float = 0.5, decimals: int | None = 4,
+        drifts: typing.Sequence[Drift] = (), seed: int = 0, name: str = "synthetic", on_error: str = "raise",
+    ):
+        super().__init__(n, n_labels, n_features, drifts, seed, name, on_error, sparse)
+        if groups is None:
+            groups = max(min(2, n_labels), round(n_labels / 5))
+        self._build(lambda rng, inactive: World(
+            n_labels, n_features, groups, cardinality, rng, relevant=relevant, skew=skew, max_rate=max_rate,
+            density=density, noise=noise, decimals=decimals, inactive=inactive,
+            calibration_rng=np.random.default_rng(self._calibration_seed),
+        ))
+
+    # -- the concept, for inspection -------------------------------------------------------
+
+    def concept_labels(self, x: dict, concept: int) -> frozenset:
+        """The labels concept ``concept`` makes relevant for features ``x``, without noise."""
+        row = np.array([[float(x.get(f, 0.0)) for f in self.features]])
+        relevant = self.world.clean_labels(row, self._state(concept))[0]
+        return frozenset(self.labels[i] for i in np.flatnonzero(relevant))
+
+    # -- streaming -------------------------------------------------------------------------
+
+    def _chunk_size(self) -> int:
+        # a chunk holds dense records x labels and records x features arrays
+        return max(16, min(1024, (1 << 18) // max(len(self.labels), len(self.features))))
+
     def _records(self, rng, phase: _Phase, ts: np.ndarray) -> typing.Iterator[Record]:
         src, dst = phase.src, phase.dst
-        if phase.mode == "stable":
-            beta = np.zeros(len(ts))
-        else:
-            alpha = (ts - phase.start + 1) / (phase.width + 1)
-            beta = alpha if phase.mode == "incremental" else (rng.random(len(ts)) < alpha).astype(float)
+        beta = self._transition_weights(rng, phase, ts)
         incremental = phase.mode == "incremental"
         X = self.world.draw_features(rng, src, dst, beta, incremental)
         Y = self.world.draw_labels(rng, X, src, dst, beta, incremental)
-        concepts = np.where(beta >= 0.5, self._ids[dst], self._ids[src]).tolist()
+        concepts = self._concept_ids(phase, beta)
         rows, cols = np.nonzero(Y)
         relevant = np.split(cols, np.searchsorted(rows, np.arange(1, len(ts))))
         labels, features, name = self.labels, self.features, self.name
@@ -365,8 +409,3 @@ class SyntheticStream:
                 x = dict(zip(features, values.tolist()))
             y = frozenset(labels[j] for j in relevant[i].tolist())
             yield Record(x, y, {"source": name, "line": t, "concept": concepts[i]})
-
-    def __repr__(self) -> str:
-        kinds = ", ".join(f"{c['kind']}@{c['t']}" for c in self.change_points) or "stationary"
-        return (f"SyntheticStream({self.name!r}, {self.n_records} records, {len(self.features)} features, "
-                f"{len(self.labels)} labels; {kinds})")

@@ -32,9 +32,19 @@ CHILD = r"""
 import hashlib, itertools, json, sys, time
 spec = json.loads(sys.argv[1])
 sys.path.insert(0, spec["checkout"])
+import connectors.synthetic  # checkouts from before the built-in synth: scheme registered it on import
 from connectors.catalog import open_source
-from stream_xml.evaluation.prequential import predict_with_scores
 from stream_xml.models import make_model
+
+
+def predict_with_scores(model, x):
+    # checkouts from before the learner contract (stream_xml/base.py): trees had predict_scores only
+    fast = getattr(model, "predict_with_scores", None)
+    if fast is not None:
+        return fast(x)
+    scores = model.predict_scores(x)
+    return frozenset(k for k, p in scores.items() if p > 0.5), scores
+
 
 source = open_source(spec["source"], data_dir=spec["data_dir"])
 records = [(r.x, r.y) for r in itertools.islice(source, spec["limit"])]
@@ -55,10 +65,10 @@ print(json.dumps({"records": len(records), "seconds": seconds, "digest": digest.
 """
 
 
-def run_once(checkout: str, args) -> dict:
+def run_once(checkout: str, params: str, args) -> dict:
     spec = {
         "checkout": str(pathlib.Path(checkout).resolve()), "source": args.source, "data_dir": args.data_dir,
-        "limit": args.limit, "model": args.model, "params": json.loads(args.params), "warmup": args.warmup,
+        "limit": args.limit, "model": args.model, "params": json.loads(params), "warmup": args.warmup,
     }
     done = subprocess.run([sys.executable, "-c", CHILD, json.dumps(spec)], capture_output=True, text=True)
     if done.returncode != 0:
@@ -74,16 +84,19 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", default=os.environ.get("STREAM_XML_DATA"), help="folder of the datasets")
     p.add_argument("--model", default="ihomer")
     p.add_argument("--params", default="{}", help="model parameters as a JSON object")
+    p.add_argument("--first-params", default=None,
+                   help="the first checkout's parameters, where they are spelled differently (default: --params)")
     p.add_argument("--limit", type=int, default=None, help="the first N records of the stream")
     p.add_argument("--reps", type=int, default=3, help="runs of each checkout (default 3)")
     p.add_argument("--warmup", type=int, default=300, help="throwaway records before timing (numba)")
     args = p.parse_args(argv)
 
     checkouts = [args.first, args.second]
+    params = {args.first: args.first_params or args.params, args.second: args.params}
     runs = {c: [] for c in checkouts}
     for _ in range(args.reps):
         for checkout in checkouts:
-            runs[checkout].append(run_once(checkout, args))
+            runs[checkout].append(run_once(checkout, params[checkout], args))
     medians = []
     for checkout in checkouts:
         rates = [r["records"] / r["seconds"] for r in runs[checkout]]

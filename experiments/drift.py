@@ -20,13 +20,13 @@ micro-F1:
 - false alarms: drift-type events outside every such window and after the first 2000 records
   (iHOMER builds its hierarchy there), per 100k of those change-free records.
 
-Variants: ``ihomer`` (defaults, mode A) and ``ihomer-b`` (mode B); ``ihomer-frozen``: the
+Variants: ``ihomer`` (defaults, partition mode) and ``ihomer-b`` (routing mode); ``ihomer-frozen``: the
 partition is frozen at the first change (restructures and the correlation detector switched off
 from then on), which removes the global level's reaction to the drifts but keeps the hierarchy
-learned before them; ``ihomer-no-global``: ``correlation_drift=False`` and
+learned before them; ``ihomer-no-global``: ``drift_signals=()`` and
 ``restructure_min_t=10**12``, so the partition never leaves its first state, one block of every
 declared label (a single MLHAT with iHOMER's parameters); ``ihomer-no-local``: the trees'
-drift detection off (``drift_detection=False``); ``ihomer-frozen-no-local`` and
+drift detection off (``tree__drift_detection=False``); ``ihomer-frozen-no-local`` and
 ``ihomer-no-drift`` (one block, no local): both levels off; then ``mlhat``, ``mlht`` and river's
 ``br-ht``, which by default runs on :data:`RIVER_STREAMS` only (it costs as much as all the
 iHOMER variants together).
@@ -64,7 +64,6 @@ for _path in (str(ROOT), str(HERE)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-import connectors.synthetic  # noqa: E402,F401  (registers the synth: scheme)
 from connectors.synthetic import make_stream  # noqa: E402
 from stream_xml.evaluation.prequential import evaluate  # noqa: E402
 from stream_xml.models import make_model  # noqa: E402
@@ -81,15 +80,15 @@ METRICS = ("subset_accuracy", "micro_f1")
 WHOLE_METRICS = ("subset_accuracy", "micro_f1", "hamming_loss", "example_f1", "macro_f1")
 
 # name -> (registered model, parameters, extra: {"freeze": True} freezes the partition at the first change)
-NO_GLOBAL = {"correlation_drift": False, "restructure_min_t": 10**12}
+NO_GLOBAL = {"drift_signals": (), "restructure_min_t": 10**12}
 VARIANTS: dict[str, tuple[str, dict, dict]] = {
     "ihomer": ("ihomer", {}, {}),
-    "ihomer-b": ("ihomer", {"mode": "B"}, {}),
+    "ihomer-b": ("ihomer", {"mode": "routing"}, {}),
     "ihomer-frozen": ("ihomer", {}, {"freeze": True}),
     "ihomer-no-global": ("ihomer", dict(NO_GLOBAL), {}),
-    "ihomer-no-local": ("ihomer", {"drift_detection": False}, {}),
-    "ihomer-frozen-no-local": ("ihomer", {"drift_detection": False}, {"freeze": True}),
-    "ihomer-no-drift": ("ihomer", {**NO_GLOBAL, "drift_detection": False}, {}),
+    "ihomer-no-local": ("ihomer", {"tree__drift_detection": False}, {}),
+    "ihomer-frozen-no-local": ("ihomer", {"tree__drift_detection": False}, {"freeze": True}),
+    "ihomer-no-drift": ("ihomer", {**NO_GLOBAL, "tree__drift_detection": False}, {}),
     "mlhat": ("mlhat", {}, {}),
     "mlht": ("mlht", {}, {}),
     "br-ht": ("br-ht", {}, {}),
@@ -142,9 +141,8 @@ def detection_kinds(variant: str) -> tuple:
 
 
 def freeze_partition(model) -> None:
-    """Stop an iHOMER from ever changing its partition again (global drift handling off)."""
-    model.correlation_drift = False
-    model.loss_drift = False
+    """Stop an iHOMER from ever changing its partition again (global drift handling off: neither
+    a restructure nor a restart of the clustering happens before ``restructure_min_t``)."""
     model.restructure_min_t = 10**12
 
 

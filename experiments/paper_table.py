@@ -31,20 +31,20 @@ from stream_xml.models import make_model  # noqa: E402
 # column name -> (registered model, parameters)
 MODELS = {
     "ihomer": ("ihomer", {}),
-    "ihomer-b": ("ihomer", {"mode": "B"}),
+    "ihomer-b": ("ihomer", {"mode": "routing"}),
     "mlhat": ("mlhat", {}),
     # ablation: MLHAT with iHOMER's leaf-model switch, to separate the switch from the hierarchy
     "mlhat-loss": ("mlhat", {"leaf_switch": "loss"}),
     # option: blocks or a root learner with the majority-labelset candidate, chosen per record
     "ihomer-record": ("ihomer", {"root_learner": True, "root_choice": "record",
-                                 "root_leaf_switch": "loss_with_majority"}),
+                                 "root_tree__leaf_switch": "loss_with_majority"}),
     # its ablation: MLHAT alone with the root learner's leaf switch
     "mlhat-lwm": ("mlhat", {"leaf_switch": "loss_with_majority"}),
     # option: blocks of at least sqrt(#labels) labels
     "ihomer-sqrt": ("ihomer", {"min_block": "sqrt"}),
-    "ihomer-b-sqrt": ("ihomer", {"mode": "B", "min_block": "sqrt"}),
+    "ihomer-b-sqrt": ("ihomer", {"mode": "routing", "min_block": "sqrt"}),
     "ihomer-record-sqrt": ("ihomer", {"min_block": "sqrt", "root_learner": True, "root_choice": "record",
-                                      "root_leaf_switch": "loss_with_majority"}),
+                                      "root_tree__leaf_switch": "loss_with_majority"}),
     # option: a root learner beside the blocks, chosen block by block
     "ihomer-root": ("ihomer", {"min_block": "sqrt", "root_learner": True}),
     # the root learner answers for new blocks on trial, replaced learners go at once (the default
@@ -52,7 +52,7 @@ MODELS = {
     "ihomer-rootfb": ("ihomer", {"fallback": "root"}),
     "ihomer-replaced": ("ihomer", {"fallback": "replaced"}),
     # option: alternate subtrees start on ADWIN drift instead of on any rise of a branch's loss
-    "ihomer-lean": ("ihomer", {"fallback": "root", "alternate_strategy": "drift"}),
+    "ihomer-lean": ("ihomer", {"fallback": "root", "tree__alternate_strategy": "drift"}),
     "mlht": ("mlht", {}),
     "br-ht": ("br-ht", {}),
     "cc-ht": ("cc-ht", {}),

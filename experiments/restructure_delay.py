@@ -25,16 +25,18 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from clustering_drift import new_groups, stream  # noqa: E402
+from stream_xml.clustering import ODACJ  # noqa: E402
 from stream_xml.ihomer import IHOMER  # noqa: E402
+from stream_xml.tree import MLHAT  # noqa: E402
 
 CONFIGS = {
     "default": {},
-    "cluster_fading=0.999": {"cluster_fading": 0.999},
-    "no correlation_drift": {"correlation_drift": False},
+    "cluster_fading=0.999": {"clustering": ODACJ(n_min=100, delta=0.9, tau=0.1, fading=0.999)},
+    "no correlation drift signal": {"drift_signals": ()},
 }
-# the learners do not influence when the clustering restructures (except through loss_drift);
-# light ones keep the study fast
-LIGHT = {"leaf_model": "majority", "drift_detection": False, "replay": 0, "warmup": 0}
+# the learners do not influence when the clustering restructures (except through the loss
+# signal); light ones keep the study fast
+LIGHT = {"tree": MLHAT(leaf_model="majority", drift_detection=False, leaf_switch="loss"), "replay": 0, "warmup": 0}
 
 
 def run(seed: int, n: int, change_at: int, params: dict) -> dict:

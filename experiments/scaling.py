@@ -22,7 +22,7 @@ records from the generator and times the model calls only (generation is left ou
 Reported per run:
 
 - records/s: records / seconds spent in ``predict`` + ``learn`` (nothing else is timed);
-- model memory: the figure the prequential evaluator reports (its ``_memory_of``: the
+- model memory: the figure the prequential evaluator reports (the
   model's ``memory_bytes()``, the numpy arrays it holds), measured at the end of a run, or
   at every sample of the length run (the walk is not timed);
 - peak RSS: ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the child at the end of the
@@ -50,7 +50,7 @@ niced and never twice at once.
     nice -n 10 python experiments/scaling.py --length-max-seconds 3600   # lets ihomer reach 1M records
     python experiments/scaling.py --replot                      # plots and tables again from the CSVs
     nice -n 10 python experiments/scaling.py --only length --length 200000 --length-model mlhat
-    python experiments/scaling.py --only labels --labels-values 10000 --model ihomer:mode=B --n 2000
+    python experiments/scaling.py --only labels --labels-values 10000 --model ihomer:mode=routing --n 2000
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-DEFAULT_MODELS = ["ihomer", "ihomer:mode=B", "mlhat", "mlht"]
+DEFAULT_MODELS = ["ihomer", "ihomer:mode=routing", "mlhat", "mlht"]
 WARMUP_SPEC = "synth:stationary?n=300&labels=20&features=100&sparse=true&density=0.3&seed=12345"
 FULL = {
     "labels_values": [10, 100, 1000, 10000],
@@ -107,7 +107,6 @@ def stream_spec(n: int, labels: int, features: int, nnz: float, seed: int) -> st
 
 
 def open_stream(spec: str):
-    import connectors.synthetic  # noqa: F401  (registers synth:)
     from connectors.catalog import open_source
 
     return open_source(spec)
@@ -125,11 +124,12 @@ def parse_model(text: str) -> tuple[str, dict]:
 
 
 def build_model(text: str, labels=()):
+    from stream_xml.base import as_learner
     from stream_xml.models import make_model
 
     name, params = parse_model(text)
-    model = make_model(name, params)
-    if labels and hasattr(model, "add_labels"):
+    model = as_learner(make_model(name, params))
+    if labels:
         model.add_labels(list(labels))
     return model
 
@@ -188,12 +188,10 @@ class Counter:
 def prequential_step(model, space, record) -> tuple[float, float, frozenset]:
     """Predict then (if labelled) learn one record the evaluator's way: wall and CPU seconds
     spent, and the prediction."""
-    from stream_xml.evaluation.prequential import learn_labelset, predict_with_scores
-
     t0, c0 = time.perf_counter(), time.process_time()
-    predicted, _ = predict_with_scores(model, record.x)
+    predicted, _ = model.predict_with_scores(record.x)
     if record.y is not None:
-        learn_labelset(model, record.x, record.y, space)
+        model.learn_labelset(record.x, record.y)
     return time.perf_counter() - t0, time.process_time() - c0, predicted
 
 
@@ -214,7 +212,6 @@ def run_records(job: dict, records, labels, emit) -> None:
     """Prequential run over ``records``; ``emit`` gets a sample every ``job['every']`` records
     (if set) and a final one. Stops once the run has taken ``job['max_seconds']`` of CPU time
     (not wall time: a process stopped or starved by other jobs on a shared machine is not cut short)."""
-    from stream_xml.evaluation.prequential import _memory_of
     from stream_xml.labels import LabelSpace
 
     model = build_model(job["model"], labels)
@@ -233,7 +230,7 @@ def run_records(job: dict, records, labels, emit) -> None:
               "records_per_s": total.rate, "segment_records_per_s": seg.rate,
               "records_per_cpu_s": total.cpu_rate, "segment_records_per_cpu_s": seg.cpu_rate,
               "micro_f1": total.micro_f1, "segment_micro_f1": seg.micro_f1,
-              "model_memory_bytes": _memory_of(model), "rss_bytes": rss_bytes(),
+              "model_memory_bytes": model.memory_bytes(), "rss_bytes": rss_bytes(),
               "peak_rss_bytes": peak_rss_bytes(), "wall_seconds": time.perf_counter() - started,
               "cpu_seconds": time.process_time() - cpu_started,
               "capped": capped})

@@ -6,10 +6,8 @@
   labels' predicted probabilities as extra features (river's composition, with new labels
   appended to the end of the chain).
 
-All follow river's ``MultiLabelClassifier`` API and add the two fast entry points the evaluation
-loop prefers: ``learn_labelset(x, labelset)`` (the set of relevant label names; every other known
-label is negative), ``predict_scores(x)`` (P(label) per known label) and
-``predict_with_scores(x)`` (the predicted labelset and those scores from one pass).
+All follow the learner contract of :mod:`stream_xml.base` (river's ``MultiLabelClassifier`` API
+plus ``learn_labelset`` and ``predict_with_scores``).
 
 >>> from river import datasets, tree
 >>> from stream_xml.baselines import BinaryRelevance
@@ -29,22 +27,13 @@ import copy
 
 from river import base, multioutput
 
-__all__ = ["MajorityLabelset", "BinaryRelevance", "ClassifierChain", "positive_of"]
+from stream_xml.base import MultiLabelLearner, positive_of
+
+__all__ = ["MajorityLabelset", "BinaryRelevance", "ClassifierChain"]
 
 
-def positive_of(proba: dict) -> bool:
-    """river's decision for one binary output: the class with the largest probability.
-
-    Mirrors ``Classifier.predict_one`` (first key wins ties, an empty distribution is no
-    prediction) so that predictions derived from ``predict_proba_one`` equal river's own.
-    """
-    if not proba:
-        return False
-    return max(proba, key=proba.get) is True
-
-
-class _LabelsetLearner(base.MultiLabelClassifier):
-    """Shared plumbing: the known labels in order of first sight and the river entry points."""
+class _LabelsetLearner(MultiLabelLearner):
+    """Shared plumbing: the known labels in order of first sight."""
 
     def __init__(self):
         self._labels: dict = {}
@@ -56,17 +45,6 @@ class _LabelsetLearner(base.MultiLabelClassifier):
     def add_labels(self, names) -> None:
         for name in names:
             self._labels.setdefault(name, None)
-
-    def learn_one(self, x, y, **kwargs):
-        self.add_labels(y)
-        self.learn_labelset(x, [k for k, v in y.items() if v])
-
-    def predict_proba_one(self, x, **kwargs):
-        return {k: {False: 1.0 - p, True: p} for k, p in self.predict_scores(x).items()}
-
-    def predict_one(self, x, **kwargs):
-        predicted, scores = self.predict_with_scores(x)
-        return {k: k in predicted for k in scores}
 
     def predict_with_scores(self, x) -> tuple[frozenset, dict]:
         scores = self.predict_scores(x)
@@ -160,7 +138,13 @@ class MajorityLabelset(_LabelsetLearner):
         return {k: self._label_counts[k] / n for k in self._labels}
 
     def predict_with_scores(self, x) -> tuple[frozenset, dict]:
-        return self._best, self.predict_scores(x)
+        # Only the labels seen relevant: the others score 0, which the metrics read from their
+        # absence, so a record costs O(labels seen) and not O(labels declared) (10^5 in XMC).
+        n = self._n or 1
+        return self._best, {k: c / n for k, c in self._label_counts.items()}
+
+    def predict_one(self, x, **kwargs):
+        return {k: k in self._best for k in self._labels}
 
 
 class BinaryRelevance(_RiverComposition):

@@ -89,7 +89,6 @@ def bench_model(
     (300, False, True)
 
     """
-    import connectors.synthetic  # noqa: F401  (registers the synth: sources)
     from connectors.catalog import open_source
     from stream_xml.evaluation.prequential import PrequentialEvaluator
     from stream_xml.models import make_model
@@ -172,7 +171,6 @@ class _MoaStream:
         self.source_spec, self.args = source_spec, args
 
     def __enter__(self):
-        import connectors.synthetic  # noqa: F401
         from connectors.catalog import open_source
         from stream_xml import moa
 

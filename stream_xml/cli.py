@@ -189,8 +189,6 @@ def cmd_models(args) -> int:
 
 
 def main(argv=None) -> int:
-    import connectors.synthetic  # noqa: F401  (registers the synth: sources)
-
     args = build_parser().parse_args(argv)
     handlers = {"evaluate": cmd_evaluate, "datasets": cmd_datasets, "models": cmd_models}
     try:

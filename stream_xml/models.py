@@ -9,6 +9,11 @@ True
 Parameters of ``br-*`` and ``cc-*`` models go to the river classifier that is copied per label
 (except ``fill_zeros``, which belongs to the composition: pass absent features to river as 0);
 parameters of the other models go to the model itself. ``seed`` is passed to whatever accepts one.
+A parameter of a sub-learner a model clones is reached with ``__``, as in river and scikit-learn:
+
+>>> model = make_model("ihomer", params={"tree__grace_period": 50, "clustering__n_min": 80})
+>>> model.tree.grace_period, model.tree.leaf_switch, model.clustering.n_min, model.clustering.delta
+(50, 'loss', 80, 0.9)
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+
+from stream_xml.base import MultiLabelLearner
 
 __all__ = ["MODELS", "make_model", "model_names", "parse_params", "describe_model"]
 
@@ -85,18 +92,54 @@ def make_model(name: str, params: dict | None = None, seed: int | None = None):
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; known models: {', '.join(MODELS)}")
     factory_path, inner_path, _ = MODELS[name]
-    params = dict(params or {})
+    params, nested = _split_nested(params or {})
     factory = _load(factory_path)
     target = _load(inner_path) if inner_path else factory
     accepted = _accepted(target) | ({"fill_zeros"} if inner_path else set())
-    unknown = sorted(set(params) - accepted)
+    unknown = sorted((set(params) | set(nested)) - accepted)
     if unknown:
         raise ValueError(
             f"model {name!r} has no parameter {', '.join(unknown)}; it accepts: {', '.join(sorted(accepted))}"
         )
     if seed is not None and "seed" in accepted and "seed" not in params:
         params["seed"] = seed
+    if nested:
+        built = target(**params)
+        templates = built.templates() if isinstance(built, MultiLabelLearner) else {}
+        for head, sub in nested.items():
+            template = templates.get(head, getattr(built, head))
+            if template is None:
+                raise ValueError(f"model {name!r}: {head} is not set, so {head}__... has nothing to change")
+            params[head] = _cloned(template, sub, f"{name}: {head}")
     if inner_path:
         fill_zeros = params.pop("fill_zeros", True)
         return factory(target(**params), fill_zeros=fill_zeros)
     return factory(**params)
+
+
+def _split_nested(params: dict) -> tuple[dict, dict]:
+    """``{"a": 1, "b__c": 2}`` -> ``({"a": 1}, {"b": {"c": 2}})``."""
+    flat, nested = {}, {}
+    for key, value in params.items():
+        head, sep, rest = key.partition("__")
+        if sep and head and rest:
+            nested.setdefault(head, {})[rest] = value
+        else:
+            flat[key] = value
+    return flat, nested
+
+
+def _cloned(template, params: dict, where: str):
+    """A clone of ``template`` with ``params`` (nested ones with ``__`` too)."""
+    flat, nested = _split_nested(params)
+    accepted = _accepted(type(template))
+    unknown = sorted((set(flat) | set(nested)) - accepted)
+    if unknown:
+        raise ValueError(f"{where} ({type(template).__name__}) has no parameter {', '.join(unknown)}; "
+                         f"it accepts: {', '.join(sorted(accepted))}")
+    for head, sub in nested.items():
+        inner = getattr(template, head)
+        if inner is None:
+            raise ValueError(f"{where}: {head} is not set, so {head}__... has nothing to change")
+        flat[head] = _cloned(inner, sub, f"{where}__{head}")
+    return template.clone(flat)

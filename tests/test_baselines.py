@@ -8,7 +8,6 @@ from river_checks import check_estimator_offline
 from sklearn.metrics import f1_score
 
 from stream_xml.baselines import BinaryRelevance, ClassifierChain, MajorityLabelset
-from stream_xml.evaluation.prequential import predict_with_scores
 
 
 def _yeast(n=None):
@@ -24,7 +23,7 @@ def _yeast(n=None):
 def test_binary_relevance_predicts_like_river_per_output(make_clf):
     ours, theirs = BinaryRelevance(make_clf()), multioutput.PerOutputClassifier(make_clf())
     for x, y in _yeast(600):
-        predicted, scores = predict_with_scores(ours, x)
+        predicted, scores = ours.predict_with_scores(x)
         expected = theirs.predict_one(x)
         assert predicted == frozenset(k for k, v in expected.items() if v)
         assert ours.predict_one(x) == {k: bool(v) for k, v in expected.items()}
@@ -39,7 +38,7 @@ def test_br_ht_reaches_rivers_micro_f1_on_yeast():
     names = list(rows[0][1])
     truth, pred = [], []
     for x, y in rows:
-        predicted, _ = predict_with_scores(model, x)
+        predicted, _ = model.predict_with_scores(x)
         truth.append([int(y[k]) for k in names])
         pred.append([int(k in predicted) for k in names])
         model.learn_one(x, y)
@@ -71,25 +70,25 @@ def test_new_label_mid_stream_gets_its_own_model_and_chain_link():
         for i in range(400):
             model.learn_labelset({"a": float(i % 2)}, {"x", "late"} if i % 2 else set())
         assert model.labels == ["x", "late"]
-        predicted, scores = predict_with_scores(model, {"a": 1.0})
+        predicted, scores = model.predict_with_scores({"a": 1.0})
         assert predicted == {"x", "late"}
         assert set(scores) == {"x", "late"}
-        assert predict_with_scores(model, {"a": 0.0})[0] == frozenset()
+        assert model.predict_with_scores({"a": 0.0})[0] == frozenset()
 
 
 def test_majority_labelset_follows_the_most_frequent_labelset():
     m = MajorityLabelset()
-    assert predict_with_scores(m, {})[0] == frozenset()
+    assert m.predict_with_scores({})[0] == frozenset()
     for ys in [{"a"}, {"b"}, {"b"}, {"a", "c"}, {"a", "c"}, {"a", "c"}]:
         m.learn_labelset({}, ys)
-    predicted, scores = predict_with_scores(m, {})
+    predicted, scores = m.predict_with_scores({})
     assert predicted == {"a", "c"}
     assert scores == {"a": pytest.approx(4 / 6), "b": pytest.approx(2 / 6), "c": pytest.approx(3 / 6)}
     # a tie keeps the labelset that reached the count first
     m2 = MajorityLabelset()
     for ys in [{"a"}, {"b"}, {"b"}, {"a"}]:
         m2.learn_labelset({}, ys)
-    assert predict_with_scores(m2, {})[0] == {"b"}
+    assert m2.predict_with_scores({})[0] == {"b"}
 
 
 @pytest.mark.parametrize("model", [MajorityLabelset(), BinaryRelevance(), ClassifierChain()],
@@ -109,9 +108,36 @@ def test_absent_features_reach_river_models_as_zeros():
         dense, sparse, raw = make(tree.HoeffdingTreeClassifier()), make(tree.HoeffdingTreeClassifier()), \
             make(tree.HoeffdingTreeClassifier(), fill_zeros=False)
         for (xd, yd), (xs, ys) in zip(dense_rows, sparse_rows):
-            assert predict_with_scores(sparse, xs) == predict_with_scores(dense, xd)
+            assert sparse.predict_with_scores(xs) == dense.predict_with_scores(xd)
             dense.learn_labelset(xd, yd)
             sparse.learn_labelset(xs, ys)
             raw.learn_labelset(xs, ys)
-        assert predict_with_scores(sparse, {"b": 1.0})[0] == frozenset()
-        assert predict_with_scores(sparse, {"a": 1.0})[0] == {"x"}
+        assert sparse.predict_with_scores({"b": 1.0})[0] == frozenset()
+        assert sparse.predict_with_scores({"a": 1.0})[0] == {"x"}
+
+
+def test_majority_scores_only_the_labels_it_has_seen_and_scores_the_same():
+    """With 10^5 declared labels a record must not cost O(labels declared): the fast path leaves the
+    never-relevant labels out (they score 0 either way) and the metrics do not change."""
+    from connectors.synthetic import make_stream
+    from stream_xml.evaluation import evaluate
+
+    class FullScores(MajorityLabelset):  # the river entry point: a score for every known label
+        def predict_with_scores(self, x):
+            return self._best, self.predict_scores(x)
+
+    m = MajorityLabelset()
+    m.add_labels([f"l{i}" for i in range(1000)])
+    m.learn_labelset({}, {"l3", "l7"})
+    assert m.predict_with_scores({})[1] == {"l3": 1.0, "l7": 1.0}
+    assert len(m.predict_scores({})) == len(m.predict_one({})) == 1000
+    stream = list(itertools.islice(make_stream("extreme", labels=2000, features=3000, n=400), 400))
+
+    class Replay:
+        labels = [f"l{i:04d}" for i in range(2000)]
+
+        def __iter__(self):
+            return iter(stream)
+
+    sparse, full = (evaluate(Replay(), {"m": model})["models"]["m"]["metrics"] for model in (m.clone(), FullScores()))
+    assert sparse == full and sparse["precision@5"] > 0

@@ -131,8 +131,6 @@ class _Emitter:
     """A model that reports one event per record, stamped with its own (wrong) record count."""
 
     def __init__(self):
-        self.correlation_drift = True
-        self.loss_drift = False
         self.restructure_min_t = 100
         self.pending = []
 
@@ -152,7 +150,7 @@ def test_tracked_stamps_events_with_the_stream_index_and_freezes_on_time():
     assert tracked.predict_with_scores({}) == (frozenset(), {})  # delegated to the model
     for i in range(1, 5):
         tracked.learn_labelset({"i": i}, [])
-        assert tracked.model.correlation_drift == (i < 3)
+        assert (tracked.model.restructure_min_t < 10**12) == (i < 3)
     assert tracked.events == [{"t": 1, "kind": "restructure"}, {"t": 3, "kind": "restructure"}]
     assert dict(tracked.counts) == {"restructure": 2, "split": 2}
     assert tracked.model.restructure_min_t >= 10**12

@@ -1,4 +1,4 @@
-"""iHOMER: restructuring keeps knowledge, Mode B routes, events, pickling, river's checks."""
+"""iHOMER: restructuring keeps knowledge, routing mode routes, events, pickling, river's checks."""
 
 import copy
 import pickle
@@ -8,9 +8,20 @@ import pytest
 from river import datasets
 
 from river_checks import check_estimator_offline
+from stream_xml.clustering import ODACJ
 from stream_xml.evaluation.prequential import PrequentialEvaluator
 from stream_xml.ihomer import IHOMER
-from stream_xml.routing import RouteNode
+from stream_xml.ihomer.arbiter import LEVEL_FADING
+from stream_xml.ihomer.routing import RouteNode
+from stream_xml.tree import MLHAT
+
+
+def ihomer(n_min=100, grace_period=50, tree=None, **params):
+    """iHOMER with a clustering that checks every ``n_min`` records and block trees that attempt
+    splits every ``grace_period`` (both quicker than the defaults), the other tree parameters
+    in ``tree``."""
+    return IHOMER(clustering=ODACJ(n_min=n_min, delta=0.9, tau=0.1),
+                  tree=MLHAT(grace_period=grace_period, leaf_switch="loss", **(tree or {})), **params)
 
 
 def two_group_stream(n, seed=0, noise=0.05):
@@ -37,7 +48,7 @@ def _learn(model, stream):
 
 
 def test_clustering_separates_the_two_groups_and_restructures():
-    model = IHOMER(n_min=100, grace_period=50, seed=3)
+    model = ihomer(seed=3)
     _learn(model, two_group_stream(600))
     assert sorted(model.partition) == [["a0", "a1", "a2"], ["b0", "b1", "b2"]]
     events = model.drain_events()
@@ -49,7 +60,7 @@ def test_clustering_separates_the_two_groups_and_restructures():
 
 
 def test_learns_the_concept():
-    model = IHOMER(n_min=100, grace_period=50, seed=1)
+    model = ihomer(seed=1)
     stream = list(two_group_stream(3000, seed=5, noise=0.0))
     correct = 0
     for i, (x, labels) in enumerate(stream):
@@ -61,15 +72,15 @@ def test_learns_the_concept():
 
 
 def test_unchanged_blocks_keep_their_learner_and_new_blocks_fall_back_to_the_old_one():
-    model = IHOMER(n_min=100, grace_period=50, warmup=50, warmup_limit=60, replay=0, fallback="replaced", seed=0)
+    model = ihomer(warmup=50, warmup_limit=60, replay=0, fallback="replaced", seed=0)
     stream = two_group_stream(2000, seed=2)
     before = None
     for x, labels in stream:
         model.learn_labelset(x, labels)
         if model.n_restructures == 1 and before is None:
-            before = {frozenset(b.names): b for b in model._blocks}
+            before = {frozenset(b.names): b for b in model.blocks}
             # right after the restructure every new block answers with the learner it replaces
-            old_learners = [learner for b in model._blocks for learner, _ in b.fallback]
+            old_learners = [learner for b in model.blocks for learner, _ in b.fallback]
             assert old_learners, "new blocks must keep the replaced learner as a fallback"
             old = old_learners[0]
             predicted, scores = model.predict_with_scores(x)
@@ -81,13 +92,13 @@ def test_unchanged_blocks_keep_their_learner_and_new_blocks_fall_back_to_the_old
     # the fallback goes at the latest after warmup_limit records, with a handover event each
     for x, labels in two_group_stream(60, seed=9):
         model.learn_labelset(x, labels)
-    assert all(not b.fallback for b in model._blocks)
+    assert all(not b.fallback for b in model.blocks)
     handovers = [e for e in model.drain_events() if e["kind"] == "handover"]
     assert len(handovers) == 2 and all(50 <= e["after"] <= 60 for e in handovers)
 
 
 def test_with_the_root_as_fallback_new_blocks_answer_with_it_and_replaced_learners_go():
-    model = IHOMER(n_min=100, grace_period=50, warmup=50, warmup_limit=60, replay=0, fallback="root", seed=0)
+    model = ihomer(warmup=50, warmup_limit=60, replay=0, fallback="root", seed=0)
     stream = list(two_group_stream(1500, seed=2))
     for t, (x, labels) in enumerate(stream):
         model.learn_labelset(x, labels)
@@ -95,68 +106,72 @@ def test_with_the_root_as_fallback_new_blocks_answer_with_it_and_replaced_learne
             break
     for x, labels in stream[t + 1 : t + 61]:  # the first blocks take over
         model.learn_labelset(x, labels)
-    assert len(model._blocks) == 2 and all(not b.fallback for b in model._blocks)
-    replaced = [b.learner for b in model._blocks]
+    assert len(model.blocks) == 2 and all(not b.fallback for b in model.blocks)
+    replaced = [b.learner for b in model.blocks]
     # a partition that mixes the groups: new learners, on trial, with the root as fallback
     ids = {name: model._space.id(name) for name in ("a0", "a1", "a2", "b0", "b1", "b2")}
     mixed = [frozenset(ids[n] for n in ("a0", "a1", "b0")), frozenset(ids[n] for n in ("a2", "b1", "b2"))]
-    model._install_partition(mixed)
-    root = model._root_tree
-    for b in model._blocks:
+    model._install(mixed)
+    root = model.root
+    for b in model.blocks:
         assert b.learner is not root and b.learner not in replaced and b.fallback == [(root, b.names)]
     # nothing but the new blocks' learners and the root is kept: the replaced learners are gone
-    assert {id(tree) for tree in model._held_learners()} == {id(b.learner) for b in model._blocks} | {id(root)}
+    assert {id(tree) for tree in model.learners()} == {id(b.learner) for b in model.blocks} | {id(root)}
     x = stream[t + 61][0]
     scores = model.predict_with_scores(x)[1]
     root_scores = root.predict_scores(x)
     assert scores == pytest.approx({name: root_scores[name] for name in scores})
-    learned = root._n_learned
+    learned = root.n_learned
     for x, labels in stream[t + 61 : t + 121]:
         model.learn_labelset(x, labels)
-    assert all(not b.fallback for b in model._blocks)
-    assert root._n_learned == learned + 60  # the root, fallback or not, learns each record once
+    assert all(not b.fallback for b in model.blocks)
+    assert root.n_learned == learned + 60  # the root, fallback or not, learns each record once
 
 
 @pytest.mark.parametrize("strategy", ["warning", "drift"])
 def test_alternate_strategy_reaches_every_node_learner(strategy):
-    model = IHOMER(n_min=100, grace_period=50, alternate_strategy=strategy, seed=0)
+    model = ihomer(tree={"alternate_strategy": strategy}, seed=0)
     _learn(model, two_group_stream(600))
     assert model.n_restructures >= 1
-    assert {tree.alternate_strategy for tree in model._held_learners()} == {strategy}
+    assert {tree.alternate_strategy for tree in model.learners()} == {strategy}
 
 
 def test_fallback_and_alternate_strategy_are_checked():
     with pytest.raises(ValueError, match="fallback"):
         IHOMER(fallback="old")
     with pytest.raises(ValueError, match="alternate_strategy"):
-        IHOMER(alternate_strategy="always")
+        IHOMER(tree=MLHAT(alternate_strategy="always"))
+    with pytest.raises(ValueError, match="drift_signals"):
+        IHOMER(drift_signals=("labels",))
+    with pytest.raises(ValueError, match="mode"):
+        IHOMER(mode="B")
 
 
 def test_handover_waits_until_the_new_learner_is_as_good_as_the_old():
-    model = IHOMER(n_min=100, grace_period=50, warmup=50, warmup_limit=10**6, replay=0, fallback="replaced", seed=0)
+    model = ihomer(warmup=50, warmup_limit=10**6, replay=0, fallback="replaced", seed=0)
     for x, labels in two_group_stream(3000, seed=2):
         model.learn_labelset(x, labels)
-        for b in model._blocks:
+        for b in model.blocks:
             if b.fallback and b.seen >= 50:
                 # still on trial: the new learner has not yet made fewer errors than its fallback
                 assert b.new_errors >= b.old_errors
     assert model.n_restructures >= 1
     # a restructure that reproduces a block keeps that block's learner object
-    learners = {frozenset(b.labels): b.learner for b in model._blocks}
-    model._install_partition([b.labels for b in model._blocks])
-    assert {frozenset(b.labels): b.learner for b in model._blocks} == learners
+    learners = {frozenset(b.labels): b.learner for b in model.blocks}
+    model._install([b.labels for b in model.blocks])
+    assert {frozenset(b.labels): b.learner for b in model.blocks} == learners
 
 
 def test_each_block_answers_with_the_root_learner_when_it_has_erred_less():
-    model = IHOMER(n_min=100, grace_period=50, warmup=0, root_learner=True, root_choice="block", seed=3)
+    model = ihomer(warmup=0, root_learner=True, root_choice="block", seed=3)
     _learn(model, two_group_stream(600))
-    root = model._root_tree
-    assert len(model._blocks) == 2 and all(b.learner is not root for b in model._blocks)
+    root = model.root
+    assert len(model.blocks) == 2 and all(b.learner is not root for b in model.blocks)
     everything = model.labels
     root.predict_scores = lambda x, encoded=None: dict.fromkeys(everything, 0.9)
-    for block in model._blocks:
+    for block in model.blocks:
         block.learner.predict_scores = lambda x, encoded=None, names=block.names: dict.fromkeys(names, 0.1)
-    own_block, root_block = model._blocks
+    own_block, root_block = model.blocks
     own_block.level_errors[:] = [1.0, 5.0]
     root_block.level_errors[:] = [5.0, 1.0]
     predicted, scores = model.predict_with_scores({"f0": 0.7, "f1": 0.2, "f2": 0.5, "f3": 0.5})
@@ -173,17 +188,15 @@ def jaccard_distance(a: set, b: set) -> float:
 
 def test_level_errors_count_exact_match_misses_of_block_and_root_on_the_block_labels():
     """Per block exact-match errors, per record Jaccard losses; checked against the block's and the root's own predictions, faded by hand."""
-    from stream_xml.ihomer import LEVEL_FADING
-
-    model = IHOMER(n_min=100, grace_period=50, warmup=0, root_learner=True, seed=1)
+    model = ihomer(warmup=0, root_learner=True, seed=1)
     expected = {}
     record = [0.0, 0.0]
     checked = 0
     for x, labels in two_group_stream(1500, seed=6, noise=0.15):
-        root = model._root_tree
-        if len(model._blocks) > 1:
+        root = model.root
+        if len(model.blocks) > 1:
             own_all, root_all = set(), set()
-            for block in model._blocks:
+            for block in model.blocks:
                 own = {n for n, p in block.learner.predict_scores(x).items() if p > 0.5}
                 by_root = {n for n in block.names if root.predict_scores(x)[n] > 0.5}
                 truth = block.names & set(labels)
@@ -196,32 +209,31 @@ def test_level_errors_count_exact_match_misses_of_block_and_root_on_the_block_la
                       record[1] * LEVEL_FADING + jaccard_distance(root_all, set(labels))]
         model.predict_with_scores(x)
         model.learn_labelset(x, labels)
-        for block in model._blocks:
+        for block in model.blocks:
             if id(block) in expected:
                 assert block.level_errors == pytest.approx(expected[id(block)][1])
                 checked += 1
-        assert model._record_losses == pytest.approx(record)
+        assert model.arbiter.record_losses == pytest.approx(record)
     assert checked > 1000
-    assert any(b.level_errors[0] != b.level_errors[1] for b in model._blocks)
+    assert any(b.level_errors[0] != b.level_errors[1] for b in model.blocks)
     assert record[0] != record[1]
 
 
 def test_record_choice_answers_every_label_from_the_side_with_the_smaller_labelset_loss():
-    model = IHOMER(n_min=100, grace_period=50, warmup=0, root_learner=True, root_choice="record",
-                   root_leaf_switch="loss_with_majority", seed=3)
+    model = ihomer(warmup=0, root_learner=True, root_choice="record", seed=3)
     _learn(model, two_group_stream(600))
-    root = model._root_tree
+    root = model.root
     assert root.leaf_switch == "loss_with_majority"
-    assert len(model._blocks) == 2 and all(b.learner.leaf_switch == "loss" for b in model._blocks)
+    assert len(model.blocks) == 2 and all(b.learner.leaf_switch == "loss" for b in model.blocks)
     everything = model.labels
     root.predict_scores = lambda x, encoded=None: dict.fromkeys(everything, 0.9)
-    for block in model._blocks:
+    for block in model.blocks:
         block.learner.predict_scores = lambda x, encoded=None, names=block.names: dict.fromkeys(names, 0.1)
         block.level_errors[:] = [5.0, 1.0]  # the per-block choice would take the root: ignored here
     x = {"f0": 0.7, "f1": 0.2, "f2": 0.5, "f3": 0.5}
-    model._record_losses[:] = [1.0, 2.0]
+    model.arbiter.record_losses[:] = [1.0, 2.0]
     assert set(model.predict_with_scores(x)[1].values()) == {0.1}
-    model._record_losses[:] = [2.0, 1.0]
+    model.arbiter.record_losses[:] = [2.0, 1.0]
     predicted, scores = model.predict_with_scores(x)
     assert set(scores.values()) == {0.9} and predicted == frozenset(everything)
     with pytest.raises(ValueError, match="root_choice"):
@@ -230,23 +242,23 @@ def test_record_choice_answers_every_label_from_the_side_with_the_smaller_labels
 
 def test_root_learner_learns_every_record_once_and_can_be_turned_off():
     # warmup > 0: the root is also the fallback of the first blocks
-    model = IHOMER(n_min=100, grace_period=50, root_learner=True, seed=2)
+    model = ihomer(root_learner=True, seed=2)
     _learn(model, two_group_stream(1500, seed=3))
-    assert model.n_restructures >= 1 and len(model._blocks) > 1
-    assert model._root_tree._n_learned == 1500
-    plain = IHOMER(n_min=100, grace_period=50, root_learner=False, seed=2)
+    assert model.n_restructures >= 1 and len(model.blocks) > 1
+    assert model.root.n_learned == 1500
+    plain = ihomer(root_learner=False, seed=2)
     _learn(plain, two_group_stream(1500, seed=3))
-    assert plain._root_tree is None and plain.partition == model.partition
+    assert plain.root is None and plain.partition == model.partition
 
 
 def test_new_learner_replays_recent_records():
-    model = IHOMER(n_min=100, grace_period=50, warmup=0, replay=100, seed=0)
+    model = ihomer(warmup=0, replay=100, seed=0)
     for x, labels in two_group_stream(600, seed=4):
         model.learn_labelset(x, labels)
         if model.n_restructures:
             break
-    for block in model._blocks:
-        assert block.learner._n_learned >= 100
+    for block in model.blocks:
+        assert block.learner.n_learned >= 100
 
 
 def _records_with_zeros_and_ints(n, seed):
@@ -260,7 +272,7 @@ def _records_with_zeros_and_ints(n, seed):
 
 def test_replay_is_immune_to_callers_reusing_their_dict():
     records = list(_records_with_zeros_and_ints(800, seed=5))
-    fresh, reused = (IHOMER(n_min=100, grace_period=50, warmup=0, replay=100, seed=0) for _ in range(2))
+    fresh, reused = (ihomer(warmup=0, replay=100, seed=0) for _ in range(2))
     buffer = {}
     for x, labels in records:
         fresh.learn_labelset(dict(x), labels)
@@ -272,40 +284,14 @@ def test_replay_is_immune_to_callers_reusing_their_dict():
         assert reused.predict_with_scores(x) == fresh.predict_with_scores(x)
 
 
-def test_replay_of_records_pickled_as_dicts_equals_replay_of_encodings():
-    """Models pickled when the replay kept each record's dict (zeros and ints as given) warm-start
-    new learners as the encodings do."""
-    records = list(_records_with_zeros_and_ints(900, seed=6))
-    model = IHOMER(n_min=100, grace_period=50, warmup=0, replay=100, seed=0)
-    t = 0
-    while model.n_restructures == 0:
-        model.learn_labelset(*records[t])
-        t += 1
-    start = t - 5  # just before the first restructure
-    model = IHOMER(n_min=100, grace_period=50, warmup=0, replay=100, seed=0)
-    for x, labels in records[:start]:
-        model.learn_labelset(x, labels)
-    old = pickle.loads(pickle.dumps(model))
-    kept = len(old._recent)
-    old._recent.clear()
-    for (x, _), (_, ids) in zip(records[start - kept : start], list(model._recent)):
-        old._recent.append((dict(x), ids))
-    restructures = model.n_restructures
-    for x, labels in records[start:]:
-        assert old.predict_with_scores(x) == model.predict_with_scores(x)
-        old.learn_labelset(x, labels)
-        model.learn_labelset(x, labels)
-    assert model.n_restructures > restructures and old.n_restructures == model.n_restructures
-
-
-def test_mode_b_routes_records_only_to_relevant_subtrees():
-    model = IHOMER(mode="B", n_min=100, grace_period=50, seed=0)
+def test_routing_mode_routes_records_only_to_relevant_subtrees():
+    model = ihomer(mode="routing", seed=0)
     _learn(model, two_group_stream(1500, seed=1, noise=0.0))
-    router = model._router
+    router = model.router
     assert isinstance(router.root, RouteNode)
     assert sorted(len(c.labels) for c in router.root.children) == [3, 3]
-    block_a = next(b for b in model._blocks if "a0" in b.names)
-    block_b = next(b for b in model._blocks if "b0" in b.names)
+    block_a = next(b for b in model.blocks if "a0" in b.names)
+    block_b = next(b for b in model.blocks if "b0" in b.names)
     seen_a, seen_b = block_a.seen, block_b.seen
     # a record carrying only group-a labels is learned by the root and block a, not block b
     model.learn_labelset({"f0": 0.9, "f1": 0.1, "f2": 0.5, "f3": 0.5}, {"a0", "a1", "a2"})
@@ -319,31 +305,31 @@ def test_mode_b_routes_records_only_to_relevant_subtrees():
     assert all(scores[f"b{i}"] == 0.0 for i in range(3))
 
 
-def test_mode_b_learns_the_concept_like_mode_a():
+def test_routing_mode_learns_the_concept_like_partition_mode():
     accuracy = {}
-    for mode in ("A", "B"):
-        model = IHOMER(mode=mode, n_min=100, grace_period=50, seed=1)
+    for mode in ("partition", "routing"):
+        model = ihomer(mode=mode, seed=1)
         hits = 0
         for i, (x, labels) in enumerate(two_group_stream(3000, seed=5, noise=0.0)):
             if i >= 2000:
                 hits += model.predict_with_scores(x)[0] == frozenset(labels)
             model.learn_labelset(x, labels)
         accuracy[mode] = hits / 1000
-    assert accuracy["B"] > 0.9 and accuracy["A"] > 0.9
+    assert accuracy["routing"] > 0.9 and accuracy["partition"] > 0.9
 
 
 def test_a_label_first_seen_mid_stream_joins_the_block_of_its_co_labels():
-    model = IHOMER(n_min=100, grace_period=50, seed=0)
+    model = ihomer(seed=0)
     _learn(model, two_group_stream(600, seed=3))
     model.learn_labelset({"f0": 0.9, "f1": 0.1, "f2": 0.0, "f3": 0.0}, {"a0", "a1", "late"})
-    block = next(b for b in model._blocks if "late" in b.names)
+    block = next(b for b in model.blocks if "late" in b.names)
     assert {"a0", "a1"} <= block.names
     assert "late" in model.predict_with_scores({"f0": 0.9, "f1": 0.1, "f2": 0.0, "f3": 0.0})[1]
 
 
-@pytest.mark.parametrize("mode", ["A", "B"])
+@pytest.mark.parametrize("mode", ["partition", "routing"])
 def test_pickled_model_continues_identically(mode):
-    model = IHOMER(mode=mode, n_min=100, grace_period=50, seed=7)
+    model = ihomer(mode=mode, seed=7)
     stream = list(two_group_stream(900, seed=8))
     _learn(model, stream[:450])
     clone = pickle.loads(pickle.dumps(model))
@@ -353,7 +339,7 @@ def test_pickled_model_continues_identically(mode):
         clone.learn_labelset(x, labels)
     assert model.partition == clone.partition
     # every tree still encodes with the model's one feature index
-    trees = [b.learner for b in clone._blocks] + [old for b in clone._blocks for old, _ in b.fallback]
+    trees = [b.learner for b in clone.blocks] + [old for b in clone.blocks for old, _ in b.fallback]
     assert trees and all(tree._features is clone._features for tree in trees)
 
 
@@ -371,7 +357,7 @@ def test_same_seed_same_predictions_on_yeast():
 
 
 def test_events_reach_the_evaluation_report():
-    ev = PrequentialEvaluator({"ihomer": IHOMER(n_min=100, grace_period=50)})
+    ev = PrequentialEvaluator({"ihomer": ihomer()})
     from connectors.base import Record
 
     for x, labels in two_group_stream(600, seed=3):
@@ -388,7 +374,7 @@ def test_report_draws_the_label_hierarchy_at_each_restructure(tmp_path):
     from connectors.base import Record
     from stream_xml.evaluation.report import write_report
 
-    ev = PrequentialEvaluator({"ihomer": IHOMER(n_min=100, grace_period=50)})
+    ev = PrequentialEvaluator({"ihomer": ihomer()})
     for x, labels in two_group_stream(600, seed=3):
         ev.process(Record(x, frozenset(labels), {}))
     write_report(ev.result(), str(tmp_path))
@@ -398,7 +384,7 @@ def test_report_draws_the_label_hierarchy_at_each_restructure(tmp_path):
 
 
 def test_loss_detector_restarts_the_clustering_after_an_abrupt_change():
-    model = IHOMER(n_min=100, grace_period=50, loss_drift=True, seed=0)
+    model = ihomer(drift_signals=("correlation", "loss"), seed=0)
     _learn(model, two_group_stream(1500, seed=1, noise=0.02))
     odac_before = model._odac
     # the concept flips: group a now follows f2, group b follows f3
@@ -413,7 +399,7 @@ def test_loss_detector_restarts_the_clustering_after_an_abrupt_change():
     assert model._odac is not odac_before
 
 
-@pytest.mark.parametrize("params", [{}, {"mode": "B"}], ids=["A", "B"])
+@pytest.mark.parametrize("params", [{}, {"mode": "routing"}], ids=["partition", "routing"])
 def test_river_estimator_checks(params):
     check_estimator_offline(IHOMER(**params))
 
@@ -426,6 +412,10 @@ def test_deep_copy_predicts_the_same():
     twin = copy.deepcopy(model)
     for x, _ in rows[:50]:
         assert twin.predict_with_scores(x) == model.predict_with_scores(x)
+
+
+# block trees that only count labelsets: the label clustering's behaviour alone
+MAJORITY_TREE = MLHAT(leaf_model="majority", drift_detection=False, leaf_switch="loss")
 
 
 def correlation_shift_stream(n, change_at, seed=0):
@@ -444,7 +434,7 @@ def correlation_shift_stream(n, change_at, seed=0):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_correlation_change_restructures_after_a_bounded_delay_and_not_before(seed):
-    model = IHOMER(leaf_model="majority", drift_detection=False, replay=0, warmup=0, seed=seed)
+    model = IHOMER(tree=MAJORITY_TREE, replay=0, warmup=0, seed=seed)
     restructures, global_drifts = [], []
     for t, labels in correlation_shift_stream(6000, change_at=3000, seed=seed):
         model.learn_labelset({"bias": 1.0}, labels)
@@ -464,8 +454,7 @@ def test_correlation_change_restructures_after_a_bounded_delay_and_not_before(se
 def test_without_the_correlation_detector_the_old_blocks_survive_the_change():
     """ODAC's merge test alone does not undo the old grouping (spec §7.4): the reason the
     correlation detector exists."""
-    model = IHOMER(leaf_model="majority", drift_detection=False, replay=0, warmup=0,
-                   correlation_drift=False, seed=0)
+    model = IHOMER(tree=MAJORITY_TREE, replay=0, warmup=0, drift_signals=(), seed=0)
     for _, labels in correlation_shift_stream(6000, change_at=3000, seed=0):
         model.learn_labelset({"bias": 1.0}, labels)
     assert sorted(model.partition) != [["L0", "L3", "L4"], ["L1", "L2", "L5"]]
@@ -480,7 +469,6 @@ def test_a_sudden_concept_drift_is_detected_within_a_bounded_delay(seed):
     With the spec's block size (``min_block=1``): the default √L blocks make one or two trees of
     4-10 labels here, which rarely split before the change, and a tree without a branch has no
     detector; their leaf models' short memories carry the adaptation instead (RESULTS.md)."""
-    import connectors.synthetic  # noqa: F401  (registers synth:)
     from connectors.catalog import open_source
 
     source = open_source(f"synth:concept-shift?n=5000&labels=10&at=3001&seed={seed}")
@@ -515,7 +503,7 @@ def paired_label_stream(n, n_pairs=8, seed=0):
 
 @pytest.mark.parametrize("min_block, least", [(1, 2), (3, 3), ("sqrt", 4)])
 def test_min_block_sets_the_least_block_size_and_merges_whole_clusters(min_block, least):
-    model = IHOMER(min_block=min_block, leaf_model="majority", drift_detection=False, seed=0)
+    model = IHOMER(min_block=min_block, tree=MAJORITY_TREE, seed=0)
     _learn(model, paired_label_stream(3000))
     sizes = sorted(len(block) for block in model.partition)
     assert sum(sizes) == 16 and sizes[0] >= least
@@ -535,39 +523,39 @@ def test_min_block_is_checked():
 
 
 def test_a_root_of_its_own_leaf_model_learns_and_answers_beside_a_single_block():
-    model = IHOMER(n_min=100, grace_period=50, root_learner=True, root_choice="record",
-                   root_leaf_model="majority", seed=0)
+    root = MLHAT(grace_period=50, leaf_model="majority", leaf_switch="loss_with_majority", knn_window=1000, knn_k=5)
+    model = ihomer(root_learner=True, root_choice="record", root_tree=root, seed=0)
     _learn(model, two_group_stream(60))
-    assert len(model._blocks) == 1 and model.n_restructures == 0
-    root = model._root_tree
-    assert root.leaf_model == "majority" and model._blocks[0].learner is not root
-    assert root._n_learned == 60 and model._blocks[0].learner._n_learned == 60
+    assert len(model.blocks) == 1 and model.n_restructures == 0
+    root = model.root
+    assert root.leaf_model == "majority" and model.blocks[0].learner is not root
+    assert root.n_learned == 60 and model.blocks[0].learner.n_learned == 60
     x = {"f0": 0.7, "f1": 0.2, "f2": 0.5, "f3": 0.5}
     everything = model.labels
     root.predict_scores = lambda x, encoded=None: dict.fromkeys(everything, 0.9)
-    model._record_losses[:] = [2.0, 1.0]
+    model.arbiter.record_losses[:] = [2.0, 1.0]
     assert model.predict_with_scores(x)[0] == frozenset(everything)
 
 
 def test_the_root_learner_has_its_own_knn_memory():
-    model = IHOMER(n_min=100, grace_period=50, seed=1)
+    model = ihomer(seed=1)
     _learn(model, two_group_stream(600))
-    assert len(model._blocks) == 2
-    root = model._root_tree
+    assert len(model.blocks) == 2
+    root = model.root
     assert (root.knn_window, root.knn_k) == (1000, 5)
-    assert all((b.learner.knn_window, b.learner.knn_k) == (170, 4) for b in model._blocks)
-    same = IHOMER(root_knn_window=None, root_knn_k=None, knn_window=300)
+    assert all((b.learner.knn_window, b.learner.knn_k) == (170, 4) for b in model.blocks)
+    same = IHOMER(tree=MLHAT(knn_window=300), root_tree=MLHAT(knn_window=300))
     _learn(same, two_group_stream(300))
-    assert same._root_tree.knn_window == 300 and same._root_tree.knn_k == 4
+    assert same.root.knn_window == 300 and same.root.knn_k == 4
 
 
-@pytest.mark.parametrize("mode", ["A", "B"])
+@pytest.mark.parametrize("mode", ["partition", "routing"])
 def test_every_node_learner_gets_the_memory_budget(mode):
-    model = IHOMER(mode=mode, n_min=100, grace_period=50, tree_max_size=0.5, seed=1)
+    model = ihomer(mode=mode, tree={"max_size": 0.5}, seed=1)
     _learn(model, two_group_stream(600))
-    learners = [b.learner for b in model._blocks] + ([model._root_tree] if model._root_tree else [])
-    if mode == "B":
-        learners += [node.learner for node in model._router.internal_nodes()]
+    learners = [b.learner for b in model.blocks] + ([model.root] if model.root else [])
+    if mode == "routing":
+        learners += [node.learner for node in model.router.internal_nodes()]
     assert learners and all(learner.max_size == 0.5 for learner in learners)
     # a tree that goes over its budget says so in the model's events
     model.drain_events()
@@ -578,18 +566,15 @@ def test_every_node_learner_gets_the_memory_budget(mode):
     assert len(limits) == 1 and limits[0]["deactivated"] >= 1
 
 
-def test_a_model_pickled_before_the_new_parameters_resumes_with_its_old_behaviour():
-    model = IHOMER(n_min=50, grace_period=50, root_learner=False, min_block=1, seed=0)
-    _learn(model, two_group_stream(300))
-    state = model.__dict__.copy()
-    for name in ("min_block", "root_leaf_model", "root_knn_window", "root_knn_k", "alternate_strategy", "fallback",
-                 "tree_max_size"):
-        del state[name]
-    state["_record_errors"] = state.pop("_record_losses")
-    old = IHOMER.__new__(IHOMER)
-    old.__setstate__(state)
-    assert (old.min_block, old.root_knn_window, old._record_losses) == (1, None, [0.0, 0.0])
-    assert (old.alternate_strategy, old.fallback, old.tree_max_size) == ("warning", "replaced", None)
-    x = {"f0": 0.9, "f1": 0.1, "f2": 0.5, "f3": 0.5}
-    assert old.predict_with_scores(x) == model.predict_with_scores(x)
-    _learn(old, two_group_stream(100, seed=9))  # and it keeps learning
+def test_every_node_learner_is_a_clone_of_its_template_with_a_seed_of_its_own():
+    tree = MLHAT(grace_period=50, leaf_switch="loss", knn_k=3)
+    model = IHOMER(clustering=ODACJ(n_min=100, delta=0.9, tau=0.1), tree=tree, seed=4)
+    _learn(model, two_group_stream(600))
+    blocks = [b.learner for b in model.blocks]
+    assert len(blocks) == 2 and all(b is not tree and (b.knn_k, b.grace_period) == (3, 50) for b in blocks)
+    learners = model.learners()
+    assert len({learner.seed for learner in learners}) == len(learners)
+    assert tree.n_learned == 0  # the template itself never learns
+    # the root learner derives from the block template: its parameters, a longer kNN memory
+    assert (model.root.grace_period, model.root.knn_window, model.root.knn_k) == (50, 1000, 5)
+    assert model.templates()["root_tree"].leaf_switch == "loss_with_majority"

@@ -329,11 +329,9 @@ def _latest_state(ckpt_dir):
 
 
 def _predict(model, probe) -> list:
-    from stream_xml.evaluation.prequential import predict_with_scores
-
     out = []
     for x in probe:
-        labels, scores = predict_with_scores(model, x)
+        labels, scores = model.predict_with_scores(x)
         out.append((sorted(map(str, labels)), sorted((str(k), v) for k, v in scores.items())))
     return out
 

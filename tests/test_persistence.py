@@ -41,7 +41,7 @@ def test_save_restore_newest_and_keep_the_last_few(tmp_path):
 def test_restores_what_a_learner_was(tmp_path):
     """A river-API model survives the round trip and predicts as before."""
     from connectors.bundled import YeastSource
-    from stream_xml.evaluation.prequential import PrequentialEvaluator, predict_with_scores
+    from stream_xml.evaluation.prequential import PrequentialEvaluator
     from stream_xml.models import make_model
 
     ev = PrequentialEvaluator({"m": make_model("mlhat", seed=1)})
@@ -57,7 +57,7 @@ def test_restores_what_a_learner_was(tmp_path):
     restored = state["evaluator"]
     assert restored.result()["models"]["m"]["metrics"] == ev.result()["models"]["m"]["metrics"]
     for r in records[:20]:
-        assert predict_with_scores(restored.tracks[0].model, r.x) == predict_with_scores(ev.tracks[0].model, r.x)
+        assert restored.tracks[0].model.predict_with_scores(r.x) == ev.tracks[0].model.predict_with_scores(r.x)
 
 
 def test_damage_is_detected_and_the_previous_checkpoint_used(tmp_path, caplog):

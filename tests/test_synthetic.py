@@ -138,9 +138,13 @@ def test_same_seed_same_stream_other_seed_other_stream():
     assert sum(a.y == b.y for a, b in zip(first, other)) < 600
 
 
-def test_streaming_memory_does_not_grow_with_n():
+@pytest.mark.parametrize("preset, sizes, params", [
+    ("gradual-concept", (3000, 30000), {"labels": 10}),
+    ("extreme", (2000, 8000), {"labels": 500, "features": 5000, "drifts": "correlation@0.5"}),
+])
+def test_streaming_memory_does_not_grow_with_n(preset, sizes, params):
     def peak(n):
-        stream = make_stream("gradual-concept", n=n, labels=10, seed=1)
+        stream = make_stream(preset, n=n, seed=1, **params)
         tracemalloc.start()
         for _ in stream:
             pass
@@ -148,7 +152,7 @@ def test_streaming_memory_does_not_grow_with_n():
         tracemalloc.stop()
         return top
 
-    small, large = peak(3000), peak(30000)
+    small, large = map(peak, sizes)
     assert large < 1.5 * small + 100_000
 
 

@@ -45,6 +45,7 @@ import math
 import typing
 
 import numpy as np
+from river import base
 
 from .odac_kernels import closer_to_first, leaf_coefficients, update_counts
 from .pair_counts import PairCounts
@@ -187,7 +188,7 @@ def _id_array(labels) -> np.ndarray:
     return np.fromiter(labels, dtype=np.int64)  # (which rejects nested lists)
 
 
-class ODACJ:
+class ODACJ(base.Base):
     """Online divisive-agglomerative clustering of labels with the Jaccard dissimilarity.
 
     Parameters
@@ -363,12 +364,6 @@ class ODACJ:
     def tree(self) -> dict:
         """The tree as nested JSON-serialisable dicts: id, labels, active, n, d1, eps, children."""
         return self._describe(self._nodes[self._root])
-
-    def __repr__(self) -> str:
-        return (
-            f"ODACJ(t={self.t}, labels={self._n_labels}, nodes={len(self._nodes)}, "
-            f"active={len(self._leaves)})"
-        )
 
     # -- per instance -----------------------------------------------------------------------
 

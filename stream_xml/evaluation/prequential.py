@@ -25,47 +25,14 @@ import collections
 import math
 import time
 
+from stream_xml.base import MultiLabelLearner, as_learner
 from stream_xml.evaluation.latency import LatencyHistogram
 from stream_xml.evaluation.metrics import MultiLabelMetrics
 from stream_xml.labels import LabelSpace
 
-__all__ = ["PrequentialEvaluator", "ModelTrack", "predict_with_scores", "learn_labelset", "evaluate"]
+__all__ = ["PrequentialEvaluator", "ModelTrack", "evaluate"]
 
 EVENTS_KEPT = 5000
-
-
-def predict_with_scores(model, x) -> tuple[frozenset, dict]:
-    """The predicted labelset and P(label) per label, from one pass of ``model`` where it can."""
-    fast = getattr(model, "predict_with_scores", None)
-    if fast is not None:
-        return fast(x)
-    scores_of = getattr(model, "predict_scores", None)
-    if scores_of is not None:
-        scores = scores_of(x)
-        return frozenset(k for k, p in scores.items() if p > 0.5), scores
-    from stream_xml.baselines import positive_of
-
-    proba = model.predict_proba_one(x)
-    return (
-        frozenset(k for k, p in proba.items() if positive_of(p)),
-        {k: p.get(True, 0.0) for k, p in proba.items()},
-    )
-
-
-def learn_labelset(model, x, labelset: frozenset, label_space: LabelSpace) -> None:
-    """Teach ``model`` that exactly ``labelset`` is relevant among the known labels."""
-    fast = getattr(model, "learn_labelset", None)
-    if fast is not None:
-        fast(x, labelset)
-    else:
-        model.learn_one(x, {name: name in labelset for name in label_space.names})
-
-
-def _memory_of(model) -> int:
-    own = getattr(model, "memory_bytes", None)
-    if own is not None:
-        return int(own())
-    return int(model._raw_memory_usage)
 
 
 def _describe(model) -> str:
@@ -77,9 +44,10 @@ def _describe(model) -> str:
 
 
 class ModelTrack:
-    """Everything the loop keeps about one model: metrics, timings, memory, events."""
+    """Everything the loop keeps about one model (a :class:`~stream_xml.base.MultiLabelLearner`):
+    metrics, timings, memory, events."""
 
-    def __init__(self, name: str, model, metrics: MultiLabelMetrics):
+    def __init__(self, name: str, model: MultiLabelLearner, metrics: MultiLabelMetrics):
         self.name = name
         self.model = model
         self.metrics = metrics
@@ -93,10 +61,7 @@ class ModelTrack:
         self.learned = 0
 
     def note_events(self, t: int) -> None:
-        drain = getattr(self.model, "drain_events", None)
-        if drain is None:
-            return
-        for event in drain():
+        for event in self.model.drain_events():
             self.event_counts[event.get("kind", "event")] += 1
             if len(self.events) < EVENTS_KEPT:
                 # the stream position wins; a model's own clock (e.g. records one tree has
@@ -108,7 +73,7 @@ class ModelTrack:
 
     def sample_memory(self) -> None:
         try:
-            self.memory_bytes = _memory_of(self.model)
+            self.memory_bytes = int(self.model.memory_bytes())
         except Exception:  # a model whose size cannot be measured is reported without it
             self.memory_bytes = None
             return
@@ -125,8 +90,8 @@ class PrequentialEvaluator:
     Parameters
     ----------
     models
-        Name -> model. Models follow river's multi-label API; the loop uses
-        ``predict_with_scores`` / ``learn_labelset`` when a model has them.
+        Name -> model: stream-xml learners (:class:`~stream_xml.base.MultiLabelLearner`), or any
+        river multi-label classifier, which the loop wraps (:func:`~stream_xml.base.as_learner`).
     labels
         Label names declared up front by the source (more may appear while streaming).
     window
@@ -158,13 +123,13 @@ class PrequentialEvaluator:
         self.every = max(1, int(every))
         self.memory_every = max(self.every, int(memory_every or self.every * 10))
         self.tracks = [
-            ModelTrack(name, model, MultiLabelMetrics(window=window, fading=fading, ks=ks, zero_division=zero_division))
+            ModelTrack(name, as_learner(model),
+                       MultiLabelMetrics(window=window, fading=fading, ks=ks, zero_division=zero_division))
             for name, model in models.items()
         ]
-        add = [getattr(t.model, "add_labels", None) for t in self.tracks]
-        for fn in add:
-            if fn is not None and len(self.label_space):
-                fn(list(self.label_space.names))
+        if len(self.label_space):
+            for track in self.tracks:
+                track.model.add_labels(list(self.label_space.names))
         self.t = 0  # labelled records seen
         self.unlabelled = 0
         self.label_total = 0
@@ -178,7 +143,7 @@ class PrequentialEvaluator:
         out = {}
         for track in self.tracks:
             t0 = time.perf_counter()
-            out[track.name] = predict_with_scores(track.model, x)
+            out[track.name] = track.model.predict_with_scores(x)
             dt = time.perf_counter() - t0
             track.predict_latency.add(dt)
             track.seconds += dt
@@ -189,9 +154,7 @@ class PrequentialEvaluator:
         new = space.add_all(y)
         if new:
             for track in self.tracks:
-                fn = getattr(track.model, "add_labels", None)
-                if fn is not None:
-                    fn([space.names[i] for i in new])
+                track.model.add_labels([space.names[i] for i in new])
         true_ids = space.ids(y)
         # a model may name a label the stream has not shown yet; it joins the label space
         as_ids = [
@@ -205,7 +168,7 @@ class PrequentialEvaluator:
     def learn(self, x, y: frozenset) -> None:
         for track in self.tracks:
             t0 = time.perf_counter()
-            learn_labelset(track.model, x, y, self.label_space)
+            track.model.learn_labelset(x, y)
             dt = time.perf_counter() - t0
             track.learn_latency.add(dt)
             track.seconds += dt

@@ -34,6 +34,7 @@ import typing
 import numpy as np
 from river import base
 
+from stream_xml.base import MultiLabelLearner
 from stream_xml.labels import LabelSpace
 from stream_xml.tree.entropy import ml_entropy
 from stream_xml.tree.features import FeatureIndex
@@ -116,7 +117,7 @@ class _LeafPredictions:
         return np.array_equal(idx, self.idx) and np.array_equal(val, self.val)
 
 
-class MLHAT(base.MultiLabelClassifier):
+class MLHAT(MultiLabelLearner):
     """Multi-label Hoeffding Adaptive Tree (Esteban et al., 2024), the node learner of iHOMER.
 
     One tree for all labels: leaves split on the numeric feature whose Gaussian-estimated split
@@ -333,11 +334,6 @@ class MLHAT(base.MultiLabelClassifier):
             self._memo, self._memo_owned = memo, False
 
     # -- learning ------------------------------------------------------------------------------
-
-    def learn_one(self, x: dict, y: dict) -> None:
-        """Learn ``x`` with labels ``y`` (name -> bool); every name in ``y`` becomes known."""
-        self.add_labels(y)
-        self.learn_labelset(x, [name for name, value in y.items() if value])
 
     def learn_labelset(self, x: dict, labelset: typing.Iterable, encoded=None) -> None:
         """Learn ``x`` whose relevant labels are ``labelset`` (names); every other known label is
@@ -665,12 +661,10 @@ class MLHAT(base.MultiLabelClassifier):
         """P(label = 1) for every known label, by name."""
         return dict(zip(self._labels.names, self._scores(x, encoded)[0].tolist()))
 
-    def predict_proba_one(self, x: dict, **kwargs) -> dict:
-        return {name: {False: 1.0 - p, True: p} for name, p in self.predict_scores(x).items()}
-
-    def predict_one(self, x: dict, **kwargs) -> dict:
-        """Every known label, True iff P(1) > 0.5."""
-        return {name: p > 0.5 for name, p in self.predict_scores(x).items()}
+    def predict_with_scores(self, x: dict) -> tuple[frozenset, dict]:
+        """The labels with P(1) > 0.5, and P(1) for every known label."""
+        scores = self.predict_scores(x)
+        return frozenset(name for name, p in scores.items() if p > 0.5), scores
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -699,6 +693,11 @@ class MLHAT(base.MultiLabelClassifier):
 
     def _foreground(self):
         return iter_nodes(self._root) if self._root is not None else iter(())
+
+    @property
+    def n_learned(self) -> int:
+        """Records learned so far (those with a Poisson weight of 0 included)."""
+        return self._n_learned
 
     @property
     def n_nodes(self) -> int:

@@ -12,7 +12,15 @@ along the clustering tree; it then routes directly to each block below it (a nod
 two children), which is still HOMER's scheme.
 
 Learners are reused across rebuilds: a node whose children carry the same label sets as before
-keeps its learner; a block keeps its learner in any case (iHOMER owns the blocks).
+keeps its learner; a block keeps its learner in any case (the partition owns the blocks). A
+router knows only what it is given: the blocks, the clustering's tree, a factory of node
+learners and the label names.
+
+References
+----------
+Tsoumakas, G., Katakis, I. and Vlahavas, I. (2008). Effective and efficient multilabel
+classification in domains with large number of labels. Proc. ECML/PKDD 2008 Workshop on Mining
+Multidimensional Data (MMD'08).
 """
 
 from __future__ import annotations
@@ -45,31 +53,46 @@ def _labels_of(child) -> frozenset:
 
 
 class Router:
-    """The routing tree of one iHOMER model (see the module docstring)."""
+    """The routing tree over a partition's blocks (see the module docstring).
 
-    def __init__(self, owner, root):
-        self.owner = owner
-        self.root = root  # a RouteNode, or a single block when the partition has one block
+    Parameters
+    ----------
+    root
+        A :class:`RouteNode`, a single block when the partition has one block, or None.
+    label_names
+        Label names by id (the owner's, growing as labels appear).
+    threshold
+        A record goes down to a child whose meta-label has more than this probability.
+
+    """
+
+    def __init__(self, root, label_names: list, threshold: float):
+        self.root = root
+        self.label_names = label_names
+        self.threshold = threshold
 
     # -- building -----------------------------------------------------------------------------
     @classmethod
-    def build(cls, owner, previous: "Router | None") -> "Router":
+    def build(cls, blocks: list, cluster_tree: dict, new_learner, label_names: list, threshold: float,
+              previous: "Router | None" = None) -> "Router":
+        """The router over ``blocks`` along the clustering's ``cluster_tree`` (its ``tree()``
+        description); ``new_learner()`` makes a node learner; nodes of ``previous`` whose children
+        carry the same labels keep their learners."""
         reusable = {}
         if previous is not None:
             for node in previous.internal_nodes():
                 reusable[node.signature] = node.learner
-        blocks = list(owner._blocks)
         if not blocks:
-            return cls(owner, None)
+            return cls(None, label_names, threshold)
         if len(blocks) == 1:
-            return cls(owner, blocks[0])
+            return cls(blocks[0], label_names, threshold)
         # the root routes over every block, also one holding a label the clustering has not
         # registered yet (new labels join a block before the clustering sees them)
-        root = cls._build_node(owner._odac.tree(), blocks, owner, reusable)
-        return cls(owner, root)
+        root = cls._build_node(cluster_tree, list(blocks), new_learner, reusable)
+        return cls(root, label_names, threshold)
 
     @classmethod
-    def _build_node(cls, node: dict, inside: list, owner, reusable: dict):
+    def _build_node(cls, node: dict, inside: list, new_learner, reusable: dict):
         """Routing node for clustering node ``node`` over the blocks ``inside`` it."""
         if len(inside) == 1:
             return inside[0]
@@ -81,14 +104,14 @@ class Router:
             for desc, labels in zip(children_desc, child_sets):
                 sub = [b for b in inside if b.labels <= labels]
                 if sub:
-                    children.append(cls._build_node(desc, sub, owner, reusable))
+                    children.append(cls._build_node(desc, sub, new_learner, reusable))
         else:
             children = list(inside)
         if len(children) == 1:
             return children[0]
         child_labels = [_labels_of(c) for c in children]
         signature = tuple(sorted(tuple(sorted(c)) for c in child_labels))
-        learner = reusable.pop(signature, None) or owner._new_tree()
+        learner = reusable.pop(signature, None) or new_learner()
         return RouteNode(children, child_labels, learner)
 
     def internal_nodes(self):
@@ -119,7 +142,8 @@ class Router:
                         self._learn_block(child, x, ids, encoded)
 
     def _learn_block(self, block, x, ids: frozenset, encoded) -> None:
-        block.learner.learn_labelset(x, self.owner._names_of(block.labels & ids), encoded)
+        names = self.label_names
+        block.learner.learn_labelset(x, frozenset(names[i] for i in block.labels & ids), encoded)
         block.seen += 1
 
     def scores(self, x, encoded=None) -> dict:
@@ -138,7 +162,7 @@ class Router:
                     out[name] = own.get(name, 0.0)
                 continue
             meta = node.learner.predict_scores(x, encoded)
-            threshold = self.owner.route_threshold
+            threshold = self.threshold
             for name, child in zip(node.meta_names, node.children):
                 if meta.get(name, 0.0) > threshold:
                     stack.append(child)
@@ -158,7 +182,7 @@ class Router:
 
     def describe(self) -> dict:
         """The routing tree with label names, for reports."""
-        names = self.owner._space.names
+        names = self.label_names
 
         def walk(node):
             if isinstance(node, RouteNode):
