@@ -9,11 +9,12 @@ from __future__ import annotations
 import typing
 
 import numpy as np
-from river import base
 
+from stream_xml.base import MultiLabelLearner
 from stream_xml.labels import LabelSpace
 from stream_xml.labeltree.arena import WeightArena
 from stream_xml.labeltree.cooccurrence import CoOccurrence
+from stream_xml.labeltree.features import FeatureEncoder
 from stream_xml.labeltree.layout import (
     EV_DEPTH,
     EV_KIND,
@@ -60,18 +61,17 @@ from stream_xml.labeltree.plt import (
 )
 from stream_xml.labeltree.threshold import F1Threshold
 from stream_xml.labeltree.tree import PLACEMENTS, LabelTree
-from stream_xml.tree.features import FeatureIndex
 
 __all__ = ["LabelTreeClassifier"]
 
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0)
 _MAX_KEPT_LABELSETS = 4096
-# rough bytes of one entry of a Python dict of names plus its list slot (labels, features)
+# rough bytes of one entry of a Python dict of names plus its list slot and the name
 _NAME_BYTES = 120
 
 
-class LabelTreeClassifier(base.MultiLabelClassifier):
+class LabelTreeClassifier(MultiLabelLearner):
     """Online probabilistic label tree for extreme multi-label streams, its tree grown from the
     labels' co-occurrence.
 
@@ -111,13 +111,15 @@ class LabelTreeClassifier(base.MultiLabelClassifier):
     partners
         Co-occurring labels remembered per label.
     restructure_every
-        Records between two passes moving labels between clusters (0: never move).
+        Records between two passes moving labels between clusters (0: never; see
+        docs/extreme.md for why that is the default).
     move_delta
         Confidence of the Hoeffding guard on a move.
     min_pairs
         Co-occurrences a label needs before it may move.
     cooccurrence_fading
-        Factor applied to the co-occurrence counts every ``restructure_every`` records (1.0: none).
+        Factor applied to the co-occurrence counts every ``restructure_every`` records (1.0: none);
+        a faded label may move once more.
     drift_detection
         Watch internal nodes' losses with ADWIN and restart the weights of a node whose loss rose.
     drift_delta
@@ -159,13 +161,13 @@ class LabelTreeClassifier(base.MultiLabelClassifier):
         self,
         arity: int = 16,
         bits: int = 22,
-        learning_rate: float = 0.5,
-        adagrad_eps: float = 1.0,
+        learning_rate: float = 1.0,
+        adagrad_eps: float = 0.1,
         top_k: int = 5,
         threshold: float | None = None,
         threshold_floor: float = 0.02,
         partners: int = 32,
-        restructure_every: int = 1000,
+        restructure_every: int = 0,
         move_delta: float = 0.01,
         min_pairs: int = 10,
         cooccurrence_fading: float = 1.0,
@@ -197,7 +199,7 @@ class LabelTreeClassifier(base.MultiLabelClassifier):
         self._check_params()
 
         self._labels = LabelSpace()
-        self._features = FeatureIndex()
+        self._features = FeatureEncoder()
         self._tree = LabelTree(arity)
         self._co = CoOccurrence(m=partners)
         self._arena = WeightArena(bits, lanes=self._tree.lanes, salt=seed)
@@ -319,11 +321,6 @@ class LabelTreeClassifier(base.MultiLabelClassifier):
                 self._irrelevant)
 
     # -- learning --------------------------------------------------------------------------------
-    def learn_one(self, x: dict, y: dict) -> None:
-        """Learn ``x`` with labels ``y`` (name -> bool); every name in ``y`` becomes known."""
-        self.add_labels(y)
-        self.learn_labelset(x, [name for name, value in y.items() if value])
-
     def learn_labelset(self, x: dict, labelset: typing.Iterable) -> None:
         """Learn ``x`` whose relevant labels are the names in ``labelset`` (unknown names are
         added; every other label is irrelevant)."""
@@ -399,16 +396,6 @@ class LabelTreeClassifier(base.MultiLabelClassifier):
                 predicted.append(name)
         return frozenset(predicted), out
 
-    def predict_proba_one(self, x: dict, **kwargs) -> dict:
-        """P(label) of the labels the search reached (name -> {False: 1 - p, True: p})."""
-        return {name: {False: 1.0 - p, True: p} for name, p in self.predict_with_scores(x)[1].items()}
-
-    def predict_one(self, x: dict, **kwargs) -> dict:
-        """The labels the search reached, True for those in the predicted labelset; every other
-        label is predicted absent."""
-        predicted, scores = self.predict_with_scores(x)
-        return {name: name in predicted for name in scores}
-
     # -- introspection ---------------------------------------------------------------------------
     @property
     def tau(self) -> float:
@@ -451,7 +438,7 @@ class LabelTreeClassifier(base.MultiLabelClassifier):
         total = sum(a.nbytes for a in arrays)
         total += self._arena.memory_bytes() + self._tree.memory_bytes() + self._co.memory_bytes()
         total += self._monitors.memory_bytes() + self._threshold.memory_bytes()
-        return total + _NAME_BYTES * (len(self._labels) + len(self._features))
+        return total + _NAME_BYTES * len(self._labels) + self._features.memory_bytes()
 
     def __getstate__(self):
         state = self.__dict__.copy()

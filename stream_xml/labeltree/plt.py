@@ -46,6 +46,7 @@ from stream_xml.labeltree.layout import (
     LOGIT,
     LOSS,
     MONITOR,
+    MOVED,
     N_CHILDREN,
     N_DIRTY,
     N_LEARNED,
@@ -322,7 +323,8 @@ def learn_record(idx, val, n_features, labels, tree, co, scratch, weights, sums,
     arena = (weights, sums, ip[IP_SALT], ip[IP_SHIFT], ip[IP_LANE_BITS], n_features, work[1], work[2], work[3])
     for i in range(n_lab):
         if label_leaf[labels[i]] < 0:
-            insert_label(tree, co, scratch, arena, x, labels, labels[i], ip[IP_ARITY], ip[IP_LANES], ip[IP_PLACEMENT])
+            insert_label(tree, co, scratch, arena, x, labels, labels[i], ip[IP_ARITY], ip[IP_LANES],
+                         ip[IP_PLACEMENT])
 
     # the PLT rule: positive nodes are the paths of the relevant labels
     n_pos = 0
@@ -362,5 +364,6 @@ def learn_record(idx, val, n_features, labels, tree, co, scratch, weights, sums,
                     fp[FP_MOVE_DELTA], ip[IP_MAX_MOVES], ip[IP_PLACEMENT])
     if fp[FP_COOC_FADING] < 1.0 and t % ip[IP_FADE_EVERY] == 0:
         fade(counts, errors, occurrences, partners.shape[0], fp[FP_COOC_FADING])
+        label_flags[:, MOVED] = 0  # faded statistics may send a label elsewhere once more
     state[STAMP] = stamp + 1
     return bad

@@ -433,14 +433,16 @@ def cluster_for(tree, co, labels, new_label):
 def insert_label(tree, co, scratch, arena, x, labels, label, arity, lanes, placement):
     """Give ``label`` a leaf: in the cluster of its co-occurring labels in this record, else
     in the cluster the record's features lead to (or as ``placement`` says); then split
-    whatever overflows."""
+    whatever overflows. Returns True if the label was placed beside co-occurring labels."""
     nodes, values, children, label_leaf, lane_used, state, events = tree
+    beside = False
     if placement == BY_ORDER:
         cluster = state[ROOT]
         while nodes[cluster, N_CHILDREN] > 0 and nodes[children[cluster, 0], LABEL] < 0:
             cluster = children[cluster, nodes[cluster, N_CHILDREN] - 1]
     else:
         cluster = cluster_for(tree, co, labels, label) if placement == BY_COOCCURRENCE else -1
+        beside = cluster >= 0
         if cluster < 0:
             cluster = route_by_features(tree, arena, x, state[ROOT], state[HEIGHT])
     g, lane = take_lane(nodes, state, lane_used, cluster, lanes)
@@ -450,6 +452,7 @@ def insert_label(tree, co, scratch, arena, x, labels, label, arity, lanes, place
     attach(nodes, children, cluster, leaf)
     label_leaf[label] = leaf
     fix_overflow(tree, co, scratch, cluster, arity, lanes, placement)
+    return beside
 
 
 # -- restructuring from co-occurrence --------------------------------------------------------------

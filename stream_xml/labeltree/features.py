@@ -1,0 +1,102 @@
+"""Feature names to dense ids, and a record to sorted (ids, values) arrays, for sparse records.
+
+Ids are given in order of first sight while learning; the new names of one record are ordered by
+``(str(name), type name)``, so ids never depend on the order of a record's keys, and a zero is
+the same as an absent feature. The ids feed the weight table's hash (no Python ``hash()``, which
+is salted per process), so a model gives the same weights in every process. Memory is one dict
+entry per feature: O(features), never features x labels.
+
+While predicting, unknown features get provisional ids past the known ones (the kernels skip
+them, but they count in the record's norm); learning the same record right after its prediction
+registers them under those ids and hands back the prediction's arrays (the learning kernel then
+recognises the logits the search cached by the identity of the arrays).
+
+>>> from stream_xml.labeltree.features import FeatureEncoder
+>>> encoder = FeatureEncoder()
+>>> encoder.encode({"b": 2.0, "a": 1.0, "z": 0.0}, learn=True)
+(array([0, 1]), array([1., 2.]))
+>>> x = {"c": 5.0, "b": 3.0}
+>>> predicted = encoder.encode(x, learn=False)
+>>> predicted, len(encoder)
+((array([1, 2]), array([3., 5.])), 2)
+>>> encoder.encode(x, learn=True) is predicted, encoder.names
+(True, ['a', 'b', 'c'])
+
+This encoder is tuned for sparse records (it does in list comprehensions and numpy what
+:class:`stream_xml.tree.features.FeatureIndex` does key by key, with that class's rules): the
+label tree is meant for text-like streams of tens to hundreds of non-zeros among 10^4-10^5 words.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["FeatureEncoder"]
+
+
+def _order_key(name) -> tuple:
+    return str(name), type(name).__name__
+
+
+class FeatureEncoder:
+    """Growing map from feature names to ids ``0..n-1``, and records to sparse arrays."""
+
+    def __init__(self):
+        self.names: list = []
+        self._ids: dict = {}
+        self._last: tuple | None = None  # (x, keys, values, known, encoding, new names) of a prediction
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getstate__(self):
+        return {"names": list(self.names)}
+
+    def __setstate__(self, state):
+        self.names = list(state["names"])
+        self._ids = {name: i for i, name in enumerate(self.names)}
+        self._last = None
+
+    def encode(self, x: dict, learn: bool) -> tuple[np.ndarray, np.ndarray]:
+        """``x`` as increasing int64 ids and their non-zero float64 values; ``learn`` registers
+        new features."""
+        if learn and self._last is not None:
+            last, self._last = self._last, None
+            if (last[0] is x and last[3] == len(self.names) and last[1] == tuple(x)
+                    and last[2] == tuple(x.values())):
+                for name in last[5]:
+                    self._ids[name] = len(self.names)
+                    self.names.append(name)
+                return last[4]
+        keys = list(x)
+        try:
+            values = np.fromiter(x.values(), dtype=np.float64, count=len(keys))
+        except (TypeError, ValueError):  # e.g. numeric strings
+            values = np.array([float(v) for v in x.values()], dtype=np.float64)
+        get = self._ids.get
+        idx = np.array([get(k, -1) for k in keys], dtype=np.int64)
+        keep = values != 0.0
+        new_names = ()
+        unknown = np.flatnonzero((idx < 0) & keep)
+        if unknown.shape[0]:
+            new_names = sorted((keys[i] for i in unknown.tolist()), key=_order_key)
+            start = len(self.names)
+            rank = {name: start + r for r, name in enumerate(new_names)}
+            idx[unknown] = [rank[keys[i]] for i in unknown.tolist()]
+            if learn:
+                for name in new_names:
+                    self._ids[name] = len(self.names)
+                    self.names.append(name)
+        if not keep.all():
+            idx, values = idx[keep], values[keep]
+        if idx.shape[0] > 1 and not (idx[1:] > idx[:-1]).all():
+            order = np.argsort(idx)
+            idx, values = idx[order], values[order]
+        encoded = (idx, values)
+        if not learn:
+            self._last = (x, tuple(keys), tuple(x.values()), len(self.names), encoded, new_names)
+        return encoded
+
+    def memory_bytes(self) -> int:
+        """An estimate: a dict entry and a list slot per name, plus a short name object."""
+        return 120 * len(self.names)
