@@ -95,7 +95,8 @@ class LabelTreeClassifier(MultiLabelLearner):
     Parameters
     ----------
     arity
-        Most children per node (2 to 32).
+        Most children per node (3 to 32: a node over the arity splits in two halves of at least
+        two children each, which keeps the depth logarithmic).
     bits
         log2 of the number of weight slots (8 bytes each): 22 is 32 MB.
     learning_rate
@@ -141,7 +142,7 @@ class LabelTreeClassifier(MultiLabelLearner):
     Two topics with two labels each; every record carries the labels of its topic:
 
     >>> from stream_xml.labeltree import LabelTreeClassifier
-    >>> model = LabelTreeClassifier(arity=2, bits=16)
+    >>> model = LabelTreeClassifier(arity=3, bits=16)
     >>> topics = {"sport": ({"ball": 1.0, "goal": 1.0}, {"football", "match"}),
     ...           "cook": ({"pan": 1.0, "salt": 1.0}, {"recipe", "dinner"})}
     >>> for i in range(300):
@@ -250,8 +251,8 @@ class LabelTreeClassifier(MultiLabelLearner):
         self._reserve_labels(0)
 
     def _check_params(self) -> None:
-        if not 2 <= self.arity <= 32:
-            raise ValueError(f"arity must be in [2, 32], got {self.arity!r}")
+        if not 3 <= self.arity <= 32:
+            raise ValueError(f"arity must be in [3, 32], got {self.arity!r}")
         if self.learning_rate <= 0 or self.adagrad_eps <= 0:
             raise ValueError("learning_rate and adagrad_eps must be positive")
         if self.top_k < 1 or self.max_expansions < self.top_k:
@@ -270,7 +271,7 @@ class LabelTreeClassifier(MultiLabelLearner):
     @classmethod
     def _unit_test_params(cls):
         yield {"bits": 16}
-        yield {"bits": 16, "arity": 2, "threshold": 0.5, "drift_detection": False, "restructure_every": 10}
+        yield {"bits": 16, "arity": 3, "threshold": 0.5, "drift_detection": False, "restructure_every": 10}
         yield {"bits": 16, "arity": 4, "normalize": False, "min_pairs": 0}
 
     # -- labels ----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ together) as a B-tree of labels: every leaf is one label, every leaf sits at the
   (ties: the cluster of the rarest such label, the most specific one). A record whose labels are
   all new sends them down the tree along the children its features score highest, as OPLT's
   top-down policy does (Jasinska-Kobus et al., AISTATS 2021).
-* **A node over the arity splits** in two by balanced 2-means over the co-occurrence affinity of
+* **A node over the arity splits** in two by size-bounded 2-means over the co-occurrence affinity of
   its children (Jaccard between labels; between subtrees, the Jaccard of their pooled
   co-occurrence counts from the sparse rows: O(labels below x m), not O(labels^2)). The half
   with the larger history keeps the node's weights; the other half gets a new node warm-started
@@ -240,10 +240,23 @@ def child_affinity(tree, co, scratch, v):
 
 
 @numba.njit(cache=True)
+def _cut(pref, order, n, low):
+    """How many of the items ranked by ``order`` go to side 0: those preferring it, but at
+    least ``low`` and at most ``n - low``."""
+    cut = 0
+    while cut < n and pref[order[cut]] > 0.0:
+        cut += 1
+    if cut < low:
+        return low
+    return n - low if cut > n - low else cut
+
+
+@numba.njit(cache=True)
 def bipartition(affinity, n, side):
-    """Balanced 2-means over an affinity matrix: seeds are the least affine pair, then items are
-    ranked by (mean affinity to side 0) - (mean affinity to side 1) and the first ceil(n/2) form
-    side 0, three rounds at most. Ties keep the index order, so the result is deterministic."""
+    """2-means over an affinity matrix, with both sides at least ``max(2, (n + 1) // 3)``
+    items: seeds are the least affine pair, then items are ranked by (mean affinity to side 0)
+    - (mean affinity to side 1) and the cut goes where the preference changes sign (within the
+    size limits), three rounds at most. Ties keep the index order: the result is deterministic."""
     best = np.inf
     pa, pb = 0, 1
     for i in range(n):
@@ -251,17 +264,16 @@ def bipartition(affinity, n, side):
             if affinity[i, k] < best:
                 best = affinity[i, k]
                 pa, pb = i, k
+    low = max(2, (n + 1) // 3)
     pref = np.empty(n)
     for i in range(n):
         pref[i] = affinity[i, pa] - affinity[i, pb]
     pref[pa] = np.inf
     pref[pb] = -np.inf
-    half = (n + 1) // 2
-    for i in range(n):
-        side[i] = 1
     order = np.argsort(-pref, kind="mergesort")
-    for r in range(half):
-        side[order[r]] = 0
+    cut = _cut(pref, order, n, low)
+    for r in range(n):
+        side[order[r]] = 0 if r < cut else 1
     for _ in range(3):
         for i in range(n):
             s0 = 0.0
@@ -279,9 +291,10 @@ def bipartition(affinity, n, side):
                     n1 += 1
             pref[i] = (s0 / n0 if n0 else 0.0) - (s1 / n1 if n1 else 0.0)
         order = np.argsort(-pref, kind="mergesort")
+        cut = _cut(pref, order, n, low)
         changed = False
         for r in range(n):
-            s = 0 if r < half else 1
+            s = 0 if r < cut else 1
             if side[order[r]] != s:
                 side[order[r]] = s
                 changed = True
@@ -579,13 +592,13 @@ class LabelTree:
     Parameters
     ----------
     arity
-        Most children of a node (at most 32).
+        Most children of a node (3 to 32).
 
     """
 
     def __init__(self, arity: int = 16):
-        if not 2 <= arity <= 32:
-            raise ValueError(f"arity must be in [2, 32], got {arity!r}")
+        if not 3 <= arity <= 32:
+            raise ValueError(f"arity must be in [3, 32], got {arity!r}")
         self.arity = int(arity)
         self.lanes = 1 << (self.arity - 1).bit_length()
         self.nodes = np.zeros((0, N_INT), dtype=np.int64)
