@@ -27,6 +27,7 @@ import argparse
 import itertools
 import json
 import os
+import statistics
 import sys
 import time
 
@@ -41,26 +42,28 @@ _MB = 1024.0 * 1024.0
 
 
 def _records(source_spec: str, data_dir, limit):
-    import connectors.synthetic  # noqa: F401  (registers the synth: sources)
+    """The source and an iterator over its first ``limit`` records, read as they are used (the
+    records are not held in memory, so the peak RSS is the model's and the interpreter's)."""
     from connectors.catalog import open_source
 
     source = open_source(source_spec, data_dir=data_dir)
-    return source, list(itertools.islice(source, limit))
+    return source, itertools.islice(source, limit)
 
 
 def run_ours(source_spec: str, model: str, params: dict, data_dir, limit) -> dict:
     from stream_xml.evaluation.prequential import PrequentialEvaluator
     from stream_xml.models import make_model
 
-    source, records = _records(source_spec, data_dir, limit)
+    source, records = _records(source_spec, data_dir, WARMUP_RECORDS)
     started = time.perf_counter()
     scratch = PrequentialEvaluator({model: make_model(model, params)}, labels=source.labels)
-    for record in records[:WARMUP_RECORDS]:
+    for record in records:
         scratch.process(record)
     warmup = time.perf_counter() - started
     del scratch
+    source, records = _records(source_spec, data_dir, limit)
     evaluator = PrequentialEvaluator({model: make_model(model, params)}, labels=source.labels,
-                                     every=max(1, len(records)), window=None)
+                                     every=1000, window=None)
     for record in records:
         evaluator.process(record)
     result = evaluator.result()
@@ -93,9 +96,7 @@ def run_vw(source_spec: str, config: str, mode: str, data_dir, limit) -> dict:
     from stream_xml.labels import LabelSpace
 
     source, records = _records(source_spec, data_dir, limit)
-    space = LabelSpace(source.labels)
-    for r in records:
-        space.add_all(r.y)
+    space = LabelSpace(source.labels)  # every source here declares its labels up front
     n_labels = len(space)
     bits = 26 if n_labels > 20_000 else 24
     flags = f"--plt {n_labels} --loss_function logistic -b {bits} {VW_CONFIGS[config]} --quiet"
@@ -125,9 +126,9 @@ def run_vw(source_spec: str, config: str, mode: str, data_dir, limit) -> dict:
     vw.finish()
     values = metrics.get()
     return {
-        "records": len(records),
+        "records": metrics.n,
         "labels": n_labels,
-        "records_per_s": len(records) / seconds if seconds else float("nan"),
+        "records_per_s": metrics.n / seconds if seconds else float("nan"),
         "flags": flags,
         "metrics": {k: values.get(k) for k in METRICS},
     }
@@ -177,12 +178,43 @@ def format_row(row: dict) -> str:
             f"  miF1 {cells[3]}  maF1 {cells[4]}  {row['records_per_s']:>8.0f} rec/s  {row['peak_rss_mb']:>6.0f} MB")
 
 
+def summarise(rows: list, anchor: str | None) -> list[str]:
+    """One line per run: its metrics, the median of its records/s over the rounds and, with an
+    anchor, the median (lowest, highest) of its records/s over the anchor's in the same round."""
+    by_run: dict = {}
+    for r in rows:
+        by_run.setdefault(r["run"], []).append(r)
+    lines = []
+    for run, reps in by_run.items():
+        ok = [r for r in reps if "error" not in r]
+        if not ok:
+            lines.append(format_row(reps[0]))
+            continue
+        speeds = sorted(r["records_per_s"] for r in ok)
+        row = dict(ok[0], records_per_s=statistics.median(speeds),
+                   peak_rss_mb=max(r["peak_rss_mb"] for r in ok))
+        line = format_row(row) + f"  [{speeds[0]:.0f}-{speeds[-1]:.0f}, {len(ok)} runs]"
+        if anchor and anchor in by_run and run != anchor:
+            ratios = sorted(
+                r["records_per_s"] / a["records_per_s"]
+                for r in ok for a in by_run[anchor] if "error" not in a and a["round"] == r["round"]
+            )
+            if ratios:
+                line += f"  x{statistics.median(ratios):.2f} of {anchor} ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+        lines.append(line)
+    return lines
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--source", action="append", default=[])
     parser.add_argument("--run", action="append", default=[])
     parser.add_argument("--data-dir", default=os.environ.get("STREAM_XML_DATA"))
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--reps", type=int, default=1, help="rounds; each round runs every run once, "
+                        "starting one further along the list")
+    parser.add_argument("--anchor", default=None, help="run whose records/s the others are divided by, "
+                        "round by round (default: the first vw run)")
     parser.add_argument("--jsonl", default=None, help="append every row as JSON to this file")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -195,13 +227,22 @@ def main(argv=None) -> None:
             row = run_ours(p["source"], name, params, p["data_dir"], p["limit"])
         print(json.dumps(row))
         return
+    anchor = args.anchor or next((r for r in args.run if r.startswith("vw")), None)
     for source in args.source:
-        for run in args.run:
-            row = one_run(source, run, args)
-            print(f"{source:<18} {format_row(row)}", flush=True)
-            if args.jsonl:
-                with open(args.jsonl, "a") as f:
-                    f.write(json.dumps(row) + "\n")
+        rows = []
+        for round_ in range(args.reps):
+            shift = round_ % len(args.run)
+            for run in args.run[shift:] + args.run[:shift]:
+                row = dict(one_run(source, run, args), round=round_)
+                rows.append(row)
+                print(f"{source:<18} {format_row(row)}", flush=True)
+                if args.jsonl:
+                    with open(args.jsonl, "a") as f:
+                        f.write(json.dumps(row) + "\n")
+        if args.reps > 1 or anchor:
+            print(f"-- {source}: medians over {args.reps} round(s)")
+            for line in summarise(rows, anchor):
+                print(f"{source:<18} {line}", flush=True)
 
 
 if __name__ == "__main__":

@@ -29,9 +29,29 @@ label tree is meant for text-like streams of tens to hundreds of non-zeros among
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 __all__ = ["FeatureEncoder"]
+
+
+@numba.njit(cache=True)
+def _sorted_nonzero(idx, values):
+    """``idx`` and ``values`` without the zero values (whose ids may be -1), in increasing id
+    order; the arrays themselves when they already are."""
+    n = idx.shape[0]
+    clean = True
+    for t in range(n):
+        if values[t] == 0.0 or (t > 0 and idx[t] <= idx[t - 1]):
+            clean = False
+            break
+    if clean:
+        return idx, values
+    keep = values != 0.0
+    idx = idx[keep]
+    values = values[keep]
+    order = np.argsort(idx, kind="mergesort")
+    return idx[order], values[order]
 
 
 def _order_key(name) -> tuple:
@@ -74,24 +94,19 @@ class FeatureEncoder:
         except (TypeError, ValueError):  # e.g. numeric strings
             values = np.array([float(v) for v in x.values()], dtype=np.float64)
         get = self._ids.get
-        idx = np.array([get(k, -1) for k in keys], dtype=np.int64)
-        keep = values != 0.0
+        ids = [get(k, -1) for k in keys]
         new_names = ()
-        unknown = np.flatnonzero((idx < 0) & keep)
-        if unknown.shape[0]:
-            new_names = sorted((keys[i] for i in unknown.tolist()), key=_order_key)
+        if -1 in ids:
+            new_names = sorted((k for k, i, v in zip(keys, ids, values.tolist()) if i < 0 and v != 0.0),
+                               key=_order_key)
             start = len(self.names)
             rank = {name: start + r for r, name in enumerate(new_names)}
-            idx[unknown] = [rank[keys[i]] for i in unknown.tolist()]
+            ids = [rank.get(k, -1) if i < 0 else i for k, i in zip(keys, ids)]
             if learn:
                 for name in new_names:
                     self._ids[name] = len(self.names)
                     self.names.append(name)
-        if not keep.all():
-            idx, values = idx[keep], values[keep]
-        if idx.shape[0] > 1 and not (idx[1:] > idx[:-1]).all():
-            order = np.argsort(idx)
-            idx, values = idx[order], values[order]
+        idx, values = _sorted_nonzero(np.array(ids, dtype=np.int64), values)
         encoded = (idx, values)
         if not learn:
             self._last = (x, tuple(keys), tuple(x.values()), len(self.names), encoded, new_names)
