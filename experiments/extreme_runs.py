@@ -81,6 +81,8 @@ def run_ours(source_spec: str, model: str, params: dict, data_dir, limit) -> dic
     for attr in ("tau", "height", "counters", "n_nodes"):
         if hasattr(fitted, attr):
             out[attr] = getattr(fitted, attr)
+    if hasattr(fitted, "table_load"):
+        out["table_load"] = fitted.table_load()
     return out
 
 

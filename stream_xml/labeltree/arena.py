@@ -157,5 +157,10 @@ class WeightArena:
         """Share of the slots ever updated (a sum of squared gradients stays positive)."""
         return float(np.count_nonzero(self.sums)) / self.sums.shape[0]
 
+    def bucket_load(self) -> float:
+        """Share of the buckets holding any weight: about the chance that a new (group, feature)
+        pair lands in a bucket in use, i.e. the collision rate of new pairs (O(2**bits))."""
+        return float(np.count_nonzero(self.sums.reshape(-1, self.lanes).any(axis=1))) / (self.sums.shape[0] // self.lanes)
+
     def memory_bytes(self) -> int:
         return self.weights.nbytes + self.sums.nbytes

@@ -98,7 +98,10 @@ class LabelTreeClassifier(MultiLabelLearner):
         Most children per node (3 to 32: a node over the arity splits in two halves of at least
         two children each, which keeps the depth logarithmic).
     bits
-        log2 of the number of weight slots (8 bytes each): 22 is 32 MB.
+        log2 of the number of weight slots (8 bytes each: 24 is 128 MB). None: chosen when the
+        first record is learned from the labels known then (declared or seen),
+        ``ceil(log2 L) + 10`` within [20, 26] (24 for 10^4 labels, 26 from 6 x 10^4); pass it
+        when the stream does not declare its labels.
     learning_rate
         AdaGrad's step size.
     adagrad_eps
@@ -161,7 +164,7 @@ class LabelTreeClassifier(MultiLabelLearner):
     def __init__(
         self,
         arity: int = 16,
-        bits: int = 22,
+        bits: int | None = None,
         learning_rate: float = 1.0,
         adagrad_eps: float = 0.1,
         top_k: int = 5,
@@ -203,7 +206,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         self._features = FeatureEncoder()
         self._tree = LabelTree(arity)
         self._co = CoOccurrence(m=partners)
-        self._arena = WeightArena(bits, lanes=self._tree.lanes, salt=seed)
+        self._arena: WeightArena | None = None  # allocated when the first record is learned
         self._monitors = NodeMonitors(delta=drift_delta)
         initial = 0.5 if threshold is None else threshold
         self._threshold = F1Threshold(initial=max(initial, threshold_floor), floor=min(threshold_floor, initial),
@@ -213,9 +216,6 @@ class LabelTreeClassifier(MultiLabelLearner):
         self._ip = np.zeros(N_IP, dtype=np.int64)
         self._ip[IP_ARITY] = arity
         self._ip[IP_LANES] = self._tree.lanes
-        self._ip[IP_LANE_BITS] = self._arena.lane_bits
-        self._ip[IP_SHIFT] = self._arena.shift
-        self._ip[IP_SALT] = self._arena.salt
         self._ip[IP_TOP_K] = top_k
         self._ip[IP_MAX_POPS] = max_expansions
         self._ip[IP_CHECK_EVERY] = restructure_every
@@ -250,11 +250,22 @@ class LabelTreeClassifier(MultiLabelLearner):
         self.n_bad_values = 0  # non-finite feature values ignored
         self._reserve_labels(0)
 
+    def _allocate_table(self) -> None:
+        bits = self.bits
+        if bits is None:
+            bits = min(26, max(20, (max(len(self._labels), 1) - 1).bit_length() + 10))
+        self._arena = WeightArena(bits, lanes=self._tree.lanes, salt=self.seed)
+        self._ip[IP_LANE_BITS] = self._arena.lane_bits
+        self._ip[IP_SHIFT] = self._arena.shift
+        self._ip[IP_SALT] = self._arena.salt
+
     def _check_params(self) -> None:
         if not 3 <= self.arity <= 32:
             raise ValueError(f"arity must be in [3, 32], got {self.arity!r}")
         if self.learning_rate <= 0 or self.adagrad_eps <= 0:
             raise ValueError("learning_rate and adagrad_eps must be positive")
+        if self.bits is not None and not self._tree_lane_bits() < self.bits <= 34:
+            raise ValueError(f"bits must be None or in ({self._tree_lane_bits()}, 34], got {self.bits!r}")
         if self.top_k < 1 or self.max_expansions < self.top_k:
             raise ValueError(f"need 1 <= top_k <= max_expansions, got {self.top_k!r}, {self.max_expansions!r}")
         if self.threshold is not None and not 0.0 < self.threshold <= 1.0:
@@ -267,6 +278,9 @@ class LabelTreeClassifier(MultiLabelLearner):
             raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {self.placement!r}")
         if not 0.0 < self.cooccurrence_fading <= 1.0:
             raise ValueError(f"cooccurrence_fading must be in (0, 1], got {self.cooccurrence_fading!r}")
+
+    def _tree_lane_bits(self) -> int:
+        return (self.arity - 1).bit_length()
 
     @classmethod
     def _unit_test_params(cls):
@@ -326,6 +340,8 @@ class LabelTreeClassifier(MultiLabelLearner):
         """Learn ``x`` whose relevant labels are the names in ``labelset`` (unknown names are
         added; every other label is irrelevant)."""
         ids = self._ids(labelset)
+        if self._arena is None:
+            self._allocate_table()
         encoded = self._features.encode(x, learn=True)
         idx, val = encoded
         tree, state = self._tree, self._tree.state
@@ -370,6 +386,8 @@ class LabelTreeClassifier(MultiLabelLearner):
 
     # -- prediction ------------------------------------------------------------------------------
     def _search(self, x: dict) -> tuple[np.ndarray, np.ndarray]:
+        if self._arena is None:  # nothing learned yet
+            return _EMPTY_IDS, _EMPTY_SCORES
         encoded = self._features.encode(x, learn=False)
         idx, val = encoded
         work = self._work(idx.shape[0], 0)
@@ -419,6 +437,14 @@ class LabelTreeClassifier(MultiLabelLearner):
         return {"splits": int(s[N_SPLITS]), "moves": int(s[N_MOVES]), "merges": int(s[N_MERGES]),
                 "drift_resets": int(s[N_RESETS]), "learned": int(s[N_LEARNED])}
 
+    def table_load(self) -> dict:
+        """How full the weight table is: slots updated and buckets in use (shares); the bucket
+        load is about the collision rate of a new (node, feature) pair. O(2**bits)."""
+        if self._arena is None:
+            return {"slots": 0, "slot_load": 0.0, "bucket_load": 0.0}
+        return {"slots": self._arena.weights.shape[0], "slot_load": self._arena.occupancy(),
+                "bucket_load": self._arena.bucket_load()}
+
     def clusters(self) -> list[list]:
         """The label names of every leaf-parent of the tree."""
         names = self._labels.names
@@ -437,7 +463,8 @@ class LabelTreeClassifier(MultiLabelLearner):
         arrays = (self._dirty, self._label_flags, self._xv, self._pos_nodes, self._relevant, self._irrelevant,
                   self._heap_p, self._heap_v, self._out_labels, self._out_scores)
         total = sum(a.nbytes for a in arrays)
-        total += self._arena.memory_bytes() + self._tree.memory_bytes() + self._co.memory_bytes()
+        total += self._arena.memory_bytes() if self._arena is not None else 0
+        total += self._tree.memory_bytes() + self._co.memory_bytes()
         total += self._monitors.memory_bytes() + self._threshold.memory_bytes()
         return total + _NAME_BYTES * len(self._labels) + self._features.memory_bytes()
 
