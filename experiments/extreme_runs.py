@@ -50,7 +50,7 @@ def _records(source_spec: str, data_dir, limit):
     return source, itertools.islice(source, limit)
 
 
-def run_ours(source_spec: str, model: str, params: dict, data_dir, limit) -> dict:
+def run_ours(source_spec: str, model: str, params: dict, data_dir, limit, max_seconds=None) -> dict:
     from stream_xml.evaluation.prequential import PrequentialEvaluator
     from stream_xml.models import make_model
 
@@ -64,8 +64,13 @@ def run_ours(source_spec: str, model: str, params: dict, data_dir, limit) -> dic
     source, records = _records(source_spec, data_dir, limit)
     evaluator = PrequentialEvaluator({model: make_model(model, params)}, labels=source.labels,
                                      every=1000, window=None)
+    track = evaluator.tracks[0]
+    capped = False
     for record in records:
         evaluator.process(record)
+        if max_seconds is not None and track.seconds > max_seconds:
+            capped = True
+            break
     result = evaluator.result()
     row = result["models"][model]
     out = {
@@ -73,6 +78,7 @@ def run_ours(source_spec: str, model: str, params: dict, data_dir, limit) -> dic
         "labels": result["stream"]["labels"],
         "records_per_s": row["records_per_s"],
         "warmup_s": warmup,
+        "capped": capped,
         "model_mb": None if row["memory_peak_bytes"] is None else row["memory_peak_bytes"] / _MB,
         "metrics": {k: row["metrics"].get(k) for k in METRICS},
         "events": row["event_counts"],
@@ -146,7 +152,8 @@ def parse_run(text: str) -> tuple[str, dict]:
 
 
 def child_row(source, run: str, args, mode: str | None = None) -> dict:
-    payload = {"source": source, "run": run, "data_dir": args.data_dir, "limit": args.limit, "mode": mode}
+    payload = {"source": source, "run": run, "data_dir": args.data_dir, "limit": args.limit, "mode": mode,
+               "max_seconds": getattr(args, "max_seconds", None)}
     code, out, err, wall, rss = run_child([sys.executable, __file__, "--child", json.dumps(payload)])
     if code != 0:
         return {"run": run, "error": err.strip()[-1500:]}
@@ -176,7 +183,8 @@ def format_row(row: dict) -> str:
         return f"{row['run']:<40} ERROR {row['error'][-300:]}"
     m = row["metrics"]
     cells = [f"{m.get(k):.3f}" if isinstance(m.get(k), float) else "-" for k in METRICS[:5]]
-    return (f"{row['run']:<40} {row['records']:>7} {row['labels']:>6}  P@1/3/5 {cells[0]} {cells[1]} {cells[2]}"
+    capped = "*" if row.get("capped") else " "
+    return (f"{row['run']:<40} {row['records']:>7}{capped}{row['labels']:>6}  P@1/3/5 {cells[0]} {cells[1]} {cells[2]}"
             f"  miF1 {cells[3]}  maF1 {cells[4]}  {row['records_per_s']:>8.0f} rec/s  {row['peak_rss_mb']:>6.0f} MB")
 
 
@@ -213,6 +221,8 @@ def main(argv=None) -> None:
     parser.add_argument("--run", action="append", default=[])
     parser.add_argument("--data-dir", default=os.environ.get("STREAM_XML_DATA"))
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--max-seconds", type=float, default=None, help="stop a stream-xml model after this "
+                        "much model time (its row then says capped and covers the records reached)")
     parser.add_argument("--reps", type=int, default=1, help="rounds; each round runs every run once, "
                         "starting one further along the list")
     parser.add_argument("--anchor", default=None, help="run whose records/s the others are divided by, "
@@ -226,7 +236,7 @@ def main(argv=None) -> None:
         if name == "vw":
             row = run_vw(p["source"], params["config"], p["mode"], p["data_dir"], p["limit"])
         else:
-            row = run_ours(p["source"], name, params, p["data_dir"], p["limit"])
+            row = run_ours(p["source"], name, params, p["data_dir"], p["limit"], p.get("max_seconds"))
         print(json.dumps(row))
         return
     anchor = args.anchor or next((r for r in args.run if r.startswith("vw")), None)

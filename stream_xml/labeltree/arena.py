@@ -57,6 +57,16 @@ def bucket(group, feature, salt, shift):
     return np.int64(h >> np.uint64(shift))
 
 
+@numba.njit(cache=True, inline="always")
+def _base(groups, j, f, last, base, salt, shift, lane_bits):
+    """(first slot of member ``j``'s bucket for feature ``f``, its group), reusing ``base``
+    when the member shares the previous member's group ``last``."""
+    g = groups[j]
+    if g == last:
+        return base, last
+    return bucket(g, f, salt, shift) << lane_bits, g
+
+
 @numba.njit(cache=True)
 def dot_members(groups, lanes, n, idx, val, n_features, weights, salt, shift, lane_bits, out):
     """``out[j] = w_j . x`` for the first ``n`` members (identities ``groups[j], lanes[j]``);
@@ -71,10 +81,7 @@ def dot_members(groups, lanes, n, idx, val, n_features, weights, salt, shift, la
         last = -1
         base = 0
         for j in range(n):
-            g = groups[j]
-            if g != last:
-                base = bucket(g, f, salt, shift) << lane_bits
-                last = g
+            base, last = _base(groups, j, f, last, base, salt, shift, lane_bits)
             out[j] += weights[base + lanes[j]] * x
 
 
@@ -92,10 +99,7 @@ def adagrad_members(groups, lanes, n, grads, idx, val, n_features, weights, sums
             gz = grads[j]
             if gz == 0.0:
                 continue
-            g = groups[j]
-            if g != last:
-                base = bucket(g, f, salt, shift) << lane_bits
-                last = g
+            base, last = _base(groups, j, f, last, base, salt, shift, lane_bits)
             s = base + lanes[j]
             grad = gz * x
             acc = sums[s] + grad * grad

@@ -62,8 +62,9 @@ from stream_xml.labeltree.layout import (
 from stream_xml.labeltree.monitors import observe
 from stream_xml.labeltree.threshold import observe_record
 from stream_xml.labeltree.tree import emit, insert_label, node_depth, restructure, take_lane
+from stream_xml.tree.leaf_kernels import sigmoid
 
-__all__ = ["predict_record", "learn_record", "prepare", "sigmoid", "IP", "FP"]
+__all__ = ["predict_record", "learn_record", "prepare", "IP", "FP"]
 
 # integer parameters
 IP_ARITY = 0
@@ -93,14 +94,6 @@ IP = {name[3:].lower(): value for name, value in globals().items() if name.start
 FP = {name[3:].lower(): value for name, value in globals().items() if name.startswith("FP_")}
 
 CLIP = 1e6  # without normalisation, feature values are clipped to [-CLIP, CLIP]
-
-
-@numba.njit(cache=True, inline="always")
-def sigmoid(z):
-    if z >= 0.0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
 
 
 @numba.njit(cache=True)
