@@ -35,7 +35,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from stream_xml.bench import run_child  # noqa: E402
 
-METRICS = ("precision@1", "precision@3", "precision@5", "micro_f1", "macro_f1", "example_f1", "hamming_loss")
+METRICS = ("precision@1", "precision@3", "precision@5", "micro_f1", "macro_f1", "example_f1", "hamming_loss",
+           "subset_accuracy")
 WARMUP_RECORDS = 200
 VW_CONFIGS = {"k2": "--kary_tree 2 -l 0.5", "k16": "--kary_tree 16 -l 4.0"}
 _MB = 1024.0 * 1024.0

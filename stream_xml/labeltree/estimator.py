@@ -100,8 +100,8 @@ class LabelTreeClassifier(MultiLabelLearner):
     bits
         log2 of the number of weight slots (8 bytes each: 24 is 128 MB). None: chosen when the
         first record is learned from the labels known then (declared or seen),
-        ``ceil(log2 L) + 10`` within [20, 26] (24 for 10^4 labels, 26 from 6 x 10^4); pass it
-        when the stream does not declare its labels.
+        ``ceil(log2 L) + 10`` within [22, 26] (22 up to 4,096 labels, 24 for 10^4, 26 from
+        6 x 10^4); pass it when the stream does not declare its labels.
     learning_rate
         AdaGrad's step size.
     adagrad_eps
@@ -253,7 +253,7 @@ class LabelTreeClassifier(MultiLabelLearner):
     def _allocate_table(self) -> None:
         bits = self.bits
         if bits is None:
-            bits = min(26, max(20, (max(len(self._labels), 1) - 1).bit_length() + 10))
+            bits = min(26, max(22, (max(len(self._labels), 1) - 1).bit_length() + 10))
         self._arena = WeightArena(bits, lanes=self._tree.lanes, salt=self.seed)
         self._ip[IP_LANE_BITS] = self._arena.lane_bits
         self._ip[IP_SHIFT] = self._arena.shift
