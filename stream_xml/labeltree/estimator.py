@@ -59,7 +59,7 @@ from stream_xml.labeltree.plt import (
     learn_record,
     predict_record,
 )
-from stream_xml.labeltree.threshold import F1Threshold
+from stream_xml.labeltree.threshold import TAU, F1Threshold
 from stream_xml.labeltree.tree import PLACEMENTS, LabelTree
 
 __all__ = ["LabelTreeClassifier"]
@@ -352,14 +352,16 @@ class LabelTreeClassifier(MultiLabelLearner):
         else:
             state[STAMP] += 1  # void logits cached by a prediction of another record
             cand_labels, cand_scores, n_cand = _EMPTY_IDS, _EMPTY_SCORES, -1
-        n_new = int(np.count_nonzero(tree.label_leaf[ids] < 0)) if ids.shape[0] else 0
+        n_labels = ids.shape[0]
         checking = self.restructure_every > 0 and (state[N_LEARNED] + 1) % self.restructure_every == 0
         moves = int(state[N_DIRTY]) if checking else 0  # at most every pending label moves
-        tree.reserve_nodes((n_new + moves + 1) * (int(state[HEIGHT]) + 3) + self.arity + 2 * ids.shape[0]
-                           * (int(state[HEIGHT]) + 1))
-        if self.drift_detection and state[N_MONITORS] + 2 * self.arity * (ids.shape[0] + 1) > self._monitors.capacity:
-            self._monitors.reserve(2 * self._monitors.capacity + 2 * self.arity * (ids.shape[0] + 1))
-        work = self._work(idx.shape[0], ids.shape[0])
+        # every new label or move adds a leaf and may split a node per level and add a root;
+        # drift resets may take a new group for each trained node
+        height = int(state[HEIGHT])
+        tree.reserve_nodes((n_labels + moves + 1) * (height + 3) + self.arity * (n_labels + 1) * (height + 1))
+        if self.drift_detection and state[N_MONITORS] + 2 * self.arity * (n_labels + 1) > self._monitors.capacity:
+            self._monitors.reserve(2 * self._monitors.capacity + 2 * self.arity * (n_labels + 1))
+        work = self._work(idx.shape[0], n_labels)
         bad = learn_record(
             idx, val, len(self._features), ids, tree.arrays(), self._co_arrays(), tree.scratch(),
             self._arena.weights, self._arena.sums, self._monitors.arrays(), self._threshold.hist,
@@ -395,8 +397,10 @@ class LabelTreeClassifier(MultiLabelLearner):
             idx, val, len(self._features), self._tree.arrays(), self._arena.weights, self._ip,
             self._threshold.explore, self._heap_p, self._heap_v, self._out_labels, self._out_scores, work,
         )
-        labels = self._out_labels[:n_out].copy()
-        scores = self._out_scores[:n_out].copy()
+        # views: the next search overwrites them, and only the learning call that follows this
+        # search (same record, see learn_labelset) reads them
+        labels = self._out_labels[:n_out]
+        scores = self._out_scores[:n_out]
         self._last = (encoded, labels, scores, self._tree.state[STAMP])
         return labels, scores
 
@@ -404,16 +408,13 @@ class LabelTreeClassifier(MultiLabelLearner):
         """The predicted labelset and the scores of the labels the search reached (the top
         ``top_k`` and every label down to the search's reach; every other label scores 0)."""
         labels, scores = self._search(x)
+        if not labels.shape[0]:
+            return frozenset(), {}
         names = self._labels.names
-        tau = self._threshold.tau
-        out = {}
-        predicted = []
-        for label, score in zip(labels.tolist(), scores.tolist()):
-            name = names[label]
-            out[name] = score
-            if score >= tau:
-                predicted.append(name)
-        return frozenset(predicted), out
+        chosen = [names[i] for i in labels.tolist()]
+        # the search returns labels in decreasing score: those at or above tau come first
+        n_predicted = int(np.searchsorted(-scores, -self._threshold.state[TAU], side="right"))
+        return frozenset(chosen[:n_predicted]), dict(zip(chosen, scores.tolist()))
 
     # -- introspection ---------------------------------------------------------------------------
     @property
