@@ -232,7 +232,7 @@ def test_logits_cached_by_the_prediction_equal_fresh_ones():
 @pytest.mark.parametrize("arity", [3, 4, 16])
 def test_tree_invariants_hold_on_a_long_stream_with_many_new_labels(arity):
     rng = random.Random(arity)
-    model = LabelTreeClassifier(arity=arity, bits=16, restructure_every=50, min_pairs=2, cooccurrence_fading=0.9)
+    model = LabelTreeClassifier(arity=arity, bits=16, restructure_every=50, min_count=2, cooccurrence_fading=0.9)
     for i in range(1500):
         labels = {f"l{rng.randrange(min(20 + i // 3, 400))}" for _ in range(rng.randint(0, 4))}
         x = {f"f{rng.randrange(300)}": rng.random() for _ in range(rng.randint(1, 10))}
@@ -275,7 +275,7 @@ def test_the_tree_groups_labels_that_occur_together():
     predicted, scores = model.predict_with_scores(x)
     assert predicted and all(name.startswith("t2_") for name in predicted)
     assert max(scores, key=scores.get).startswith("t2_")
-    moving = trained(n=800, restructure_every=50, min_pairs=5)
+    moving = trained(n=800, restructure_every=50, min_count=5)
     assert mixed_clusters(moving) == [] and moving.counters["moves"] >= 1
     moving._tree.check()
 
@@ -298,7 +298,7 @@ def move_stream(n_late):
 def test_a_label_moves_to_the_cluster_it_co_occurs_with_only_past_the_hoeffding_bound(n_late, moves):
     """x's share of co-occurrences is 0 in its cluster and 1 in the b cluster: it moves once
     sqrt(ln(1/0.01) / (2 n)) < 1, i.e. from n = 3 records carrying x on, and only once."""
-    model = LabelTreeClassifier(arity=4, bits=16, restructure_every=1, min_pairs=0, move_delta=0.01)
+    model = LabelTreeClassifier(arity=4, bits=16, restructure_every=1, min_count=0, move_delta=0.01)
     for item in move_stream(n_late):
         for x, y in (item if isinstance(item[0], tuple) else (item,)):
             model.predict_with_scores(x)

@@ -37,9 +37,8 @@ from stream_xml.labeltree.monitors import NodeMonitors
 from stream_xml.labeltree.plt import (
     FP_COOC_FADING,
     FP_EPS,
-    FP_LOSS_FADING,
     FP_LR,
-    FP_MIN_PAIRS,
+    FP_MIN_COUNT,
     FP_MOVE_DELTA,
     IP_ARITY,
     IP_CHECK_EVERY,
@@ -119,8 +118,8 @@ class LabelTreeClassifier(MultiLabelLearner):
         docs/extreme.md for why that is the default).
     move_delta
         Confidence of the Hoeffding guard on a move.
-    min_pairs
-        Co-occurrences a label needs before it may move.
+    min_count
+        Records a label must have occurred in before it may move.
     cooccurrence_fading
         Factor applied to the co-occurrence counts every ``restructure_every`` records (1.0: none);
         a faded label may move once more.
@@ -173,7 +172,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         partners: int = 32,
         restructure_every: int = 0,
         move_delta: float = 0.01,
-        min_pairs: int = 10,
+        min_count: int = 10,
         cooccurrence_fading: float = 1.0,
         drift_detection: bool = True,
         drift_delta: float = 0.002,
@@ -192,7 +191,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         self.partners = partners
         self.restructure_every = restructure_every
         self.move_delta = move_delta
-        self.min_pairs = min_pairs
+        self.min_count = min_count
         self.cooccurrence_fading = cooccurrence_fading
         self.drift_detection = drift_detection
         self.drift_delta = drift_delta
@@ -227,10 +226,9 @@ class LabelTreeClassifier(MultiLabelLearner):
         self._fp = np.zeros(N_FP)
         self._fp[FP_LR] = learning_rate
         self._fp[FP_EPS] = adagrad_eps
-        self._fp[FP_MIN_PAIRS] = min_pairs
+        self._fp[FP_MIN_COUNT] = min_count
         self._fp[FP_MOVE_DELTA] = move_delta
         self._fp[FP_COOC_FADING] = cooccurrence_fading
-        self._fp[FP_LOSS_FADING] = 0.999
         width = arity + 1
         self._small = [np.zeros(width, dtype=np.int64), np.zeros(width, dtype=np.int64), np.zeros(width),
                        np.zeros(width), np.zeros(width, dtype=np.int64)]  # groups, lanes, logits, grads, drifted
@@ -272,8 +270,8 @@ class LabelTreeClassifier(MultiLabelLearner):
             raise ValueError(f"threshold must be in (0, 1] or None, got {self.threshold!r}")
         if not 0.0 < self.threshold_floor < 1.0:
             raise ValueError(f"threshold_floor must be in (0, 1), got {self.threshold_floor!r}")
-        if self.restructure_every < 0 or self.min_pairs < 0 or not 0.0 < self.move_delta < 1.0:
-            raise ValueError("need restructure_every >= 0, min_pairs >= 0 and 0 < move_delta < 1")
+        if self.restructure_every < 0 or self.min_count < 0 or not 0.0 < self.move_delta < 1.0:
+            raise ValueError("need restructure_every >= 0, min_count >= 0 and 0 < move_delta < 1")
         if self.placement not in PLACEMENTS:
             raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {self.placement!r}")
         if not 0.0 < self.cooccurrence_fading <= 1.0:
@@ -286,7 +284,7 @@ class LabelTreeClassifier(MultiLabelLearner):
     def _unit_test_params(cls):
         yield {"bits": 16}
         yield {"bits": 16, "arity": 3, "threshold": 0.5, "drift_detection": False, "restructure_every": 10}
-        yield {"bits": 16, "arity": 4, "normalize": False, "min_pairs": 0}
+        yield {"bits": 16, "arity": 4, "normalize": False, "min_count": 0}
 
     # -- labels ----------------------------------------------------------------------------------
     @property

@@ -10,8 +10,7 @@ The tree is a struct of arrays, one row per node:
   :data:`POS_STAMP` (the last record in which the node was positive), :data:`MONITOR` (the
   node's drift detector, -1 if none), :data:`N_POS` (records in which the node was positive);
 * ``values`` (float64, ``(capacity, N_FLOAT)``): :data:`BIAS` and its AdaGrad sum
-  :data:`BIAS_G2`, the cached :data:`LOGIT`, and :data:`LOSS` (a faded mean of the node's
-  absolute error, for the drift reports);
+  :data:`BIAS_G2`, and the cached :data:`LOGIT`;
 * ``children`` (int64, ``(capacity, arity + 1)``): the children of each node, one spare column
   for the moment between an insertion and the split it causes;
 * ``state`` (int64, ``(N_STATE,)``): the scalars.
@@ -34,8 +33,7 @@ N_INT = 10
 BIAS = 0
 BIAS_G2 = 1
 LOGIT = 2
-LOSS = 3
-N_FLOAT = 4
+N_FLOAT = 3
 
 # state: int64 slots
 ROOT = 0

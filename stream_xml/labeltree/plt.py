@@ -44,7 +44,6 @@ from stream_xml.labeltree.layout import (
         LABEL,
     LANE,
     LOGIT,
-    LOSS,
     MONITOR,
     MOVED,
     N_CHILDREN,
@@ -64,7 +63,7 @@ from stream_xml.labeltree.threshold import observe_record
 from stream_xml.labeltree.tree import emit, insert_label, node_depth, restructure, take_lane
 from stream_xml.tree.leaf_kernels import sigmoid
 
-__all__ = ["predict_record", "learn_record", "prepare", "IP", "FP"]
+__all__ = ["predict_record", "learn_record", "prepare"]
 
 # integer parameters
 IP_ARITY = 0
@@ -84,14 +83,10 @@ N_IP = 13
 # float parameters
 FP_LR = 0
 FP_EPS = 1
-FP_MIN_PAIRS = 2
+FP_MIN_COUNT = 2
 FP_MOVE_DELTA = 3
 FP_COOC_FADING = 4
-FP_LOSS_FADING = 5
-N_FP = 6
-
-IP = {name[3:].lower(): value for name, value in globals().items() if name.startswith("IP_")}
-FP = {name[3:].lower(): value for name, value in globals().items() if name.startswith("FP_")}
+N_FP = 5
 
 CLIP = 1e6  # without normalisation, feature values are clipped to [-CLIP, CLIP]
 
@@ -256,7 +251,6 @@ def _train(tree, members, n, x, n_features, weights, sums, monitors, ip, fp, wor
         _logits(tree, members, n, x, n_features, weights, ip, work)
     lr = fp[FP_LR]
     eps = fp[FP_EPS]
-    fading = fp[FP_LOSS_FADING]
     monitoring = ip[IP_MONITOR] != 0
     n_drifted = 0
     for j in range(n):
@@ -268,7 +262,6 @@ def _train(tree, members, n, x, n_features, weights, sums, monitors, ip, fp, wor
         acc = values[c, BIAS_G2] + g * g
         values[c, BIAS_G2] = acc
         values[c, BIAS] -= lr * g / math.sqrt(acc + eps)
-        values[c, LOSS] = fading * values[c, LOSS] + (1.0 - fading) * abs(g)
         if monitoring and nodes[c, LABEL] < 0 and nodes[c, PARENT] >= 0:
             m = nodes[c, MONITOR]
             if m < 0 and state[N_MONITORS] < levels.shape[0]:
@@ -353,7 +346,7 @@ def learn_record(idx, val, n_features, labels, tree, co, scratch, weights, sums,
     t = state[N_LEARNED] + 1
     state[N_LEARNED] = t
     if ip[IP_CHECK_EVERY] > 0 and t % ip[IP_CHECK_EVERY] == 0:
-        restructure(tree, co, scratch, dirty, label_flags, ip[IP_ARITY], ip[IP_LANES], fp[FP_MIN_PAIRS],
+        restructure(tree, co, scratch, dirty, label_flags, ip[IP_ARITY], ip[IP_LANES], fp[FP_MIN_COUNT],
                     fp[FP_MOVE_DELTA], ip[IP_MAX_MOVES], ip[IP_PLACEMENT])
     if fp[FP_COOC_FADING] < 1.0 and t % ip[IP_FADE_EVERY] == 0:
         fade(counts, errors, occurrences, partners.shape[0], fp[FP_COOC_FADING])

@@ -57,7 +57,6 @@ from stream_xml.labeltree.layout import (
     LABEL,
     LANE,
     LOGIT,
-    LOSS,
     MONITOR,
     MOVED,
     DIRTY,
@@ -158,7 +157,6 @@ def new_node(nodes, values, state, label, group, lane, bias):
     values[v, BIAS] = bias
     values[v, BIAS_G2] = 0.0
     values[v, LOGIT] = 0.0
-    values[v, LOSS] = 0.0
     return v
 
 
