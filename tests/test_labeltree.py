@@ -453,3 +453,14 @@ def test_labels_declared_up_front_get_leaves_only_when_they_occur():
     assert model._tree.n_leaves == 2
     _, scores = model.predict_with_scores({"a": 1.0})
     assert set(scores) == {"l3", "l7"}
+
+
+def test_a_first_record_with_many_labels_grows_the_tree_several_levels_at_once():
+    model = LabelTreeClassifier(arity=3, bits=16)
+    labels = {f"l{i}" for i in range(60)}
+    model.predict_with_scores({"a": 1.0})
+    model.learn_labelset({"a": 1.0}, labels)
+    model._tree.check()
+    assert model.height >= 4 and model._tree.n_leaves == 60
+    _, scores = model.predict_with_scores({"a": 1.0})
+    assert len(scores) >= 5

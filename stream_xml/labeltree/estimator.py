@@ -158,6 +158,39 @@ class LabelTreeClassifier(MultiLabelLearner):
     >>> model.predict_one({"ball": 2.0})["football"]
     True
 
+    Structural events come out as iHOMER's and MLHAT's do:
+
+    >>> sorted({event["kind"] for event in model.drain_events()})
+    ['new_root', 'node_split']
+
+    References
+    ----------
+    - Jasinska, K., Dembczyński, K., Busa-Fekete, R., Pfannschmidt, K., Klerx, T., Hüllermeier,
+      E. (2016). Extreme F-measure maximization using sparse probability estimates. ICML 2016.
+    - Wydmuch, M., Jasinska, K., Kuznetsov, M., Busa-Fekete, R., Dembczyński, K. (2018). A
+      no-regret generalization of hierarchical softmax to extreme multi-label classification.
+      NeurIPS 2018.
+    - Jasinska-Kobus, K., Wydmuch, M., Thiruvenkatachari, D., Dembczyński, K. (2021). Online
+      probabilistic label trees. AISTATS 2021.
+    - Tsoumakas, G., Katakis, I., Vlahavas, I. (2008). Effective and efficient multilabel
+      classification in domains with large number of labels. ECML/PKDD 2008 Workshop on Mining
+      Multidimensional Data (MMD'08).
+    - Prabhu, Y., Kag, A., Harsola, S., Agrawal, R., Varma, M. (2018). Parabel: Partitioned label
+      trees for extreme classification with application to dynamic search advertising. WWW 2018
+      (balanced 2-means splits of label sets; here over co-occurrence, not label centroids).
+    - Weinberger, K., Dasgupta, A., Langford, J., Smola, A., Attenberg, J. (2009). Feature hashing
+      for large scale multitask learning. ICML 2009.
+    - Duchi, J., Hazan, E., Singer, Y. (2011). Adaptive subgradient methods for online learning
+      and stochastic optimization. JMLR 12, 2121-2159.
+    - Bifet, A., Gavaldà, R. (2007). Learning from time-changing data with adaptive windowing.
+      SDM 2007.
+    - Metwally, A., Agrawal, D., El Abbadi, A. (2005). Efficient computation of frequent and top-k
+      elements in data streams. ICDT 2005 (the co-occurrence rows).
+    - Lipton, Z. C., Elkan, C., Naryanaswamy, B. (2014). Optimal thresholding of classifiers to
+      maximize F1 measure. ECML PKDD 2014 (the labelset threshold).
+    - Domingos, P., Hulten, G. (2000). Mining high-speed data streams. KDD 2000 (the Hoeffding
+      bound as a guard on decisions from a stream).
+
     """
 
     def __init__(
@@ -324,7 +357,9 @@ class LabelTreeClassifier(MultiLabelLearner):
     def _work(self, nnz: int, n_labels: int) -> tuple:
         if nnz > self._xv.shape[0]:
             self._xv = np.zeros(max(nnz, 2 * self._xv.shape[0]))
-        need = n_labels * (self._tree.height + 1) + 1
+        # the positive internal nodes: a path per label, and the tree may grow a level per new
+        # label of this record (numba does not check bounds: this must never be short)
+        need = n_labels * (self._tree.height + n_labels + 2) + 1
         if need > self._pos_nodes.shape[0]:
             self._pos_nodes = np.zeros(max(need, 2 * self._pos_nodes.shape[0]), dtype=np.int64)
         if n_labels > self._relevant.shape[0]:
