@@ -20,6 +20,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[report]"
 	touch $@
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[report,bench]"
+	touch $@
+
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
@@ -30,7 +34,7 @@ install-dev: $(VENV)/.installed-dev
 
 # MOA's moa.jar (from the capymoa wheel, without installing capymoa) for the bench and its tests
 moa: | $(BIN)/python
-	$(BIN)/python -m stream_xml.moa fetch
+	$(BIN)/python -m stream_xml.bench.moa fetch
 
 run: install
 	$(BIN)/stream-xml evaluate --source yeast $(RUN_MODELS) --out $(OUT)
@@ -44,8 +48,8 @@ test: install-dev moa
 test-quick: install-dev
 	STREAM_XML_DATA=$(DATA) $(BIN)/python -m pytest -q -m "not slow and not broker" --doctest-modules stream_xml connectors tests
 
-# stream-xml beside river and MOA, records/s and accuracy (experiments/RESULTS.md has the figures)
-bench: install moa
+# stream-xml beside river, MOA and Vowpal Wabbit, records/s and accuracy (experiments/RESULTS.md has the figures)
+bench: $(VENV)/.installed-bench moa
 	STREAM_XML_DATA=$(DATA) $(BIN)/stream-xml bench $(BENCH_SOURCES) --out out/bench
 
 clean:

@@ -35,13 +35,12 @@ three or more values one-hot as ``"attr=value" -> 1.0``. A ``?`` leaves the feat
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import typing
 import xml.etree.ElementTree as ET
 
-from connectors.base import ErrorLog, Record, RecordError, finite_float, open_text
+from connectors.base import ErrorLog, Record, RecordError, TextLines, check_values, finite_float
 
 __all__ = ["ArffSource", "ArffHeader", "Attribute", "read_header", "read_label_names", "meka_label_count"]
 
@@ -193,7 +192,7 @@ def read_header(lines: typing.Iterable[str], where: str) -> ArffHeader:
         keyword = keyword.lower()
         if keyword == "@relation":
             rest = rest.strip()
-            relation = _read_quoted(rest, 0, where, line)[0] if rest[:1] in _QUOTES else rest
+            relation = _read_quoted(rest, 0, where, line)[0] if rest.startswith(tuple(_QUOTES)) else rest
         elif keyword == "@attribute":
             attributes.append(_parse_attribute(rest, where, line))
         elif keyword == "@data":
@@ -229,9 +228,10 @@ def read_label_names(path: str | os.PathLike) -> list[str]:
     """
     where = os.fspath(path)
     tags = ("label", f"{{{MULAN_NAMESPACE}}}label")
+    with TextLines(where) as lines:
+        text = "".join(lines)
     try:
-        with open_text(where) as f:
-            root = ET.parse(f).getroot()
+        root = ET.fromstring(text)
     except ET.ParseError as err:
         raise RecordError(where, err.position[0], f"malformed label XML: {err}") from None
     names = []
@@ -364,6 +364,7 @@ class _RowDecoder:
             relevant.discard(self.keys[i])
 
     def _finish(self, x: dict, relevant: set, unknown: list, where: str, line: int):
+        check_values(x, where, line)
         if unknown:
             if len(unknown) == self.n_labels:
                 return x, None  # every label is '?': an unlabelled record
@@ -396,12 +397,10 @@ class _RowDecoder:
         if len(values) != self.n:
             raise RecordError(where, line, f"expected {self.n} values, got {len(values)}")
         # Fast path: all numeric features in one C-level pass; anything odd ('?', a bad
-        # number, inf/nan) falls through to the value-by-value path, which says what is wrong.
+        # number) falls through to the value-by-value path, which says what is wrong.
         try:
             numbers = list(map(float, [values[i] for i in self.num_idx]))
         except ValueError:
-            numbers = None
-        if numbers is None or not math.isfinite(sum(numbers)):
             return self._exact([None if v == "?" else v for v in values], where, line)
         x = dict(zip(self.num_keys, numbers))
         relevant: set = set()
@@ -453,10 +452,6 @@ class _RowDecoder:
                 except ValueError:
                     pass  # _put says what is wrong
             self._put(i, v, x, relevant, unknown, where, line)
-        if not math.isfinite(sum(x.values())):
-            for key, f in x.items():
-                if not math.isfinite(f):
-                    raise RecordError(where, line, f"value of attribute {key!r} is not a finite number")
         if listed is not None:
             seen = set(listed)
             for i, key, value in self.sparse_defaults:
@@ -466,17 +461,6 @@ class _RowDecoder:
 
 
 # --------------------------------------------------------------------------- source
-
-
-def _lines(f, where: str) -> typing.Iterator[str]:
-    """The lines of an open text file; a decoding error becomes a RecordError naming the file."""
-    line = 0
-    try:
-        for line, raw in enumerate(f, 1):
-            yield raw
-    except UnicodeDecodeError as err:
-        # the text layer decodes ahead in blocks: the bad byte is on this line or a later one
-        raise RecordError(where, line + 1, f"not valid UTF-8 text ({err.reason}) from here on") from None
 
 
 def _first_difference(a: list[Attribute], b: list[Attribute]) -> int | None:
@@ -520,14 +504,14 @@ class ArffSource:
         self.label_count = label_count
         self.errors = ErrorLog(on_error)
         self.name = name if name is not None else _stem(self.paths[0])
-        with open_text(self.paths[0]) as f:
-            first = read_header(_lines(f, self.paths[0]), self.paths[0])
+        with TextLines(self.paths[0]) as lines:
+            first = read_header(lines, self.paths[0])
         label_indices = _label_indices(first, self.paths[0], self.labels_xml, label_count)
         self._attributes = first.attributes
         self._decoder = _RowDecoder(first.attributes, label_indices, self.paths[0])
         for path in self.paths[1:]:
-            with open_text(path) as f:
-                self._checked_header(path, _lines(f, path))  # fail now, not halfway through the stream
+            with TextLines(path) as lines:
+                self._checked_header(path, lines)  # fail now, not halfway through the stream
         self.relation = first.relation
         self.n_attributes = len(first.attributes)
         is_label = set(label_indices)
@@ -549,10 +533,11 @@ class ArffSource:
         errors.samples.clear()
         decoder = self._decoder
         for path in self.paths:
-            with open_text(path) as f:
-                lines = _lines(f, path)
-                header = self._checked_header(path, lines)
-                for line, raw in enumerate(lines, header.data_line + 1):
+            with TextLines(path) as lines:
+                self._checked_header(path, lines)
+                lines.on_bad_line = errors.handle  # a bad byte in the header always raises; in a row, skips
+                for raw in lines:
+                    line = lines.line
                     text = raw.strip()
                     if not text or text[0] == "%":
                         continue

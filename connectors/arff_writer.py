@@ -46,7 +46,8 @@ import math
 import os
 import typing
 
-from connectors.base import open_text
+from connectors.base import RecordError, TextLines
+from connectors.jsonrecord import parse_json
 
 __all__ = ["write_arff", "arff_name", "read_change_points"]
 
@@ -135,13 +136,31 @@ def _sparse_row(record, label_index: dict, feature_index: dict, where: str) -> s
     return "{" + ",".join(f"{i} {v}" for i, v in items) + "}\n"
 
 
+def _is_number(value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
 def read_change_points(path) -> list[dict]:
-    """The change points :func:`write_arff` put in an ARFF header (an empty list if none)."""
+    """The change points :func:`write_arff` put in an ARFF header (an empty list if none).
+
+    A change-point comment that is not a JSON object with a finite ``t`` (and ``width``, if
+    any) raises :class:`~connectors.base.RecordError` naming the line.
+    """
     points = []
-    with open_text(path) as f:
-        for line in f:
-            if line.startswith(_CHANGE_POINT):
-                points.append(json.loads(line[len(_CHANGE_POINT):]))
-            elif line.lstrip().lower().startswith("@data"):
+    where = os.fspath(path)
+    with TextLines(where) as lines:
+        for text in lines:
+            if text.startswith(_CHANGE_POINT):
+                point = parse_json(text[len(_CHANGE_POINT):], where, lines.line)
+                if not (isinstance(point, dict) and _is_number(point.get("t"))
+                        and _is_number(point.get("width", 0))):
+                    raise RecordError(where, lines.line, "a change point must be a JSON object with a finite 't'")
+                points.append(point)
+            elif text.lstrip().lower().startswith("@data"):
                 break
     return points

@@ -18,6 +18,13 @@ frozenset({'sports'})
 >>> log.count, log.samples[0]
 (1, 'data.csv:7: expected 5 fields, got 4')
 
+What a record may hold is checked in one place, :func:`check_record`: feature values are finite
+numbers within ``±MAX_ABS_VALUE`` (larger ones overflow the models' sums of squares), label and
+feature names are valid text. Every reader and the Kafka decoder call it, so a record a model
+cannot digest is bad input, located like any other. Files are read by :class:`TextLines`, which
+decodes each line on its own: a bad byte is reported on its own line, and a damaged gzip stream
+becomes a :class:`RecordError` too.
+
 """
 
 from __future__ import annotations
@@ -25,12 +32,36 @@ from __future__ import annotations
 import gzip
 import io
 import math
+import numbers
 import os
+import re
 import typing
+import zlib
 
-__all__ = ["Record", "RecordError", "ErrorLog", "Source", "Sink", "open_text", "finite_float", "ON_ERROR_MODES"]
+__all__ = [
+    "Record",
+    "RecordError",
+    "ErrorLog",
+    "Source",
+    "Sink",
+    "TextLines",
+    "open_text",
+    "finite_float",
+    "value_problem",
+    "name_problem",
+    "check_values",
+    "check_record",
+    "MAX_ABS_VALUE",
+    "ON_ERROR_MODES",
+]
 
 ON_ERROR_MODES = ("raise", "skip")
+
+# The largest feature magnitude a record may hold. The models keep sums of squares of values over
+# many records (variances, split statistics, kNN distances); values up to 1e100 keep those finite
+# for more than 10^100 records, while values near 1e150 already overflow them (experiments/RESULTS.md,
+# "Robustness"). No real stream comes near it: it rejects only values a model cannot digest.
+MAX_ABS_VALUE = 1e100
 
 
 class Record(typing.NamedTuple):
@@ -44,10 +75,16 @@ class Record(typing.NamedTuple):
 class RecordError(ValueError):
     """A record that cannot be read, with where it is and what is wrong.
 
-    ``where`` is a file name or ``topic/partition``; ``position`` a line number or offset.
+    ``where`` is a file name or ``topic/partition``; ``position`` a line number or offset. A
+    problem quoting a huge value is cut to ``MAX_PROBLEM_CHARS`` characters (it travels in logs,
+    reports, checkpoints and dead-letter headers).
     """
 
+    MAX_PROBLEM_CHARS = 1000
+
     def __init__(self, where: str, position: int | None, problem: str):
+        if len(problem) > self.MAX_PROBLEM_CHARS:
+            problem = problem[: self.MAX_PROBLEM_CHARS - 1] + "…"
         self.where = where
         self.position = position
         self.problem = problem
@@ -111,8 +148,18 @@ class Sink(typing.Protocol):
     def flush(self) -> None: ...
 
 
+def _open_binary(path: str):
+    """``path`` opened for reading bytes, through gzip when it starts with gzip's magic bytes."""
+    with open(path, "rb") as probe:
+        magic = probe.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+
+
 def open_text(path: str | os.PathLike) -> io.TextIOBase:
-    """Open a text file for streaming, decompressing gzip transparently (by magic bytes).
+    """Open a text file as one stream, decompressing gzip transparently (by magic bytes).
+
+    For small files read whole (a label list); readers of records use :class:`TextLines`,
+    whose errors name the line.
 
     >>> import tempfile, gzip, os
     >>> d = tempfile.mkdtemp()
@@ -124,12 +171,81 @@ def open_text(path: str | os.PathLike) -> io.TextIOBase:
     'hello\\n'
 
     """
-    path = os.fspath(path)
-    with open(path, "rb") as probe:
-        magic = probe.read(2)
-    if magic == b"\x1f\x8b":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="strict", newline="")
-    return open(path, encoding="utf-8", errors="strict", newline="")
+    return io.TextIOWrapper(_open_binary(os.fspath(path)), encoding="utf-8", errors="strict", newline="")
+
+
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # the place after a \r that ends a line on its own
+# what a damaged gzip stream raises while it is read: truncated (EOFError), corrupt deflate data
+# (zlib.error), a bad header, checksum or length (gzip.BadGzipFile, an OSError)
+_READ_ERRORS = (EOFError, zlib.error, OSError)
+
+
+class TextLines:
+    """The lines of a text file, each decoded as UTF-8 on its own; gzip is looked through.
+
+    Iterating yields every line with its line end (``\\n``, ``\\r\\n`` or a lone ``\\r``, as
+    ``open(path, newline="")`` splits them). ``line`` is the number of the last line yielded or
+    rejected, so a reader names the exact line of a record (a text layer that decodes ahead in
+    blocks cannot). A line that is not valid UTF-8 raises a :class:`RecordError` naming it, or,
+    when ``on_bad_line`` is given (a reader's ``ErrorLog.handle``), goes to that callback and
+    reading goes on with the next line. Damaged gzip data (cut short, corrupt, a bad checksum)
+    raises a RecordError naming the line where reading stopped, in every mode: nothing after it
+    can be read.
+
+    >>> import tempfile, os
+    >>> p = os.path.join(tempfile.mkdtemp(), "a.txt")
+    >>> with open(p, "wb") as f:
+    ...     _ = f.write(b"one\\ncaf\\xe9\\r\\nthree")
+    >>> log = ErrorLog("skip")
+    >>> with TextLines(p, on_bad_line=log.handle) as lines:
+    ...     [(lines.line, text) for text in lines]
+    [(1, 'one\\n'), (3, 'three')]
+    >>> log.samples
+    ['...a.txt:2: not valid UTF-8 (byte 4 of the line)']
+
+    """
+
+    def __init__(self, path, on_bad_line: typing.Callable[[RecordError], None] | None = None):
+        self.path = os.fspath(path)
+        self.on_bad_line = on_bad_line
+        self.line = 0
+        self._file = _open_binary(self.path)
+
+    def __iter__(self) -> typing.Iterator[str]:
+        path = self.path
+        try:
+            for raw in self._file:
+                self.line += 1
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as err:
+                    error = RecordError(path, self.line, f"not valid UTF-8 (byte {err.start + 1} of the line)")
+                    if self.on_bad_line is None:
+                        raise error from None
+                    self.on_bad_line(error)
+                    continue
+                if "\r" in text and _LONE_CR.search(text, 0, len(text) - 1) is not None:
+                    pieces = [piece for piece in _LONE_CR.split(text) if piece]
+                    self.line += len(pieces) - 1
+                    first = self.line - len(pieces) + 1
+                    for k, piece in enumerate(pieces):
+                        self.line = first + k
+                        yield piece
+                    continue
+                yield text
+        except _READ_ERRORS as err:
+            what = "damaged gzip data" if isinstance(self._file, gzip.GzipFile) else "read error"
+            raise RecordError(path, self.line + 1, f"{what} ({type(err).__name__}: {err}): the file cannot be "
+                                                   "read from this line on") from None
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> "TextLines":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def finite_float(text: str) -> float | None:
@@ -144,3 +260,97 @@ def finite_float(text: str) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
+
+
+def value_problem(x: dict) -> str | None:
+    """What makes a value of ``x`` unfit for a model, or None when every value is a finite number
+    within ``±MAX_ABS_VALUE``.
+
+    One C-level pass checks the whole record: its Euclidean norm (``math.hypot``, which neither
+    overflows nor lets NaN through) bounds every value; only a record that fails it is walked
+    value by value, to say which feature is wrong (or that the norm alone was large).
+
+    >>> value_problem({"a": 1.5, 3: -2e99}) is None
+    True
+    >>> value_problem({"a": 1.5, "b": 1e308})
+    "feature 'b' has value 1e+308, beyond ±1e+100 (the largest magnitude the models digest)"
+    >>> value_problem({"a": float("nan")}), value_problem({"c": "7"})
+    ("feature 'a' is not finite (nan)", "feature 'c' has value '7', expected a number")
+
+    """
+    try:
+        if math.hypot(*x.values()) <= MAX_ABS_VALUE:
+            return None
+    except (TypeError, OverflowError):
+        pass  # not all numbers, or an integer too large for a float: found below
+    for name, value in x.items():
+        if not isinstance(value, numbers.Real):
+            return f"feature {name!r} has value {value!r}, expected a number"
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float
+            return f"feature {name!r} has a value beyond ±{MAX_ABS_VALUE:g} (the largest magnitude the models digest)"
+        if not math.isfinite(number):
+            return f"feature {name!r} is not finite ({value!r})"
+        if abs(number) > MAX_ABS_VALUE:
+            return f"feature {name!r} has value {value!r}, beyond ±{MAX_ABS_VALUE:g} (the largest magnitude the models digest)"
+    return None
+
+
+def _valid_text(names) -> bool:
+    """True when every str among ``names`` encodes as UTF-8 (no unpaired surrogate)."""
+    try:
+        joined = "".join(names)
+    except TypeError:  # integer names among them
+        joined = "".join(map(str, names))
+    try:
+        joined.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def name_problem(names, what: str) -> str | None:
+    """What makes one of ``names`` (labels or features: str or int) unfit, or None.
+
+    A name must be valid text: an unpaired surrogate (JSON's ``"\\ud800"``) cannot be written to
+    a report, a topic or a file.
+
+    >>> name_problem(["sports", 3], "label") is None
+    True
+    >>> print(name_problem(["ok", "\\ud800x"], "label"))
+    label '\\ud800x' is not valid text (an unpaired surrogate)
+
+    """
+    if _valid_text(names):
+        return None
+    for name in names:
+        if isinstance(name, str) and not _valid_text((name,)):
+            return f"{what} {name!r} is not valid text (an unpaired surrogate)"
+    return None
+
+
+def check_values(x: dict, where: str, position) -> None:
+    """Raise :class:`RecordError` at ``where:position`` when :func:`value_problem` finds one."""
+    problem = value_problem(x)
+    if problem is not None:
+        raise RecordError(where, position, problem)
+
+
+def check_record(x: dict, y, where: str, position) -> None:
+    """The one check of what a record holds: its values (:func:`check_values`) and the text of
+    its feature and label names. Readers whose names come from strictly decoded text (ARFF, CSV,
+    XMC) need only the values.
+
+    >>> check_record({"f": 1.0}, frozenset({"a", "\\udc80"}), "t/0", 9)
+    Traceback (most recent call last):
+    ...
+    connectors.base.RecordError: t/0:9: label '\\udc80' is not valid text (an unpaired surrogate)
+
+    """
+    check_values(x, where, position)
+    problem = name_problem(x, "feature")
+    if problem is None and y:
+        problem = name_problem(y, "label")
+    if problem is not None:
+        raise RecordError(where, position, problem)

@@ -34,6 +34,7 @@ import dataclasses
 import importlib
 import os
 import typing
+import zlib
 
 from connectors.arff import ArffSource
 from connectors.base import RecordError, open_text
@@ -110,7 +111,7 @@ def _is_xmc(path: str) -> bool:
         with open_text(path) as f:
             read_xmc_header(f.readline(256), path)  # a header is short: don't read a huge line
         return True
-    except (RecordError, UnicodeDecodeError, OSError):
+    except (RecordError, UnicodeDecodeError, OSError, EOFError, zlib.error):  # not text, or damaged gzip
         return False
 
 

@@ -7,7 +7,8 @@ One record is a JSON object::
 A list ``x`` names its features ``0..n-1`` (ints). A ``null`` feature value is missing and
 left out. ``y`` lists the relevant label names (str or int); ``null`` or no ``y`` at all
 means the record is not labelled yet. Other keys are ignored. Every problem raises
-:class:`~connectors.base.RecordError` naming ``where`` and ``position``.
+:class:`~connectors.base.RecordError` naming ``where`` and ``position``; what a record may hold
+(finite values within ``±1e100``, names that are valid text) is :func:`connectors.base.check_record`'s.
 
 >>> from connectors.jsonrecord import decode_bytes
 >>> decode_bytes(b'{"id": 7, "x": {"a": 1, "b": 0.5}, "y": ["sports"]}', "topic/0", 12)
@@ -18,15 +19,18 @@ means the record is not labelled yet. Other keys are ignored. Every problem rais
 Traceback (most recent call last):
 ...
 connectors.base.RecordError: topic/0:14: feature 'a' has value 'high', expected a number
+>>> decode_bytes(b'{"x": [1e308, -1e308], "y": ["a"]}', "topic/0", 15)
+Traceback (most recent call last):
+...
+connectors.base.RecordError: topic/0:15: feature 0 has value 1e+308, beyond ±1e+100 (the largest magnitude the models digest)
 
 """
 
 from __future__ import annotations
 
 import json
-import math
 
-from connectors.base import RecordError
+from connectors.base import MAX_ABS_VALUE, RecordError, check_record, name_problem
 
 __all__ = ["decode_record", "decode_text", "decode_bytes"]
 
@@ -36,10 +40,11 @@ def _number(name, value, where: str, position) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise RecordError(where, position, f"feature {name!r} has value {value!r}, expected a number")
-    number = float(value)
-    if not math.isfinite(number):
-        raise RecordError(where, position, f"feature {name!r} is not finite")
-    return number
+    try:
+        return float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        raise RecordError(where, position, f"feature {name!r} has a value beyond ±{MAX_ABS_VALUE:g} "
+                                           "(the largest magnitude the models digest)") from None
 
 
 def decode_record(obj, where: str, position) -> tuple:
@@ -76,7 +81,12 @@ def decode_record(obj, where: str, position) -> tuple:
         y = frozenset(raw_y)
     else:
         raise RecordError(where, position, f"'y' must be a list or null, got {type(raw_y).__name__}")
-    return obj.get("id"), x, y
+    check_record(x, y, where, position)
+    record_id = obj.get("id")
+    problem = name_problem((record_id,), "id") if isinstance(record_id, str) else None
+    if problem is not None:
+        raise RecordError(where, position, problem)
+    return record_id, x, y
 
 
 def _reject_constant(name: str):
@@ -96,8 +106,10 @@ def parse_json(text: str, where: str, position):
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as err:
         raise RecordError(where, position, f"invalid JSON: {err.msg} (column {err.colno})") from None
-    except ValueError as err:
+    except ValueError as err:  # NaN, or an integer of more digits than Python converts
         raise RecordError(where, position, f"invalid JSON: {err}") from None
+    except RecursionError:
+        raise RecordError(where, position, "invalid JSON: nested too deeply") from None
 
 
 def utf8_text(data: bytes, where: str, position) -> str:

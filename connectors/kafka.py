@@ -36,7 +36,7 @@ import logging
 import time
 import typing
 
-from connectors.base import Record, RecordError
+from connectors.base import Record, RecordError, check_record
 from connectors.jsonrecord import decode_record, parse_json, utf8_text
 
 __all__ = [
@@ -85,14 +85,27 @@ DLQ_TOPIC = "stream-xml.topic"
 DLQ_PARTITION = "stream-xml.partition"
 DLQ_OFFSET = "stream-xml.offset"
 DLQ_TIMESTAMP = "stream-xml.timestamp"
+# ... and when the message was too large to forward whole (see DeadLetterSink)
+DLQ_ORIGINAL_SIZE = "stream-xml.original-size"
+DLQ_TRUNCATED = "stream-xml.truncated"
+
+# kafka-python's default max_request_size: a producer refuses any record batch larger than it
+DEFAULT_MAX_REQUEST_SIZE = 1048576
 
 
 # --------------------------------------------------------------------------- codecs
 
 
+MAX_ID_CHARS = 1024  # an id is echoed in every prediction: keep it a handle, not a payload
+
+
 def _check_id(record_id, where: str, offset) -> None:
     if record_id is not None and (isinstance(record_id, bool) or not isinstance(record_id, (str, int))):
         raise RecordError(where, offset, f"'id' must be a string or an integer, got {record_id!r}")
+    if isinstance(record_id, str) and len(record_id) > MAX_ID_CHARS:
+        raise RecordError(where, offset, f"'id' has {len(record_id)} characters, more than {MAX_ID_CHARS}")
+    if isinstance(record_id, int) and record_id.bit_length() > 64:
+        raise RecordError(where, offset, "'id' is an integer of more than 64 bits")
 
 
 def decode_json(value, where: str, offset) -> tuple:
@@ -148,8 +161,13 @@ def _json_label(label):
     return label if isinstance(label, (str, int)) else str(label)
 
 
+def _label_order(label) -> tuple:
+    """A total order over JSON labels: integers first, then strings."""
+    return isinstance(label, str), label
+
+
 def _sorted_labels(labels) -> list:
-    return sorted((_json_label(label) for label in labels), key=lambda v: (isinstance(v, str), v))
+    return sorted((_json_label(label) for label in labels), key=_label_order)
 
 
 def _json_x(x: dict):
@@ -191,10 +209,11 @@ def encode_prediction(record: Record, predictions: dict, top_scores: int = 10) -
     meta = record.meta
     models = {}
     for name, (labels, scores) in predictions.items():
-        top = sorted(scores.items(), key=lambda kv: -kv[1])[: max(0, top_scores)]
+        # ties go by label, not by the model's dict order (which a restored model may not share)
+        ranked = sorted(((-float(p), _json_label(k)) for k, p in scores.items()), key=lambda t: (t[0], _label_order(t[1])))
         models[name] = {
             "labels": _sorted_labels(labels),
-            "scores": [[_json_label(k), round(float(p), 6)] for k, p in top],
+            "scores": [[k, round(-p, 6)] for p, k in ranked[: max(0, top_scores)]],
         }
     doc = {
         "id": meta.get("id"),
@@ -278,14 +297,33 @@ class DeliveryError(RuntimeError):
     """Messages the broker did not acknowledge (names the topic and the error)."""
 
 
+def record_size(key: bytes | None, value: bytes | None, headers=()) -> int:
+    """The most bytes one record takes in a batch: what a producer compares with its
+    ``max_request_size`` before it refuses to send (kafka-python's own estimate)."""
+    from kafka.record.default_records import DefaultRecordBatchBuilder
+
+    return DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, list(headers))
+
+
 class _Publisher:
-    """A producer shared by sinks, with delivery failures collected rather than dropped."""
+    """A producer shared by sinks, with delivery failures collected rather than dropped.
+
+    ``max_size`` is the producer's ``max_request_size``: a record larger than it is refused by
+    ``send``, so each sink makes what it sends fit (a message too large to forward whole must not
+    stop the service, nor stop it again at every restart).
+    """
 
     def __init__(self, producer, topic: str):
         self.producer = producer
         self.topic = topic
         self.sent = 0
+        self.truncated = 0
+        config = getattr(producer, "config", None) or {}
+        self.max_size = int(config.get("max_request_size", DEFAULT_MAX_REQUEST_SIZE))
         self._failures: list[str] = []
+
+    def _fits(self, key, value, headers=()) -> bool:
+        return record_size(key, value, headers) <= self.max_size
 
     def _send(self, key, value, headers=None) -> None:
         future = self.producer.send(self.topic, key=key, value=value, headers=headers)
@@ -300,11 +338,17 @@ class _Publisher:
             raise DeliveryError(f"{len(failures)} messages to topic {self.topic!r} were not delivered; first: {failures[0]}")
 
 
+KEY_KEPT = 1024  # bytes of a key kept when the key alone is too large to send
+
+
 class PredictionSink(_Publisher):
     """Publishes every prediction to ``topic``, keyed like the input message.
 
     The value is :func:`encode_prediction`'s JSON: the input's id, topic, partition, offset and,
-    per model, the predicted labels and the ``top_scores`` highest label scores.
+    per model, the predicted labels and the ``top_scores`` highest label scores. A prediction too
+    large for the producer (huge label names, a huge key) goes without its scores, or as a bare
+    ``{"id", "topic", "partition", "offset", "predictions": {}, "truncated": true}`` under the
+    key's first bytes; ``truncated`` counts them.
     """
 
     def __init__(self, producer, topic: str, top_scores: int = 10):
@@ -313,7 +357,21 @@ class PredictionSink(_Publisher):
 
     def publish(self, record: Record, predictions: dict) -> None:
         """Send the predictions of every model (name -> (labels, scores)) for ``record``."""
-        self._send(record.meta.get("key"), encode_prediction(record, predictions, self.top_scores))
+        key = record.meta.get("key")
+        value = encode_prediction(record, predictions, self.top_scores)
+        if not self._fits(key, value):
+            self.truncated += 1
+            value = encode_prediction(record, predictions, 0)
+            if not self._fits(key, value):
+                meta = record.meta
+                key = None if key is None else key[:KEY_KEPT]
+                value = json.dumps({"id": meta.get("id"), "topic": meta.get("topic"), "partition": meta.get("partition"),
+                                    "offset": meta.get("offset"), "predictions": {}, "truncated": True},
+                                   separators=(",", ":"), default=str).encode("utf-8")
+            log.warning("the prediction for %s/%s:%s exceeds %d bytes: published without its scores%s",
+                        record.meta.get("topic"), record.meta.get("partition"), record.meta.get("offset"),
+                        self.max_size, "" if b'"labels"' in value else " or labels")
+        self._send(key, value)
 
     def send(self, record: Record, predicted: frozenset, scores: dict) -> None:
         """The :class:`~connectors.base.Sink` form: one model's prediction."""
@@ -326,18 +384,40 @@ class DeadLetterSink(_Publisher):
     The dead letter keeps the original key, value (bytes as consumed) and headers, and adds
     the headers ``stream-xml.error`` (the error: ``topic/partition:offset: problem``),
     ``stream-xml.topic``, ``stream-xml.partition``, ``stream-xml.offset`` and
-    ``stream-xml.timestamp``.
+    ``stream-xml.timestamp``. A message too large for the producer (larger than its
+    ``max_request_size``) is forwarded cut to fit: the value's first bytes (without the original
+    headers, and with the key's first bytes only, if those alone are too large), with the
+    headers ``stream-xml.truncated: true`` and ``stream-xml.original-size`` (``key=K value=V
+    headers=H``: the original key and value bytes and header count); ``truncated`` counts them.
+
     """
 
     def send(self, message: "Message", error: Exception) -> None:
-        headers = [
-            (DLQ_ERROR, str(error).encode("utf-8")),
+        ours = [
+            (DLQ_ERROR, str(error).encode("utf-8", "backslashreplace")),
             (DLQ_TOPIC, message.topic.encode("utf-8")),
             (DLQ_PARTITION, str(message.partition).encode("ascii")),
             (DLQ_OFFSET, str(message.offset).encode("ascii")),
             (DLQ_TIMESTAMP, str(message.timestamp).encode("ascii")),
-        ] + list(message.headers or ())
-        self._send(message.key, message.value, headers)
+        ]
+        key, value, theirs = message.key, message.value, list(message.headers or ())
+        if self._fits(key, value, ours + theirs):
+            self._send(key, value, ours + theirs)
+            return
+        self.truncated += 1
+        size = f"key={len(key or b'')} value={len(value or b'')} headers={len(theirs)}"
+        ours += [(DLQ_TRUNCATED, b"true"), (DLQ_ORIGINAL_SIZE, size.encode("ascii"))]
+        short_key = None if key is None else key[:KEY_KEPT]
+        for k, headers in ((key, ours + theirs), (key, ours), (short_key, ours)):
+            room = self.max_size - record_size(k, b"", headers)
+            if room >= 0:
+                break
+        cut = None if value is None else value[:max(0, room)]
+        while cut and not self._fits(k, cut, headers):  # length varints grow with the value: trim the rest
+            cut = cut[: len(cut) - (record_size(k, cut, headers) - self.max_size)]
+        log.warning("dead letter for %s/%d:%d is %s bytes: forwarded cut to fit %d bytes", message.topic,
+                    message.partition, message.offset, size, self.max_size)
+        self._send(k, cut, headers)
 
 
 # --------------------------------------------------------------------------- source
@@ -360,6 +440,22 @@ class Message:
         return f"{self.topic}/{self.partition}"
 
 
+def _checked_output(record_id, x, y, where: str, offset) -> tuple:
+    """A plug-in decoder's ``(x, y)`` held to what :func:`decode_json` guarantees."""
+    _check_id(record_id, where, offset)
+    if x is not None and not isinstance(x, dict):
+        raise RecordError(where, offset, f"the decoder returned x of type {type(x).__name__}, expected a dict or None")
+    if y is not None:
+        if not isinstance(y, (set, frozenset, list, tuple)):
+            raise RecordError(where, offset, f"the decoder returned y of type {type(y).__name__}, expected a set or None")
+        for label in y:
+            if isinstance(label, bool) or not isinstance(label, (str, int)):
+                raise RecordError(where, offset, f"label {label!r} is not a string or an integer")
+        y = frozenset(y)
+    check_record(x or {}, y, where, offset)
+    return x, y
+
+
 def decode_message(message: Message, decoder=None, source_name: str = "kafka") -> Record:
     """The record in ``message`` (``x`` None for a label message), its place in ``meta``.
 
@@ -377,12 +473,15 @@ def decode_message(message: Message, decoder=None, source_name: str = "kafka") -
 
     """
     where = message.where
+    decoder = decoder or decode_json
     try:
-        record_id, x, y = (decoder or decode_json)(message.value, where, message.offset)
+        record_id, x, y = decoder(message.value, where, message.offset)
     except RecordError:
         raise
     except Exception as err:  # a plug-in decoder's own failure is still a bad record
         raise RecordError(where, message.offset, f"decoder failed: {type(err).__name__}: {err}") from err
+    if decoder is not decode_json:  # decode_json checked all this already
+        x, y = _checked_output(record_id, x, y, where, message.offset)
     meta = {
         "source": source_name,
         "topic": message.topic,

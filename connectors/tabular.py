@@ -33,7 +33,7 @@ import csv
 import os
 import typing
 
-from connectors.base import ErrorLog, Record, RecordError, finite_float, open_text
+from connectors.base import ErrorLog, Record, RecordError, TextLines, check_values, finite_float
 from connectors.jsonrecord import decode_text
 
 __all__ = ["CsvSource", "JsonlSource"]
@@ -82,8 +82,8 @@ class CsvSource:
         self.label_columns = label_columns
         self.errors = ErrorLog(on_error)
         self.name = name if name is not None else _stem(self.path)
-        with open_text(self.path) as f:
-            self.columns = self._read_header(csv.reader(f, delimiter=delimiter, strict=True))
+        with TextLines(self.path) as lines:
+            self.columns = self._read_header(csv.reader(lines, delimiter=delimiter, strict=True))
         missing = [c for c in label_columns if c not in self.columns]
         if missing:
             raise RecordError(self.path, 1, f"label columns {missing} are not in the header {self.columns[:10]}")
@@ -97,8 +97,6 @@ class CsvSource:
             header = next(reader, None)
         except csv.Error as err:
             raise RecordError(self.path, 1, f"bad header row: {err}") from None
-        except UnicodeDecodeError:
-            raise RecordError(self.path, 1, "not valid UTF-8 text") from None
         if not header:
             raise RecordError(self.path, 1, "no header row")
         columns = [c.strip() for c in header]
@@ -119,6 +117,7 @@ class CsvSource:
             if value is None:
                 raise RecordError(where, line, f"column {column!r} has value {cell!r}, expected a finite number")
             x[column] = value
+        check_values(x, where, line)
         if self.label_separator is not None:
             cell = row[self._label_pos[0]]
             return x, frozenset(n.strip() for n in cell.split(self.label_separator) if n.strip())
@@ -144,28 +143,27 @@ class CsvSource:
         errors = self.errors
         errors.count = 0
         errors.samples.clear()
-        with open_text(self.path) as f:
-            reader = csv.reader(f, delimiter=self.delimiter, strict=True)
+        with TextLines(self.path) as lines:
+            reader = csv.reader(lines, delimiter=self.delimiter, strict=True)
             if self._read_header(reader) != self.columns:
                 raise RecordError(self.path, 1, "the header row changed since the source was opened")
+            lines.on_bad_line = errors.handle
             while True:
                 try:
                     row = next(reader)
                 except StopIteration:
                     break
                 except csv.Error as err:
-                    errors.handle(RecordError(self.path, reader.line_num, f"bad CSV quoting: {err}"))
+                    errors.handle(RecordError(self.path, lines.line, f"bad CSV quoting: {err}"))
                     continue
-                except UnicodeDecodeError:
-                    raise RecordError(self.path, reader.line_num + 1, "not valid UTF-8 text") from None
                 if not row or (len(row) == 1 and not row[0].strip()):
                     continue  # a blank line
                 try:
-                    x, y = self._decode(row, reader.line_num)
+                    x, y = self._decode(row, lines.line)
                 except RecordError as err:
                     errors.handle(err)
                     continue
-                yield Record(x, y, {"source": self.name, "file": self.path, "line": reader.line_num})
+                yield Record(x, y, {"source": self.name, "file": self.path, "line": lines.line})
 
     def __repr__(self) -> str:
         return f"CsvSource({self.name!r}, {len(self.features)} features)"
@@ -185,27 +183,23 @@ class JsonlSource:
         self.name = name if name is not None else _stem(self.path)
         self.labels: list = []
         self.features: list = []
-        with open_text(self.path):
-            pass  # fail now if the file cannot be opened
+        TextLines(self.path).close()  # fail now if the file cannot be opened
 
     def __iter__(self) -> typing.Iterator[Record]:
         errors = self.errors
         errors.count = 0
         errors.samples.clear()
-        line = 0
-        with open_text(self.path) as f:
-            try:
-                for line, raw in enumerate(f, 1):
-                    if not raw.strip():
-                        continue
-                    try:
-                        record_id, x, y = decode_text(raw, self.path, line)
-                    except RecordError as err:
-                        errors.handle(err)
-                        continue
-                    yield Record(x, y, {"source": self.name, "file": self.path, "line": line, "id": record_id})
-            except UnicodeDecodeError:
-                raise RecordError(self.path, line + 1, "not valid UTF-8 text") from None
+        with TextLines(self.path, on_bad_line=errors.handle) as lines:
+            for raw in lines:
+                if not raw.strip():
+                    continue
+                line = lines.line
+                try:
+                    record_id, x, y = decode_text(raw, self.path, line)
+                except RecordError as err:
+                    errors.handle(err)
+                    continue
+                yield Record(x, y, {"source": self.name, "file": self.path, "line": line, "id": record_id})
 
     def __repr__(self) -> str:
         return f"JsonlSource({self.name!r})"

@@ -22,13 +22,17 @@ integer ids.
 
 from __future__ import annotations
 
-import math
 import os
 import typing
 
-from connectors.base import ErrorLog, Record, RecordError, open_text
+from connectors.base import ErrorLog, Record, RecordError, TextLines, check_values
 
-__all__ = ["XmcSource", "read_xmc_header"]
+__all__ = ["XmcSource", "read_xmc_header", "MAX_XMC_LABELS"]
+
+# The labels an XMC header may declare: above the largest public XMC label sets (Amazon-3M's
+# 2.8 million) with room to spare; a header declaring more is damaged (a digit too many), and
+# listing its labels would exhaust memory before the first record.
+MAX_XMC_LABELS = 2**24
 
 
 def read_xmc_header(text: str, where: str) -> tuple[int, int, int]:
@@ -46,6 +50,8 @@ def read_xmc_header(text: str, where: str) -> tuple[int, int, int]:
     if len(numbers) != 3 or min(numbers) < 0:
         raise RecordError(where, 1, f"header must be 'N D L' (three counts), got {text.strip()[:60]!r}")
     n, d, l = numbers
+    if l > MAX_XMC_LABELS:
+        raise RecordError(where, 1, f"header declares {l} labels, more than the {MAX_XMC_LABELS} stream-xml holds")
     return n, d, l
 
 
@@ -70,13 +76,14 @@ def _decode_line(raw: str, n_features: int, n_labels: int, where: str, line: int
             number = float(value)
         except ValueError:
             raise RecordError(where, line, f"feature entry {token!r} is not 'id:value'") from None
-        if not colon or not math.isfinite(number):
-            raise RecordError(where, line, f"feature entry {token!r} is not 'id:value' with a finite value")
+        if not colon:
+            raise RecordError(where, line, f"feature entry {token!r} is not 'id:value'")
         if not 0 <= feature < n_features:
             raise RecordError(where, line, f"feature id {feature} out of range 0..{n_features - 1}")
         x[feature] = number
     if len(x) != len(tokens):
         raise RecordError(where, line, "a feature id is repeated")
+    check_values(x, where, line)
     return x, frozenset(labels)
 
 
@@ -101,38 +108,32 @@ class XmcSource:
         self.path = os.fspath(path)
         self.errors = ErrorLog(on_error)
         self.name = name if name is not None else os.path.basename(self.path).split(".")[0]
-        with open_text(self.path) as f:
-            self.n_instances, self.n_features, self.n_labels = self._read_header(f)
+        with TextLines(self.path) as lines:
+            self.n_instances, self.n_features, self.n_labels = self._read_header(lines)
         self.labels = list(range(self.n_labels))
-        self.features = list(range(self.n_features))
+        self.features = range(self.n_features)  # feature ids need no list: D may be in the millions
 
-    def _read_header(self, f) -> tuple[int, int, int]:
-        try:
-            text = f.readline()
-        except UnicodeDecodeError:
-            raise RecordError(self.path, 1, "not valid UTF-8 text") from None
-        return read_xmc_header(text, self.path)
+    def _read_header(self, lines: TextLines) -> tuple[int, int, int]:
+        return read_xmc_header(next(iter(lines), ""), self.path)
 
     def __iter__(self) -> typing.Iterator[Record]:
         errors = self.errors
         errors.count = 0
         errors.samples.clear()
         path, d, l = self.path, self.n_features, self.n_labels
-        line = 1
-        with open_text(path) as f:
-            if self._read_header(f) != (self.n_instances, d, l):
+        with TextLines(path) as lines:
+            if self._read_header(lines) != (self.n_instances, d, l):
                 raise RecordError(path, 1, "the header changed since the source was opened")
-            try:
-                for line, raw in enumerate(f, 2):
-                    try:
-                        x, y = _decode_line(raw, d, l, path, line)
-                    except RecordError as err:
-                        errors.handle(err)
-                        continue
-                    yield Record(x, y, {"source": self.name, "file": path, "line": line})
-            except UnicodeDecodeError:
-                raise RecordError(path, line + 1, "not valid UTF-8 text") from None
-        found = line - 1
+            lines.on_bad_line = errors.handle
+            for raw in lines:
+                line = lines.line
+                try:
+                    x, y = _decode_line(raw, d, l, path, line)
+                except RecordError as err:
+                    errors.handle(err)
+                    continue
+                yield Record(x, y, {"source": self.name, "file": path, "line": line})
+            found = lines.line - 1
         if found != self.n_instances:
             errors.handle(RecordError(path, None, f"header declares {self.n_instances} instances, file has {found}"))
 

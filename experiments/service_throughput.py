@@ -67,12 +67,12 @@ def measure(model: str, bootstrap: str, work: pathlib.Path, run: int, checkpoint
     records = ev["stream"]["records"]
 
     topic = f"yeast-{tag}"
-    produce_wall = _run(["-m", "stream_xml.service_cli", "produce", "--source", "yeast", "--bootstrap-servers",
+    produce_wall = _run(["-m", "stream_xml", "produce", "--source", "yeast", "--bootstrap-servers",
                          bootstrap, "--topic", topic, "--no-progress"], log)
     sv_dir = work / f"serve-{tag}"
     # declared up front as evaluate's source declares them: same label space, same model
     labels = ",".join(YeastSource().labels)
-    serve_wall = _run(["-m", "stream_xml.service_cli", "serve", "--bootstrap-servers", bootstrap, "--topic", topic,
+    serve_wall = _run(["-m", "stream_xml", "serve", "--bootstrap-servers", bootstrap, "--topic", topic,
                        "--group", f"g-{tag}", "--output-topic", f"pred-{tag}", "--model", model, "--labels", labels,
                        "--checkpoint-dir", str(sv_dir / "ck"), "--out", str(sv_dir / "out"),
                        "--checkpoint-every", str(checkpoint_every), "--stop-when-idle", str(IDLE),

@@ -45,9 +45,28 @@ import collections.abc
 
 from river import base
 
+from connectors.base import MAX_ABS_VALUE, value_problem
 from stream_xml.memory import deep_size
 
-__all__ = ["MultiLabelLearner", "RiverMultiLabel", "as_learner", "positive_of", "relevant_labels"]
+__all__ = ["MultiLabelLearner", "RiverMultiLabel", "as_learner", "positive_of", "relevant_labels",
+           "refuse_undigestible", "MAX_ABS_VALUE"]
+
+
+def refuse_undigestible(x: dict) -> None:
+    """The model boundary: raise ValueError when a value of ``x`` is one no learner digests (not a
+    number, NaN, ±inf, beyond ``±MAX_ABS_VALUE``, the bound every reader holds records to), before
+    any statistic sees it, so no learner's state or score ever holds NaN or infinity.
+
+    >>> refuse_undigestible({"a": 1.0, "b": -1e100})
+    >>> refuse_undigestible({"a": 1e308})
+    Traceback (most recent call last):
+    ...
+    ValueError: feature 'a' has value 1e+308, beyond ±1e+100 (the largest magnitude the models digest)
+
+    """
+    problem = value_problem(x)
+    if problem is not None:
+        raise ValueError(problem)
 
 
 def relevant_labels(y) -> tuple[list, list]:

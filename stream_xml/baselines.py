@@ -27,7 +27,7 @@ import copy
 
 from river import base, multioutput
 
-from stream_xml.base import MultiLabelLearner, positive_of
+from stream_xml.base import MultiLabelLearner, positive_of, refuse_undigestible
 
 __all__ = ["MajorityLabelset", "BinaryRelevance", "ClassifierChain"]
 
@@ -57,6 +57,8 @@ class _RiverComposition(_LabelsetLearner, base.Wrapper):
     stream-xml records are sparse (an absent feature is 0) while river's models read an absent
     key as *missing*; with ``fill_zeros`` (the default) every feature seen so far that a record
     leaves out is passed to the river models as 0, as the published benchmarks' loaders do.
+    Integer feature names (XMC files, JSON lists) reach river as their decimal strings: river's
+    forests sort the names, which fails on a stream that mixes integers and strings.
     """
 
     def __init__(self, classifier: base.Classifier | None = None, fill_zeros: bool = True):
@@ -70,6 +72,11 @@ class _RiverComposition(_LabelsetLearner, base.Wrapper):
         self._features: dict = {}  # every feature seen, in order of first sight
 
     def _dense(self, x: dict) -> dict:
+        refuse_undigestible(x)  # river's models overflow on huge values
+        try:
+            "".join(x)  # one C-level pass: every name a string
+        except TypeError:
+            x = {str(k) if type(k) is int else k: v for k, v in x.items()}
         if not self.fill_zeros:
             return x
         known = self._features

@@ -7,9 +7,16 @@ name, and the folder is fsynced, so a crash at any moment leaves either the prev
 the new one on disk, never a torn file. Files are numbered; :meth:`CheckpointStore.latest` restores
 the newest and the store keeps the last ``keep`` files (older ones are deleted after each save).
 
-Each file starts with a header line and the SHA-256 of the payload, so a damaged file is reported
-as such instead of unpickled into garbage. Checkpoints are pickles: only restore checkpoints you
-wrote yourself.
+Each file starts with a header line naming the checkpoint format and the stream-xml version that
+wrote it, then the SHA-256 of the payload, so a damaged file is reported as such instead of
+unpickled into garbage, and a checkpoint of another format (whose pickled classes this version
+may not restore faithfully) is refused with a message saying so, never half-restored.
+``CHECKPOINT_FORMAT`` goes up whenever a class a checkpoint pickles changes its state
+incompatibly. Checkpoints are pickles: only restore checkpoints you wrote yourself.
+
+When every checkpoint of a folder is damaged, :meth:`CheckpointStore.latest` refuses at every
+call (the damaged files are kept aside as ``*.damaged``), until a person decides: restore a file
+of their choice, or start afresh (``stream-xml serve --restore FILE`` / ``--fresh-start``).
 
 >>> import tempfile
 >>> from stream_xml.persistence import CheckpointStore
@@ -31,80 +38,76 @@ import logging
 import os
 import pickle
 import re
-import tempfile
+
+from stream_xml import __version__
+from stream_xml.files import remove_temporaries, write_atomic
 
 __all__ = [
     "CheckpointStore",
     "CheckpointError",
+    "CheckpointFormatError",
     "CheckpointLocked",
+    "CHECKPOINT_FORMAT",
     "list_checkpoints",
     "read_checkpoint",
     "write_atomic",
+    "remove_temporaries",
     "encode_state",
     "decode_state",
 ]
 
 log = logging.getLogger(__name__)
 
-MAGIC = b"STREAM-XML-CHECKPOINT 1\n"
+# 1: stream-xml 0.1.0 before issue 19's refactor (no format in the header; its classes kept
+#    __setstate__ shims for older pickles, which the refactor removed); 2: after it, with the
+#    format and the writer in the header
+CHECKPOINT_FORMAT = 2
+MAGIC = b"STREAM-XML-CHECKPOINT "
 _NAME = re.compile(r"^checkpoint-(\d{12})\.ckpt$")
-_TMP_PREFIX = ".checkpoint-tmp-"
+_DAMAGED = re.compile(r"^checkpoint-(\d{12})\.ckpt\.damaged$")
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint file that cannot be read back (names the file and what is wrong)."""
 
 
+class CheckpointFormatError(CheckpointError):
+    """A checkpoint written in another format than this stream-xml reads: not damage, so it is
+    neither renamed nor skipped for an older one."""
+
+
 class CheckpointLocked(RuntimeError):
     """Another process holds the checkpoint folder."""
 
 
-def _fsync_dir(folder: str) -> None:
-    """Make a rename inside ``folder`` durable (no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # e.g. Windows: directories cannot be opened for fsync
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix.
-
-    >>> import os, tempfile
-    >>> p = os.path.join(tempfile.mkdtemp(), "f.bin")
-    >>> write_atomic(p, b"one"); write_atomic(p, b"two")
-    >>> open(p, "rb").read()
-    b'two'
-
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=_TMP_PREFIX)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(folder)
-
-
 def encode_state(state) -> bytes:
-    """Header, checksum and pickle of ``state``.
+    """Header (format, writer), checksum and pickle of ``state``.
 
+    >>> encode_state({"a": 1}).split(b"\\n")[0].split()[:2]
+    [b'STREAM-XML-CHECKPOINT', b'2']
     >>> decode_state(encode_state({"a": 1}), "mem")
     {'a': 1}
 
     """
     payload = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-    return MAGIC + hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n" + payload
+    header = MAGIC + f"{CHECKPOINT_FORMAT} stream-xml={__version__}\n".encode("ascii")
+    return header + hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n" + payload
+
+
+def _check_format(line: bytes, where: str) -> None:
+    """Refuse a header line of another format than ``CHECKPOINT_FORMAT``."""
+    fields = line[len(MAGIC):].decode("ascii", "replace").split()
+    if not fields or not fields[0].isdigit():
+        raise CheckpointError(f"{where}: not a stream-xml checkpoint (bad header)")
+    found = int(fields[0])
+    if found == CHECKPOINT_FORMAT:
+        return
+    writer = fields[1].replace("=", " ") if len(fields) > 1 else "an older stream-xml"
+    age = "an older" if found < CHECKPOINT_FORMAT else "a newer"
+    raise CheckpointFormatError(
+        f"{where}: checkpoint format {found} (written by {writer}) is {age} format than this stream-xml "
+        f"({__version__}) reads, {CHECKPOINT_FORMAT}; it is refused rather than half-restored. Go on with the "
+        f"stream-xml that wrote it, or start a new model in another checkpoint folder")
 
 
 def decode_state(data: bytes, where: str):
@@ -114,11 +117,19 @@ def decode_state(data: bytes, where: str):
     Traceback (most recent call last):
     ...
     stream_xml.persistence.CheckpointError: ckpt-7: not a stream-xml checkpoint (bad header)
+    >>> decode_state(b"STREAM-XML-CHECKPOINT 1\\n...", "ckpt-8")
+    Traceback (most recent call last):
+    ...
+    stream_xml.persistence.CheckpointFormatError: ckpt-8: checkpoint format 1 (written by an older stream-xml) is an older format than this stream-xml (...) reads, 2; it is refused rather than half-restored. Go on with the stream-xml that wrote it, or start a new model in another checkpoint folder
 
     """
     if not data.startswith(MAGIC):
         raise CheckpointError(f"{where}: not a stream-xml checkpoint (bad header)")
-    head = len(MAGIC)
+    header_end = data.find(b"\n")
+    if header_end < 0:
+        raise CheckpointError(f"{where}: truncated checkpoint (no header line)")
+    _check_format(data[:header_end], where)
+    head = header_end + 1
     newline = data.find(b"\n", head)
     if newline < 0:
         raise CheckpointError(f"{where}: truncated checkpoint (no checksum line)")
@@ -212,12 +223,7 @@ class CheckpointStore:
 
     def _remove_stale_temporaries(self) -> None:
         # a crash between mkstemp and rename leaves a temporary: never a checkpoint, safe to drop
-        for name in os.listdir(self.directory):
-            if name.startswith(_TMP_PREFIX):
-                try:
-                    os.unlink(os.path.join(self.directory, name))
-                except OSError:
-                    pass
+        remove_temporaries(self.directory)
 
     # -- files ------------------------------------------------------------------------------------
     def checkpoints(self) -> list[tuple[int, str]]:
@@ -241,24 +247,38 @@ class CheckpointStore:
         """The state saved in ``path`` (raises :class:`CheckpointError` if it is damaged)."""
         return read_checkpoint(path)
 
+    def damaged(self) -> list[str]:
+        """Paths of the checkpoints found damaged and set aside (``*.damaged``), oldest first."""
+        found = [(int(m.group(1)), name) for name in os.listdir(self.directory) if (m := _DAMAGED.match(name))]
+        return [os.path.join(self.directory, name) for _, name in sorted(found)]
+
     def latest(self) -> tuple[str, object] | None:
         """(path, state) of the newest readable checkpoint, or None if the folder has none.
 
         A damaged file (bad header, checksum mismatch, unpicklable) is renamed to
         ``<name>.damaged``, logged, and the next older checkpoint is used: an older checkpoint
         still holds a model and the positions it was trained up to, so restoring it replays the
-        records after it and learns none twice. If every checkpoint is damaged, this raises
-        :class:`CheckpointError` rather than starting over silently.
+        records after it and learns none twice. If no checkpoint is readable and any was damaged
+        (now, or set aside at an earlier call), this raises :class:`CheckpointError`, at every
+        call, rather than let the caller start over silently; a checkpoint of another format
+        raises :class:`CheckpointFormatError` at once.
         """
         existing = self.checkpoints()
         problems = []
         for _, path in reversed(existing):
             try:
                 return path, self.load(path)
+            except CheckpointFormatError:
+                raise
             except CheckpointError as err:
                 problems.append(str(err))
                 log.warning("skipping damaged checkpoint: %s", err)
                 os.replace(path, path + ".damaged")
-        if problems:
-            raise CheckpointError("no readable checkpoint in " + self.directory + ": " + "; ".join(problems))
+        damaged = self.damaged()
+        if damaged:
+            found = "; ".join(problems) if problems else "damaged checkpoints were set aside at an earlier start"
+            raise CheckpointError(
+                f"no readable checkpoint in {self.directory} ({found}): the damaged ones are kept as "
+                f"{', '.join(os.path.basename(p) for p in damaged)}. Nothing is restored and nothing starts afresh "
+                f"by itself: restore a checkpoint of your choice, or start a new model knowingly")
         return None

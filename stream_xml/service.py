@@ -473,7 +473,13 @@ class Service:
                 if messages and self._first_batch_at is None:
                     self._first_batch_at = time.monotonic()
                 for message in messages:
-                    self.handle(message)
+                    try:
+                        self.handle(message)
+                    except Exception as err:
+                        if not isinstance(err, RecordError):  # a RecordError names its place already
+                            log.error("%s:%d: %s: %s (nothing after the last checkpoint is kept; a restart "
+                                      "replays from there)", message.where, message.offset, type(err).__name__, err)
+                        raise
                     self._handled += 1
                     self._since_checkpoint += 1
                     self._last_message_at = time.monotonic()

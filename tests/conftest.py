@@ -39,7 +39,7 @@ def moa_jar():
     under CI (``$CI`` set), where the MOA tests must run."""
     import shutil
 
-    from stream_xml import moa
+    from stream_xml.bench import moa
 
     try:
         jar = moa.find_moa_jar()

@@ -184,7 +184,8 @@ BAD_ROWS = [
     ("1,red,0", "expected 4 values, got 3"),
     ("1,red,0,1,1", "expected 4 values, got 5"),
     ("abc,red,0,1", "value 'abc' of attribute 'f' is not a finite number"),
-    ("inf,red,0,1", "value 'inf' of attribute 'f' is not a finite number"),
+    ("inf,red,0,1", "feature 'f' is not finite"),
+    ("1e101,red,0,1", "feature 'f' has value 1e+101, beyond ±1e+100"),
     ("1,purple,0,1", "value 'purple' is not declared for attribute 'colour'"),
     ("1,red,2,1", "label 'l1' has value '2', expected 0 or 1"),
     ("1,'red,0,1", "unterminated quote"),
@@ -195,7 +196,7 @@ BAD_ROWS = [
     ("{x 1}", "sparse index 'x' is not an integer"),
     ("{0 1, 2}", "is not 'index value'"),
     ("{0 zz}", "value 'zz' of attribute 'f' is not a finite number"),
-    ("{0 -inf}", "value of attribute 'f' is not a finite number"),
+    ("{0 -inf}", "feature 'f' is not finite"),
     ("{1 teal}", "value 'teal' is not declared"),
     ("{3 7}", "label 'l2' has value '7'"),
 ]
@@ -276,8 +277,12 @@ def test_broken_label_xml_is_an_error(tmp_path, text, problem):
         ArffSource(DENSE, labels_xml=xml)
 
 
-def test_invalid_utf8_names_the_file(tmp_path):
+def test_invalid_utf8_names_the_file_and_line_and_skip_mode_skips_that_row_only(tmp_path):
     path = tmp_path / "t.arff"
-    path.write_bytes(HEADER.encode() + b"1,red,0,1\n1,r\xe9d,0,1\n")
-    with pytest.raises(RecordError, match=r"t.arff:\d+: not valid UTF-8"):
-        list(ArffSource(str(path), label_count=-2, on_error="skip"))
+    path.write_bytes(HEADER.encode() + b"1,red,0,1\n1,r\xe9d,0,1\n2,red,1,0\n")
+    bad_line = HEADER.count("\n") + 2
+    with pytest.raises(RecordError, match=rf"t.arff:{bad_line}: not valid UTF-8 \(byte 4 of the line\)"):
+        list(ArffSource(str(path), label_count=-2))
+    src = ArffSource(str(path), label_count=-2, on_error="skip")
+    assert [r.meta["line"] for r in src] == [bad_line - 1, bad_line + 1]
+    assert src.errors.count == 1

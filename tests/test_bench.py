@@ -6,12 +6,13 @@ import json
 
 import pytest
 
-from stream_xml import bench
+from stream_xml.bench import runs as bench
 from stream_xml.cli import main
 
 
 def _bench(tmp_path, *argv) -> dict:
     out = tmp_path / "bench"
+    argv = argv if "--vw" in argv else (*argv, "--vw", "none")  # Vowpal Wabbit's own tests are in test_vw.py
     assert main(["bench", "--source", "yeast", "--out", str(out), *argv]) == 0
     assert (out / "bench.md").read_text().startswith("**yeast**")
     return json.loads((out / "bench.json").read_text())["sources"]["yeast"]
@@ -26,7 +27,7 @@ def test_rows_match_an_evaluate_run_of_the_same_models(tmp_path):
     for row in rows:
         assert row["records"] == 300 and not row["capped"]
         expected = report["models"][row["model"]]["metrics"]
-        assert row["metrics"] == {k: expected[k] for k in bench.MAIN_METRICS}
+        assert row["metrics"] == {k: expected[k] for k in bench.MAIN_METRICS + bench.RANKING_METRICS}
         assert row["records_per_s"] > 0 and row["peak_rss_mb"] > 10 and row["warmup_s"] >= 0
         assert "vs_moa-mlht" not in row and "vs_br-ht" not in row  # no base in this run
 
@@ -121,6 +122,6 @@ def test_compare_checkouts_times_two_checkouts_and_compares_their_predictions(ca
     assert out.count("median") == 2 and "second / first:" in out
     assert "predictions: identical" in out
     # the digests tell predictions apart
-    runs = [compare_checkouts.run_once(str(root), compare_checkouts.argparse.Namespace(
-        source="yeast", data_dir=None, limit=60, model=m, params="{}", warmup=10)) for m in ("mlht", "majority")]
+    runs = [compare_checkouts.run_once(str(root), "{}", compare_checkouts.argparse.Namespace(
+        source="yeast", data_dir=None, limit=60, model=m, warmup=10)) for m in ("mlht", "majority")]
     assert runs[0]["records"] == runs[1]["records"] == 60 and runs[0]["digest"] != runs[1]["digest"]

@@ -578,3 +578,12 @@ def test_every_node_learner_is_a_clone_of_its_template_with_a_seed_of_its_own():
     # the root learner derives from the block template: its parameters, a longer kNN memory
     assert (model.root.grace_period, model.root.knn_window, model.root.knn_k) == (50, 1000, 5)
     assert model.templates()["root_tree"].leaf_switch == "loss_with_majority"
+
+
+def test_a_record_the_trees_cannot_digest_is_refused_before_ihomer_counts_anything():
+    model = ihomer(seed=0)
+    _learn(model, two_group_stream(300))
+    before = (model._t, model.labels, model.partition, [b.seen for b in model.blocks])
+    with pytest.raises(ValueError, match="1e\\+308|1e308|digest|within"):
+        model.learn_labelset({"f0": 1e308, "f1": 0.5}, {"a0", "brand-new"})
+    assert (model._t, model.labels, model.partition, [b.seen for b in model.blocks]) == before

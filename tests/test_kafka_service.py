@@ -13,6 +13,7 @@ import itertools
 import json
 import os
 import pathlib
+import random
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ import pytest
 
 from connectors.base import Record, RecordError
 from connectors.kafka import Message, decode_json, decode_message, encode_labels, encode_record, replay
+from stream_xml.persistence import CheckpointStore, list_checkpoints
 from stream_xml.service import AwaitingLabels, score_and_learn, thin_series
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -154,10 +156,10 @@ def test_thin_series_keeps_every_model_and_the_last_sample():
 def test_serve_options_and_settings(monkeypatch):
     import argparse
 
-    from stream_xml.service_cli import add_commands, kafka_settings
+    from stream_xml.cli.serve import add_parser, kafka_settings
 
     parser = argparse.ArgumentParser()
-    add_commands(parser.add_subparsers(dest="command"))
+    add_parser(parser.add_subparsers(dest="command"))
     base = ["serve", "--bootstrap-servers", "127.0.0.1:1", "--topic", "a,b", "--topic", "c", "--group", "g",
             "--checkpoint-dir", "ck", "--out", "o"]
     monkeypatch.setenv("STREAM_XML_SASL_PASSWORD", "s3cret")
@@ -205,17 +207,17 @@ def _settings():
 
 
 def _produce_cli(broker, topic, *extra) -> None:
-    from stream_xml.service_cli import main
+    from stream_xml.cli import main
 
     assert main(["produce", "--bootstrap-servers", broker.bootstrap, "--topic", topic, "--no-progress", *extra]) == 0
 
 
-def _produce_raw(broker, topic, messages, partitions=1) -> None:
-    """``messages``: (key, value) pairs, in order."""
+def _produce_raw(broker, topic, messages, partitions=1, settings=None) -> None:
+    """``messages``: (key, value) pairs, in order; ``settings`` of the producer."""
     from connectors.kafka import ensure_topics, make_producer
 
     ensure_topics(broker.bootstrap, {topic: partitions})
-    producer = make_producer(broker.bootstrap)
+    producer = make_producer(broker.bootstrap, settings)
     try:
         for key, value in messages:
             producer.send(topic, key=key, value=value)
@@ -233,7 +235,7 @@ def _serve_argv(broker, topic, group, tmp, *extra) -> list[str]:
 
 
 def _serve_inprocess(argv) -> int:
-    from stream_xml.service_cli import main
+    from stream_xml.cli import main
 
     started = time.monotonic()
     code = main(argv)
@@ -245,7 +247,7 @@ def _spawn(argv, log_path) -> subprocess.Popen:
     env = dict(os.environ, PYTHONWARNINGS="ignore", PYTHONPATH=str(ROOT))
     log = open(log_path, "ab")
     try:
-        return subprocess.Popen([sys.executable, "-m", "stream_xml.service_cli", *argv], cwd=str(ROOT), env=env,
+        return subprocess.Popen([sys.executable, "-m", "stream_xml", *argv], cwd=str(ROOT), env=env,
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     finally:
         log.close()
@@ -612,3 +614,156 @@ def test_rebalance_checkpoints_before_revoking_and_no_record_is_processed_twice(
     predicted = [(json.loads(m.value)["partition"], json.loads(m.value)["offset"]) for m in _read_topic(broker, out_topic, at_least=300)]
     assert len(predicted) == len(set(predicted)) == 300
     assert _committed(broker, topic, group) == _ends(_read_topic(broker, topic, at_least=300))
+
+
+@pytest.mark.broker
+def test_poison_and_oversized_messages_are_dead_lettered_and_the_service_goes_on(broker, tmp_path):
+    """Issue 18.1 and 18.2: huge finite values poisoned the model (a later valid record stopped the
+    service with "scores contain NaN", at every restart); a message over the producer's 1 MB limit
+    could not be dead-lettered (MessageSizeTooLargeError, at every restart)."""
+    from connectors.kafka import DEFAULT_MAX_REQUEST_SIZE, record_size
+
+    topic, dlq, group = _name("poison"), _name("dlq"), _name("g")
+    oversized = b'{"id": "big", "x": {"a": "' + b"9" * 1_500_000 + b'"}, "y": ["l0"]}'
+    poison = [(b"p%d" % i, b'{"id": "p%d", "x": [1e308, -1e308], "y": ["l1"]}' % i) for i in range(3)]
+    messages = [_good(i) for i in range(20)] + poison + [(b"big", oversized)] + [_good(i) for i in range(20, 60)]
+    _produce_raw(broker, topic, messages, settings={"max_request_size": 4_000_000})  # more than serve's
+    argv = _serve_argv(broker, topic, group, tmp_path, "--model", "ihomer", "--model", "br-ht", "--dead-letter-topic",
+                       dlq, "--stop-when-idle", "1.5")
+    assert _serve_inprocess(argv) == 0
+    report = _report(tmp_path)
+    assert _counts(report) == {"records_seen": 64, "records_learned": 60, "records_evaluated": 60,
+                               "records_dead_lettered": 4, "records_awaiting_labels": 0, "records_unlabelled": 0,
+                               "labels_delayed": 0}
+    dead = {m.key: m for m in _read_topic(broker, dlq, at_least=4)}
+    assert sorted(dead) == [b"big", b"p0", b"p1", b"p2"]
+    big = dead[b"big"]
+    headers = dict(big.headers)
+    assert record_size(big.key, big.value, big.headers) <= DEFAULT_MAX_REQUEST_SIZE < len(oversized)
+    assert oversized.startswith(big.value) and headers["stream-xml.truncated"] == b"true"
+    assert headers["stream-xml.original-size"] == f"key=3 value={len(oversized)} headers=0".encode()
+    assert headers["stream-xml.offset"] == b"23" and headers["stream-xml.error"].startswith(f"{topic}/0:23: ".encode())
+    assert b"beyond \xc2\xb1" in dict(dead[b"p0"].headers)["stream-xml.error"]
+    # the models hold no NaN: a restart goes on where it was, and the next records are learned
+    _produce_raw(broker, topic, [_good(i) for i in range(60, 70)])
+    assert _serve_inprocess(argv) == 0
+    state = _latest_state(tmp_path / "ck")
+    assert state.counts.records_learned == 70 and state.positions == {(topic, 0): 74}
+
+
+def _interleaved_stream(n: int, delay: int, bad_every: int, seed: int) -> list:
+    """Yeast as ``produce --label-delay`` sends it, with a malformed message every ``bad_every``
+    messages (bad JSON, a poison value, labels for an id nobody waits for)."""
+    from connectors.kafka import replay
+
+    rng = random.Random(seed)
+    good = []
+    replay(_yeast(n), lambda key, value: good.append((key, value)), label_delay=delay)
+    bad = [b"{not json", b'{"id": "z", "x": [1e308, -1e308], "y": ["Class1"]}', b'{"id": "nobody", "y": ["Class1"]}']
+    out = []
+    for i, message in enumerate(good):
+        if i % bad_every == bad_every - 1:
+            out.append((b"bad", rng.choice(bad)))
+        out.append(message)
+    return out
+
+
+def _wait_for(condition, proc, log, timeout=SERVE_TIMEOUT, poll=0.002) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(poll)
+    return True
+
+
+def _temporaries(folder, prefix) -> bool:
+    try:
+        return any(name.startswith(prefix) for name in os.listdir(folder))
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.broker
+@pytest.mark.slow
+def test_kills_at_random_points_leave_the_same_model_counts_and_metrics_as_an_uninterrupted_run(broker, tmp_path):
+    """Issue 18, crash consistency: ``kill -9`` at random points of the stream, some in the middle
+    of a checkpoint write and some in the middle of a report write; after the restarts, counts,
+    metrics and probe predictions equal those of a run never killed, and nothing is left behind."""
+    n, delay, kills = 1500, 5, 7
+    rng = random.Random(int(os.environ.get("STREAM_XML_KILL_SEED", "18")))
+    topic = _name("crashes")
+    messages = _interleaved_stream(n, delay, bad_every=97, seed=rng.randrange(10**6))
+    _produce_raw(broker, topic, messages)
+    common = ["--model", "ihomer", "--model", "majority", "--checkpoint-every", "41", "--awaiting-capacity", "100",
+              "--dead-letter-topic", _name("dlq"), "--stop-when-idle", "2",
+              "--session-timeout-ms", "3000", "--heartbeat-interval-ms", "1000", "--max-poll-interval-ms", "4000"]
+    ref, ref_log = tmp_path / "ref", tmp_path / "ref.log"
+    proc = _spawn(_serve_argv(broker, topic, _name("g"), ref, *common, "--output-topic", _name("pred")), ref_log)
+    assert _wait(proc, ref_log) == 0, _tail(ref_log)
+
+    crash, crash_log = tmp_path / "crash", tmp_path / "crash.log"
+    out_topic = _name("pred")
+    argv = _serve_argv(broker, topic, _name("g"), crash, *common, "--output-topic", out_topic)
+    ck, out = crash / "ck", crash / "out"
+    from stream_xml.evaluation.report import TMP_PREFIX as REPORT_TMP
+
+    landed = []
+    for k in range(kills):
+        where = ("checkpoint write", "report write", "anywhere")[k % 3]
+        proc = _spawn(argv, crash_log)
+        # let it get some way into the stream past where the last start began
+        target = _newest_checkpoint_seq(ck) + rng.randrange(2, 6)
+        assert _wait_for(lambda: _newest_checkpoint_seq(ck) >= target, proc, crash_log, poll=0.01), _tail(crash_log)
+        if where == "checkpoint write":
+            caught = _wait_for(lambda: _temporaries(ck, ".checkpoint-tmp-"), proc, crash_log, timeout=10, poll=0.0005)
+        elif where == "report write":
+            proc.send_signal(signal.SIGUSR1)  # a report on demand, written while the stream goes on
+            caught = _wait_for(lambda: _temporaries(out, REPORT_TMP), proc, crash_log, timeout=10, poll=0.0005)
+        else:
+            time.sleep(rng.uniform(0, 0.4))
+            caught = True
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        assert caught, f"the service stopped before the kill ({where}):\n{_tail(crash_log)}"
+        seen = _latest_state(ck).counts.records_seen
+        landed.append((where, seen))
+        assert seen < len(messages), f"kill {k} came after the end of the stream: {landed}"
+    proc = _spawn(argv, crash_log)
+    assert _wait(proc, crash_log) == 0, _tail(crash_log)
+
+    ref_report, crash_report = _report(ref), _report(crash)
+    n_bad = len(messages) - 2 * n
+    assert _counts(crash_report) == _counts(ref_report) == {
+        "records_seen": len(messages), "records_learned": n, "records_evaluated": n, "records_dead_lettered": n_bad,
+        "records_awaiting_labels": 0, "records_unlabelled": n, "labels_delayed": n}, landed
+    assert crash_report["service"]["starts"] == kills + 1
+    for name in ("ihomer", "majority"):
+        assert crash_report["models"][name]["metrics"] == ref_report["models"][name]["metrics"]
+    probe = [r.x for r in _yeast(60)]
+    assert _fingerprint(_latest_state(ck), probe) == _fingerprint(_latest_state(ref / "ck"), probe)
+    assert not _temporaries(ck, ".checkpoint-tmp-") and not _temporaries(out, REPORT_TMP)
+    assert not CheckpointStore(ck).damaged()
+    predicted = {json.loads(m.value)["offset"] for m in _read_topic(broker, out_topic, at_least=n)}
+    assert predicted == {i for i, (_, value) in enumerate(messages) if value.startswith(b'{"id":') and b'"x"' in value
+                         and b"1e308" not in value}
+
+
+@pytest.mark.broker
+def test_a_damaged_checkpoint_folder_is_refused_until_fresh_start_and_the_decision_sticks(broker, tmp_path):
+    """Issue 18.3, end to end: a supervisor restarting the same command must not get an empty model."""
+    topic, group = _name("damaged"), _name("g")
+    _produce_raw(broker, topic, [_good(i) for i in range(40)])
+    argv = _serve_argv(broker, topic, group, tmp_path, "--model", "majority", "--stop-when-idle", "1.5")
+    assert _serve_inprocess(argv) == 0
+    for seq, path in list_checkpoints(tmp_path / "ck"):
+        with open(path, "r+b") as f:
+            f.truncate(64)
+    assert _serve_inprocess(argv) == 2 and _serve_inprocess(argv) == 2  # refused, and refused again
+    assert list_checkpoints(tmp_path / "ck") == []
+    _produce_raw(broker, topic, [_good(i) for i in range(40, 50)])
+    assert _serve_inprocess(argv + ["--fresh-start"]) == 0  # a person decides: a new model, from the committed offsets
+    state = _latest_state(tmp_path / "ck")
+    assert state.counts.records_learned == 10 and state.positions == {(topic, 0): 50}
+    assert _serve_inprocess(argv) == 0  # the plain command goes on from the new model
+    assert _latest_state(tmp_path / "ck").counts.records_learned == 10

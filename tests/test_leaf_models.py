@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 from river import linear_model, optim
 
-from stream_xml.tree.leaf_kernels import SHARED_HEAD, _poisson_of_uniform, new_rng_state, poisson_draws
-from stream_xml.tree.leaf_models import BaggedLogisticBR, DistanceMemo, KnnLabelCombination
+from stream_xml.tree.bagging import BaggedLogisticBR
+from stream_xml.tree.bagging_kernels import _poisson_of_uniform, new_rng_state, poisson_draws
+from stream_xml.tree.knn import DistanceMemo, KnnLabelCombination
+from stream_xml.tree.knn_kernels import SHARED_HEAD
 from stream_xml.tree.majority import MajorityLabelset
 
 # ------------------------------------------------------------------------------------------------
@@ -293,7 +295,7 @@ def _float64_knn(history, idx, val, k, window, n_labels):
     """P(label = 1) from ``history`` (records oldest first) with every distance measured in
     float64 by the very sums the kNN makes (its dot product kernels, its squared norms added in
     increasing id order), then ranked as its docstring says: bit for bit its answer."""
-    from stream_xml.tree.leaf_kernels import _row_dot, _sorted_dot
+    from stream_xml.tree.knn_kernels import _row_dot, _sorted_dot
 
     def packed(idx, val):
         order = np.argsort(idx, kind="mergesort")
@@ -384,61 +386,6 @@ def test_knn_rows_outside_the_float32_safe_range_are_not_screened():
     assert model._col_f32.shape == (16, 4)  # a column per row, room for runs up to 16 ids
     model.learn(np.array([0, 2]), np.array([1.0, 1.0]), np.array([1]))  # not a run of ids
     assert model._row_run_first[0] == -1
-
-
-def _pickled_after(seed: int, n: int, window: int, learned: int):
-    """A near-tie stream, a kNN that learned its first ``learned`` records, and its pickled state."""
-    records = _near_tie_stream(seed=seed, n=n)
-    model = KnnLabelCombination(k=3, window=window)
-    for idx, val, labelset in records[:learned]:
-        model.learn(idx, val, labelset)
-    return records, model, pickle.loads(pickle.dumps(model)).__dict__
-
-
-def _loaded_from(state: dict) -> KnnLabelCombination:
-    """A model restored from ``state``, a pickled model's dict edited to an older layout."""
-    old = KnnLabelCombination.__new__(KnnLabelCombination)
-    old.__setstate__(state)
-    return old
-
-
-def _continue_side_by_side(old, model, records) -> None:
-    """Both models predict the same on every record, then learn it."""
-    for idx, val, labelset in records:
-        np.testing.assert_array_equal(old.predict_proba(idx, val, 5), model.predict_proba(idx, val, 5))
-        old.learn(idx, val, labelset)
-        model.learn(idx, val, labelset)
-
-
-def test_knn_pickled_before_screening_loads_and_continues_identically():
-    records, model, state = _pickled_after(seed=32, n=200, window=60, learned=100)
-    del state["_col_f32"], state["_row_run_first"]
-    old = _loaded_from(state)
-    assert (old._row_run_first == -1).all()
-    _continue_side_by_side(old, model, records[100:])
-    assert (old._row_run_first >= 0).any()  # rows it learned after loading are screened
-
-
-def test_knn_pickled_with_float32_rows_by_row_loads_and_continues_identically():
-    """A pickle from when the float32 rows were the rows (not the columns) of their array."""
-    records, model, state = _pickled_after(seed=34, n=160, window=50, learned=80)
-    state["_row_f32"] = np.ascontiguousarray(state.pop("_col_f32").T)
-    old = _loaded_from(state)
-    np.testing.assert_array_equal(old._col_f32, model._col_f32)
-    _continue_side_by_side(old, model, records[80:])
-
-
-def test_knn_pickled_with_screening_flags_loads_with_the_rows_first_ids():
-    """A pickle from when screened rows were flagged (not yet placed by their first feature id)
-    answers as the model it was taken from; its runs start elsewhere than id 0, sparse rows
-    between."""
-    records, model, state = _pickled_after(seed=33, n=160, window=50, learned=80)
-    first = state.pop("_row_run_first")
-    assert set(first.tolist()) == {-1, 0, 5}
-    state["_row_f32ok"] = first >= 0
-    old = _loaded_from(state)
-    np.testing.assert_array_equal(old._row_run_first, first)
-    _continue_side_by_side(old, model, records[80:])
 
 
 def test_majority_labelset_prediction_follows_the_majority():
@@ -750,7 +697,7 @@ def test_label_errors_of_a_model_score_its_own_prediction_and_leave_it_learning_
     """``model.label_errors`` counts the errors of ``predict_proba`` inside one kernel call; a
     model scored that way (BR keeps the record's logits for learning it) must go on exactly as
     one whose prediction was scored in Python."""
-    from stream_xml.tree.leaf_kernels import label_errors
+    from stream_xml.tree.common_kernels import label_errors
 
     records = br_stream(seed=14, n=150)
     n_labels = n_labels_of(records)
@@ -805,7 +752,7 @@ def test_score_and_learn_is_label_errors_then_learn(make):
     counts and leaves the model exactly as ``label_errors`` followed by ``learn`` do, through the
     calls that must first grow the arrays (new labels, labelsets, features, a fuller pool and
     the first float32-screened row); every other record it also scores another prediction."""
-    from stream_xml.tree.leaf_kernels import label_errors
+    from stream_xml.tree.common_kernels import label_errors
 
     records = _dense_runs(br_stream(seed=21, n=160))
     fused, apart = make(), make()
@@ -846,7 +793,7 @@ def test_bagged_br_memory_follows_distinct_features_not_their_ids():
 
 
 def test_label_errors_counts_the_symmetric_difference_of_predicted_and_true_sets():
-    from stream_xml.tree.leaf_kernels import label_errors
+    from stream_xml.tree.common_kernels import label_errors
 
     rng = np.random.default_rng(4)
     for _ in range(300):
@@ -875,28 +822,11 @@ def test_bagged_br_dense_records_learn_as_their_shuffled_copies():
         shuffled.learn(idx[order], val[order], positives, 3)
 
 
-def test_bagging_pickled_with_the_old_weight_layout_loads_into_the_new_one():
-    """Checkpoints written before the weights became columns-first still predict the same."""
-    rng = np.random.default_rng(5)
-    model = BaggedLogisticBR(n_models=4, seed=3)
-    for _ in range(200):
-        idx = np.sort(rng.choice(30, size=5, replace=False))
-        model.learn(idx, rng.normal(size=5), np.flatnonzero(rng.random(6) < 0.4), 6)
-    state = dict(model.__dict__)
-    state["_weights"] = np.ascontiguousarray(model._weights.transpose(1, 2, 0))  # (s, m, c)
-    del state["_layout"]
-    old = BaggedLogisticBR.__new__(BaggedLogisticBR)
-    old.__setstate__(state)
-    query_idx, query_val = np.arange(0, 30, 3), rng.normal(size=10)
-    assert np.array_equal(old.predict_proba(query_idx, query_val, 6), model.predict_proba(query_idx, query_val, 6))
-    assert pickle.loads(pickle.dumps(model))._weights.shape == model._weights.shape
-
-
 def test_gathered_and_merged_sparse_dots_are_bit_identical():
     """The kNN scans stored rows against the query scattered into a dense array when that is
     cheaper; the sums must equal the merge of the two id lists exactly, so predictions do not
     depend on which path ran."""
-    from stream_xml.tree.leaf_kernels import _gathered_dot, _sorted_dot
+    from stream_xml.tree.knn_kernels import _gathered_dot, _sorted_dot
 
     rng = np.random.default_rng(11)
     for _ in range(300):
@@ -910,7 +840,7 @@ def test_gathered_and_merged_sparse_dots_are_bit_identical():
 
 
 def test_rows_dotted_four_at_a_time_give_the_one_at_a_time_sums():
-    from stream_xml.tree.leaf_kernels import _gathered_dot, _gathered_dots
+    from stream_xml.tree.knn_kernels import _gathered_dot, _gathered_dots
 
     rng = np.random.default_rng(12)
     window = 23
@@ -934,31 +864,6 @@ def test_rows_dotted_four_at_a_time_give_the_one_at_a_time_sums():
             _gathered_dot(pool_idx[row_start[r]:], pool_val[row_start[r]:], row_nnz[r], dense_q) for r in rows
         ]
         assert dots.tolist() == one_by_one
-
-
-def test_knn_pickled_with_fixed_stride_rows_loads_into_the_pool():
-    records = br_stream(seed=13, n=90)
-    n_labels = n_labels_of(records)
-    model = KnnLabelCombination(k=3, window=25)  # the window wraps: evicted rows leave gaps
-    for idx, val, labels in records[:60]:
-        learn_one(model, idx, val, labels, n_labels)
-    # the state as the fixed-stride layout pickled it: rows (window, stride), three counts
-    state = model.__getstate__()
-    pool_idx, pool_val, start = state.pop("_pool_idx"), state.pop("_pool_val"), state.pop("_row_start")
-    nnz = state["_row_nnz"]
-    state["_row_idx"] = np.zeros((25, nnz.max()), dtype=np.int64)
-    state["_row_val"] = np.zeros((25, nnz.max()))
-    for r in range(25):
-        state["_row_idx"][r, : nnz[r]] = pool_idx[start[r] : start[r] + nnz[r]]
-        state["_row_val"][r, : nnz[r]] = pool_val[start[r] : start[r] + nnz[r]]
-    state["_counts"] = state["_counts"][:3].copy()
-    old = KnnLabelCombination.__new__(KnnLabelCombination)
-    old.__setstate__(pickle.loads(pickle.dumps(state)))
-    assert old._counts[3] == nnz.sum() and old._pool_idx.size == nnz.sum()
-    for idx, val, labels in records[60:]:  # and it grows its pool as it learns on
-        np.testing.assert_array_equal(old.predict_proba(idx, val, n_labels), model.predict_proba(idx, val, n_labels))
-        learn_one(model, idx, val, labels, n_labels)
-        learn_one(old, idx, val, labels, n_labels)
 
 
 def test_knn_pool_repacks_and_keeps_memory_to_the_stored_non_zeros():
@@ -1006,7 +911,7 @@ def test_knn_dense_rows_take_the_place_of_the_rows_they_evict():
     assert model._counts[3] <= model._pool_idx.size <= 2 * window * 10 + 64
 
 def test_knn_pool_repacked_in_place_equals_a_copy_and_refuses_rows_out_of_age_order():
-    from stream_xml.tree.leaf_kernels import knn_repack
+    from stream_xml.tree.knn_kernels import knn_repack
 
     model = KnnLabelCombination(k=2, window=6)
     rng = np.random.default_rng(16)

@@ -2,7 +2,8 @@
 
 Set metrics are checked against scikit-learn on label indicator matrices; the ranking metrics
 against a plain loop written below (sort every row with the tie-break spelled out) and, on
-rows without ties, against scikit-learn's ``ndcg_score``. The rolling window is checked against
+rows without ties, against scikit-learn's ``ndcg_score``; propensity-scored precision and label
+coverage against whole-matrix numpy computations written below. The rolling window is checked against
 the batch value on the last ``window`` rows, the faded tally against scikit-learn with sample
 weights ``fading ** age``.
 """
@@ -76,6 +77,30 @@ def plain_ranking(T, S, ks, weights=None):
     return {name: (total / weight_sum if weight_sum else 0.0) for name, total in totals.items()}
 
 
+def numpy_psp(T, S, ks, weights=None, a=0.55, b=1.5):
+    """psp@k from whole matrices: label counts by cumulative sums down the rows (row i included),
+    Jain et al.'s propensities per row, a stable sort of every row, weighted sums of PSP@k over
+    weighted sums of its best value (the relevant labels sorted by inverse propensity)."""
+    n = len(T)
+    weights = np.ones(n) if weights is None else weights
+    counts = np.cumsum(T, axis=0)
+    c = np.maximum(np.log(np.arange(1, n + 1)) - 1.0, 0.0) * (b + 1.0) ** a
+    gain = T * (1.0 + c[:, None] * (counts + b) ** -a)
+    ranked = np.take_along_axis(gain, np.argsort(-S, axis=1, kind="stable"), axis=1)
+    best = -np.sort(-gain, axis=1)
+    out = {}
+    for k in ks:
+        scored, ideal = weights @ ranked[:, :k].sum(axis=1), weights @ best[:, :k].sum(axis=1)
+        out[f"psp@{k}"] = float(scored / ideal) if ideal else 0.0
+    return out
+
+
+def numpy_coverage(T, P):
+    """Labels with a true positive among those relevant at least once."""
+    relevant = T.any(axis=0)
+    return {"label_coverage": float((T & P).any(axis=0).sum() / relevant.sum()) if relevant.any() else 0.0}
+
+
 # ---------------------------------------------------------------- helpers
 
 
@@ -130,8 +155,8 @@ def test_cumulative_matches_sklearn(seed, n, L, density, zero_division):
     for stop in (n // 3, n):
         stream(m, T, P, n_labels=L, start=m.n, stop=stop)
         got = m.get()
-        assert list(got) == list(SET_METRICS)
-        assert_close(got, sklearn_set_metrics(T[:stop], P[:stop], zero_division))
+        assert list(got) == metric_names((), ranking=False)
+        assert_close(got, sklearn_set_metrics(T[:stop], P[:stop], zero_division) | numpy_coverage(T[:stop], P[:stop]))
     assert m.n == n
 
 
@@ -263,10 +288,14 @@ def test_window_matches_batch_on_last_rows(seed, L, density, zero_division):
         lo = max(0, t - width)
         expected = sklearn_set_metrics(T[lo:t], P[lo:t], zero_division)
         expected.update(plain_ranking(T[lo:t], S[lo:t], ks))
+        expected.update(numpy_coverage(T[lo:t], P[lo:t]))
+        # the window sums the last rows' PSP@k, with the propensities of the whole stream so far
+        expected.update(numpy_psp(T[:t], S[:t], ks, weights=(np.arange(t) >= lo).astype(float)))
         assert list(m.get_window()) == metric_names(ks)
         assert_close(m.get_window(), expected)
         cumulative = sklearn_set_metrics(T[:t], P[:t], zero_division)
         cumulative.update(plain_ranking(T[:t], S[:t], ks))
+        cumulative.update(numpy_psp(T[:t], S[:t], ks) | numpy_coverage(T[:t], P[:t]))
         assert_close(m.get(), cumulative)
 
 
@@ -298,6 +327,7 @@ def test_fading_matches_weighted_batch(zero_division):
         weights = age_weights(t, fading)
         expected = sklearn_set_metrics(T[:t], P[:t], zero_division, weights)
         expected.update(plain_ranking(T[:t], S[:t], ks, weights))
+        expected.update(numpy_psp(T[:t], S[:t], ks, weights) | numpy_coverage(T[:t], P[:t]))
         assert_close(m.get_fading(), expected)
 
 
@@ -333,7 +363,7 @@ def test_ranking_matches_plain_loop(seed, L, ks, score_form):
     stream(m, T, P, S, n_labels=L, score_form=score_form)
     got = m.get()
     assert list(got) == metric_names(ks)
-    assert_close(got, plain_ranking(T, S, ks))
+    assert_close(got, plain_ranking(T, S, ks) | numpy_psp(T, S, ks))
 
 
 def test_ndcg_matches_sklearn_without_ties():
@@ -367,14 +397,15 @@ def test_instances_without_relevant_labels_do_not_count_for_ranking():
     m.update(set(), {1}, scores={1: 1.0}, n_labels=3)
     m.update({0}, {0}, n_labels=3)  # no scores: not ranked either
     after = {k: v for k, v in m.get().items() if "@" in k}
-    assert before == after == {"precision@1": 1.0, "ndcg@1": 1.0, "precision@2": 0.5, "ndcg@2": 1.0}
+    assert before == after == {"precision@1": 1.0, "ndcg@1": 1.0, "psp@1": 1.0, "precision@2": 0.5, "ndcg@2": 1.0,
+                               "psp@2": 1.0}
     assert m.n == 3
 
 
 def test_ranking_keys_appear_once_scores_are_given():
     m = MultiLabelMetrics(window=5, fading=0.9, ks=(1, 3))
     m.update({0}, {0})
-    assert list(m.get()) == list(m.get_window()) == list(m.get_fading()) == list(SET_METRICS)
+    assert list(m.get()) == list(m.get_window()) == list(m.get_fading()) == [*SET_METRICS, "label_coverage"]
     m.update({1}, {0}, scores={1: 0.2})
     assert list(m.get()) == list(m.get_window()) == list(m.get_fading()) == metric_names((1, 3))
     assert m.get()["precision@1"] == 1.0
@@ -428,8 +459,9 @@ def test_single_metrics_agree_with_sklearn(zero_division):
 def test_ranking_single_metrics_agree_with_plain_loop():
     T, P = random_matrices(82, 90, 9, 0.25)
     S = np.random.default_rng(82).integers(0, 4, size=(90, 9)).astype(float)
-    expected = plain_ranking(T, S, (4,))
-    for cls, name in ((metrics.PrecisionAtK, "precision@4"), (metrics.NDCGAtK, "ndcg@4")):
+    expected = plain_ranking(T, S, (4,)) | numpy_psp(T, S, (4,))
+    for cls, name in ((metrics.PrecisionAtK, "precision@4"), (metrics.NDCGAtK, "ndcg@4"),
+                      (metrics.PSPrecisionAtK, "psp@4")):
         metric = cls(4)
         stream(metric, T, P, S, n_labels=9, score_form="dict")
         assert metric.get() == pytest.approx(expected[name], **TOL)
@@ -437,13 +469,14 @@ def test_ranking_single_metrics_agree_with_plain_loop():
 
 
 def test_names_and_directions():
-    assert metric_names((1, 10)) == [*SET_METRICS, "precision@1", "ndcg@1", "precision@10", "ndcg@10"]
-    assert list(MultiLabelMetrics().get()) == list(SET_METRICS)
-    assert [name for name in SET_METRICS if not bigger_is_better[name]] == ["hamming_loss"]
-    assert bigger_is_better["precision@100"] and bigger_is_better["ndcg@k"]
+    assert metric_names((1, 10)) == [*SET_METRICS, "label_coverage", "precision@1", "ndcg@1", "psp@1", "precision@10",
+                                     "ndcg@10", "psp@10"]
+    assert list(MultiLabelMetrics().get()) == metric_names(ranking=False) == [*SET_METRICS, "label_coverage"]
+    assert [name for name in metric_names() if not bigger_is_better[name]] == ["hamming_loss"]
+    assert bigger_is_better["precision@100"] and bigger_is_better["ndcg@k"] and bigger_is_better["psp@7"]
     with pytest.raises(KeyError):
         bigger_is_better["accuracy"]
-    assert len(bigger_is_better) == len(list(bigger_is_better)) == 14
+    assert len(bigger_is_better) == len(list(bigger_is_better)) == 16
 
 
 def test_pickle_round_trip_keeps_state():
@@ -484,7 +517,7 @@ def test_bad_input_is_refused():
     with pytest.raises(ValueError, match="NaN"):
         m.update({0}, {0}, scores=np.array([0.1, np.nan]))
     # Refused instances leave no trace.
-    assert (m.n, m.n_labels, list(m.get())) == (1, 6, list(SET_METRICS))
+    assert (m.n, m.n_labels, list(m.get())) == (1, 6, metric_names(ranking=False))
     refused = [{"window": 0}, {"window": 2.5}, {"fading": 0.0}, {"fading": 1.5}, {"ks": (0,)}, {"ks": (3, 3)}]
     for kwargs in refused:
         with pytest.raises(ValueError):
@@ -495,3 +528,28 @@ def test_docstring_examples_run():
     for module in (metrics, metric_kernels):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+def test_psp_rewards_the_rare_labels_and_follows_the_propensity_model():
+    # The relevant labels ranked first, frequent ones first or rare ones first: the same precision,
+    # a psp of 1 (the best order) for the rare-first ranking and less for the other.
+    n, L = 400, 6
+    rng = np.random.default_rng(5)
+    T = rng.random((n, L)) < np.array([0.6, 0.3, 0.1, 0.05, 0.02, 0.01])
+    T[:, 0] |= T.sum(axis=1) == 0
+    common, rare = T * np.arange(L, 0, -1.0), T * np.arange(1.0, L + 1)
+    got = {}
+    for name, S in (("common", common), ("rare", rare)):
+        m = MultiLabelMetrics(window=None, ks=(1, 3))
+        stream(m, T, T, S, n_labels=L)
+        got[name] = m.get()
+        assert_close(got[name], numpy_psp(T, S, (1, 3)))
+    assert got["rare"]["precision@1"] == got["common"]["precision@1"] == 1.0
+    assert got["rare"]["psp@1"] == pytest.approx(1.0) and got["rare"]["psp@3"] == pytest.approx(1.0)
+    assert got["common"]["psp@1"] < 0.9 < got["common"]["psp@3"] < 1.0  # most records have at most 3 labels
+    # other A and B: the propensities follow them
+    m = MultiLabelMetrics(window=None, ks=(1,), propensity=(0.5, 0.4))
+    stream(m, T, T, common, n_labels=L)
+    assert m.get()["psp@1"] == pytest.approx(numpy_psp(T, common, (1,), a=0.5, b=0.4)["psp@1"], **TOL)
+    assert m.get()["psp@1"] != pytest.approx(got["common"]["psp@1"])
+    assert m.get()["label_coverage"] == 1.0

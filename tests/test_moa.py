@@ -1,4 +1,4 @@
-"""stream_xml.moa: finding MOA's jar, reading its prediction dumps, running it end to end.
+"""stream_xml.bench.moa: finding MOA's jar, reading its prediction dumps, running it end to end.
 
 The end-to-end tests (marked slow) need Java and MOA's jar: they skip without them, except
 under CI (``$CI`` set), where they fail.
@@ -13,8 +13,8 @@ import pytest
 
 from connectors.base import Record
 from connectors.catalog import open_source
-from stream_xml import moa
-from stream_xml.moa import MoaError, MoaRun, MoaUnavailable, parse_predictions
+from stream_xml.bench import moa
+from stream_xml.bench.moa import MoaError, MoaRun, MoaUnavailable, parse_predictions
 
 # Real lines of MOA dumps (shortened to 3 outputs), one learner each.
 MLHT = [  # MultilabelHoeffdingTree: null before a model, then two 0/1 votes per output
@@ -86,7 +86,7 @@ def no_jar(monkeypatch, tmp_path):
 
 
 def test_find_moa_jar_order(no_jar, monkeypatch):
-    with pytest.raises(MoaUnavailable, match="python -m stream_xml.moa fetch"):
+    with pytest.raises(MoaUnavailable, match="python -m stream_xml.bench.moa fetch"):
         moa.find_moa_jar()
     cached = no_jar / "cache" / "stream-xml" / f"moa-{moa.CAPYMOA_VERSION}.jar"
     cached.parent.mkdir(parents=True)

@@ -78,13 +78,56 @@ def test_damage_is_detected_and_the_previous_checkpoint_used(tmp_path, caplog):
     assert store.save({"step": 3}).endswith("000000000002.ckpt")
 
 
+def _header(data: bytes) -> bytes:
+    return data[: data.index(b"\n") + 1]
+
+
 def test_all_damaged_is_an_error_not_a_fresh_start(tmp_path):
     store = CheckpointStore(tmp_path)
     path = store.save({"step": 1})
     with open(path, "wb") as f:
-        f.write(b"STREAM-XML-CHECKPOINT 1\n")  # truncated right after the header
+        f.write(_header(encode_state({})))  # truncated right after the header
     with pytest.raises(CheckpointError, match="no readable checkpoint"):
         store.latest()
+
+
+def test_all_damaged_is_refused_at_every_start_until_someone_decides(tmp_path):
+    """Issue 18.3: the second start with the same folder must not start an empty model."""
+    store = CheckpointStore(tmp_path, keep=3)
+    paths = [store.save({"step": i}) for i in range(2)]
+    for path in paths:
+        with open(path, "r+b") as f:
+            f.truncate(os.path.getsize(path) - 1)
+    with pytest.raises(CheckpointError, match="checksum mismatch"):
+        store.latest()
+    for _ in range(2):  # what a supervisor does: the same start again, and again
+        with pytest.raises(CheckpointError, match=r"no readable checkpoint .*set aside at an earlier start.*"
+                                                  r"checkpoint-000000000001.ckpt.damaged"):
+            CheckpointStore(tmp_path, keep=3).latest()
+    assert CheckpointStore(tmp_path).damaged() == [p + ".damaged" for p in paths]
+    # a good checkpoint written after a person's decision (restore or fresh start) is used again
+    decided = CheckpointStore(tmp_path, keep=3).save({"step": "fresh"})
+    assert CheckpointStore(tmp_path).latest() == (decided, {"step": "fresh"})
+
+
+def test_another_format_is_refused_with_a_clear_message_and_left_in_place(tmp_path):
+    """Issue 19.6: the header carries the format; an older (or newer) one is refused, not set aside."""
+    import hashlib
+
+    from stream_xml.persistence import CHECKPOINT_FORMAT, CheckpointFormatError
+
+    payload = pickle.dumps({"step": 1})
+    old = tmp_path / "checkpoint-000000000001.ckpt"
+    old.write_bytes(b"STREAM-XML-CHECKPOINT 1\n" + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
+    store = CheckpointStore(tmp_path)
+    with pytest.raises(CheckpointFormatError, match=rf"checkpoint format 1 \(written by an older stream-xml\) is an "
+                                                    rf"older format than this stream-xml \(.*\) reads, {CHECKPOINT_FORMAT}"):
+        store.latest()
+    assert old.exists() and store.damaged() == []
+    newer = encode_state({"step": 2}).replace(b"CHECKPOINT %d " % CHECKPOINT_FORMAT, b"CHECKPOINT 99 ", 1)
+    with pytest.raises(CheckpointFormatError, match="format 99 .* is a newer format"):
+        decode_state(newer, "n")
+    assert _header(encode_state({})).split()[1] == str(CHECKPOINT_FORMAT).encode()
 
 
 def test_codec_rejects_foreign_and_unpicklable_files():
@@ -94,7 +137,7 @@ def test_codec_rejects_foreign_and_unpicklable_files():
         decode_state(pickle.dumps({"a": 1}), "plain.pkl")
     assert decode_state(encode_state({"a": 1}), "ok") == {"a": 1}
     junk = b"garbage that is not a pickle"
-    forged = b"STREAM-XML-CHECKPOINT 1\n" + hashlib.sha256(junk).hexdigest().encode() + b"\n" + junk
+    forged = _header(encode_state({})) + hashlib.sha256(junk).hexdigest().encode() + b"\n" + junk
     with pytest.raises(CheckpointError, match="^forged: cannot unpickle"):
         decode_state(forged, "forged")
 

@@ -154,3 +154,23 @@ def test_true_change_points_of_a_source_reach_the_report(tmp_path):
     assert [cp["t"] for cp in result["source"]["change_points"]] == [40, 70]
     write_report(result, str(tmp_path))
     assert (tmp_path / "report.html").read_text().count("data:image/png") >= 2
+
+
+def test_psp_and_label_coverage_reach_json_csv_and_html(tmp_path):
+    import csv
+    import json
+
+    from connectors.synthetic import make_stream
+    from stream_xml.evaluation.report import write_report
+
+    stream = make_stream("extreme", n=300, labels=300, features=2000, seed=2)
+    result = evaluate(stream, {"majority": MajorityLabelset()}, every=50)
+    write_report(result, str(tmp_path))
+    metrics = json.loads((tmp_path / "report.json").read_text())["models"]["majority"]["metrics"]
+    assert 0 < metrics["psp@5"] < 1 and 0 < metrics["label_coverage"] < 0.1  # a few head labels, the rest never
+    with open(tmp_path / "series.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert float(rows[-1]["cumulative.psp@5"]) == pytest.approx(metrics["psp@5"])
+    assert {"window.psp@1", "window.psp@3", "window.label_coverage"} <= set(rows[0])
+    page = (tmp_path / "report.html").read_text()
+    assert all(f"<th>{name}</th>" in page for name in ("psp@1", "psp@3", "psp@5", "label_coverage"))

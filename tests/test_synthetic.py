@@ -15,7 +15,7 @@ from connectors.arff_writer import read_change_points, write_arff
 from connectors.base import Source
 from connectors.catalog import open_source
 from connectors.synthetic import Drift, SyntheticStream, make_stream, parse_spec
-from stream_xml import generate_cli
+from stream_xml.cli import generate
 
 
 # ---------------------------------------------------------------------------- statistics
@@ -352,23 +352,22 @@ def test_arff_writer_round_trips_through_arff_source(tmp_path, sparse, suffix):
 
 def test_generate_command_writes_the_stream(tmp_path, capsys):
     parser = argparse.ArgumentParser(prog="stream-xml")
-    generate_cli.add_commands(parser.add_subparsers(dest="command"))
+    generate.add_parser(parser.add_subparsers(dest="command"))
     out = tmp_path / "r.arff"
     args = parser.parse_args(["generate", "--preset", "recurring", "--param", "n=900", "--param", "labels=8",
                               "--seed", "3", "--sparse", "--out", str(out)])
-    assert generate_cli.run(args) == 0
+    assert generate.run(args) == 0
     expected = make_stream("recurring", n=900, labels=8, seed=3, sparse=True)
     assert [(r.x, r.y) for r in ArffSource(str(out))] == [(r.x, r.y) for r in expected]
     assert read_change_points(out) == expected.change_points
     spec = parser.parse_args(["generate", "--source", "synth:recurring?n=900&labels=8&sparse=1&seed=3",
                               "--out", str(tmp_path / "s.arff")])
-    assert generate_cli.run(spec) == 0
+    assert generate.run(spec) == 0
     assert (tmp_path / "s.arff").read_text().split("@relation")[1] == out.read_text().split("@relation")[1]
-    assert generate_cli.run(parser.parse_args(["generate", "--list"])) == 0
+    assert generate.run(parser.parse_args(["generate", "--list"])) == 0
     assert "correlation-shift" in capsys.readouterr().out
     bad = parser.parse_args(["generate", "--preset", "stationary", "--param", "nope=1", "--out", str(out)])
-    assert generate_cli.run(bad) == 2 and "unknown parameter 'nope'" in capsys.readouterr().err
-    assert generate_cli.run(argparse.Namespace(command="evaluate")) is None
+    assert generate.run(bad) == 2 and "unknown parameter 'nope'" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------- learnability

@@ -16,7 +16,7 @@ from connectors.catalog import open_source
 from connectors.synthetic import ExtremeStream, make_stream
 from connectors.xmc import XmcSource
 from connectors.xmc_writer import write_xmc
-from stream_xml import generate_cli
+from stream_xml.cli import generate
 
 
 def extreme(**params):
@@ -253,12 +253,12 @@ def test_bad_specs_say_what_is_wrong(spec, message):
 
 def test_generate_writes_sparse_arff_and_xmc_text_that_read_back(tmp_path, capsys):
     parser = argparse.ArgumentParser(prog="stream-xml")
-    generate_cli.add_commands(parser.add_subparsers(dest="command"))
+    generate.add_parser(parser.add_subparsers(dest="command"))
     spec = "synth:extreme?n=300&labels=500&features=3000&seed=4&drifts=correlation@0.5"
     expected = list(open_source(spec))
     arff, xmc = tmp_path / "x.arff.gz", tmp_path / "x.txt"
-    assert generate_cli.run(parser.parse_args(["generate", "--source", spec, "--out", str(arff)])) == 0
-    assert generate_cli.run(parser.parse_args(["generate", "--source", spec, "--out", str(xmc)])) == 0
+    assert generate.run(parser.parse_args(["generate", "--source", spec, "--out", str(arff)])) == 0
+    assert generate.run(parser.parse_args(["generate", "--source", spec, "--out", str(xmc)])) == 0
     assert "correlation" in capsys.readouterr().err
     assert [(r.x, r.y) for r in ArffSource(str(arff))] == [(r.x, r.y) for r in expected]
     back = XmcSource(str(xmc))
@@ -268,7 +268,7 @@ def test_generate_writes_sparse_arff_and_xmc_text_that_read_back(tmp_path, capsy
         (r.x, r.y) for r in expected]
     forced = tmp_path / "x.data"
     args = ["generate", "--source", spec, "--format", "xmc", "--limit", "50", "--out", str(forced)]
-    assert generate_cli.run(parser.parse_args(args)) == 0
+    assert generate.run(parser.parse_args(args)) == 0
     assert forced.read_text().splitlines()[0] == "50 3000 500" and len(forced.read_text().splitlines()) == 51
 
 

@@ -207,7 +207,7 @@ def test_naive_bayes_leaves_answer_by_the_features_before_any_split():
         hits[leaf_model] = sum(model.predict_one(x)["a"] == y["a"] for x, y in prequential_warm(model, stream))
         assert model.n_leaves == 1
     assert hits["nb"] > 0.95 * 500 and hits["majority"] < 0.6 * 500
-    model._root.deactivate()
+    model.root.deactivate()
     assert model.predict_scores({"x0": 3.0, "x1": 0.5}) == {"a": 0.0, "b": 0.0}
 
 
@@ -305,7 +305,7 @@ def test_majority_share_above_the_limit_deactivates_the_leaf():
     model = MLHAT(leaf_model="majority", grace_period=100, drift_detection=False)
     for x, y in stream:
         model.learn_one(x, y)
-    leaf = model._root
+    leaf = model.root
     assert leaf.is_leaf and not leaf.active and leaf.observers is None
     assert model.n_active_leaves == 0 and model.n_leaves == 1
     # the leaf models keep learning: "b" never wins, and the labelsets are still counted
@@ -349,7 +349,7 @@ def test_abrupt_drift_is_recovered_by_an_alternate_subtree():
 def test_drift_monitoring_works_with_river_adwin_injected():
     model = MLHAT(leaf_model="majority", drift_detector=river_drift.ADWIN(), seed=0)
     hits = prequential_hits(model, flip_stream(2000, 2000, seed=0))
-    assert isinstance(model._root.detector, river_drift.ADWIN)
+    assert isinstance(model.root.detector, river_drift.ADWIN)
     assert model.n_promotions >= 1 and sum(hits[-500:]) / 500 > 0.95
 
 
@@ -384,19 +384,19 @@ def test_leaf_model_switch():
     idx, val = np.array([0, 1]), np.array([0.3, 0.7])
     leaf.learn(idx, val, np.array([0]), 1.0, 3)
     # a single labelset: majority labelset
-    np.testing.assert_array_equal(model._leaf_proba(leaf, idx, val, 3), [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(leaf.policy.proba(leaf, idx, val, 3), [1.0, 0.0, 0.0])
     rng = np.random.default_rng(0)
     for i in range(150):
         x_val = rng.random(2)
         leaf.learn(idx, x_val, np.array([i % 3]), 1.0, 3)
         if i == 50:  # light leaf: kNN
             np.testing.assert_array_equal(
-                model._leaf_proba(leaf, idx, val, 3), leaf.knn.predict_proba(idx, val, 3)
+                leaf.policy.proba(leaf, idx, val, 3), leaf.knn.predict_proba(idx, val, 3)
             )
     # heavy, mixed leaf (entropy well above 0.3): bagged logistic regressions
     assert ml_entropy(leaf.stats) > 0.3
     np.testing.assert_array_equal(
-        model._leaf_proba(leaf, idx, val, 3), leaf.bagging.predict_proba(idx, val, 3)
+        leaf.policy.proba(leaf, idx, val, 3), leaf.bagging.predict_proba(idx, val, 3)
     )
 
 
@@ -432,12 +432,12 @@ def test_loss_switch_answers_with_the_model_that_errs_less(kind, chosen):
 
     model = tree(leaf_switch="loss")
     hits = _late_hits(model, kind)
-    leaf = model._root
+    leaf = model.root
     knn_errors, bagging_errors, _ = leaf.model_errors
     assert (knn_errors < bagging_errors) == (chosen == "knn")
     x = {"a": 0.5, "b": -0.5, "s": 0.5}
     idx, val = model._features.encode(x, learn=False)
-    answer = model._leaf_proba(leaf, idx, val, 2)
+    answer = leaf.policy.proba(leaf, idx, val, 2)
     np.testing.assert_array_equal(answer, getattr(leaf, chosen).predict_proba(idx, val, 2))
     other = "bagging" if chosen == "knn" else "knn"
     assert hits > _late_hits(tree(leaf_model=other), kind) + 50
@@ -477,11 +477,11 @@ def test_strict_bootstrap_skips_records_drawn_zero_times():
         model = MLHAT(leaf_model="majority", strict_bootstrap=strict, seed=7, grace_period=1000)
         for x, y in stream:
             model.learn_one(x, y)
-        assert model._root.total_weight == expected
+        assert model.root.total_weight == expected
     unweighted = MLHAT(leaf_model="majority", bootstrap_sampling=False, grace_period=1000)
     for x, y in stream:
         unweighted.learn_one(x, y)
-    assert unweighted._root.total_weight == len(stream)
+    assert unweighted.root.total_weight == len(stream)
 
 
 def test_same_seed_same_run_other_seed_other_weights():
@@ -497,7 +497,7 @@ def test_same_seed_same_run_other_seed_other_weights():
     np.testing.assert_array_equal(scores_a, scores_b)
     assert a.drain_events() == b.drain_events()
     assert pickle.dumps(a) == pickle.dumps(b)
-    assert a._root.total_weight != c._root.total_weight
+    assert a.root.total_weight != c.root.total_weight
 
 
 def test_pickled_model_continues_identically():
@@ -598,7 +598,7 @@ def test_counters_events_and_memory():
     assert sum(e["kind"] == "split" for e in events) == model.n_splits
     assert model.n_leaves == model.n_nodes - (model.n_nodes - 1) // 2
     assert 0 <= model.n_active_leaves <= model.n_leaves
-    leaves = [n for n in iter_nodes(model._root) if n.is_leaf]
+    leaves = [n for n in iter_nodes(model.root) if n.is_leaf]
     observers = sum(leaf.observers.nbytes for leaf in leaves if leaf.active)
     assert model.memory_bytes() >= observers + sum(leaf.stats.nbytes for leaf in leaves) > 0
 
@@ -635,7 +635,7 @@ def test_memory_budget_deactivates_the_least_promising_leaves_first():
     model = MLHT(grace_period=50, delta=0.01)
     for x, y in banded_stream(4000, seed=3):
         model.learn_one(x, y)
-    active = [n for n in iter_nodes(model._root) if n.is_leaf and n.active]
+    active = [n for n in iter_nodes(model.root) if n.is_leaf and n.active]
     assert len(active) >= 4
     promise = sorted((leaf.total_weight - leaf.majority.majority_weight, i) for i, leaf in enumerate(active))
     first, second = active[promise[0][1]], active[promise[1][1]]
@@ -723,15 +723,15 @@ def test_loss_with_majority_answers_with_the_majority_labelset_when_it_errs_leas
 
     with_majority = tree("loss_with_majority")
     hits = late_hits(with_majority)
-    leaf = with_majority._root
+    leaf = with_majority.root
     knn_errors, bagging_errors, majority_errors = leaf.model_errors
     assert majority_errors < min(knn_errors, bagging_errors)
-    assert with_majority._loss_choice(leaf) is leaf.majority
+    assert leaf.policy.choice(leaf) is leaf.majority
     encoded = with_majority._features.encode(stream[0][0], learn=False)
-    np.testing.assert_array_equal(with_majority._leaf_proba(leaf, *encoded, 3), leaf.majority.predict_proba(3))
+    np.testing.assert_array_equal(leaf.policy.proba(leaf, *encoded, 3), leaf.majority.predict_proba(3))
     without = tree("loss")
     assert late_hits(without) + 50 < hits
-    assert without._loss_choice(without._root) is not without._root.majority
+    assert without.root.policy.choice(without.root) is not without.root.majority
 
 
 def test_a_record_learned_right_after_its_prediction_reuses_its_encoding():
@@ -777,8 +777,9 @@ def test_feature_index_encodes_repeated_key_sequences_as_a_fresh_index_would():
 def test_a_leaf_scores_another_prediction_along_with_its_models_or_alone():
     """``Leaf.learn(..., also=proba)`` counts proba's label errors in the call of the first model
     it scores, or by itself when it scores none; the models learn the same either way."""
-    from stream_xml.tree.leaf_kernels import label_errors
-    from stream_xml.tree.leaf_models import BaggedLogisticBR, KnnLabelCombination
+    from stream_xml.tree.common_kernels import label_errors
+    from stream_xml.tree.bagging import BaggedLogisticBR
+    from stream_xml.tree.knn import KnnLabelCombination
 
     def leaf():
         return Leaf(0, np.zeros(4), knn=KnnLabelCombination(k=2, window=5), bagging=BaggedLogisticBR(seed=1))

@@ -23,7 +23,7 @@ def test_tiny_file_gives_integer_features_and_labels():
     src = XmcSource(TINY)
     assert isinstance(src, Source)
     assert (src.n_instances, src.n_features, src.n_labels) == (4, 6, 3)
-    assert src.labels == [0, 1, 2] and src.features == list(range(6))
+    assert src.labels == [0, 1, 2] and list(src.features) == list(range(6))
     records = list(src)
     assert [(r.x, set(r.y), r.meta["line"]) for r in records] == [
         ({0: 0.5, 5: 1.0}, {0, 2}, 2),
@@ -57,7 +57,8 @@ BAD_LINES = [
     ("0 9:1", "feature id 9 out of range 0..5"),
     ("0 -1:1", "feature id -1 out of range"),
     ("0 1:abc", "feature entry '1:abc' is not 'id:value'"),
-    ("0 1:nan", "with a finite value"),
+    ("0 1:nan", "feature 1 is not finite"),
+    ("0 1:-2e300", "feature 1 has value -2e+300, beyond ±1e+100"),
     ("0 1:1 4", "feature entry '4' is not 'id:value'"),
     ("0 1:1 1:2", "a feature id is repeated"),
 ]
@@ -97,8 +98,10 @@ def test_bad_header_always_raises(tmp_path, header):
         XmcSource(path, on_error="skip")
 
 
-def test_invalid_utf8_names_the_file(tmp_path):
+def test_invalid_utf8_names_the_file_and_line_and_skip_mode_skips_that_line_only(tmp_path):
     path = tmp_path / "t.txt"
-    path.write_bytes(b"2 6 3\n0 1:1\n0 1:\xff\n")
-    with pytest.raises(RecordError, match=r"t.txt:\d+: not valid UTF-8"):
-        list(XmcSource(str(path), on_error="skip"))
+    path.write_bytes(b"3 6 3\n0 1:1\n0 1:\xff\n1 2:1\n")
+    with pytest.raises(RecordError, match=r"t.txt:3: not valid UTF-8 \(byte 5 of the line\)"):
+        list(XmcSource(str(path)))
+    src = XmcSource(str(path), on_error="skip")
+    assert [r.meta["line"] for r in src] == [2, 4] and src.errors.count == 1

@@ -6,7 +6,7 @@ leaves hold statistics: per label the number of instances in which it was positi
 the number in which both were, and the number of instances seen since the leaf was created.
 Every ``n_min`` instances each leaf is tested, with a Hoeffding bound, for undoing its parent's
 split (aggregation, the global drift signal) and for splitting around its two most dissimilar
-labels. See the iHOMER specification, section 3.
+labels.
 
 The dissimilarity of labels ``a`` and ``b`` is ``D = 1 - n_ab / (n_a + n_b - n_ab)`` over the
 leaf's lifetime (1 while neither was seen); a leaf's mean dissimilarity is taken over its pairs
@@ -28,13 +28,23 @@ does, for comparison only).
 >>> e["kind"], e["labels"], e["children"], round(e["d1"], 3)
 ('split', [0, 1, 2, 3, 4], [[0, 1, 2], [3, 4]], 0.667)
 
-New labels join the leaf holding most of their co-positive labels:
+Labels are dense integer ids. The root starts empty; a label never seen before joins the active
+leaf holding most of the labels it appears with (ties: the leaf with more instances, then the
+leftmost; labels new in the same instance are placed one by one in id order and count for the
+next ones), or the largest active leaf if it came alone:
 
 >>> model.learn_one({3, 7})
 False
 >>> model.partition(), model.n_labels
 ([[0, 1, 2], [3, 4, 7]], 6)
 
+References
+----------
+Rodrigues, P. P., Gama, J. and Pedroso, J. P. (2008). Hierarchical clustering of time-series
+data streams. IEEE Transactions on Knowledge and Data Engineering 20(5), 615-627.
+
+Hoeffding, W. (1963). Probability inequalities for sums of bounded random variables. Journal of
+the American Statistical Association 58(301), 13-30.
 """
 
 from __future__ import annotations
@@ -57,7 +67,7 @@ REFERENCE_MEANS = ("pairs", "observations")
 
 @dataclasses.dataclass(frozen=True)
 class Coefficients:
-    """What a check measures on a cluster (spec §3.4).
+    """What a check measures on a cluster.
 
     ``d1`` is the diameter (0 for fewer than two labels), ``d2`` the second largest and ``d0``
     the smallest pairwise dissimilarity, ``dbar`` their mean, ``eps`` the Hoeffding bound for
@@ -188,6 +198,35 @@ def _id_array(labels) -> np.ndarray:
     return np.fromiter(labels, dtype=np.int64)  # (which rejects nested lists)
 
 
+def _description(node: ClusterNode, n: float, children: list) -> dict:
+    """A node of :meth:`ODACJ.tree`."""
+    s = node.stats
+    return {
+        "id": node.id,
+        "labels": sorted(node.labels),
+        "active": node.active,
+        "n": n,
+        "d1": None if s is None else s.d1,
+        "eps": None if s is None or math.isinf(s.eps) else s.eps,
+        "children": children,
+    }
+
+
+def split_fires(s: Coefficients, tau: float) -> bool:
+    """Split a leaf whose two largest dissimilarities are told apart by the Hoeffding bound
+    (or tied once the bound is below ``tau``) and whose split value exceeds the bound."""
+    if s.d2 is None:
+        return False
+    confident_or_tied = s.d1 - s.d2 > s.eps or tau > s.eps
+    return confident_or_tied and s.split_value > s.eps
+
+
+def merge_fires(leaf: Coefficients, parent: Coefficients) -> bool:
+    """Undo the parent's split when the leaf's diameter has grown past the parent's frozen
+    diameter by more than either bound."""
+    return leaf.d1 - parent.d1 > max(parent.eps, leaf.eps)
+
+
 class ODACJ(base.Base):
     """Online divisive-agglomerative clustering of labels with the Jaccard dissimilarity.
 
@@ -210,11 +249,6 @@ class ODACJ(base.Base):
         river/reference mean, divided by the number of instances; for comparison only).
     fading
         None, or a factor in (0, 1) by which all counts are multiplied at every instance.
-
-    Labels are dense integer ids. The root starts empty; a label never seen before joins the
-    active leaf holding most of the labels it appears with (ties: the leaf with more
-    instances, then the leftmost; labels new in the same instance are placed one by one in
-    id order and count for the next ones), or the largest active leaf if it came alone.
 
     Attributes
     ----------
@@ -471,22 +505,12 @@ class ODACJ(base.Base):
         return out
 
     def _view(self, node: ClusterNode) -> NodeView:
-        labels = tuple(sorted(node.labels))
-        return NodeView(
-            node.id, node.parent, node.children, labels, node.active, node.depth, node.born
-        )
+        return NodeView(node.id, node.parent, node.children, tuple(sorted(node.labels)), node.active, node.depth,
+                        node.born)  # fmt: skip
 
     def _describe(self, node: ClusterNode) -> dict:
-        s = node.stats
-        return {
-            "id": node.id,
-            "labels": sorted(node.labels),
-            "active": node.active,
-            "n": self._n(node) if node.active else s.n,
-            "d1": None if s is None else s.d1,
-            "eps": None if s is None or math.isinf(s.eps) else s.eps,
-            "children": [self._describe(self._nodes[c]) for c in node.children],
-        }
+        return _description(node, self._n(node) if node.active else node.stats.n,
+                            [self._describe(self._nodes[c]) for c in node.children])  # fmt: skip
 
     # -- checks -----------------------------------------------------------------------------
 
@@ -544,16 +568,10 @@ class ODACJ(base.Base):
         return False
 
     def _split_fires(self, s: Coefficients) -> bool:
-        if s.d2 is None:
-            return False
-        confident_or_tied = s.d1 - s.d2 > s.eps or self.tau > s.eps
-        return confident_or_tied and s.split_value > s.eps
+        return split_fires(s, self.tau)
 
     def _merge_fires(self, node: ClusterNode) -> bool:
-        if node.parent is None:
-            return False
-        frozen = self._nodes[node.parent].stats
-        return node.stats.d1 - frozen.d1 > max(frozen.eps, node.stats.eps)
+        return node.parent is not None and merge_fires(node.stats, self._nodes[node.parent].stats)
 
     def _split(self, node: ClusterNode) -> None:
         s = node.stats

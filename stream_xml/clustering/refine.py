@@ -1,4 +1,4 @@
-"""From ODAC-J's active leaves to the label blocks that get learners (spec §4).
+"""From ODAC-J's active leaves to the label blocks that get learners.
 
 A leaf with fewer labels than ``min_size`` (the most frequent labelset size) is merged with its
 nearest relative in the cluster tree: among the blocks whose union with it stays within
@@ -20,6 +20,12 @@ result never loses a label and depends on nothing but the tree.
 [((0, 1, 2, 3, 4), (1, 2))]
 >>> [b.labels for b in refine(model, min_size=3, max_size=4)]  # no room: {3, 4} stays alone
 [(0, 1, 2), (3, 4)]
+
+References
+----------
+Tsoumakas, G., Katakis, I. and Vlahavas, I. (2008). Effective and efficient multilabel
+classification in domains with large number of labels. Proc. ECML/PKDD 2008 Workshop on Mining
+Multidimensional Data (MMD'08).
 
 """
 

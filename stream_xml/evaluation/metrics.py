@@ -19,6 +19,20 @@ Conventions (the definitions are those of scikit-learn's batch metrics):
   smaller id; a label without a score has score 0) and average over the instances that came
   with scores and have at least one relevant label: instances with ``Y`` empty are not counted.
   They appear in the results once scores have been given at least once.
+- ``psp@k``, propensity-scored precision (Jain, Prabhu and Varma, KDD 2016), weighs a relevant
+  label ``l`` by its inverse propensity ``1 / p_l = 1 + C (N_l + B)^-A`` with
+  ``C = max(ln N - 1, 0) (B + 1)^A``, where ``N`` is the number of instances so far and ``N_l``
+  the number in which ``l`` was relevant, this instance included (``A = 0.55``, ``B = 1.5`` by
+  default). Per instance, ``PSP@k = (1/k) sum_{l in top-k} y_l / p_l`` and its best value
+  ``PSP*@k`` sums the ``min(k, |Y|)`` largest ``1 / p_l`` of the relevant labels; ``psp@k`` is
+  ``sum PSP@k / sum PSP*@k`` over the instances counted by ``precision@k`` (the normalisation of
+  the Extreme Classification Repository's tools: a ratio of means, so that instances with rare
+  labels weigh more). 1 is the best value. ``C`` is kept at 0 while ``ln N < 1`` (the first two
+  instances), where the formula would give negative propensities. The propensities come from
+  the whole stream so far, also for the window and faded values.
+- ``label_coverage`` is the share of the labels relevant at least once that were predicted
+  (in the labelset) correctly at least once: labels with a true positive among those with a
+  true positive or a false negative, over the stream, the window or the faded tally.
 - A mean over no instance is reported as 0.0.
 
 >>> from stream_xml.evaluation.metrics import MultiLabelMetrics
@@ -33,6 +47,8 @@ Conventions (the definitions are those of scikit-learn's batch metrics):
 (0.3333, 0.2222)
 >>> round(overall["micro_f1"], 4), overall["precision@1"], overall["precision@2"]
 (0.6667, 1.0, 0.5)
+>>> overall["psp@1"], round(overall["label_coverage"], 4)  # psp: no propensity yet (C = 0 below 3 instances)
+(1.0, 0.6667)
 >>> recent = metrics.get_window()  # the last two instances
 >>> recent["subset_accuracy"], round(recent["micro_precision"], 4)
 (0.5, 0.5)
@@ -68,6 +84,9 @@ __all__ = [
     "MacroF1",
     "PrecisionAtK",
     "NDCGAtK",
+    "PSPrecisionAtK",
+    "LabelCoverage",
+    "inverse_propensities",
 ]
 
 SET_METRICS = (
@@ -86,9 +105,12 @@ SET_METRICS = (
 )
 
 # Layout of a contribution row (and of a tally's sums). Ranking slots follow: for the j-th k,
-# precision@k at _RANKING + 2j and ndcg@k at _RANKING + 2j + 1.
+# precision@k at _RANKING + 4j, ndcg@k at + 1, and the sums of PSP@k and of its best value at + 2, + 3.
 _N, _EXACT, _HAMMING, _EX_P, _EX_R, _EX_F1, _EX_JAC, _TP, _FP, _FN, _N_RANKED = range(11)
 _RANKING = 11
+_PER_K = 4
+COVERAGE = "label_coverage"
+PROPENSITY_A, PROPENSITY_B = 0.55, 1.5  # Jain, Prabhu and Varma's defaults
 _MEAN_SLOTS = {
     "subset_accuracy": _EXACT,
     "hamming_loss": _HAMMING,
@@ -98,53 +120,68 @@ _MEAN_SLOTS = {
     "example_jaccard": _EX_JAC,
 }
 _MACRO_POSITION = {"macro_precision": 0, "macro_recall": 1, "macro_f1": 2}
-_RANKING_NAME = re.compile(r"(precision|ndcg)@([1-9][0-9]*)")
+_RANKING_NAME = re.compile(r"(precision|ndcg|psp)@([1-9][0-9]*)")
 
 # The faded tally stores counts divided by fading**t; it is brought back to scale before
 # fading**-t gets near the float range.
 _RESCALE_AT = 1e100
 
 
-def metric_names(ks=(1, 3, 5)) -> list[str]:
-    """The metric keys, in the order :meth:`MultiLabelMetrics.get` reports them.
+def metric_names(ks=(1, 3, 5), ranking: bool = True) -> list[str]:
+    """The metric keys, in the order :meth:`MultiLabelMetrics.get` reports them (``ranking``: with scores).
 
-    >>> metric_names(ks=(1, 5))[-7:]
-    ['macro_precision', 'macro_recall', 'macro_f1', 'precision@1', 'ndcg@1', 'precision@5', 'ndcg@5']
+    >>> metric_names(ks=(1, 5))[-8:]
+    ['macro_f1', 'label_coverage', 'precision@1', 'ndcg@1', 'psp@1', 'precision@5', 'ndcg@5', 'psp@5']
 
     """
-    return [*SET_METRICS, *(name for k in ks for name in (f"precision@{k}", f"ndcg@{k}"))]
+    ranked = (name for k in ks for name in (f"precision@{k}", f"ndcg@{k}", f"psp@{k}")) if ranking else ()
+    return [*SET_METRICS, COVERAGE, *ranked]
 
 
 class _Directions(collections.abc.Mapping):
     """Metric name -> whether a bigger value is better; ranking keys work for any ``k``.
 
-    Iterating yields the set metrics and the templates ``precision@k`` and ``ndcg@k``.
+    Iterating yields the set metrics, ``label_coverage`` and the templates ``precision@k``,
+    ``ndcg@k`` and ``psp@k``.
 
     >>> bigger_is_better["hamming_loss"], bigger_is_better["micro_f1"], bigger_is_better["ndcg@10"]
     (False, True, True)
 
     """
 
-    _TEMPLATES = ("precision@k", "ndcg@k")
+    _TEMPLATES = ("precision@k", "ndcg@k", "psp@k")
 
     def __getitem__(self, name):
-        if name in SET_METRICS:
+        if name in SET_METRICS or name == COVERAGE:
             return name != "hamming_loss"
         if name in self._TEMPLATES or _RANKING_NAME.fullmatch(name):
             return True
         raise KeyError(name)
 
     def __iter__(self):
-        return iter((*SET_METRICS, *self._TEMPLATES))
+        return iter((*SET_METRICS, COVERAGE, *self._TEMPLATES))
 
     def __len__(self):
-        return len(SET_METRICS) + len(self._TEMPLATES)
+        return len(SET_METRICS) + 1 + len(self._TEMPLATES)
 
     def __repr__(self):
         return repr(dict(self))
 
 
 bigger_is_better = _Directions()
+
+
+def inverse_propensities(counts, n: int, a: float = PROPENSITY_A, b: float = PROPENSITY_B) -> np.ndarray:
+    """``1 / p_l = 1 + C (N_l + B)^-A`` for label counts ``N_l`` among ``n`` instances (Jain et al., 2016).
+
+    ``C = (ln n - 1) (B + 1)^A``, kept at 0 while ``ln n < 1``.
+
+    >>> [round(v, 3) for v in inverse_propensities(np.array([1, 10, 100]), 1000).tolist()]
+    [6.908, 3.552, 1.77]
+
+    """
+    c = max(np.log(n) - 1.0, 0.0) * (b + 1.0) ** a
+    return 1.0 + c * (np.asarray(counts, dtype=np.float64) + b) ** -a
 
 
 def _ratio(num, den, when_zero):
@@ -299,10 +336,12 @@ class MultiLabelMetrics:
         Factor in (0, 1] applied to the past at every step for :meth:`get_fading`
         (None disables it).
     ks
-        Cut-offs of ``precision@k`` and ``ndcg@k``.
+        Cut-offs of ``precision@k``, ``ndcg@k`` and ``psp@k``.
     zero_division
         Value of a ratio whose denominator is 0: 0.0 (scikit-learn's and river's
         ``zero_division=0``) or 1.0 (the convention of many papers).
+    propensity
+        ``(A, B)`` of the propensity model behind ``psp@k`` (see the module docstring).
 
     Examples
     --------
@@ -322,6 +361,7 @@ class MultiLabelMetrics:
         fading: float | None = None,
         ks=(1, 3, 5),
         zero_division: float = 0.0,
+        propensity: tuple = (PROPENSITY_A, PROPENSITY_B),
     ):
         if window is not None and (int(window) != window or window < 1):
             raise ValueError(f"window must be a positive integer or None, got {window!r}")
@@ -334,14 +374,16 @@ class MultiLabelMetrics:
         self.fading = fading
         self.ks = ks
         self.zero_division = float(zero_division)
+        self.propensity = tuple(float(v) for v in propensity)
         self.n = 0
         self.n_labels = 0
         self.has_scores = False
-        n_slots = _RANKING + 2 * len(ks)
+        n_slots = _RANKING + _PER_K * len(ks)
         self._ranking_slots = {}
         for j, k in enumerate(ks):
-            self._ranking_slots[f"precision@{k}"] = _RANKING + 2 * j
-            self._ranking_slots[f"ndcg@{k}"] = _RANKING + 2 * j + 1
+            self._ranking_slots[f"precision@{k}"] = _RANKING + _PER_K * j
+            self._ranking_slots[f"ndcg@{k}"] = _RANKING + _PER_K * j + 1
+            self._ranking_slots[f"psp@{k}"] = _RANKING + _PER_K * j + 2  # its best value's sum follows
         discounts = 1.0 / np.log2(np.arange(2, max(ks, default=0) + 2))
         self._ideal_dcg = np.concatenate([[0.0], np.cumsum(discounts)]).tolist()
         self._discounts = discounts.tolist()
@@ -395,7 +437,7 @@ class MultiLabelMetrics:
             n_hit,
             len(false_pos),
             len(false_neg),
-            *self._ranking_contribution(y_true, scores, n_labels),
+            *self._ranking_contribution(y_true, scores, n_labels, self._inverse_propensities(y_true)),
         ]
         row = np.array(row)
         ids = np.array([*hits, *false_pos, *false_neg], dtype=np.int64)
@@ -408,24 +450,41 @@ class MultiLabelMetrics:
             tally.push(row, ids, n_hit, len(false_pos))
         self.n += 1
 
-    def _ranking_contribution(self, y_true, scores, n_labels) -> list[float]:
-        """[ranked?, precision@k1, ndcg@k1, precision@k2, ...] for one instance."""
+    def _inverse_propensities(self, y_true) -> dict:
+        """Relevant label id -> ``1 / p_l``, from the counts so far with this instance included."""
+        if not y_true or not self.ks:
+            return {}
+        counts = self._total.counts
+        stored = counts.shape[1]
+        seen = [int(counts[0, i] + counts[2, i]) if i < stored else 0 for i in y_true]
+        return dict(zip(y_true, inverse_propensities(np.array(seen) + 1, self.n + 1, *self.propensity).tolist()))
+
+    def _ranking_contribution(self, y_true, scores, n_labels, inverse_propensity: dict) -> list[float]:
+        """[ranked?, precision@k1, ndcg@k1, PSP@k1, best PSP@k1, precision@k2, ...] for one instance."""
         if scores is None or not y_true or not self.ks:
-            return [0.0] * (1 + 2 * len(self.ks))
-        relevant = [label in y_true for label in top_k(scores, max(self.ks), n_labels)]
+            return [0.0] * (1 + _PER_K * len(self.ks))
+        gains = [inverse_propensity.get(label, 0.0) for label in top_k(scores, max(self.ks), n_labels)]
+        best = sorted(inverse_propensity.values(), reverse=True)
         contribution = [1.0]
         for k in self.ks:
-            hits = sum(relevant[:k])
-            dcg = sum(d for d, rel in zip(self._discounts[:k], relevant) if rel)
-            contribution += [hits / k, dcg / self._ideal_dcg[min(k, len(y_true))]]
+            hits = sum(1 for gain in gains[:k] if gain)
+            dcg = sum(d for d, gain in zip(self._discounts[:k], gains) if gain)
+            contribution += [hits / k, dcg / self._ideal_dcg[min(k, len(y_true))], sum(gains[:k]) / k,
+                             sum(best[:k]) / k]
         return contribution
 
     def _value(self, tally: _Tally, name: str, macro=None) -> float:
         sums, zd = tally.sums, self.zero_division
         if name in _MEAN_SLOTS:
             return _ratio(sums[_MEAN_SLOTS[name]], sums[_N], 0.0)
+        if name.startswith("psp@") and name in self._ranking_slots:
+            slot = self._ranking_slots[name]
+            return _ratio(sums[slot], sums[slot + 1], 0.0)
         if name in self._ranking_slots:
             return _ratio(sums[self._ranking_slots[name]], sums[_N_RANKED], 0.0)
+        if name == COVERAGE:
+            tp, fn = tally.counts[0], tally.counts[2]
+            return _ratio(np.count_nonzero(tp), np.count_nonzero(tp + fn), 0.0)
         tp, fp, fn = sums[_TP], sums[_FP], sums[_FN]
         if name == "micro_precision":
             return _ratio(tp, tp + fp, zd)
@@ -441,7 +500,7 @@ class MultiLabelMetrics:
     def _report(self, tally: _Tally | None) -> dict:
         if tally is None:
             return {}
-        names = metric_names(self.ks) if self.has_scores else list(SET_METRICS)
+        names = metric_names(self.ks, ranking=self.has_scores)
         macro = macro_means(tally.counts, self.n_labels, self.zero_division)
         return {name: self._value(tally, name, macro) for name in names}
 
@@ -685,6 +744,38 @@ class PrecisionAtK(_RankingMetric):
     """
 
     prefix = "precision"
+
+
+class PSPrecisionAtK(_RankingMetric):
+    """Propensity-scored precision@k, normalised by its best value (see the module docstring).
+
+    ``sum_i (1/k) sum_{l in top-k} y_l / p_l`` over ``sum_i`` of its best value on the same
+    instance, with the propensities ``p_l`` of the labels' counts so far.
+
+    >>> metric = PSPrecisionAtK(1)
+    >>> for _ in range(3):
+    ...     metric.update({0}, set(), scores={0: 0.9})
+    >>> metric.update({0, 1}, set(), scores={0: 0.9, 1: 0.5})  # the rare label 1 ranked second
+    >>> round(metric.get(), 4)  # (1 + 1 + 1.071 + 1.250) / (1 + 1 + 1.071 + 1.386)
+    0.9695
+
+    """
+
+    prefix = "psp"
+
+
+class LabelCoverage(_SingleMetric):
+    """Share of the labels relevant at least once that were predicted correctly at least once.
+
+    >>> metric = LabelCoverage()
+    >>> metric.update({0, 1}, {1, 3})
+    >>> metric.update({2}, {2})
+    >>> round(metric.get(), 4)  # labels 1 and 2 of 0, 1, 2
+    0.6667
+
+    """
+
+    name = COVERAGE
 
 
 class NDCGAtK(_RankingMetric):

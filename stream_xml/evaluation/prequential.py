@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import collections
 import math
+import signal
+import threading
 import time
 
 from stream_xml.base import MultiLabelLearner, as_learner
@@ -30,7 +32,7 @@ from stream_xml.evaluation.latency import LatencyHistogram
 from stream_xml.evaluation.metrics import MultiLabelMetrics
 from stream_xml.labels import LabelSpace
 
-__all__ = ["PrequentialEvaluator", "ModelTrack", "evaluate"]
+__all__ = ["PrequentialEvaluator", "ModelTrack", "StopOnInterrupt", "evaluate"]
 
 EVENTS_KEPT = 5000
 
@@ -103,7 +105,7 @@ class PrequentialEvaluator:
     memory_every
         Measure model memory every this many labelled records (memory walks can be slow).
     ks
-        The k of precision@k and nDCG@k.
+        The k of precision@k, nDCG@k and psp@k.
 
     """
 
@@ -258,6 +260,52 @@ class PrequentialEvaluator:
         }
 
 
+class StopOnInterrupt:
+    """While active (a ``with`` block in the main thread), Ctrl-C (SIGINT) sets ``requested``
+    instead of raising KeyboardInterrupt, so the loop stops between two records.
+
+    A KeyboardInterrupt raised inside a numba kernel surfaces as ``SystemError: CPUDispatcher(...)
+    returned a result with an exception set`` and may leave a model half-updated; a flag checked
+    between records cannot. A second Ctrl-C goes to the previous handler (by default: raise
+    KeyboardInterrupt at once). The previous handler is restored on exit.
+
+    >>> import os, signal
+    >>> with StopOnInterrupt() as stop:
+    ...     os.kill(os.getpid(), signal.SIGINT)
+    ...     stop.requested
+    True
+
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def _handle(self, signum, frame) -> None:
+        if not self.requested:
+            self.requested = True
+            return
+        if callable(self._previous):
+            self._previous(signum, frame)
+        else:
+            raise KeyboardInterrupt
+
+    def __enter__(self) -> "StopOnInterrupt":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
+def _interrupted_in_compiled_code(err: SystemError) -> bool:
+    """A SystemError that a KeyboardInterrupt raised inside a numba kernel turned into."""
+    return isinstance(err.__cause__ or err.__context__, KeyboardInterrupt)
+
+
 def evaluate(
     source, models: dict, limit: int | None = None, progress: bool = False,
     max_seconds: float | None = None, **options,
@@ -265,8 +313,9 @@ def evaluate(
     """Run the prequential loop over ``source`` (a Source of records) and return the result dict.
 
     ``limit`` caps the number of records; ``max_seconds`` the wall time (the result then says
-    ``stopped_early``). A KeyboardInterrupt stops the loop; the result then covers the records
-    processed so far and says ``interrupted: True``.
+    ``stopped_early``). Ctrl-C (SIGINT, see :class:`StopOnInterrupt`) stops the loop after the
+    record in hand; the result then covers the records processed so far and says
+    ``interrupted: True`` (so does a KeyboardInterrupt raised otherwise).
     """
     evaluator = PrequentialEvaluator(models, labels=getattr(source, "labels", ()), **options)
     records = iter(source)
@@ -279,17 +328,26 @@ def evaluate(
     deadline = time.perf_counter() + max_seconds if max_seconds else None
     n = 0
     try:
-        for record in records:
-            evaluator.process(record)
-            n += 1
-            if bar is not None:
-                bar.update(1)
-            if limit is not None and n >= limit:
-                break
-            if deadline is not None and n % 16 == 0 and time.perf_counter() > deadline:
-                stopped_early = True
-                break
+        with StopOnInterrupt() as stop:
+            for record in records:
+                evaluator.process(record)
+                n += 1
+                if bar is not None:
+                    bar.update(1)
+                if stop.requested:
+                    interrupted = True
+                    break
+                if limit is not None and n >= limit:
+                    break
+                if deadline is not None and n % 16 == 0 and time.perf_counter() > deadline:
+                    stopped_early = True
+                    break
+            interrupted = interrupted or stop.requested  # e.g. Ctrl-C while the source was read
     except KeyboardInterrupt:
+        interrupted = True
+    except SystemError as err:
+        if not _interrupted_in_compiled_code(err):
+            raise
         interrupted = True
     finally:
         if bar is not None:

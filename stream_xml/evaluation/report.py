@@ -29,15 +29,18 @@ import io
 import json
 import math
 import os
-import tempfile
+
+from stream_xml.files import write_atomic
 
 __all__ = ["write_report", "write_json", "write_series_csv", "write_html", "PLOTTED_METRICS"]
 
 PLOTTED_METRICS = ("subset_accuracy", "micro_f1", "macro_f1", "example_f1", "hamming_loss", "precision@1")
 TABLE_METRICS = (
     "subset_accuracy", "hamming_loss", "example_f1", "micro_f1", "macro_f1",
-    "example_jaccard", "precision@1", "ndcg@3",
+    "example_jaccard", "precision@1", "ndcg@3", "psp@1", "psp@3", "psp@5", "label_coverage",
 )
+# temporaries of the report files while they are written (a writer killed mid-write leaves one)
+TMP_PREFIX = ".report-tmp-"
 # events worth a marker on the metric plots; the rest are counted in the table
 MARKED_EVENTS = ("restructure", "cluster_merge", "global_drift", "alternate_promoted", "change_point")
 
@@ -56,13 +59,9 @@ def _clean(value):
 
 
 def _atomic_write(path: str, text: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    # a name that is not valid text (an unpaired surrogate from an old checkpoint) is written
+    # escaped rather than failing the whole report
+    write_atomic(path, text.encode("utf-8", "backslashreplace"), prefix=TMP_PREFIX)
 
 
 def write_json(result: dict, path: str, config: dict | None = None) -> str:
@@ -287,7 +286,10 @@ Records skipped as bad input: {errors.get('skipped', 0)}.</p>
 <th>learn µs p50 / p99</th><th>peak MiB</th></tr>{''.join(rows)}</table>
 <p class="note">Test-then-train on every labelled record. Hamming loss: lower is better. Macro averages
 run over every label known so far; 0/0 counts as {_fmt((config or {}).get('zero_division', 0.0), 1)}.
-precision@k and nDCG@k count only records with at least one relevant label.</p>
+precision@k and nDCG@k count only records with at least one relevant label. psp@k: propensity-scored
+precision@k (propensities from the label counts so far, A = 0.55, B = 1.5), summed over the records and
+divided by the sum of its best values on the same records (1 is best). label_coverage: the share of the
+labels relevant at least once that were predicted correctly at least once.</p>
 <h2>Events</h2>
 <table>{''.join(event_rows) or '<tr><td>no events reported</td></tr>'}</table>
 <h2>Rolling metrics (window {result.get('window')})</h2>

@@ -62,7 +62,7 @@ from stream_xml.ihomer.watchers import SIGNALS, RisingChange
 from stream_xml.labels import LabelSpace
 from stream_xml.tree import MLHAT
 from stream_xml.tree.features import FeatureIndex
-from stream_xml.tree.leaf_models import DistanceMemo
+from stream_xml.tree.knn import DistanceMemo
 
 __all__ = ["IHOMER", "default_tree", "default_root_tree", "default_clustering"]
 
@@ -286,6 +286,8 @@ class IHOMER(MultiLabelLearner):
 
     # -- learning ---------------------------------------------------------------------------------
     def learn_labelset(self, x, labelset) -> None:
+        # encoded first: a record the trees cannot digest is refused before anything is counted
+        encoded = self._features.encode(x, learn=True)
         names = frozenset(labelset)
         space = self._space
         new = space.add_all(names)
@@ -301,7 +303,6 @@ class IHOMER(MultiLabelLearner):
                 self._correlation.reset()
                 self._restart_clustering("correlation")
 
-        encoded = self._features.encode(x, learn=True)
         at, self._at_hand = self._at_hand, None
         if at is None or not _same_encoding(at.encoded, encoded):
             at = RecordAtHand(id(x), encoded)

@@ -278,7 +278,6 @@ class LabelTreeClassifier(MultiLabelLearner):
         self._events: list[dict] = []
         self._last: tuple | None = None  # (encoded record, candidate ids, their scores, stamp)
         self._ids_of: dict = {}  # frozenset of names -> sorted id array (labelsets repeat)
-        self.n_bad_values = 0  # non-finite feature values ignored
         self._reserve_labels(0)
 
     def _allocate_table(self) -> None:
@@ -395,13 +394,12 @@ class LabelTreeClassifier(MultiLabelLearner):
         if self.drift_detection and state[N_MONITORS] + 2 * self.arity * (n_labels + 1) > self._monitors.capacity:
             self._monitors.reserve(2 * self._monitors.capacity + 2 * self.arity * (n_labels + 1))
         work = self._work(idx.shape[0], n_labels)
-        bad = learn_record(
+        learn_record(
             idx, val, len(self._features), ids, tree.arrays(), self._co_arrays(), tree.scratch(),
             self._arena.weights, self._arena.sums, self._monitors.arrays(), self._threshold.hist,
             self._threshold.state, cand_labels, cand_scores, n_cand, self._dirty, self._label_flags, self._ip,
             self._fp, work,
         )
-        self.n_bad_values += bad
         if state[N_EVENTS]:
             self._collect_events()
 

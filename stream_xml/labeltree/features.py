@@ -22,6 +22,14 @@ recognises the logits the search cached by the identity of the arrays).
 >>> encoder.encode(x, learn=True) is predicted, encoder.names
 (True, ['a', 'b', 'c'])
 
+A record with a value no model digests is refused (the model boundary of
+:func:`stream_xml.base.refuse_undigestible`):
+
+>>> encoder.encode({"a": float("nan")}, learn=True)
+Traceback (most recent call last):
+...
+ValueError: feature 'a' is not finite (nan)
+
 This encoder is tuned for sparse records (it does in list comprehensions and numpy what
 :class:`stream_xml.tree.features.FeatureIndex` does key by key, with that class's rules): the
 label tree is meant for text-like streams of tens to hundreds of non-zeros among 10^4-10^5 words.
@@ -31,6 +39,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+
+from stream_xml.base import refuse_undigestible
 
 __all__ = ["FeatureEncoder"]
 
@@ -79,7 +89,9 @@ class FeatureEncoder:
 
     def encode(self, x: dict, learn: bool) -> tuple[np.ndarray, np.ndarray]:
         """``x`` as increasing int64 ids and their non-zero float64 values; ``learn`` registers
-        new features."""
+        new features. A record with a value no model digests (not a number, NaN, infinite, beyond
+        ``stream_xml.base.MAX_ABS_VALUE``) is refused with a ValueError naming the feature, before
+        anything is registered."""
         if learn and self._last is not None:
             last, self._last = self._last, None
             if (last[0] is x and last[3] == len(self.names) and last[1] == tuple(x)
@@ -88,11 +100,9 @@ class FeatureEncoder:
                     self._ids[name] = len(self.names)
                     self.names.append(name)
                 return last[4]
+        refuse_undigestible(x)
         keys = list(x)
-        try:
-            values = np.fromiter(x.values(), dtype=np.float64, count=len(keys))
-        except (TypeError, ValueError):  # e.g. numeric strings
-            values = np.array([float(v) for v in x.values()], dtype=np.float64)
+        values = np.fromiter(x.values(), dtype=np.float64, count=len(keys))
         get = self._ids.get
         ids = [get(k, -1) for k in keys]
         new_names = ()

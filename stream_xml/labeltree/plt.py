@@ -22,8 +22,10 @@ HOMER's meta-labels made probabilistic: Tsoumakas, Katakis, Vlahavas, 2008).
 Cost per record: O(|y| x depth x arity x nnz(x)) for learning, O(expanded nodes x arity x
 nnz(x)) for the search; nothing depends on the number of labels beyond the depth.
 
-Feature values are sanitised first: non-finite values count as absent (and are counted), and
-with ``normalize`` the record is scaled to unit L2 norm (computed without overflow).
+The estimator refuses records with values no model digests before they reach a kernel
+(:func:`stream_xml.base.refuse_undigestible`); the kernels still treat a non-finite value as
+absent (a second line of defence), and with ``normalize`` scale the record to unit L2 norm
+(computed without overflow).
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ from stream_xml.labeltree.layout import (
 from stream_xml.labeltree.monitors import observe
 from stream_xml.labeltree.threshold import observe_record
 from stream_xml.labeltree.tree import emit, insert_label, node_depth, restructure, take_lane
-from stream_xml.tree.leaf_kernels import sigmoid
+from stream_xml.tree.common_kernels import sigmoid
 
 __all__ = ["predict_record", "learn_record", "prepare"]
 
@@ -288,7 +290,7 @@ def learn_record(idx, val, n_features, labels, tree, co, scratch, weights, sums,
                  cand_labels, cand_scores, n_cand, dirty, label_flags, ip, fp, work):
     """Learn one record whose relevant labels are the distinct ids ``labels``; ``cand_*`` are the
     search's answer for this record (``n_cand < 0``: none). Returns the number of non-finite
-    feature values ignored."""
+    feature values treated as absent."""
     nodes, values, children, label_leaf, lane_used, state, events = tree
     partners, counts, errors, occurrences = co
     xv, pos_nodes, relevant, irrelevant, one = work[0], work[5], work[8], work[9], work[6]

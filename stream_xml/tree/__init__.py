@@ -4,7 +4,9 @@ Modules: :mod:`~stream_xml.tree.mlhat` (the river-facing learners), :mod:`~strea
 (leaves and branches), :mod:`~stream_xml.tree.observers` and
 :mod:`~stream_xml.tree.observer_kernels` (Gaussian attribute observers and split search),
 :mod:`~stream_xml.tree.entropy` (multi-label entropy, merit, Hoeffding bound),
-:mod:`~stream_xml.tree.majority` and :mod:`~stream_xml.tree.leaf_models` (leaf models).
+:mod:`~stream_xml.tree.majority`, :mod:`~stream_xml.tree.knn` and :mod:`~stream_xml.tree.bagging` (leaf models),
+:mod:`~stream_xml.tree.leaf_policies` (how leaves choose among them), :mod:`~stream_xml.tree.growth` and
+:mod:`~stream_xml.tree.adaptation` (splits, memory budget, alternate subtrees).
 
 >>> from stream_xml.tree import MLHAT, MLHT
 >>> MLHAT().leaf_model, MLHT().leaf_model

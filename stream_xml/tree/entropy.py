@@ -1,4 +1,4 @@
-"""MLHAT's multi-label entropy, split merit and Hoeffding bound (spec §6.3, §6.5).
+"""MLHAT's multi-label entropy, split merit and Hoeffding bound.
 
 A label distribution is a float64 vector laid out as ``[total, ∅, label 0, label 1, ...]``:
 the total weight, the weight of records with no positive label, and the weight of records
@@ -23,6 +23,19 @@ so the gain is 2.6226 - (50 · 0 + 50 · 2) / 100:
 (2.584962500721156, 1.0)
 >>> round(hoeffding_bound(1.0, 1e-7, 200), 4)
 0.2007
+
+References
+----------
+Clare, A. and King, R. D. (2001). Knowledge discovery in multi-label phenotype data. Proc.
+PKDD 2001, LNCS 2168, 42-53.
+
+Hoeffding, W. (1963). Probability inequalities for sums of bounded random variables. Journal of
+the American Statistical Association 58(301), 13-30.
+
+Domingos, P. and Hulten, G. (2000). Mining high-speed data streams. Proc. KDD 2000, 71-80.
+
+Esteban, A., Cano, A., Zafra, A. and Ventura, S. (2024). Hoeffding adaptive trees for
+multi-label classification on data streams. Knowledge-Based Systems 304, 112561.
 
 """
 

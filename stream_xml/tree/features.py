@@ -18,15 +18,43 @@ When not learning, unknown features get provisional ids past the known ones and 
 >>> len(index)
 2
 
+Values a tree cannot digest (NaN, infinities, magnitudes beyond ``stream_xml.base.MAX_ABS_VALUE``,
+whose squares overflow the trees' statistics) are refused before any state changes:
+
+>>> index.encode({"a": 1e308}, learn=True)
+Traceback (most recent call last):
+...
+ValueError: feature 'a' has value 1e+308, beyond ±1e+100 (the largest magnitude the models digest)
+
 """
 
 from __future__ import annotations
 
 import struct
+import typing
 
 import numpy as np
+from numba import njit
+
+from stream_xml.base import MAX_ABS_VALUE, refuse_undigestible
 
 __all__ = ["FeatureIndex"]
+
+
+@njit(cache=True)
+def _within(values: np.ndarray, limit: float) -> bool:
+    """True when every value is within ``±limit`` (False for NaN and infinities)."""
+    for v in values:
+        if not abs(v) <= limit:
+            return False
+    return True
+
+
+def _refuse(x: dict) -> typing.NoReturn:
+    """The model boundary: refuse a record whose values would put NaN or overflow into a tree
+    (called when :func:`_within` says no, or a value does not convert)."""
+    refuse_undigestible(x)  # says which feature
+    raise ValueError("a feature value is not a finite number")
 
 _PACKERS: dict = {}  # number of values -> struct.Struct packing that many doubles
 
@@ -58,9 +86,6 @@ class FeatureIndex:
     between) gets the arrays of its prediction back, its new features registered under the ids
     the prediction gave them.
     """
-
-    _learned_keys: tuple | None = None  # class defaults: indexes pickled before they existed
-    _last_query: tuple | None = None
 
     def __init__(self):
         self.names: list = []
@@ -94,17 +119,25 @@ class FeatureIndex:
         raw = None
         if cached is not None and keys == cached[0]:
             raw = tuple(x.values())
-            values = _as_float64(raw)
+            try:
+                values = _as_float64(raw)
+            except OverflowError:  # an integer too large for a float
+                _refuse(x)
             columns, order = cached[1], cached[2]
             if order is not None:
                 values = values[order]
+            if not _within(values, MAX_ABS_VALUE):
+                _refuse(x)
             if np.count_nonzero(values) == values.shape[0]:  # dense: no zero to drop
                 encoded, new = (columns, values), ()
             else:
                 keep = values != 0.0
                 encoded, new = (columns[keep], values[keep]), ()
         else:
-            *encoded, new = self._encode_keys(x, learn)
+            try:
+                *encoded, new = self._encode_keys(x, learn)
+            except OverflowError:
+                _refuse(x)
             encoded = tuple(encoded)
         if learn:
             self._note_learned_keys(keys)
@@ -153,9 +186,6 @@ class FeatureIndex:
             names = [name for _, name, _ in new]
             j = len(self.names)
             for _, name, v in new:
-                if learn:
-                    ids[name] = j
-                    self.names.append(name)
                 idx.append(j)
                 val.append(v)
                 ordered = ordered and j > last
@@ -163,6 +193,12 @@ class FeatureIndex:
                 j += 1
         idx_arr = np.array(idx, dtype=np.int64)
         val_arr = np.array(val, dtype=np.float64)
+        if not _within(val_arr, MAX_ABS_VALUE):  # before the new features are registered
+            _refuse(x)
+        if learn:
+            for name in names:
+                ids[name] = len(self.names)
+                self.names.append(name)
         if not ordered:
             order = np.argsort(idx_arr)
             idx_arr, val_arr = idx_arr[order], val_arr[order]

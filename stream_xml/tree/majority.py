@@ -1,7 +1,7 @@
-"""The majority-labelset leaf model of MLHAT (spec §6.7, model 1).
+"""The majority-labelset leaf model of MLHAT.
 
 It also counts the distinct labelsets a leaf has seen, which sets the range of the Hoeffding
-bound (§6.5) and tells a pure leaf (at most one labelset) from a mixed one.
+bound (:mod:`stream_xml.tree.entropy`) and tells a pure leaf (at most one labelset) from a mixed one.
 
 >>> import numpy as np
 >>> from stream_xml.tree.majority import MajorityLabelset
@@ -22,6 +22,11 @@ array([1., 0., 1.])
 >>> model.predict_proba(4)
 array([0., 1., 0., 0.])
 
+References
+----------
+Esteban, A., Cano, A., Zafra, A. and Ventura, S. (2024). Hoeffding adaptive trees for
+multi-label classification on data streams. Knowledge-Based Systems 304, 112561.
+
 """
 
 from __future__ import annotations
@@ -39,8 +44,6 @@ class MajorityLabelset:
     record it is all zeros.
     """
 
-    _proba: tuple | None = None  # class default: models pickled before the cache existed
-
     def __init__(self):
         self._index: dict[bytes, int] = {}
         self.labelsets: list[np.ndarray] = []
@@ -55,10 +58,6 @@ class MajorityLabelset:
         state = self.__dict__.copy()
         state["_proba"] = None
         return state
-
-    def __setstate__(self, state):
-        state.setdefault("n_labelsets", len(state["labelsets"]))  # pickled before it was kept
-        self.__dict__.update(state)
 
     def learn(self, labelset: np.ndarray, weight: float = 1.0) -> None:
         """Count one record whose positive labels are ``labelset`` (sorted ids)."""

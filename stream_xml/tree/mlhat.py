@@ -1,4 +1,4 @@
-"""MLHAT, the multi-label Hoeffding adaptive tree (spec §6), and MLHT, the same tree without
+"""MLHAT, the multi-label Hoeffding adaptive tree, and MLHT, the same tree without
 drift handling and with majority-labelset leaves.
 
 Labels are names on the outside and the tree's own dense ids inside (order of first sight);
@@ -22,6 +22,19 @@ for callers that think in labelsets (iHOMER): ``learn_labelset(x, relevant_names
 >>> model.n_leaves >= 2, model.depth >= 1
 (True, True)
 
+References
+----------
+Esteban, A., Cano, A., Zafra, A. and Ventura, S. (2024). Hoeffding adaptive trees for
+multi-label classification on data streams. Knowledge-Based Systems 304, 112561.
+
+Domingos, P. and Hulten, G. (2000). Mining high-speed data streams. Proc. KDD 2000, 71-80.
+
+Bifet, A. and Gavaldà, R. (2009). Adaptive learning from evolving data streams. Proc. IDA 2009,
+LNCS 5772, 249-260.
+
+Read, J., Bifet, A., Holmes, G. and Pfahringer, B. (2012). Scalable and efficient multi-label
+classification for evolving data streams. Machine Learning 88(1-2), 243-272 (MLHT).
+
 """
 
 from __future__ import annotations
@@ -36,40 +49,17 @@ from river import base
 
 from stream_xml.base import MultiLabelLearner
 from stream_xml.labels import LabelSpace
-from stream_xml.tree.entropy import ml_entropy
 from stream_xml.tree.features import FeatureIndex
-from stream_xml.tree.leaf_kernels import label_errors
-from stream_xml.tree.leaf_models import BaggedLogisticBR, DistanceMemo, KnnLabelCombination
-from stream_xml.tree.nodes import (
-    DEACTIVATE,
-    Branch,
-    Leaf,
-    iter_nodes,
-    leaf_of,
-    reached_leaves,
-    set_background,
-)
+from stream_xml.tree.common_kernels import label_errors
+from stream_xml.tree.adaptation import ALTERNATE, ALTERNATE_STRATEGIES, ERROR_WEIGHTINGS, AdaptiveBranches
+from stream_xml.tree.growth import REPORTED_TREE_EVENTS, Growth
+from stream_xml.tree.knn import DistanceMemo
+from stream_xml.tree.leaf_policies import leaf_policy
+from stream_xml.tree.nodes import Leaf, leaf_of, reached_leaves
 
-__all__ = ["MLHAT", "MLHT", "poisson_one"]
+__all__ = ["MLHAT", "MLHT", "poisson_one", "REPORTED_TREE_EVENTS", "ALTERNATE_STRATEGIES"]
 
-LEAF_MODELS = ("switch", "majority", "knn", "bagging", "nb")
-LEAF_SWITCHES = ("cardinality", "loss", "loss_with_majority")
-#: The switches that score the leaf models on every record they learn.
-LOSS_SWITCHES = ("loss", "loss_with_majority")
-#: Per-record fading of the leaf models' error counts under ``leaf_switch="loss"`` (a memory of
-#: about 200 records, so the choice follows drift).
-SWITCH_FADING = 0.995
-ALTERNATE_STRATEGIES = ("warning", "drift")
-#: Tree events an ensemble of trees passes on to its own report (the others are too many).
-REPORTED_TREE_EVENTS = ("alternate_promoted", "drift", "memory_limit")
-ERROR_WEIGHTINGS = ("clipped", "reference")
-
-# Where a node hangs: ``owner.children[slot]``, ``owner.alternate`` or (owner None) the root.
-ALTERNATE = 2
 _EXP_MINUS_1 = math.exp(-1.0)
-# Smallest error used to weigh a leaf's vote in "clipped" mode (§11 item 25).
-_MIN_ERROR = 1e-3
-_MB = 1024.0 * 1024.0
 # the positives of a record without relevant labels, shared (nothing writes to positives)
 _NO_POSITIVES = np.zeros(0, dtype=np.int64)
 #: Labelsets whose id arrays a tree keeps (the cache starts over past this many).
@@ -117,7 +107,7 @@ class _LeafPredictions:
         return np.array_equal(idx, self.idx) and np.array_equal(val, self.val)
 
 
-class MLHAT(MultiLabelLearner):
+class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
     """Multi-label Hoeffding Adaptive Tree (Esteban et al., 2024), the node learner of iHOMER.
 
     One tree for all labels: leaves split on the numeric feature whose Gaussian-estimated split
@@ -128,7 +118,7 @@ class MLHAT(MultiLabelLearner):
     Hamming loss of its subtree with ADWIN and grows an alternate subtree that replaces it when
     significantly better.
 
-    Decisions where the reference differs or the spec is silent (spec §11): every node keeps its
+    Decisions where the reference implementation differs or the paper is silent: every node keeps its
     own running loss; a leaf votes with weight ``1 / max(e, 1e-3)²`` ("clipped", or
     ``error_weighting="reference"`` for the reference's ``1/e²`` with ``e = 0`` unscaled); a
     Poisson weight of 0 still trains with weight 1 unless ``strict_bootstrap``; a leaf is
@@ -163,7 +153,7 @@ class MLHAT(MultiLabelLearner):
         the majority labelset).
     leaf_switch
         How "switch" chooses between kNN and bagging at a leaf with two labelsets or more:
-        "cardinality" (the rule above, spec §6.7); "loss": the one of kNN and bagging that has
+        "cardinality" (the rule above, the paper's); "loss": the one of kNN and bagging that has
         made fewer exact-match errors on the records reaching the leaf (each scored before it is
         learned, errors faded by :data:`SWITCH_FADING` per record), kNN on a tie; or
         "loss_with_majority": the same over kNN, bagging and the majority labelset (ties go to
@@ -247,10 +237,7 @@ class MLHAT(MultiLabelLearner):
         memory_estimate_period: int = 10_000,
         seed: int | None = 0,
     ):
-        if leaf_model not in LEAF_MODELS:
-            raise ValueError(f"leaf_model must be one of {LEAF_MODELS}, got {leaf_model!r}")
-        if leaf_switch not in LEAF_SWITCHES:
-            raise ValueError(f"leaf_switch must be one of {LEAF_SWITCHES}, got {leaf_switch!r}")
+        self._leaf_policy = leaf_policy(leaf_model, leaf_switch, cardinality_th, entropy_th)
         if alternate_strategy not in ALTERNATE_STRATEGIES:
             raise ValueError(f"alternate_strategy must be one of {ALTERNATE_STRATEGIES}")
         if error_weighting not in ERROR_WEIGHTINGS:
@@ -293,7 +280,7 @@ class MLHAT(MultiLabelLearner):
         self._features = FeatureIndex()
         self._memo: DistanceMemo | None = None  # made with the first kNN leaf, unless shared
         self._memo_owned = True
-        self._root: Leaf | Branch | None = None
+        self._root = None  # a Leaf or a Branch once the tree has learned
         self._rng = random.Random(seed)
         self._events: list[dict] = []
         self._n_learned = 0
@@ -375,26 +362,8 @@ class MLHAT(MultiLabelLearner):
             self._positives_of[labelset] = positives
         return positives
 
-    def _enforce_size_limit(self) -> None:
-        """Deactivate the least promising active leaves until the tree's arrays fit ``max_size``
-        (as far as releasing split statistics can make them fit)."""
-        excess = self.memory_bytes() - self.max_size * _MB
-        if excess <= 0:
-            return
-        active = [n for n in iter_nodes(self._root, alternates=True) if n.is_leaf and n.active]
-        active.sort(key=lambda leaf: leaf.total_weight - leaf.majority.majority_weight)
-        deactivated = 0
-        for leaf in active:
-            if excess <= 0:
-                break
-            excess -= leaf.observers.nbytes
-            leaf.deactivate()
-            deactivated += 1
-        self.n_memory_deactivations += deactivated
-        self._events.append({"kind": "memory_limit", "t": self._n_learned, "deactivated": deactivated})
-
     def _learn_subtree(self, node, owner, slot, x, idx, val, positives, w, predictions) -> None:
-        """§6.11: drift bookkeeping at every branch on the way, alternates, then the leaf."""
+        """Drift bookkeeping at every branch on the way, alternates, then the leaf."""
         loss = wrong = None
         if self.drift_detection and (owner is not None or not node.is_leaf):
             # Every branch on this path and the leaf itself judge the same leaf's prediction.
@@ -415,10 +384,7 @@ class MLHAT(MultiLabelLearner):
             node = node.children[slot]
         if loss is not None:
             node.loss.update(loss, w)
-        if self.leaf_switch in LOSS_SWITCHES and self.leaf_model == "switch":
-            self._learn_scored(node, idx, val, positives, w, predictions, wrong)
-        else:
-            node.learn(idx, val, positives, w, predictions.n_labels)
+        node.policy.learn(node, idx, val, positives, w, predictions, wrong)
         if node.current_weight - node.last_split_attempt_at >= self.grace_period:
             if self.max_depth is not None and node.depth >= self.max_depth:
                 node.deactivate()
@@ -426,188 +392,12 @@ class MLHAT(MultiLabelLearner):
                 self._attempt_split(node, owner, slot)
                 node.last_split_attempt_at = node.current_weight
 
-    def _learn_scored(self, leaf: Leaf, idx, val, positives, w, predictions, wrong=None) -> None:
-        """The leaf learns the record after a test-then-train score of its kNN and bagging (and,
-        under ``leaf_switch="loss_with_majority"``, its majority labelset) on it. The model in use
-        is scored from its cached prediction (whose label errors are ``wrong`` if the caller
-        counted them); a model without one is scored by the call in which it learns."""
-        majority = leaf.majority
-        n_labels = predictions.n_labels
-        if majority.n_labelsets == 0:
-            leaf.learn(idx, val, positives, w, n_labels)
-            return
-        errors = leaf.model_errors  # knn, bagging, majority
-        with_majority = self.leaf_switch == "loss_with_majority"
-        in_use = self._loss_choice(leaf)
-        cached = predictions.probas.get(id(leaf))  # the prediction of the model in use
-        j = -1  # the model scored from the cached prediction
-        also = None  # that prediction, when the call that trains another model is to score it
-        if cached is not None:
-            j = 0 if in_use is leaf.knn else 1 if in_use is leaf.bagging else 2 if with_majority else -1
-            if j >= 0:
-                if wrong is None:
-                    also = cached[1]
-                else:
-                    errors[j] = errors[j] * SWITCH_FADING + (wrong > 0)
-        if with_majority and j != 2:
-            wrong = label_errors(majority.predict_proba(n_labels), positives)
-            errors[2] = errors[2] * SWITCH_FADING + (wrong > 0)
-        knn_wrong, bagging_wrong, also_wrong = leaf.learn(idx, val, positives, w, n_labels, j != 0, j != 1, also)
-        if knn_wrong is not None:
-            errors[0] = errors[0] * SWITCH_FADING + (knn_wrong > 0)
-        if bagging_wrong is not None:
-            errors[1] = errors[1] * SWITCH_FADING + (bagging_wrong > 0)
-        if also_wrong is not None:
-            errors[j] = errors[j] * SWITCH_FADING + (also_wrong > 0)
-
-    def _monitor(self, branch: Branch, owner, slot, loss: float, w: float) -> bool:
-        """§6.9 at one branch; True if its alternate replaced it."""
-        e_old = branch.loss.mean
-        branch.loss.update(loss, w)
-        e_new = branch.loss.mean
-        branch.detector.update(e_new)
-        drift = branch.detector.drift_detected
-        if drift and not branch.background:
-            self._event("drift", branch)
-        if branch.alternate is None and not branch.background:
-            fire = e_new > e_old if self.alternate_strategy == "warning" else drift
-            if fire:
-                branch.alternate = self._new_leaf(branch.depth, None, background=True)
-                self._event("alternate_start", branch)
-        alternate = branch.alternate
-        threshold = self.drift_window_threshold
-        if alternate is None or alternate.total_weight <= threshold:
-            return False
-        # The alternate's error must rest on enough weight too: a branch the alternate grew
-        # starts a fresh loss, which would otherwise win at once with e_alt = 0.
-        if branch.post_drift_weight > threshold and alternate.loss.weight > threshold:
-            n_inv = 1.0 / alternate.total_weight + 1.0 / branch.post_drift_weight
-            bound = math.sqrt(
-                2.0 * e_old * (1.0 - e_old) * math.log(2.0 / self.switch_significance) * n_inv
-            )
-            e_alt = alternate.loss.mean
-            if e_old - e_alt > bound:
-                set_background(alternate, False)
-                self._replace(owner, slot, alternate)
-                self.n_promotions += 1
-                self._event("alternate_promoted", branch, error=e_old, alternate_error=e_alt)
-                return True
-            if e_alt - e_old > bound:
-                branch.alternate = None
-                self._event("alternate_discarded", branch, error=e_old, alternate_error=e_alt)
-        if drift and e_new < e_old:
-            branch.loss.reset()
-            branch.post_drift_weight = 0.0
-        return False
-
-    def _attempt_split(self, leaf: Leaf, owner, slot) -> None:
-        decision = leaf.split_decision(
-            self.max_share_to_split,
-            self.n_split_points,
-            self.min_branch_fraction,
-            self.delta,
-            self.tau,
-        )
-        if decision is None:
-            return
-        if decision is DEACTIVATE:
-            leaf.deactivate()
-            return
-        feature, threshold = decision
-        left, right = leaf.observers.post_split(feature, threshold)
-        depth, background = leaf.depth, leaf.background
-        branch = Branch(
-            feature,
-            self._features.names[feature],
-            threshold,
-            depth,
-            [
-                self._new_leaf(depth + 1, left, background),
-                self._new_leaf(depth + 1, right, background),
-            ],
-            total=leaf.total_weight,
-            background=background,
-            detector=self._new_detector() if self.drift_detection else None,
-        )
-        self._replace(owner, slot, branch)
-        self.n_splits += 1
-        self._event("split", branch, feature=branch.name, threshold=threshold)
-
-    def _replace(self, owner, slot, node) -> None:
-        if owner is None:
-            self._root = node
-        elif slot == ALTERNATE:
-            owner.alternate = node
-        else:
-            owner.children[slot] = node
-
-    def _new_leaf(self, depth: int, stats, background: bool) -> Leaf:
-        if stats is None:
-            stats = np.zeros(len(self._labels) + 2)
-        knn = bagging = None
-        if self.leaf_model in ("switch", "knn"):
-            if self._memo is None:
-                self._memo = DistanceMemo()
-            knn = KnnLabelCombination(k=self.knn_k, window=self.knn_window, memo=self._memo)
-        if self.leaf_model in ("switch", "bagging"):
-            bagging = BaggedLogisticBR(
-                n_models=self.bagging_size, lr=self.bagging_lr, seed=self._rng.getrandbits(31)
-            )
-        return Leaf(depth, stats, background, knn, bagging, n_features=len(self._features))
-
-    def _new_detector(self):
-        if self.drift_detector is not None:
-            return self.drift_detector.clone()
-        from stream_xml.drift import ADWIN
-
-        return ADWIN()
-
-    def _event(self, kind: str, node, **details) -> None:
-        event = {"kind": kind, "depth": node.depth, "t": self._n_learned}
-        event.update(details)
-        if kind == "split":
-            event["background"] = node.background
-        self._events.append(event)
-
     # -- prediction ----------------------------------------------------------------------------
-
-    def _leaf_proba(self, leaf: Leaf, idx, val, n_labels: int):
-        """P(1) per label from the leaf's model (§6.7), None if the leaf has learned nothing."""
-        majority = leaf.majority
-        if majority.n_labelsets == 0:
-            return None
-        mode = self.leaf_model
-        if mode == "nb" and majority.n_labelsets > 1 and leaf.observers is not None:
-            return leaf.observers.naive_bayes(idx, val, n_labels)
-        if mode in ("majority", "nb") or (mode == "switch" and majority.n_labelsets <= 1):
-            model = majority
-        elif mode == "switch" and self.leaf_switch in LOSS_SWITCHES:
-            model = self._loss_choice(leaf)
-        elif mode == "switch":
-            light = leaf.current_weight < self.cardinality_th
-            model = leaf.knn if light or ml_entropy(leaf.stats) < self.entropy_th else leaf.bagging
-        else:
-            model = leaf.knn if mode == "knn" else leaf.bagging
-        if model is majority:
-            return majority.predict_proba(n_labels)
-        return model.predict_proba(idx, val, n_labels)
-
-    def _loss_choice(self, leaf: Leaf):
-        """The model a leaf answers with under the loss switches: its majority labelset while it
-        has seen one labelset at most, else the model with the fewest faded errors (kNN on a tie;
-        the majority labelset only if strictly fewer under ``"loss_with_majority"``)."""
-        if leaf.majority.n_labelsets <= 1:
-            return leaf.majority
-        knn_errors, bagging_errors, majority_errors = leaf.model_errors
-        model = leaf.knn if knn_errors <= bagging_errors else leaf.bagging
-        if self.leaf_switch == "loss_with_majority" and majority_errors < min(knn_errors, bagging_errors):
-            return leaf.majority
-        return model
 
     def _cached_leaf_proba(self, leaf: Leaf, predictions: _LeafPredictions):
         entry = predictions.probas.get(id(leaf))
         if entry is None:
-            entry = (leaf, self._leaf_proba(leaf, predictions.idx, predictions.val, predictions.n_labels))
+            entry = (leaf, leaf.policy.proba(leaf, predictions.idx, predictions.val, predictions.n_labels))
             predictions.probas[id(leaf)] = entry  # the leaf is kept, so its id is not reused
         return entry[1]
 
@@ -618,14 +408,8 @@ class MLHAT(MultiLabelLearner):
             return None
         return label_errors(proba, positives)
 
-    def _vote_weight(self, leaf: Leaf) -> float:
-        e = leaf.loss.mean
-        if self.error_weighting == "clipped":
-            e = max(e, _MIN_ERROR)
-        return 1.0 / (e * e) if e > 0.0 else 1.0
-
     def predict_scores_array(self, x: dict, encoded=None) -> np.ndarray:
-        """P(label = 1) for every known label, in the order of :attr:`labels` (§6.8);
+        """P(label = 1) for every known label, in the order of :attr:`labels` (the leaves reached, alternates' included, vote);
         ``encoded`` as in :meth:`learn_labelset`."""
         scores, cached = self._scores(x, encoded)
         return scores.copy() if cached else scores  # a cached leaf prediction must not be handed out
@@ -671,65 +455,6 @@ class MLHAT(MultiLabelLearner):
         state["_predictions"] = None  # a cache, not state
         state["_positives_of"] = {}
         return state
-
-    def __setstate__(self, state):
-        if "_memo" not in state:  # pickled before kNN leaves shared a distance memo
-            state["_memo"], state["_memo_owned"] = None, True
-        state.setdefault("max_size", None)  # pickled before the memory budget existed
-        state.setdefault("memory_estimate_period", 10_000)
-        state.setdefault("n_memory_deactivations", 0)
-        state.setdefault("_positives_of", {})
-        self.__dict__.update(state)
-
-    # -- introspection -------------------------------------------------------------------------
-
-    def drain_events(self) -> list[dict]:
-        """Structural events since the last call: splits, alternates started, promoted and
-        discarded, and drifts flagged at foreground branches, each with ``kind``, ``depth`` (of
-        the node concerned) and ``t`` (records learned so far); and ``memory_limit`` (with
-        ``t`` and the leaves ``deactivated``) when the tree went over ``max_size``."""
-        events, self._events = self._events, []
-        return events
-
-    def _foreground(self):
-        return iter_nodes(self._root) if self._root is not None else iter(())
-
-    @property
-    def n_learned(self) -> int:
-        """Records learned so far (those with a Poisson weight of 0 included)."""
-        return self._n_learned
-
-    @property
-    def n_nodes(self) -> int:
-        """Nodes of the tree in use (alternate subtrees not counted)."""
-        return sum(1 for _ in self._foreground())
-
-    @property
-    def n_leaves(self) -> int:
-        return sum(1 for n in self._foreground() if n.is_leaf)
-
-    @property
-    def n_active_leaves(self) -> int:
-        return sum(1 for n in self._foreground() if n.is_leaf and n.active)
-
-    @property
-    def depth(self) -> int:
-        """Depth of the deepest leaf in use (0 for a lone root)."""
-        return max((n.depth for n in self._foreground() if n.is_leaf), default=0)
-
-    @property
-    def n_alternates(self) -> int:
-        """Alternate subtrees currently growing."""
-        return sum(1 for n in self._foreground() if not n.is_leaf and n.alternate is not None)
-
-    def memory_bytes(self) -> int:
-        """Bytes of the numpy arrays held by every node, alternates included (roughly), and of
-        the kNN distance memo unless another owner shares it."""
-        if self._root is None:
-            return 0
-        nodes = sum(n.memory_bytes() for n in iter_nodes(self._root, alternates=True))
-        own_memo = self._memo.memory_bytes() if self._memo_owned and self._memo is not None else 0
-        return nodes + own_memo
 
 
 def _signature_with_defaults(func, **defaults) -> inspect.Signature:

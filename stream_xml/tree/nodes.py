@@ -1,5 +1,5 @@
 """Nodes of the multi-label Hoeffding (adaptive) tree: leaves, numeric binary branches, and the
-walks over them (spec §6.2, §6.5, §6.6, §6.8).
+walks over them.
 
 Routing follows the sparse convention: a record goes left iff ``x[feature] <= threshold``, an
 absent feature counting as 0.
@@ -19,6 +19,13 @@ absent feature counting as 0.
 >>> feature, round(threshold, 2)
 (0, 2.45)
 
+References
+----------
+Domingos, P. and Hulten, G. (2000). Mining high-speed data streams. Proc. KDD 2000, 71-80.
+
+Esteban, A., Cano, A., Zafra, A. and Ventura, S. (2024). Hoeffding adaptive trees for
+multi-label classification on data streams. Knowledge-Based Systems 304, 112561.
+
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from __future__ import annotations
 import numpy as np
 
 from stream_xml.tree.entropy import hoeffding_bound, hoeffding_range, ml_entropy
-from stream_xml.tree.leaf_kernels import label_errors
+from stream_xml.tree.common_kernels import label_errors
+from stream_xml.tree.leaf_policies import LeafPolicy, MajorityLeaves
 from stream_xml.tree.majority import MajorityLabelset
 from stream_xml.tree.observer_kernels import count_labels
 from stream_xml.tree.observers import GaussianObservers, grown_vector
@@ -47,7 +55,7 @@ DEACTIVATE = "deactivate"
 
 
 class RunningMean:
-    """Weighted running mean, the running Hamming loss of a node (§6.9)."""
+    """Weighted running mean, the running Hamming loss of a node (:mod:`stream_xml.tree.adaptation`)."""
 
     __slots__ = ("mean", "weight")
 
@@ -76,15 +84,19 @@ class Leaf:
     background
         True inside an alternate subtree.
     knn, bagging
-        The learned leaf models, or None when the tree's ``leaf_model`` does not use them.
+        The learned leaf models, or None when the leaf's policy does not use them.
     n_features
         Initial number of observer rows.
+    policy
+        How the leaf answers and learns (:mod:`stream_xml.tree.leaf_policies`; the tree's, shared
+        by all its leaves), by default its majority labelset.
 
     """
 
     is_leaf = True
 
-    def __init__(self, depth, stats, background=False, knn=None, bagging=None, n_features=0):
+    def __init__(self, depth, stats, background=False, knn=None, bagging=None, n_features=0,
+                 policy: LeafPolicy | None = None):  # fmt: skip
         self.depth = depth
         self.stats = stats
         self.background = background
@@ -97,6 +109,7 @@ class Leaf:
         self.loss = RunningMean()
         # faded exact-match errors of knn, bagging, majority (loss switch)
         self.model_errors = [0.0, 0.0, 0.0]
+        self.policy = policy if policy is not None else MajorityLeaves()
 
     @property
     def active(self) -> bool:
@@ -146,10 +159,10 @@ class Leaf:
         return knn_wrong, bagging_wrong, also_wrong
 
     def split_decision(self, max_share_to_split, n_split_points, min_branch_fraction, delta, tau):
-        """Split attempt of §6.5: ``(feature, threshold)``, :data:`DEACTIVATE` or None.
+        """A split attempt: ``(feature, threshold)``, :data:`DEACTIVATE` or None.
 
         None when the leaf has seen at most one labelset, when no feature has a finite merit
-        (§11 item 27: neither split nor deactivate), or when the Hoeffding test is not passed.
+        (neither split nor deactivate), or when the Hoeffding test is not passed.
         """
         if self.majority.n_labelsets <= 1:
             return None
@@ -189,7 +202,7 @@ class Branch:
 
     ``feature`` is the tree's column id of ``name``; ``total`` the weight seen (the splitting
     leaf's total, then every record routed through). ``loss``, ``post_drift_weight`` and
-    ``detector`` serve §6.9; ``alternate`` holds the subtree grown in the background.
+    ``detector`` serve the drift adaptation (:mod:`stream_xml.tree.adaptation`); ``alternate`` holds the subtree grown in the background.
     """
 
     is_leaf = False

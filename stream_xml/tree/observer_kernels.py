@@ -1,4 +1,4 @@
-"""Numba kernels of the Gaussian attribute observers (spec §6.4, §10.4 items 4-5).
+"""Numba kernels of the Gaussian attribute observers.
 
 A leaf's observers are one float64 array ``moments`` of shape ``(features, keys, 5)``: for every
 feature column and key (``[total, ∅, label 0, ...]``, see :mod:`stream_xml.tree.entropy`) the
@@ -32,6 +32,14 @@ up the label counts:
 >>> left.round(2).tolist(), right.round(2).tolist()
 ([1.78, 0.0, 3.0, 0.0], [4.22, 0.0, 0.0, 3.0])
 
+References
+----------
+Welford, B. P. (1962). Note on a method for calculating corrected sums of squares and
+products. Technometrics 4(3), 419-420.
+
+Esteban, A., Cano, A., Zafra, A. and Ventura, S. (2024). Hoeffding adaptive trees for
+multi-label classification on data streams. Knowledge-Based Systems 304, 112561.
+
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ import numpy as np
 from numba import njit
 
 from stream_xml.tree.entropy import split_merit
-from stream_xml.tree.leaf_kernels import sigmoid
+from stream_xml.tree.common_kernels import sigmoid
 
 __all__ = [
     "COUNT",

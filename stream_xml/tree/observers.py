@@ -1,4 +1,4 @@
-"""Per-leaf Gaussian attribute observers of MLHAT (spec §6.4) under sparse semantics.
+"""Per-leaf Gaussian attribute observers of MLHAT under sparse semantics.
 
 The arrays grow on demand (features by half again, keys as needed); the work is done by the
 kernels of :mod:`stream_xml.tree.observer_kernels`, one call per record, one per split search
@@ -20,6 +20,14 @@ A record that lacks feature 3 counts as a 0 for it:
 >>> stats = obs.update(stats, np.array([], dtype=np.int64), np.array([]), np.array([0]), 1.0)
 >>> obs.gaussian(3, 2)  # weight, mean, sd, min, max of label 0
 (3.0, 1.0, 1.0, 0.0, 2.0)
+
+References
+----------
+Welford, B. P. (1962). Note on a method for calculating corrected sums of squares and
+products. Technometrics 4(3), 419-420.
+
+Esteban, A., Cano, A., Zafra, A. and Ventura, S. (2024). Hoeffding adaptive trees for
+multi-label classification on data streams. Knowledge-Based Systems 304, 112561.
 
 """
 

@@ -15,19 +15,17 @@ classification repository's text format, label and feature ids by declaration or
 (:mod:`connectors.xmc_writer`; change points are not kept).
 
 >>> import argparse, os, tempfile
->>> from stream_xml import generate_cli
+>>> from stream_xml.cli import generate
 >>> parser = argparse.ArgumentParser(prog="stream-xml")
->>> generate_cli.add_commands(parser.add_subparsers(dest="command"))
+>>> generate.add_parser(parser.add_subparsers(dest="command"))
 >>> out = os.path.join(tempfile.mkdtemp(), "s.arff")
 >>> args = parser.parse_args(["generate", "--preset", "concept-shift", "--param", "n=300", "--out", out])
->>> generate_cli.run(args)
+>>> args.func(args)
 0
 >>> from connectors.arff import ArffSource
 >>> src = ArffSource(out)
 >>> len(src.labels), sum(1 for _ in src)
 (20, 300)
->>> generate_cli.run(argparse.Namespace(command="evaluate")) is None  # not this module's command
-True
 
 """
 
@@ -36,12 +34,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-__all__ = ["add_commands", "run", "open_generator"]
-
-COMMANDS = ("generate",)
+__all__ = ["add_parser", "run", "open_generator"]
 
 
-def add_commands(subparsers) -> None:
+def add_parser(subparsers) -> None:
     """Add the ``generate`` subcommand to an argparse ``subparsers`` object."""
     p = subparsers.add_parser(
         "generate", help="write a synthetic stream to a MEKA ARFF (or XMC text) file",
@@ -60,6 +56,7 @@ def add_commands(subparsers) -> None:
                    help="sparse rows ({index value, ...}); a synthetic stream is then generated sparse too")
     p.add_argument("--seed", type=int, default=None, help="seed of the synthetic stream (overrides the spec's)")
     p.add_argument("--limit", type=int, default=None, help="write at most this many records")
+    p.set_defaults(func=run)
 
 
 def open_generator(args: argparse.Namespace):
@@ -95,10 +92,8 @@ def _format_of(path: str) -> str:
     return "xmc" if stem.endswith((".txt", ".xmc")) else "arff"
 
 
-def run(args: argparse.Namespace) -> int | None:
-    """Run ``args.command`` if it is this module's (return its exit code), else return None."""
-    if getattr(args, "command", None) not in COMMANDS:
-        return None
+def run(args: argparse.Namespace) -> int:
+    """``stream-xml generate``: write the stream, or list the presets."""
     from connectors.arff_writer import write_arff
     from connectors.synthetic import preset_help
     from connectors.xmc_writer import write_xmc

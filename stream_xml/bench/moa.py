@@ -3,7 +3,7 @@
 MOA (Java) is the reference for stream multi-label learning, so the benchmarks run it beside
 our own models on the same ARFF files. MOA's jar ships inside the ``capymoa`` wheel; we never
 install capymoa (it pulls heavy dependencies), we only pip-download the wheel and extract the
-jar (``python -m stream_xml.moa fetch``, or ``make moa``).
+jar (``python -m stream_xml.bench.moa fetch``, or ``make moa``).
 
 A run is one ``moa.DoTask`` prequential evaluation (test on a record, then train on it) with
 ``-o``, which dumps MOA's prediction for every record. MOA's own measures have bugs, so we
@@ -40,7 +40,7 @@ import time
 import typing
 import zipfile
 
-from stream_xml.processes import peak_rss_bytes, wait_with_usage
+from stream_xml.bench.processes import peak_rss_bytes, wait_with_usage
 
 __all__ = [
     "MoaUnavailable",
@@ -59,7 +59,7 @@ __all__ = [
 CAPYMOA_VERSION = "0.15.1"  # its wheel holds MOA 24.07
 JAR_MEMBER = "capymoa/jar/moa.jar"
 JAR_VARIABLE = "STREAM_XML_MOA_JAR"
-HOW_TO_GET = "run `make moa` or `python -m stream_xml.moa fetch`, or set $" + JAR_VARIABLE
+HOW_TO_GET = "run `make moa` or `python -m stream_xml.bench.moa fetch`, or set $" + JAR_VARIABLE
 
 _MULTI_TARGET = "EvaluatePrequentialMultiTarget"  # learners that are MultiTargetRegressors
 _MULTI_LABEL = "EvaluatePrequentialMultiLabel"  # learners that are MultiLabelClassifiers
@@ -234,7 +234,7 @@ def parse_predictions(lines: typing.Iterable[str], n_labels: int, where: str = "
     >>> parse_predictions(["Out 0: 1.0 0.0 ,0.0"], n_labels=2, where="dump.txt")
     Traceback (most recent call last):
     ...
-    stream_xml.moa.MoaError: dump.txt:1: 1 outputs, expected 2
+    stream_xml.bench.moa.MoaError: dump.txt:1: 1 outputs, expected 2
 
     """
     predictions = []
@@ -465,7 +465,7 @@ def score_moa(run: MoaRun, truth: typing.Iterable, label_names: typing.Sequence[
 def main(argv=None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m stream_xml.moa", description="MOA's jar for the benchmarks")
+    parser = argparse.ArgumentParser(prog="python -m stream_xml.bench.moa", description="MOA's jar for the benchmarks")
     commands = parser.add_subparsers(dest="command", required=True)
     fetch = commands.add_parser("fetch", help="download and cache MOA's jar (from the capymoa wheel), print its path")
     fetch.add_argument("--dest", help="where to write the jar (default: the cache)")

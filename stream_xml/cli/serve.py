@@ -1,21 +1,20 @@
 """``stream-xml serve`` and ``stream-xml produce``: the service on Kafka, and a replayer to feed it.
 
 ``serve`` runs the prequential loop of ``evaluate`` on Kafka topics as a long-lived service (see
-:mod:`stream_xml.service`); ``produce`` replays a file source into a topic. :func:`add_commands`
-adds both to the ``stream-xml`` parser and :func:`run` runs them (None for other commands).
-The module also runs on its own, ``python -m stream_xml.service_cli serve ...``.
+:mod:`stream_xml.service`); ``produce`` replays a file source into a topic. :func:`add_parser`
+adds both to the ``stream-xml`` parser.
 
 >>> import argparse
->>> from stream_xml.service_cli import add_commands, run
+>>> from stream_xml.cli.serve import add_parser
 >>> parser = argparse.ArgumentParser(prog="stream-xml")
->>> add_commands(parser.add_subparsers(dest="command"))
+>>> add_parser(parser.add_subparsers(dest="command"))
 >>> args = parser.parse_args(["serve", "--bootstrap-servers", "127.0.0.1:9092", "--topic", "genes",
 ...     "--group", "g", "--model", "ihomer", "--checkpoint-dir", "ck", "--out", "rep",
 ...     "--sasl-mechanism", "PLAIN", "--security-protocol", "SASL_SSL", "--sasl-plain-username", "u"])
 >>> sorted(kafka_settings(args).items())[:3]
 [('heartbeat_interval_ms', 3000), ('max_poll_interval_ms', 300000), ('sasl_mechanism', 'PLAIN')]
->>> run(argparse.Namespace(command="evaluate")) is None
-True
+>>> args.func.__name__
+'run_serve'
 
 """
 
@@ -28,7 +27,9 @@ import os
 import sys
 import time
 
-__all__ = ["add_commands", "run", "main", "kafka_settings", "parse_labels", "cmd_serve", "cmd_produce"]
+from stream_xml.cli.options import add_source_options, source_options, split_params
+
+__all__ = ["add_parser", "kafka_settings", "parse_labels", "run_serve", "run_produce"]
 
 log = logging.getLogger("stream_xml.service")
 
@@ -112,10 +113,8 @@ def _topics(values) -> list[str]:
     return [t.strip() for v in values for t in v.split(",") if t.strip()]
 
 
-def add_commands(subparsers) -> None:
+def add_parser(subparsers) -> None:
     """Add ``serve`` and ``produce`` to the ``stream-xml`` subcommands."""
-    from stream_xml.cli import _add_source_options
-
     sv = subparsers.add_parser("serve", help="learn and predict on Kafka topics as a long-lived service")
     _add_connection_options(sv)
     sv.add_argument("--topic", action="append", required=True, help="input topic (repeat or comma-separate)")
@@ -140,6 +139,13 @@ def add_commands(subparsers) -> None:
     sv.add_argument("--checkpoint-every", type=int, default=1000, help="checkpoint every N records")
     sv.add_argument("--checkpoint-seconds", type=float, default=60.0, help="... and at least every T seconds")
     sv.add_argument("--keep-checkpoints", type=int, default=3, help="how many checkpoints to keep")
+    sv.add_argument("--restore", default=None, metavar="FILE",
+                    help="restore this checkpoint file (e.g. a backup, when every checkpoint of the folder is "
+                         "damaged) and go on from it; it becomes the folder's newest checkpoint")
+    sv.add_argument("--fresh-start", action="store_true",
+                    help="start a new model although the folder's checkpoints cannot be restored (damaged or of "
+                         "another format); refused while a readable checkpoint exists. Without it such a folder is "
+                         "refused at every start")
     sv.add_argument("--awaiting-capacity", type=int, default=100000,
                     help="records predicted without labels kept waiting for them (oldest evicted, counted)")
     sv.add_argument("--out", required=True, help="report folder (report.json, series.csv, report.html)")
@@ -155,9 +161,10 @@ def add_commands(subparsers) -> None:
     sv.add_argument("--status-seconds", type=float, default=30.0, help="log a status line every T seconds")
     sv.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ...")
     _add_group_options(sv)
+    sv.set_defaults(func=run_serve)
 
     pr = subparsers.add_parser("produce", help="replay a file source into a Kafka topic")
-    _add_source_options(pr)
+    add_source_options(pr)
     _add_connection_options(pr)
     pr.add_argument("--topic", required=True, help="the topic (created with --partitions if missing)")
     pr.add_argument("--partitions", type=int, default=1, help="partitions of the topic when it is created")
@@ -167,16 +174,15 @@ def add_commands(subparsers) -> None:
     pr.add_argument("--label-delay", type=int, default=0, metavar="N",
                     help="send records without labels and their labels N records later (delayed labels)")
     pr.add_argument("--no-progress", action="store_true", help="no progress bar")
+    pr.set_defaults(func=run_produce)
 
 
 # --------------------------------------------------------------------------- serve
 
 
 def _model_specs(args) -> dict:
-    from stream_xml.cli import _split_params
-
     names = list(dict.fromkeys(args.model))
-    params = _split_params(args.param, names)
+    params = split_params(args.param, names)
     return {name: {"model": name, "params": params[name], "seed": args.seed} for name in names}
 
 
@@ -212,8 +218,31 @@ def _new_state(args, specs: dict):
     return ServiceState(evaluator=evaluator, models=specs, awaiting=AwaitingLabels(args.awaiting_capacity))
 
 
+def _latest(args, store):
+    """The folder's newest readable checkpoint, or None; ``--restore`` and ``--fresh-start`` decide
+    what a folder without a readable checkpoint becomes (without them it is refused)."""
+    from stream_xml.persistence import CheckpointError, read_checkpoint
+
+    if args.restore:
+        if args.fresh_start:
+            raise ValueError("--restore and --fresh-start exclude each other")
+        return args.restore, read_checkpoint(args.restore)
+    try:
+        restored = store.latest()
+    except CheckpointError as err:
+        if args.fresh_start:
+            log.warning("--fresh-start: a new model replaces what %s held (%s)", args.checkpoint_dir, err)
+            return None
+        raise CheckpointError(f"{err}. To go on from a file of your choice: --restore FILE; to start a new "
+                              f"model from the group's committed offsets: --fresh-start") from None
+    if restored is not None and args.fresh_start:
+        raise ValueError(f"--fresh-start: {restored[0]} is readable; it would be thrown away. Start a new model "
+                         f"in another --checkpoint-dir")
+    return restored
+
+
 def _restore_or_create(args, store):
-    restored = store.latest()
+    restored = _latest(args, store)
     if restored is None:
         if not args.model:
             raise ValueError(f"no checkpoint in {args.checkpoint_dir}: give --model to start a new one")
@@ -236,8 +265,22 @@ def _restore_or_create(args, store):
     return state, path
 
 
-def cmd_serve(args) -> int:
+def run_serve(args) -> int:
+    """``stream-xml serve``: logging as ``--log-level`` says, then :func:`_serve`; checkpoint and
+    Kafka errors end it with a message."""
+    level = getattr(logging, str(args.log_level).upper(), None)
+    if not isinstance(level, int):
+        raise ValueError(f"--log-level: unknown level {args.log_level!r}")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # kafka-python narrates every connection at INFO; keep its warnings unless debugging
+    logging.getLogger("kafka").setLevel(level if level <= logging.DEBUG else max(level, logging.WARNING))
+    return _reporting_failures(_serve, args)
+
+
+def _serve(args) -> int:
     from connectors.kafka import DeadLetterSink, KafkaSource, PredictionSink, ensure_topics, load_decoder, make_producer
+    from stream_xml.evaluation.report import TMP_PREFIX as REPORT_TMP_PREFIX
+    from stream_xml.files import remove_temporaries
     from stream_xml.persistence import CheckpointStore
     from stream_xml.service import Service, ServiceOptions
 
@@ -250,6 +293,8 @@ def cmd_serve(args) -> int:
     decoder = load_decoder(args.decoder)
     topics = _topics(args.topic)
     store = CheckpointStore(args.checkpoint_dir, keep=args.keep_checkpoints, lock=True)
+    # the lock makes the report folder ours too: drop what a kill in the middle of a report left
+    remove_temporaries(args.out, prefix=REPORT_TMP_PREFIX)
     producer = source = None
     try:
         state, restored_from = _restore_or_create(args, store)
@@ -257,6 +302,8 @@ def cmd_serve(args) -> int:
         if restored_from:
             log.info("restored %s: %d records seen, offsets %s", restored_from, state.counts.records_seen,
                      {f"{t}/{p}": o for (t, p), o in sorted(state.positions.items())})
+        if args.restore or args.fresh_start:  # the decision stands for the starts after this one
+            log.info("checkpointed the %s state: %s", "restored" if args.restore else "new", store.save(state))
         outputs = {t: 1 for t in (args.output_topic, args.dead_letter_topic) if t}
         if outputs:
             ensure_topics(args.bootstrap_servers, outputs, settings)
@@ -302,15 +349,19 @@ def cmd_serve(args) -> int:
 # --------------------------------------------------------------------------- produce
 
 
-def cmd_produce(args) -> int:
+def run_produce(args) -> int:
+    """``stream-xml produce``."""
+    return _reporting_failures(_produce, args)
+
+
+def _produce(args) -> int:
     from connectors.catalog import open_source
     from connectors.kafka import ensure_topics, make_producer, replay
-    from stream_xml.cli import _source_options
 
     if args.loop and args.limit is None:
         print("stream-xml produce: --loop without --limit runs until Ctrl-C", file=sys.stderr)
     settings = kafka_settings(args)
-    source = open_source(args.source, data_dir=args.data_dir, on_error=args.on_error, **_source_options(args))
+    source = open_source(args.source, data_dir=args.data_dir, on_error=args.on_error, **source_options(args))
     created = ensure_topics(args.bootstrap_servers, {args.topic: args.partitions}, settings)
     if created:
         print(f"created topic {args.topic!r} with {args.partitions} partition(s)", file=sys.stderr)
@@ -352,45 +403,18 @@ def cmd_produce(args) -> int:
 # --------------------------------------------------------------------------- entry points
 
 
-def run(args) -> int | None:
-    """Run ``serve`` or ``produce``; None when ``args.command`` is another command."""
-    handlers = {"serve": cmd_serve, "produce": cmd_produce}
-    handler = handlers.get(getattr(args, "command", None))
-    if handler is None:
-        return None
-    if args.command == "serve":
-        level = getattr(logging, str(args.log_level).upper(), None)
-        if not isinstance(level, int):
-            raise ValueError(f"--log-level: unknown level {args.log_level!r}")
-        logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        # kafka-python narrates every connection at INFO; keep its warnings unless debugging
-        logging.getLogger("kafka").setLevel(level if level <= logging.DEBUG else max(level, logging.WARNING))
+def _reporting_failures(command, args) -> int:
+    """Run ``command(args)``; a checkpoint or Kafka error ends it with a message and exit code."""
     from kafka.errors import KafkaError
 
     from connectors.kafka import DeliveryError
     from stream_xml.persistence import CheckpointError, CheckpointLocked
 
     try:
-        return handler(args)
+        return command(args)
     except (CheckpointError, CheckpointLocked) as e:
         print(f"stream-xml {args.command}: error: {e}", file=sys.stderr)
         return 2
     except (KafkaError, DeliveryError) as e:
         print(f"stream-xml {args.command}: Kafka error: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
-
-
-def main(argv=None) -> int:
-    """``python -m stream_xml.service_cli serve|produce ...`` (the same as ``stream-xml serve|produce``)."""
-    parser = argparse.ArgumentParser(prog="stream-xml", description="stream-xml serve | produce")
-    add_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return run(args)
-    except (ValueError, FileNotFoundError) as e:  # as stream_xml.cli.main does
-        print(f"stream-xml {args.command}: error: {e}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,228 +1,33 @@
-"""Numba kernels behind :mod:`stream_xml.tree.leaf_models` (arrays in, arrays out).
+"""Numba kernels of :class:`~stream_xml.tree.knn.KnnLabelCombination`, which owns their arrays.
 
-The leaf-model classes own every array; each kernel is a pure function of the arrays it is given
-(apart from the in-place updates it documents) and never grows them: the caller makes room
-beforehand, so a kernel can assume every write fits.
-
-Three shared tools live here besides the two models' learn/predict kernels:
-
-- a SplitMix64 generator whose whole state is one ``uint64`` in a 1-element array, with Poisson(1)
-  draws by CDF inversion (online bagging needs one draw per ensemble member and instance);
-- open addressing on non-negative int64 keys (feature ids): it maps feature ids to dense weight
-  columns (so weights take memory in the number of distinct features seen, not in the largest
-  feature id) and holds a kNN query's non-zeros for the sparse dot products;
-- a hash table from labelsets to class ids for label combination.
-
->>> import numpy as np
->>> from stream_xml.tree.leaf_kernels import new_rng_state, poisson_draws
->>> draws = poisson_draws(new_rng_state(7), 100_000)
->>> [round(float(s), 1) for s in (draws.mean(), draws.var(), (draws == 0).mean())]
-[1.0, 1.0, 0.4]
->>> bool((poisson_draws(new_rng_state(7), 50) == draws[:50]).all())
-True
-
+The window is a ring of ``window`` rows. Row ``r`` holds ``row_nnz[r]`` non-zeros in
+``pool_idx[s:s + nnz]`` and ``pool_val[s:s + nnz]`` with ``s = row_start[r]``, its squared norm and
+its class; the per-row int64 arrays are the rows of one array ``rows`` (:data:`ROW_START` ...
+:data:`ROW_RUN_FIRST`), and ``counts`` holds the ring's numbers (:data:`NEXT_ROW` ...
+:data:`RUN`). Classes are labelsets (:func:`stream_xml.tree.common_kernels.class_of`). The kernels
+never grow an array: the owner makes room first, when a kernel says what it lacks.
 """
 
 from __future__ import annotations
 
+import collections
 import math
 
 import numba
 import numpy as np
 
-__all__ = [
-    "EMPTY",
-    "new_rng_state",
-    "poisson_draws",
-    "new_key_table",
-    "rehash_keys",
-    "rehash_labelsets",
-    "knn_learn",
-    "knn_repack",
-    "knn_predict",
-    "br_learn",
-    "br_predict",
-    "knn_score_and_learn",
-    "br_score_and_learn",
-]
+from stream_xml.tree.common_kernels import also_errors, class_of, label_errors
 
-#: Marker of an unused slot in every table (feature ids and class ids are >= 0).
-EMPTY = -1
+__all__ = ["NEXT_ROW", "STORED", "CLASSES", "POOL_USED", "RUN", "ROW_START", "ROW_NNZ", "ROW_CLASS", "ROW_SEQ",
+           "ROW_RUN_FIRST", "SHARED_HEAD", "NEEDS_CLASS_ROOM", "NEEDS_F32_ROWS", "f32_stride", "knn_learn",
+           "knn_repack", "knn_predict", "knn_score_and_learn"]
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV_PRIME = np.uint64(0x100000001B3)
-_TABLE_SHIFT = np.uint64(33)  # keep the high bits of a multiplicative hash (tables < 2**31)
-_INV_2_53 = 1.0 / 9007199254740992.0
-_EXP_MINUS_1 = math.exp(-1.0)
-
-
-# ------------------------------------------------------------------------------------------------
-# Random numbers
-
-
-def new_rng_state(seed: int) -> np.ndarray:
-    """Generator state for ``seed``: a 1-element ``uint64`` array (pickles with its owner)."""
-    return np.array([seed % (1 << 64)], dtype=np.uint64)
-
-
-@numba.njit(cache=True)
-def _next_uniform(state):
-    """Advance the SplitMix64 state in place; return a float in [0, 1) with 53 random bits."""
-    s = state[0] + _GOLDEN
-    state[0] = s
-    z = (s ^ (s >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    z = z ^ (z >> np.uint64(31))
-    return np.float64(z >> np.uint64(11)) * _INV_2_53
-
-
-def _poisson_cdf() -> np.ndarray:
-    """Poisson(1)'s CDF at 0, 1, 2, ... as the recurrence ``p /= k; cdf += p`` sums it, up to
-    the last term before ``p`` underflows (where the inversion stops in any case)."""
-    cdf, k, p = [], 0, _EXP_MINUS_1
-    total = p
-    while p > 0.0:
-        cdf.append(total)
-        k += 1
-        p /= k
-        total += p
-    return np.array(cdf)
-
-
-_POISSON_CDF = _poisson_cdf()
-
-
-@numba.njit(cache=True)
-def _poisson_of_uniform(u):
-    """The Poisson(1) draw that the uniform ``u`` in [0, 1) inverts to: the first ``k`` whose CDF
-    exceeds ``u``, or the table's end if the rounded CDF never does. The table spares the
-    divisions of summing the CDF draw by draw; its values are that sum's, so are the draws."""
-    # the first eight comparisons without branches: the draw is random, a branch on it mispredicts
-    k = 0
-    for j in range(8):
-        k += u >= _POISSON_CDF[j]
-    if k < 8:
-        return k
-    n = _POISSON_CDF.shape[0]
-    while k < n and u >= _POISSON_CDF[k]:
-        k += 1
-    return k
-
-
-@numba.njit(cache=True)
-def _poisson_one(state):
-    """One Poisson(1) draw by inverting the CDF with a single uniform."""
-    return _poisson_of_uniform(_next_uniform(state))
-
-
-@numba.njit(cache=True)
-def poisson_draws(state, n):
-    """``n`` successive Poisson(1) draws from ``state`` (advanced in place), as int64."""
-    out = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        out[i] = _poisson_one(state)
-    return out
-
-
-# ------------------------------------------------------------------------------------------------
-# Hash table: non-negative int64 key -> int64 value (linear probing, size a power of two)
-
-
-def new_key_table(size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Empty ``(keys, values)`` arrays of ``size`` slots (a power of two)."""
-    return np.full(size, EMPTY, dtype=np.int64), np.full(size, EMPTY, dtype=np.int64)
-
-
-@numba.njit(cache=True)
-def _key_position(keys, key):
-    """Slot holding ``key``, or the empty slot where it would go."""
-    mask = keys.shape[0] - 1
-    h = np.int64((np.uint64(key) * _GOLDEN) >> _TABLE_SHIFT) & mask
-    while keys[h] != EMPTY and keys[h] != key:
-        h = (h + 1) & mask
-    return h
-
-
-@numba.njit(cache=True)
-def rehash_keys(old_keys, old_values, keys, values):
-    """Insert every entry of the old table into the (larger, empty) new one."""
-    for i in range(old_keys.shape[0]):
-        if old_keys[i] != EMPTY:
-            h = _key_position(keys, old_keys[i])
-            keys[h] = old_keys[i]
-            values[h] = old_values[i]
-
-
-# ------------------------------------------------------------------------------------------------
-# Hash table: labelset -> class id. The labelsets themselves are stored CSR-like: class c has the
-# labels class_labels[class_ptr[c]:class_ptr[c + 1]].
-
-
-@numba.njit(cache=True)
-def _labelset_hash(labels, start, stop):
-    h = _FNV_OFFSET
-    for j in range(start, stop):
-        h = (h ^ np.uint64(labels[j])) * _FNV_PRIME
-    return h
-
-
-@numba.njit(cache=True)
-def _table_start(h, mask):
-    return np.int64(h >> _TABLE_SHIFT) & mask
-
-
-@numba.njit(cache=True)
-def _same_labelset(class_labels, start, stop, labelset):
-    if stop - start != labelset.shape[0]:
-        return False
-    for j in range(labelset.shape[0]):
-        if class_labels[start + j] != labelset[j]:
-            return False
-    return True
-
-
-@numba.njit(cache=True)
-def _class_of(class_table, class_ptr, class_labels, counts, labelset):
-    """Class id of ``labelset``, registering it as the next class if it is new.
-
-    ``counts[2]`` is the number of classes; the caller guarantees room for one more class in
-    ``class_ptr``, ``class_labels`` and ``class_table``.
-    """
-    mask = class_table.shape[0] - 1
-    h = _table_start(_labelset_hash(labelset, 0, labelset.shape[0]), mask)
-    while class_table[h] != EMPTY:
-        c = class_table[h]
-        if _same_labelset(class_labels, class_ptr[c], class_ptr[c + 1], labelset):
-            return c
-        h = (h + 1) & mask
-    c = counts[2]
-    start = class_ptr[c]
-    for j in range(labelset.shape[0]):
-        class_labels[start + j] = labelset[j]
-    class_ptr[c + 1] = start + labelset.shape[0]
-    class_table[h] = c
-    counts[2] = c + 1
-    return c
-
-
-@numba.njit(cache=True)
-def rehash_labelsets(class_ptr, class_labels, n_classes, class_table):
-    """Fill an empty ``class_table`` with classes ``0..n_classes-1``."""
-    mask = class_table.shape[0] - 1
-    for c in range(n_classes):
-        h = _table_start(_labelset_hash(class_labels, class_ptr[c], class_ptr[c + 1]), mask)
-        while class_table[h] != EMPTY:
-            h = (h + 1) & mask
-        class_table[h] = c
-
-
-# ------------------------------------------------------------------------------------------------
-# kNN label combination. The window is a ring of ``window`` rows; row r holds row_nnz[r] non-zeros
-# in pool_idx[s:s + nnz] and pool_val[s:s + nnz] with s = row_start[r], its squared norm and its
-# class. counts = [next row to write, rows stored, classes, pool entries used].
+#: Slots of ``counts``: the next row to write, the rows stored, the classes, the pool entries used,
+#: and how many of the newest rows hold records numbered one after the other in the memo.
+NEXT_ROW, STORED, CLASSES, POOL_USED, RUN = range(5)
+#: Rows of ``rows``: per ring row its start in the pool, its non-zeros, its class, its record
+#: number in the memo and its first feature id if screened (else -1).
+ROW_START, ROW_NNZ, ROW_CLASS, ROW_SEQ, ROW_RUN_FIRST = range(5)
 
 
 #: What :func:`knn_learn` returns when the class arrays must grow first.
@@ -288,7 +93,7 @@ def _ring_rows(rows):
     ring's ``rows`` array: per ring row its start in the pool, its non-zeros, its class, its
     record number in the memo and its first feature id if screened (else -1). One array passes
     them to a kernel as one argument instead of five."""
-    return rows[0], rows[1], rows[2], rows[3], rows[4]
+    return rows[ROW_START], rows[ROW_NNZ], rows[ROW_CLASS], rows[ROW_SEQ], rows[ROW_RUN_FIRST]
 
 
 @numba.njit(cache=True)
@@ -302,11 +107,11 @@ def knn_learn(
     arrays (:func:`_ring_rows`).
 
     A row is its non-zeros in increasing feature id order, packed in the pool arrays from
-    ``row_start[r]``; rows are appended at ``counts[3]``, or written over the entries of the
+    ``row_start[r]``; rows are appended at ``counts[POOL_USED]``, or written over the entries of the
     row they evict when it has as many (see the code for when). A row whose ids are one run (dense
     data) of values fit for screening also goes, rounded to float32, to column ``r`` of
     ``col_f32`` (from its first row on), and ``row_run_first[r]`` holds its first feature id
-    (-1 for other rows). ``counts[4]`` counts the newest rows whose numbers follow each other
+    (-1 for other rows). ``counts[RUN]`` counts the newest rows whose numbers follow each other
     (each ``seq`` one more than the row's before): when it reaches the rows stored ``n``, they
     are exactly the records numbered ``newest - n + 1 .. newest``.
     Returns 0 when stored; else, having changed
@@ -316,7 +121,7 @@ def knn_learn(
     repacks the rows into a larger pool, :func:`knn_repack`, and calls again).
     """
     row_start, row_nnz, row_class, row_seq, row_run_first = _ring_rows(rows)
-    n_classes = counts[2]
+    n_classes = counts[CLASSES]
     if (n_classes + 2 > class_ptr.shape[0] or 2 * (n_classes + 1) > class_table.shape[0]
             or class_ptr[n_classes] + labelset.shape[0] > class_labels.shape[0]):
         return NEEDS_CLASS_ROOM
@@ -335,19 +140,21 @@ def knn_learn(
     if screened and col_f32.shape[0] == 0:
         return NEEDS_F32_ROWS
     window = row_start.shape[0]
-    r = counts[0]
+    r = counts[NEXT_ROW]
     # a full ring evicts row r: a record of as many non-zeros takes its entries (dense data then
     # never repacks) unless the pool is over twice what a ring of such rows takes (rows evicted
     # before then left gaps: appending lets a repack drop them), else it is appended
-    reuse = counts[1] == window and nnz == row_nnz[r] and counts[3] <= 2 * window * nnz
-    used = row_start[r] if reuse else counts[3]
+    reuse = counts[STORED] == window and nnz == row_nnz[r] and counts[POOL_USED] <= 2 * window * nnz
+    used = row_start[r] if reuse else counts[POOL_USED]
     if not reuse and used + nnz > pool_idx.shape[0]:
         needed = nnz
-        for _ in range(counts[1]):
+        for _ in range(counts[STORED]):
             r = r - 1 if r > 0 else window - 1
             needed += row_nnz[r]
         return needed
-    cls = _class_of(class_table, class_ptr, class_labels, counts, labelset)
+    cls = class_of(class_table, class_ptr, class_labels, n_classes, labelset)
+    if cls == n_classes:
+        counts[CLASSES] = n_classes + 1
     sq = 0.0
     at = used
     for j in _increasing_order(idx):
@@ -358,10 +165,10 @@ def knn_learn(
             sq += v * v
             at += 1
     newest = r - 1 if r > 0 else window - 1
-    if seq >= 0 and counts[1] > 0 and row_seq[newest] == seq - 1:
-        counts[4] += 1
+    if seq >= 0 and counts[STORED] > 0 and row_seq[newest] == seq - 1:
+        counts[RUN] += 1
     else:
-        counts[4] = 1 if seq >= 0 else 0
+        counts[RUN] = 1 if seq >= 0 else 0
     row_start[r] = used
     row_nnz[r] = nnz
     row_sqnorm[r] = sq
@@ -372,10 +179,10 @@ def knn_learn(
         for j in range(nnz):
             col_f32[j, r] = pool_val[used + j]
     if not reuse:
-        counts[3] = at
-    counts[0] = (r + 1) % window
-    if counts[1] < window:
-        counts[1] += 1
+        counts[POOL_USED] = at
+    counts[NEXT_ROW] = (r + 1) % window
+    if counts[STORED] < window:
+        counts[STORED] += 1
     return 0
 
 
@@ -389,8 +196,8 @@ def knn_repack(pool_idx, pool_val, row_start, row_nnz, counts, new_idx, new_val,
     row still to move. Rows in another order (a pool packed from an old pickle) are left as they
     are and False returned."""
     window = row_start.shape[0]
-    n = counts[1]
-    first = counts[0] - n if counts[0] >= n else counts[0] - n + window
+    n = counts[STORED]
+    first = counts[NEXT_ROW] - n if counts[NEXT_ROW] >= n else counts[NEXT_ROW] - n + window
     if in_place:
         r = first
         end = 0
@@ -409,7 +216,7 @@ def knn_repack(pool_idx, pool_val, row_start, row_nnz, counts, new_idx, new_val,
         row_start[r] = at
         at += row_nnz[r]
         r = r + 1 if r + 1 < window else 0
-    counts[3] = at
+    counts[POOL_USED] = at
     return True
 
 
@@ -449,7 +256,7 @@ def _scattered_query(pool_idx, row_start, row_nnz, counts, window, n, q_idx, q_v
         return np.empty(0)
     top = q_idx[q_n - 1]
     stored = 0
-    r = counts[0]
+    r = counts[NEXT_ROW]
     for _ in range(n):
         r = r - 1 if r > 0 else window - 1
         nnz = row_nnz[r]
@@ -637,9 +444,18 @@ def _insert_bound(bound, d2):
         bound[pos] = d2
 
 
-#: ``shared`` holds the query, the newest row's number, the rows stored, the ``k`` asked for and
-#: the neighbours found; their numbers follow from this position on.
-SHARED_HEAD = 5
+#: Slots of ``shared`` (what one model's query leaves for another model holding the same records):
+#: the query, the newest row's record number, the rows stored, the ``k`` asked for and the
+#: neighbours found; their record numbers follow from :data:`SHARED_HEAD` on.
+SHARED_QUERY, SHARED_NEWEST, SHARED_STORED, SHARED_K, SHARED_FOUND, SHARED_HEAD = range(6)
+
+# A query as the stages of knn_predict read it: its non-zeros in increasing id order, squared
+# norm and count, whether its ids are one run (first and last), and, when it is screened, its
+# values in float32.
+_Query = collections.namedtuple("_Query", "idx val sq n run first last f32 screen")
+# The distance memo: record numbers and queries of its slots, the distances, its size and the
+# mask that takes a number to its slot (-1: modulo), and whether this query uses it.
+_Memo = collections.namedtuple("_Memo", "seq query d2 size mask use")
 
 
 @numba.njit(cache=True)
@@ -679,101 +495,150 @@ def knn_predict(
     the same recent records rank them once per query.
     """
     row_start, row_nnz, row_class, row_seq, row_run_first = _ring_rows(rows)
-    use_memo = query >= 0 and memo_seq.shape[0] > 0
     out = np.zeros(n_labels)
-    n = counts[1]
+    n = counts[STORED]
     if n == 0:
         return out
+    memo_size = memo_seq.shape[0]
+    memo = _Memo(memo_seq, memo_query, memo_d2, memo_size,
+                 memo_size - 1 if memo_size > 0 and memo_size & (memo_size - 1) == 0 else -1,
+                 query >= 0 and memo_size > 0)  # fmt: skip
     window = row_start.shape[0]
-    newest = counts[0] - 1 if counts[0] > 0 else window - 1
+    newest = counts[NEXT_ROW] - 1 if counts[NEXT_ROW] > 0 else window - 1
     # the rows are the records numbered row_seq[newest] - n + 1 .. row_seq[newest]
-    sharing = use_memo and counts[4] >= n and k <= shared_d2.shape[0]
+    sharing = memo.use and counts[RUN] >= n and k <= shared_d2.shape[0]
     if sharing and _shared_neighbours(shared, shared_d2, query, row_seq[newest], n, k, out, class_ptr,
                                       class_labels, row_class, newest, window):
         return out
-    q_idx, q_val, q_sq = _sorted_query(idx, val)
+    q = _query_of(idx, val, col_f32.shape[0])
+    lo, hi, missing = _known_bounds(pool_idx, pool_val, rows, row_sqnorm, col_f32, n, q, memo, query)
+    if missing.shape[0] > 0:
+        _measure_missing(pool_idx, pool_val, rows, row_sqnorm, counts, window, n, q, memo, query, missing, lo, hi)
+    best_d2, best_row, n_best = _rank(pool_val, rows, row_sqnorm, n, newest, min(k, n), q, memo, query, lo, hi)
+    if sharing:
+        shared[SHARED_QUERY], shared[SHARED_NEWEST], shared[SHARED_STORED] = query, row_seq[newest], n
+        shared[SHARED_K], shared[SHARED_FOUND] = k, n_best
+        for i in range(n_best):
+            shared[SHARED_HEAD + i] = row_seq[best_row[i]]
+            shared_d2[i] = best_d2[i]
+    _vote(out, best_d2[:n_best], best_row, class_ptr, class_labels, row_class)
+    return out
 
+
+@numba.njit(cache=True)
+def _query_of(idx, val, stride):
+    """The query (:data:`_Query`) of a record; it is screened when its ids are one run of at
+    most ``stride`` values safe for float32."""
+    q_idx, q_val, q_sq = _sorted_query(idx, val)
     q_n = q_idx.shape[0]
     q_run = q_n > 0 and q_idx[q_n - 1] - q_idx[0] == q_n - 1
     q_first = q_idx[0] if q_n > 0 else -1
     q_last = q_idx[q_n - 1] if q_n > 0 else -1
-    stride = col_f32.shape[0]
     screen = q_run and q_n <= stride
     q_f32 = np.zeros(q_n if screen else 0, dtype=np.float32)
     if screen:
         for j in range(q_n):
             screen = screen and _f32_safe(q_val[j])
             q_f32[j] = q_val[j]
-    memo_size = memo_seq.shape[0]
-    memo_mask = memo_size - 1 if memo_size > 0 and memo_size & (memo_size - 1) == 0 else -1
-    k_asked = k
-    k = min(k, n)
+    return _Query(q_idx, q_val, q_sq, q_n, q_run, q_first, q_last, q_f32, screen)
 
-    # bounds lo[r] <= d2 <= hi[r] of each stored row's distance (the distance itself in both for a
-    # row measured in float64): the float32 estimates of every row when screening, then, for the
-    # stored rows that are not screened, the distance from the memo; else, for a row with the
-    # query's own run of ids, measured; else left for the sparse pass. The stored rows are rows
-    # 0..n-1 (the ring fills from row 0, then stays full), so passes over them vectorise.
+
+@numba.njit(cache=True)
+def _remembered(memo, seq, query):
+    """The memo slot of record ``seq`` for this query (-1 without the memo), and whether it holds
+    the distance already."""
+    slot = _memo_slot(seq, memo.size, memo.mask) if memo.use and seq >= 0 else -1
+    return slot, slot >= 0 and memo.seq[slot] == seq and memo.query[slot] == query
+
+
+@numba.njit(cache=True)
+def _known_bounds(pool_idx, pool_val, rows, row_sqnorm, col_f32, n, q, memo, query):
+    """Bounds ``lo[r] <= d2 <= hi[r]`` of the distance of each stored row (the distance itself
+    in both for a row measured in float64), and the rows still to measure: the float32
+    estimates of every row when screening, then, for the stored rows that are not screened,
+    the distance from the memo; else, for a row with the query's own run of ids, measured;
+    else left for the sparse pass. The stored rows are rows ``0..n-1`` (the ring fills from
+    row 0, then stays full), so passes over them vectorise."""
+    row_start, row_nnz, _, row_seq, row_run_first = _ring_rows(rows)
     lo = np.empty(n)
     hi = np.empty(n)
     n_screened = 0
-    if screen:
-        _screen_bounds(_f32_dots(col_f32, q_f32, n), row_sqnorm, q_sq, q_n, lo, hi)
+    if q.screen:
+        _screen_bounds(_f32_dots(col_f32, q.f32, n), row_sqnorm, q.sq, q.n, lo, hi)
         for r in range(n):
-            n_screened += _is_screened(row_run_first, row_nnz, r, q_first, q_n)
+            n_screened += _is_screened(row_run_first, row_nnz, r, q.first, q.n)
     missing = np.empty(n - n_screened, dtype=np.int64)  # rows whose distance is still to come
     n_missing = 0
     for r in range(n if n_screened < n else 0):
-        if screen and _is_screened(row_run_first, row_nnz, r, q_first, q_n):
+        if q.screen and _is_screened(row_run_first, row_nnz, r, q.first, q.n):
             continue
         seq = row_seq[r]
-        slot = _memo_slot(seq, memo_size, memo_mask) if use_memo and seq >= 0 else -1
-        if slot >= 0 and memo_seq[slot] == seq and memo_query[slot] == query:
-            lo[r] = hi[r] = memo_d2[slot]
+        slot, known = _remembered(memo, seq, query)
+        if known:
+            lo[r] = hi[r] = memo.d2[slot]
             continue
         start = row_start[r]
         # a screenable row is a run of ids, so its first id and length place it without a look
         # into the pool (a cache miss per row)
         run_first = row_run_first[r]
-        if q_run and row_nnz[r] == q_n and (
-                run_first == q_first if run_first >= 0
-                else pool_idx[start] == q_first and pool_idx[start + q_n - 1] == q_last):
-            d2 = max(q_sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, start, q_val, q_n), 0.0)
+        if q.run and row_nnz[r] == q.n and (
+                run_first == q.first if run_first >= 0
+                else pool_idx[start] == q.first and pool_idx[start + q.n - 1] == q.last):
+            d2 = max(q.sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, start, q.val, q.n), 0.0)
             lo[r] = hi[r] = d2
             if slot >= 0:
-                _memo_write(memo_seq, memo_query, memo_d2, slot, seq, query, d2)
+                _memo_write(memo.seq, memo.query, memo.d2, slot, seq, query, d2)
         else:
             missing[n_missing] = r
             n_missing += 1
-    if n_missing > 0:
-        dots = np.empty(n_missing)
-        dense_q = np.empty(0)
-        if not q_run:  # a run of ids is dotted position by position or merged, never scattered
-            dense_q = _scattered_query(pool_idx, row_start, row_nnz, counts, window, n, q_idx, q_val)
-        if dense_q.shape[0] > 0:
-            _gathered_dots(pool_idx, pool_val, row_start, row_nnz, missing[:n_missing], dense_q, dots)
-        else:
-            for m in range(n_missing):
-                r = missing[m]
-                start = row_start[r]
-                end = start + row_nnz[r]
-                dots[m] = _sorted_dot(pool_idx[start:end], pool_val[start:end], end - start, q_idx, q_val)
+    return lo, hi, missing[:n_missing]
+
+
+@numba.njit(cache=True)
+def _measure_missing(pool_idx, pool_val, rows, row_sqnorm, counts, window, n, q, memo, query, missing, lo, hi):
+    """The sparse pass: the float64 distances of the ``missing`` rows, into ``lo`` and ``hi`` (and
+    the memo). The query is scattered into a dense array when the stored non-zeros pay for it,
+    else the row's and the query's increasing ids are merged (both give the same sums); a run
+    of ids is never scattered."""
+    row_start, row_nnz, _, row_seq, _ = _ring_rows(rows)
+    n_missing = missing.shape[0]
+    dots = np.empty(n_missing)
+    dense_q = np.empty(0)
+    if not q.run:
+        dense_q = _scattered_query(pool_idx, row_start, row_nnz, counts, window, n, q.idx, q.val)
+    if dense_q.shape[0] > 0:
+        _gathered_dots(pool_idx, pool_val, row_start, row_nnz, missing, dense_q, dots)
+    else:
         for m in range(n_missing):
             r = missing[m]
-            d2 = max(q_sq + row_sqnorm[r] - 2.0 * dots[m], 0.0)
-            lo[r] = hi[r] = d2
-            seq = row_seq[r]
-            if use_memo and seq >= 0:
-                slot = _memo_slot(seq, memo_size, memo_mask)
-                _memo_write(memo_seq, memo_query, memo_d2, slot, seq, query, d2)
+            start = row_start[r]
+            end = start + row_nnz[r]
+            dots[m] = _sorted_dot(pool_idx[start:end], pool_val[start:end], end - start, q.idx, q.val)
+    for m in range(n_missing):
+        r = missing[m]
+        d2 = max(q.sq + row_sqnorm[r] - 2.0 * dots[m], 0.0)
+        lo[r] = hi[r] = d2
+        seq = row_seq[r]
+        if memo.use and seq >= 0:
+            slot = _memo_slot(seq, memo.size, memo.mask)
+            _memo_write(memo.seq, memo.query, memo.d2, slot, seq, query, d2)
 
-    # A row whose lower bound exceeds a value at least the k-th smallest upper bound has k rows
-    # nearer, and one whose lower bound exceeds the exact-match tolerance is no exact match:
-    # such rows are skipped, whole words of eight flags at once (only a query with a run of ids
-    # has screened rows: the others measure every row and skip none).
+
+@numba.njit(cache=True)
+def _rank(pool_val, rows, row_sqnorm, n, newest, k, q, memo, query, lo, hi):
+    """The ``k`` nearest rows newest first, their squared distances ascending (strict ``<``
+    keeps the newer row on ties), or the newest exact match alone (its distance marked -1);
+    returns ``(best_d2, best_row, found)``.
+
+    A row whose lower bound exceeds a value at least the k-th smallest upper bound has k rows
+    nearer, and one whose lower bound exceeds the exact-match tolerance is no exact match: such
+    rows are skipped, whole words of eight flags at once (only a query with a run of ids has
+    screened rows: the others measure every row and skip none). A screened row still ranked is
+    measured in float64 here."""
+    row_start, row_nnz, _, row_seq, row_run_first = _ring_rows(rows)
     n_words = (n + 7) // 8
-    kth = _kth_bound(hi, k) if q_run else np.inf
-    skip, skip_words = _skip_flags(lo, row_sqnorm, q_sq, kth, n_words)
+    kth = _kth_bound(hi, k) if q.run else np.inf
+    skip, skip_words = _skip_flags(lo, row_sqnorm, q.sq, kth, n_words)
     best_d2 = np.empty(k)
     best_row = np.empty(k, dtype=np.int64)
     n_best = 0
@@ -788,21 +653,19 @@ def knn_predict(
                     r -= 1
                 continue
             d2 = lo[r]
-            if screen and _is_screened(row_run_first, row_nnz, r, q_first, q_n):
+            if q.screen and _is_screened(row_run_first, row_nnz, r, q.first, q.n):
                 seq = row_seq[r]
-                slot = _memo_slot(seq, memo_size, memo_mask) if use_memo and seq >= 0 else -1
-                if slot >= 0 and memo_seq[slot] == seq and memo_query[slot] == query:
-                    d2 = memo_d2[slot]
+                slot, known = _remembered(memo, seq, query)
+                if known:
+                    d2 = memo.d2[slot]
                 else:
-                    d2 = max(q_sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, row_start[r], q_val, q_n), 0.0)
+                    d2 = max(q.sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, row_start[r], q.val, q.n), 0.0)
                     if slot >= 0:
-                        _memo_write(memo_seq, memo_query, memo_d2, slot, seq, query, d2)
-            if d2 <= 1e-12 * (q_sq + row_sqnorm[r] + 1.0):
+                        _memo_write(memo.seq, memo.query, memo.d2, slot, seq, query, d2)
+            if d2 <= 1e-12 * (q.sq + row_sqnorm[r] + 1.0):
                 best_d2[0] = -1.0  # the mark of an exact match
                 best_row[0] = r
-                n_best = 1
-                break
-            # insertion into the sorted top-k; strict '<' keeps the newer row on ties
+                return best_d2, best_row, 1
             if n_best < k or d2 < best_d2[n_best - 1]:
                 pos = n_best if n_best < k else k - 1
                 while pos > 0 and d2 < best_d2[pos - 1]:
@@ -814,15 +677,7 @@ def knn_predict(
                 if n_best < k:
                     n_best += 1
             r -= 1
-        if n_best > 0 and best_d2[0] < 0.0:
-            break
-    if sharing:
-        shared[0], shared[1], shared[2], shared[3], shared[4] = query, row_seq[newest], n, k_asked, n_best
-        for i in range(n_best):
-            shared[SHARED_HEAD + i] = row_seq[best_row[i]]
-            shared_d2[i] = best_d2[i]
-    _vote(out, best_d2[:n_best], best_row, class_ptr, class_labels, row_class)
-    return out
+    return best_d2, best_row, n_best
 
 
 @numba.njit(cache=True)
@@ -848,9 +703,10 @@ def _shared_neighbours(shared, shared_d2, query, newest_seq, n, k, out, class_pt
     records: the ``n`` records numbered up to ``newest_seq``, which this model holds too, in the
     same order (rows newest first), so the same ``k`` nearest or the same exact match. Returns
     False, having done nothing, when ``shared`` holds another query's or other records'."""
-    if not (shared[0] == query and shared[1] == newest_seq and shared[2] == n and shared[3] == k):
+    if not (shared[SHARED_QUERY] == query and shared[SHARED_NEWEST] == newest_seq and shared[SHARED_STORED] == n
+            and shared[SHARED_K] == k):
         return False
-    n_best = shared[4]
+    n_best = shared[SHARED_FOUND]
     best_row = np.empty(n_best, dtype=np.int64)
     best_d2 = shared_d2[:n_best].copy()
     for i in range(n_best):
@@ -859,197 +715,6 @@ def _shared_neighbours(shared, shared_d2, query, newest_seq, n, k, out, class_pt
     _vote(out, best_d2, best_row, class_ptr, class_labels, row_class)
     return True
 
-
-# ------------------------------------------------------------------------------------------------
-# Bagged logistic binary relevance. Label l owns ensemble row slot_of_label[l] (EMPTY if none);
-# weights[c, s, m] is member m of ensemble s's weight of dense column c, whose feature id is the
-# key of the feature table entry with value c. counts = [ensembles, columns]. Column-major, so a
-# record's few non-zero features each read one contiguous block of every member's weights.
-
-
-@numba.njit(cache=True)
-def sigmoid(z):
-    """1 / (1 + e^-z), written so that neither branch overflows."""
-    if z >= 0.0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
-
-
-@numba.njit(cache=True)
-def _add_logits(z, flat_weights, cols, val):
-    """``z[q] += sum_j flat_weights[cols[j], q] * val[j]`` for the members ``q < len(z)``, feature
-    by feature in record order (members are independent sums, so the inner loop vectorises)."""
-    n = z.shape[0]
-    for j in range(cols.shape[0]):
-        c = cols[j]
-        if c == EMPTY:
-            continue
-        v = val[j]
-        row = flat_weights[c]
-        for q in range(n):
-            z[q] += row[q] * v
-
-
-@numba.njit(cache=True)
-def _record_columns(feature_keys, feature_cols, counts, idx, val, add):
-    """The weight column of each of the record's features (EMPTY for zeros, and for unseen
-    features unless ``add``, which gives them new columns)."""
-    cols = np.empty(idx.shape[0], dtype=np.int64)
-    for j in range(idx.shape[0]):
-        if val[j] == 0.0:
-            cols[j] = EMPTY
-            continue
-        h = _key_position(feature_keys, idx[j])
-        if feature_keys[h] == EMPTY and add:
-            feature_keys[h] = idx[j]
-            feature_cols[h] = counts[1]
-            counts[1] += 1
-        cols[j] = feature_cols[h]
-    return cols
-
-
-#: What :func:`br_learn` returns when its positives are not sorted ids below ``n_labels``.
-BAD_POSITIVES = -1
-#: What :func:`br_learn` returns when the weights or the feature table must grow first.
-NEEDS_ROOM = 1
-
-
-@numba.njit(cache=True)
-def br_learn(
-    weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, rng_state,
-    idx, val, positives, n_labels, lr, intercept_lr, bootstrap, known_logits, max_ensembles,
-):  # fmt: skip
-    """One online-bagging step of every ensemble of labels ``0..n_labels-1``; returns 0.
-
-    Labels of ``positives`` without an ensemble get one first (in increasing label order). Then
-    every member takes ``k`` plain SGD steps on the log loss, ``k ~ Poisson(1)`` drawn label by
-    label, member by member (``k = 1`` without ``bootstrap``). Only the columns of the record's
-    non-zero features are touched, once: a step of slope ``g`` moves the member's logit of this
-    record by ``-g (intercept_lr + lr |x|²)``, so the ``k`` slopes follow from the logit alone
-    and the weights take their sum in one pass (the same steps as ``k`` passes, up to
-    rounding). ``known_logits``, if it has one entry per member (flat, ensemble-major), holds
-    every member's logit of this record before this step, as :func:`br_predict` left them, and
-    spares computing them (else pass an empty array). The caller guarantees
-    ``slot_of_label.shape[0] >= n_labels``.
-
-    Nothing changes, and the return value says why, when ``positives`` are not sorted ids below
-    ``n_labels`` (:data:`BAD_POSITIVES`), or when the arrays lack room for ``len(positives)``
-    new ensembles (at most ``max_ensembles`` in all) and ``len(idx)`` new columns
-    (:data:`NEEDS_ROOM`: the caller enlarges them and calls again).
-    """
-    n_pos = positives.shape[0]
-    if n_pos and (positives[0] < 0 or positives[n_pos - 1] >= n_labels):
-        return BAD_POSITIVES
-    needed_columns = counts[1] + idx.shape[0]
-    if (min(counts[0] + n_pos, max_ensembles) > weights.shape[1] or needed_columns > weights.shape[0]
-            or 2 * needed_columns > feature_keys.shape[0]):
-        return NEEDS_ROOM
-    is_positive = np.zeros(n_labels, dtype=np.bool_)
-    for label in positives:
-        if 0 <= label < n_labels:  # the caller validates; this only keeps writes in bounds
-            is_positive[label] = True
-    for label in range(n_labels):
-        if is_positive[label] and slot_of_label[label] == EMPTY:
-            slot_of_label[label] = counts[0]
-            counts[0] += 1
-    cols = _record_columns(feature_keys, feature_cols, counts, idx, val, True)
-
-    n_slots = counts[0]
-    n_models = weights.shape[2]
-    n_members = n_slots * n_models
-    flat_weights = weights.reshape((weights.shape[0], weights.shape[1] * n_models))
-    flat_intercepts = intercepts.reshape(intercepts.shape[0] * n_models)
-    if known_logits.shape[0] == n_members:
-        z = known_logits
-    else:
-        z = flat_intercepts[:n_members].copy()
-        _add_logits(z, flat_weights, cols, val)
-    sq = 0.0
-    for j in range(cols.shape[0]):
-        if cols[j] != EMPTY:
-            sq += val[j] * val[j]
-    shift = intercept_lr + lr * sq
-    step = np.zeros(n_members)  # lr times the member's summed slopes
-    for label in range(n_labels):
-        s = slot_of_label[label]
-        if s == EMPTY:
-            continue
-        y = 1.0 if is_positive[label] else 0.0
-        for m in range(n_models):
-            k = _poisson_one(rng_state) if bootstrap else 1
-            q = s * n_models + m
-            zq = z[q]
-            # the first step without a branch on k (a random draw, so a branch mispredicts)
-            g = _log_loss_slope(zq, y)
-            on = 1.0 if k > 0 else 0.0
-            flat_intercepts[q] -= intercept_lr * (g * on)
-            slopes = 0.0 + g * on
-            zq -= g * shift
-            for _ in range(1, k):
-                g = _log_loss_slope(zq, y)
-                flat_intercepts[q] -= intercept_lr * g
-                slopes += g
-                zq -= g * shift
-            step[q] = lr * slopes
-    for j in range(cols.shape[0]):
-        c = cols[j]
-        if c == EMPTY:
-            continue
-        v = val[j]
-        row = flat_weights[c]
-        for q in range(n_members):
-            row[q] -= step[q] * v
-    return 0
-
-
-@numba.njit(cache=True)
-def _log_loss_slope(z, y):
-    """d(log loss)/dz = sigmoid(z) - y, written so that neither branch cancels."""
-    return -sigmoid(-z) if y == 1.0 else sigmoid(z)
-
-
-@numba.njit(cache=True)
-def br_predict(weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, idx, val, n_labels,
-               logits):  # fmt: skip
-    """Per-label P(1): the mean of the members' sigmoids, 0 for labels without an ensemble. The
-    members' logits are also written to ``logits`` if it has one entry per member."""
-    out = np.zeros(n_labels)
-    cols = _record_columns(feature_keys, feature_cols, counts, idx, val, False)
-    n_models = weights.shape[2]
-    z = intercepts[: counts[0]].copy().reshape(counts[0] * n_models)
-    _add_logits(z, weights.reshape((weights.shape[0], weights.shape[1] * n_models)), cols, val)
-    if logits.shape[0] == z.shape[0]:
-        logits[:] = z
-    for label in range(min(n_labels, slot_of_label.shape[0])):
-        s = slot_of_label[label]
-        if s == EMPTY:
-            continue
-        p = 0.0
-        for m in range(n_models):
-            p += sigmoid(z[s * n_models + m])
-        out[label] = p / n_models
-    return out
-
-
-# ------------------------------------------------------------------------------------------------
-# Scoring a leaf's prediction against the truth.
-
-
-@numba.njit(cache=True)
-def label_errors(proba, positives):
-    """Labels that ``proba > 0.5`` gets wrong against ``positives`` (sorted ids below
-    ``len(proba)``): false positives plus false negatives. 0 is an exact match."""
-    wrong = 0
-    p = 0
-    n_pos = positives.shape[0]
-    for j in range(proba.shape[0]):
-        relevant = p < n_pos and positives[p] == j
-        if relevant:
-            p += 1
-        if (proba[j] > 0.5) != relevant:
-            wrong += 1
-    return wrong
 
 
 # A leaf scores the model it does not answer with on the record (test), then that model learns the
@@ -1078,28 +743,4 @@ def knn_score_and_learn(
         pool_idx, pool_val, rows, row_sqnorm, col_f32, class_ptr, class_labels, class_table, counts,
         idx, val, positives, query,
     )  # fmt: skip
-    return wrong, _also_errors(also, positives), status
-
-
-@numba.njit(cache=True)
-def br_score_and_learn(
-    positives, weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, idx, val,
-    n_labels, logits, rng_state, lr, intercept_lr, bootstrap, max_ensembles, also,
-):  # fmt: skip
-    """``(errors, also_errors, status)``: the :func:`label_errors` against ``positives`` of
-    :func:`br_predict` (the parameters from ``weights`` to ``logits`` are its) and of ``also``
-    (another prediction for the record; -1 if empty), then :func:`br_learn` of the record from
-    the logits it left, whose return value ``status`` is (when not 0 nothing was learned)."""
-    proba = br_predict(weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, idx, val, n_labels, logits)
-    wrong = label_errors(proba, positives)
-    status = br_learn(
-        weights, intercepts, slot_of_label, feature_keys, feature_cols, counts, rng_state,
-        idx, val, positives, n_labels, lr, intercept_lr, bootstrap, logits, max_ensembles,
-    )  # fmt: skip
-    return wrong, _also_errors(also, positives), status
-
-
-@numba.njit(cache=True)
-def _also_errors(also, positives):
-    """:func:`label_errors` of the prediction ``also``, -1 if it is empty."""
-    return label_errors(also, positives) if also.shape[0] else -1
+    return wrong, also_errors(also, positives), status

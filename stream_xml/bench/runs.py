@@ -1,4 +1,4 @@
-"""``stream-xml bench``: records/s, peak memory and accuracy of stream-xml, river and MOA side by side.
+"""``stream-xml bench``: records/s, peak memory and accuracy of stream-xml, river, MOA and VW side by side.
 
 ::
 
@@ -9,8 +9,8 @@
 
 For every source, each stream-xml or river model runs prequentially (test, then train, on every
 record) in a child process of its own, and each MOA learner runs in a ``java`` child process on
-the same records written to a labels-first ARFF file. Children run one at a time, so they do not
-share the CPU. For each one the bench reports:
+the same records written to a labels-first ARFF file, and each Vowpal Wabbit learner in a child
+of its own (:mod:`stream_xml.bench.vw`). Children run one at a time, so they do not share the CPU. For each one the bench reports:
 
 - ``records/s``: records over the seconds spent inside the model's predict and learn calls
   (reading and parsing the stream are outside the clock, as is numba's compilation, which a
@@ -44,7 +44,6 @@ the ratios between runs of the same round, with their lowest and highest values.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import itertools
 import json
@@ -55,14 +54,15 @@ import sys
 import tempfile
 import time
 
-from stream_xml.processes import peak_rss_bytes, wait_with_usage
+from stream_xml.bench.processes import peak_rss_bytes, wait_with_usage
 
-__all__ = ["add_commands", "run", "bench_source", "bench_model", "add_ratios", "format_table", "MAIN_METRICS"]
+__all__ = ["bench_source", "bench_model", "add_ratios", "format_table", "MAIN_METRICS", "RANKING_METRICS"]
 
-COMMANDS = ("bench",)
 DEFAULT_MODELS = ("ihomer", "mlhat", "mlht", "br-ht")
 DEFAULT_MOA = ("moa-mlht", "moa-cc")
+DEFAULT_VW = ("vw-plt",)
 MAIN_METRICS = ("subset_accuracy", "hamming_loss", "example_f1", "micro_f1", "macro_f1")
+RANKING_METRICS = ("precision@1", "precision@5", "psp@5")  # in the table when a row has them
 RATIO_BASES = ("moa-mlht", "br-ht")
 WARMUP_RECORDS = 200
 _MB = 1024.0 * 1024.0
@@ -125,7 +125,7 @@ def bench_model(
         "warmup_s": warmup_s,
         "model_mb": None if peak is None else peak / _MB,
         "capped": capped,
-        "metrics": {k: result["metrics"][k] for k in MAIN_METRICS},
+        "metrics": {k: result["metrics"][k] for k in MAIN_METRICS + RANKING_METRICS if k in result["metrics"]},
     }
 
 
@@ -156,6 +156,16 @@ def _ours_in_child(source_spec, model, params, args) -> dict:
     return row
 
 
+def _vw_in_child(source_spec, learner, args) -> dict:
+    """Vowpal Wabbit's row (:mod:`stream_xml.bench.vw`), from a child process of its own."""
+    spec = {"source_spec": source_spec, "learner": learner, "data_dir": args.data_dir, "limit": args.limit,
+            "max_seconds": args.max_seconds}
+    code, out, err, wall, rss = run_child([sys.executable, "-m", "stream_xml.bench.vw", "--child", json.dumps(spec)])
+    if code != 0:
+        return _failed_row(learner, RuntimeError(f"exit {code}: {err.strip()[-800:]}"))
+    return {**json.loads(out.strip().splitlines()[-1]), "wall_s": wall, "peak_rss_mb": rss / _MB}
+
+
 def _cap(model: str, args) -> float | None:
     caps = [c for c in (args.max_seconds, args.river_max_seconds if _is_river(model) else None) if c]
     return min(caps) if caps else None
@@ -172,7 +182,7 @@ class _MoaStream:
 
     def __enter__(self):
         from connectors.catalog import open_source
-        from stream_xml import moa
+        from stream_xml.bench import moa
 
         source = open_source(self.source_spec, data_dir=self.args.data_dir)
         self.labels = list(source.labels)
@@ -194,7 +204,7 @@ class _MoaStream:
 
     def row(self, learner: str) -> dict:
         """One prequential run of a MOA learner over the file, scored with our metrics."""
-        from stream_xml import moa
+        from stream_xml.bench import moa
 
         cap = self.args.max_seconds or self.args.moa_max_seconds
         try:
@@ -219,8 +229,9 @@ class _MoaStream:
 
 # -- one source, and the table ------------------------------------------------------------------------
 
-def bench_source(source_spec: str, models: list, moa_learners: list, params: dict, args) -> list[dict]:
-    """Bench rows of every model and MOA learner on one source.
+def bench_source(source_spec: str, models: list, moa_learners: list, params: dict, args,
+                 vw_learners: list = ()) -> list[dict]:
+    """Bench rows of every model, MOA learner and Vowpal Wabbit learner on one source.
 
     Children run one at a time, in ``args.reps`` rounds (default 1) of every model and learner;
     each round starts one further along the list, so no model is always timed first. With
@@ -230,7 +241,7 @@ def bench_source(source_spec: str, models: list, moa_learners: list, params: dic
     reps = getattr(args, "reps", 1)
     if reps < 1:
         raise ValueError(f"--reps must be at least 1, got {reps}")
-    names = models + moa_learners
+    names = models + moa_learners + list(vw_learners)
     runs = {name: [] for name in names}
     with _MoaStream(source_spec, args) if moa_learners else contextlib.nullcontext() as moa_stream:
         for rep in range(reps):
@@ -240,6 +251,8 @@ def bench_source(source_spec: str, models: list, moa_learners: list, params: dic
                 print(f"  {source_spec}: {name}{round_note} ...", file=sys.stderr, flush=True)
                 if name in moa_learners:
                     runs[name].append(moa_stream.row(name))
+                elif name in vw_learners:
+                    runs[name].append(_vw_in_child(source_spec, name, args))
                 else:
                     runs[name].append(_ours_in_child(source_spec, name, params.get(name, {}), args))
     rows = [combine_runs(runs[name]) for name in names]
@@ -303,8 +316,9 @@ def add_ratios(rows: list[dict]) -> None:
 def format_table(source_spec: str, rows: list[dict]) -> str:
     """A markdown table of one source's rows."""
     ratios = [b for b in RATIO_BASES if any(f"vs_{b}" in r for r in rows)]
+    ranked = [m for m in RANKING_METRICS if any(r["metrics"].get(m) is not None for r in rows)]
     head = ["model", "records", "records/s", *(f"÷ {b}" for b in ratios), "warm-up s", "peak RSS MB",
-            "model MB", "subset acc.", "Hamming", "example-F1", "micro-F1", "macro-F1"]
+            "model MB", "subset acc.", "Hamming", "example-F1", "micro-F1", "macro-F1", *ranked]
     lines = [f"**{source_spec}**", ""]
     rounds = max((len(r.get("runs_per_s", ())) for r in rows), default=0)
     if rounds:
@@ -325,82 +339,13 @@ def format_table(source_spec: str, rows: list[dict]) -> str:
         cells = [r["model"], records, num(r["records_per_s"], ",.0f"),
                  *(ratio(r, b) for b in ratios),
                  num(r["warmup_s"], ".2f"), num(r["peak_rss_mb"], ",.0f"), num(r["model_mb"], ",.1f"),
-                 *(num(r["metrics"][m], ".4f") for m in MAIN_METRICS)]
+                 *(num(r["metrics"].get(m), ".4f") for m in MAIN_METRICS + tuple(ranked))]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-# -- command line -------------------------------------------------------------------------------------
-
-def add_commands(subparsers) -> None:
-    """Add the ``bench`` subcommand to an argparse ``subparsers`` object."""
-    p = subparsers.add_parser(
-        "bench", help="records/s, memory and accuracy side by side with river and MOA",
-        description="Prequential runs of stream-xml and river models and of MOA learners on the same "
-                    "streams, one child process each; prints records/s, peak memory, the main metrics "
-                    "and the speed ratios.",
-    )
-    p.add_argument("--source", action="append", required=True, help="a source (repeatable): yeast, a path, a dataset name or scheme:...")
-    p.add_argument("--data-dir", default=None, help="folder of the datasets (default: $STREAM_XML_DATA)")
-    p.add_argument("--model", action="append", default=None,
-                   help=f"a stream-xml or river model (repeatable; default: {' '.join(DEFAULT_MODELS)})")
-    p.add_argument("--param", action="append", default=[], help="[MODEL:]key=value, as for evaluate")
-    p.add_argument("--moa", action="append", default=None,
-                   help=f"a MOA learner (repeatable; default: {' '.join(DEFAULT_MOA)}; 'none' for none)")
-    p.add_argument("--moa-jar", default=None, help="path of MOA's moa.jar (default: see stream_xml.moa.find_moa_jar)")
-    p.add_argument("--limit", type=int, default=None, help="use the first N records of each stream")
-    p.add_argument("--max-seconds", type=float, default=None, help="stop any model after this much model time")
-    p.add_argument("--river-max-seconds", type=float, default=600.0, help="stop river models after this much model time")
-    p.add_argument("--moa-max-seconds", type=float, default=600.0,
-                   help="stop MOA learners after this much CPU time of their evaluation loop (MOA's -t)")
-    p.add_argument("--seed", type=int, default=None, help="seed of the models")
-    p.add_argument("--reps", type=int, default=1,
-                   help="rounds of every model on each source; rows give the median run, ratios the median "
-                        "of the ratios within a round and their range (default 1)")
-    p.add_argument("--out", default=None, help="folder for bench.json and bench.md")
-
-
-def run(args: argparse.Namespace) -> int | None:
-    """Run the ``bench`` command if ``args`` ask for it; None for other commands."""
-    if args.command not in COMMANDS:
-        return None
-    from stream_xml.cli import _split_params
-
-    models = list(dict.fromkeys(args.model or DEFAULT_MODELS))
-    moa_learners = [] if args.moa == ["none"] else list(dict.fromkeys(args.moa or DEFAULT_MOA))
-    params = _split_params(args.param, models)
-    if moa_learners:
-        from stream_xml import moa
-
-        unknown = [m for m in moa_learners if m not in moa.MOA_LEARNERS]
-        if unknown:
-            raise ValueError(f"unknown MOA learner {', '.join(unknown)}; known: {', '.join(moa.MOA_LEARNERS)}")
-        args.moa_jar = moa.find_moa_jar(args.moa_jar)
-    report = {"command": " ".join(sys.argv), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "sources": {}}
-    tables = []
-    for spec in args.source:
-        rows = bench_source(spec, models, moa_learners, params, args)
-        report["sources"][spec] = rows
-        tables.append(format_table(spec, rows))
-        print(tables[-1] + "\n", flush=True)
-        if args.out:  # after every source, so a long bench keeps what it has measured
-            os.makedirs(args.out, exist_ok=True)
-            with open(os.path.join(args.out, "bench.json"), "w") as f:
-                json.dump(report, f, indent=1)
-            with open(os.path.join(args.out, "bench.md"), "w") as f:
-                f.write("\n\n".join(tables) + "\n")
-    if args.out:
-        print(f"bench: {args.out}/bench.json, {args.out}/bench.md", file=sys.stderr)
-    return 0
-
-
-def _child(spec_json: str) -> int:
+def child(spec_json: str) -> int:
+    """The child process of one run: :func:`bench_model` of the JSON spec, its row on stdout."""
     row = bench_model(**json.loads(spec_json))
     print(json.dumps(row))
     return 0
-
-
-if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--child":
-        sys.exit(_child(sys.argv[2]))
-    sys.exit("usage: stream-xml bench ... (this module's own entry point is for its child processes)")

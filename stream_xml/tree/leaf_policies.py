@@ -1,0 +1,192 @@
+"""How the leaves of a tree answer and learn: one policy per tree, chosen once from its
+``leaf_model`` and ``leaf_switch`` (:func:`leaf_policy`) and given to every leaf it makes.
+
+A policy says which learned models a new leaf carries (:attr:`LeafPolicy.uses_knn`,
+:attr:`LeafPolicy.uses_bagging`), what a leaf answers (:meth:`LeafPolicy.proba`: P(1) per label,
+None before the leaf has learned anything) and how it learns a record (:meth:`LeafPolicy.learn`).
+
+- :class:`MajorityLeaves`: the leaf's most frequent labelset.
+- :class:`NaiveBayesLeaves`: Gaussian naive Bayes per label over the leaf's split observers.
+- :class:`KnnLeaves`, :class:`BaggingLeaves`: the kNN label combination, the bagged logistic
+  regressions (:mod:`stream_xml.tree.knn`, :mod:`stream_xml.tree.bagging`).
+- :class:`CardinalitySwitch`: MLHAT's rule (Esteban et al., 2024): kNN while the leaf is light or
+  nearly pure, bagging after.
+- :class:`LossSwitch`: the one of kNN and bagging (and, ``with_majority``, the majority labelset)
+  that has made fewer faded exact-match errors on the records reaching the leaf, each scored
+  before it is learned (test, then train).
+
+>>> from stream_xml.tree.leaf_policies import leaf_policy
+>>> type(leaf_policy("switch", "loss_with_majority")).__name__, leaf_policy("switch", "loss").with_majority
+('LossSwitch', False)
+>>> leaf_policy("nb", "loss").uses_knn, leaf_policy("switch", "cardinality").uses_bagging
+(False, True)
+
+References
+----------
+Esteban, A., Cano, A., Zafra, A. and Ventura, S. (2024). Hoeffding adaptive trees for
+multi-label classification on data streams. Knowledge-Based Systems 304, 112561.
+"""
+
+from __future__ import annotations
+
+from stream_xml.tree.entropy import ml_entropy
+from stream_xml.tree.common_kernels import label_errors
+
+__all__ = [
+    "LEAF_MODELS", "LEAF_SWITCHES", "SWITCH_FADING", "leaf_policy", "LeafPolicy", "MajorityLeaves",
+    "NaiveBayesLeaves", "KnnLeaves", "BaggingLeaves", "CardinalitySwitch", "LossSwitch",
+]  # fmt: skip
+
+LEAF_MODELS = ("switch", "majority", "knn", "bagging", "nb")
+LEAF_SWITCHES = ("cardinality", "loss", "loss_with_majority")
+#: Per-record fading of the leaf models' error counts under :class:`LossSwitch` (a memory of
+#: about 200 records, so the choice follows drift).
+SWITCH_FADING = 0.995
+
+
+class LeafPolicy:
+    """What every policy does unless it says otherwise: learn with the leaf's own ``learn``."""
+
+    uses_knn = False
+    uses_bagging = False
+
+    def proba(self, leaf, idx, val, n_labels: int):
+        """P(1) per label from the leaf, None if the leaf has learned nothing."""
+        if leaf.majority.n_labelsets == 0:
+            return None
+        return self._proba(leaf, idx, val, n_labels)
+
+    def _proba(self, leaf, idx, val, n_labels: int):
+        return leaf.majority.predict_proba(n_labels)
+
+    def learn(self, leaf, idx, val, positives, w: float, predictions, wrong) -> None:
+        """The leaf learns the record; ``predictions`` holds the tree's leaf predictions for it
+        (``probas``: id(leaf) -> (leaf, P(1))), ``wrong`` the label errors of the leaf's own
+        prediction if the caller counted them."""
+        leaf.learn(idx, val, positives, w, predictions.n_labels)
+
+
+class MajorityLeaves(LeafPolicy):
+    """The most frequent labelset of the leaf."""
+
+
+class NaiveBayesLeaves(LeafPolicy):
+    """Gaussian naive Bayes per label over the leaf's split observers (no model of its own to
+    learn); a deactivated leaf, whose observers are gone, and a leaf of one labelset answer with
+    the majority labelset."""
+
+    def _proba(self, leaf, idx, val, n_labels: int):
+        if leaf.majority.n_labelsets > 1 and leaf.observers is not None:
+            return leaf.observers.naive_bayes(idx, val, n_labels)
+        return leaf.majority.predict_proba(n_labels)
+
+
+class KnnLeaves(LeafPolicy):
+    """The kNN label combination, always."""
+
+    uses_knn = True
+
+    def _proba(self, leaf, idx, val, n_labels: int):
+        return leaf.knn.predict_proba(idx, val, n_labels)
+
+
+class BaggingLeaves(LeafPolicy):
+    """The bagged logistic regressions, always."""
+
+    uses_bagging = True
+
+    def _proba(self, leaf, idx, val, n_labels: int):
+        return leaf.bagging.predict_proba(idx, val, n_labels)
+
+
+class CardinalitySwitch(LeafPolicy):
+    """The majority labelset while the leaf has seen one labelset; then kNN while the leaf has
+    seen less weight than ``cardinality_th`` or its multi-label entropy is below ``entropy_th``,
+    bagging after."""
+
+    uses_knn = uses_bagging = True
+
+    def __init__(self, cardinality_th: float = 750, entropy_th: float = 0.3):
+        self.cardinality_th = cardinality_th
+        self.entropy_th = entropy_th
+
+    def _proba(self, leaf, idx, val, n_labels: int):
+        if leaf.majority.n_labelsets <= 1:
+            return leaf.majority.predict_proba(n_labels)
+        light = leaf.current_weight < self.cardinality_th
+        model = leaf.knn if light or ml_entropy(leaf.stats) < self.entropy_th else leaf.bagging
+        return model.predict_proba(idx, val, n_labels)
+
+
+class LossSwitch(LeafPolicy):
+    """The model with the fewest faded exact-match errors on the leaf's records (kNN on a tie;
+    the majority labelset, a candidate ``with_majority``, only if strictly fewer), its majority
+    labelset while the leaf has seen one labelset at most."""
+
+    uses_knn = uses_bagging = True
+
+    def __init__(self, with_majority: bool = False):
+        self.with_majority = with_majority
+
+    def choice(self, leaf):
+        """The model the leaf answers with."""
+        if leaf.majority.n_labelsets <= 1:
+            return leaf.majority
+        knn_errors, bagging_errors, majority_errors = leaf.model_errors
+        model = leaf.knn if knn_errors <= bagging_errors else leaf.bagging
+        if self.with_majority and majority_errors < min(knn_errors, bagging_errors):
+            return leaf.majority
+        return model
+
+    def _proba(self, leaf, idx, val, n_labels: int):
+        model = self.choice(leaf)
+        if model is leaf.majority:
+            return model.predict_proba(n_labels)
+        return model.predict_proba(idx, val, n_labels)
+
+    def learn(self, leaf, idx, val, positives, w: float, predictions, wrong) -> None:
+        """The leaf learns the record after a test-then-train score of its kNN and bagging (and,
+        ``with_majority``, its majority labelset) on it. The model in use is scored from its
+        cached prediction (whose label errors are ``wrong`` if the caller counted them); a model
+        without one is scored by the call in which it learns."""
+        majority = leaf.majority
+        n_labels = predictions.n_labels
+        if majority.n_labelsets == 0:
+            leaf.learn(idx, val, positives, w, n_labels)
+            return
+        errors = leaf.model_errors  # knn, bagging, majority
+        in_use = self.choice(leaf)
+        cached = predictions.probas.get(id(leaf))  # the prediction of the model in use
+        j = -1  # the model scored from the cached prediction
+        also = None  # that prediction, when the call that trains another model is to score it
+        if cached is not None:
+            j = 0 if in_use is leaf.knn else 1 if in_use is leaf.bagging else 2 if self.with_majority else -1
+            if j >= 0:
+                if wrong is None:
+                    also = cached[1]
+                else:
+                    errors[j] = errors[j] * SWITCH_FADING + (wrong > 0)
+        if self.with_majority and j != 2:
+            wrong = label_errors(majority.predict_proba(n_labels), positives)
+            errors[2] = errors[2] * SWITCH_FADING + (wrong > 0)
+        knn_wrong, bagging_wrong, also_wrong = leaf.learn(idx, val, positives, w, n_labels, j != 0, j != 1, also)
+        if knn_wrong is not None:
+            errors[0] = errors[0] * SWITCH_FADING + (knn_wrong > 0)
+        if bagging_wrong is not None:
+            errors[1] = errors[1] * SWITCH_FADING + (bagging_wrong > 0)
+        if also_wrong is not None:
+            errors[j] = errors[j] * SWITCH_FADING + (also_wrong > 0)
+
+
+def leaf_policy(leaf_model: str, leaf_switch: str, cardinality_th: float = 750,
+                entropy_th: float = 0.3) -> LeafPolicy:  # fmt: skip
+    """The policy of a tree's ``leaf_model`` (and, for ``"switch"``, its ``leaf_switch``)."""
+    if leaf_model not in LEAF_MODELS:
+        raise ValueError(f"leaf_model must be one of {LEAF_MODELS}, got {leaf_model!r}")
+    if leaf_switch not in LEAF_SWITCHES:
+        raise ValueError(f"leaf_switch must be one of {LEAF_SWITCHES}, got {leaf_switch!r}")
+    if leaf_model == "switch":
+        if leaf_switch == "cardinality":
+            return CardinalitySwitch(cardinality_th, entropy_th)
+        return LossSwitch(with_majority=leaf_switch == "loss_with_majority")
+    return {"majority": MajorityLeaves, "nb": NaiveBayesLeaves, "knn": KnnLeaves, "bagging": BaggingLeaves}[leaf_model]()
