@@ -35,27 +35,12 @@ from stream_xml.labeltree.layout import (
 )
 from stream_xml.labeltree.monitors import NodeMonitors
 from stream_xml.labeltree.plt import (
-    FP_COOC_FADING,
-    FP_EPS,
-    FP_LR,
-    FP_MIN_COUNT,
-    FP_MOVE_DELTA,
-    IP_ARITY,
-    IP_CHECK_EVERY,
-    IP_FADE_EVERY,
     IP_LANE_BITS,
-    IP_LANES,
-    IP_MAX_MOVES,
-    IP_MAX_POPS,
-    IP_MONITOR,
-    IP_NORMALIZE,
-    IP_PLACEMENT,
     IP_SALT,
     IP_SHIFT,
-    IP_TOP_K,
-    N_FP,
-    N_IP,
+    Workspace,
     learn_record,
+    pack_parameters,
     predict_record,
 )
 from stream_xml.labeltree.threshold import TAU, F1Threshold
@@ -245,36 +230,8 @@ class LabelTreeClassifier(MultiLabelLearner):
                                       adaptive=threshold is None)
         self._dirty = np.zeros(0, dtype=np.int64)
         self._label_flags = np.zeros((0, N_FLAGS), dtype=np.int64)
-        self._ip = np.zeros(N_IP, dtype=np.int64)
-        self._ip[IP_ARITY] = arity
-        self._ip[IP_LANES] = self._tree.lanes
-        self._ip[IP_TOP_K] = top_k
-        self._ip[IP_MAX_POPS] = max_expansions
-        self._ip[IP_CHECK_EVERY] = restructure_every
-        self._ip[IP_MAX_MOVES] = 1 << 30
-        self._ip[IP_MONITOR] = int(bool(drift_detection))
-        self._ip[IP_NORMALIZE] = int(bool(normalize))
-        self._ip[IP_FADE_EVERY] = max(1, restructure_every)
-        self._ip[IP_PLACEMENT] = PLACEMENTS[placement]
-        self._fp = np.zeros(N_FP)
-        self._fp[FP_LR] = learning_rate
-        self._fp[FP_EPS] = adagrad_eps
-        self._fp[FP_MIN_COUNT] = min_count
-        self._fp[FP_MOVE_DELTA] = move_delta
-        self._fp[FP_COOC_FADING] = cooccurrence_fading
-        width = arity + 1
-        self._small = [np.zeros(width, dtype=np.int64), np.zeros(width, dtype=np.int64), np.zeros(width),
-                       np.zeros(width), np.zeros(width, dtype=np.int64)]  # groups, lanes, logits, grads, drifted
-        self._one = np.zeros(1, dtype=np.int64)
-        self._xv = np.zeros(64)
-        self._pos_nodes = np.zeros(64, dtype=np.int64)
-        self._relevant = np.zeros(64)
-        self._irrelevant = np.zeros(max(64, max_expansions))
-        heap = (max_expansions + 1) * (arity + 1)
-        self._heap_p = np.zeros(heap)
-        self._heap_v = np.zeros(heap, dtype=np.int64)
-        self._out_labels = np.zeros(max_expansions, dtype=np.int64)
-        self._out_scores = np.zeros(max_expansions)
+        self._ip, self._fp = pack_parameters(self._get_params(), self._tree.lanes, PLACEMENTS[placement])
+        self._work = Workspace(arity, max_expansions)
         self._events: list[dict] = []
         self._last: tuple | None = None  # (encoded record, candidate ids, their scores, stamp)
         self._ids_of: dict = {}  # frozenset of names -> sorted id array (labelsets repeat)
@@ -353,20 +310,6 @@ class LabelTreeClassifier(MultiLabelLearner):
         return ids
 
     # -- work arrays -----------------------------------------------------------------------------
-    def _work(self, nnz: int, n_labels: int) -> tuple:
-        if nnz > self._xv.shape[0]:
-            self._xv = np.zeros(max(nnz, 2 * self._xv.shape[0]))
-        # the positive internal nodes: a path per label, and the tree may grow a level per new
-        # label of this record (numba does not check bounds: this must never be short)
-        need = n_labels * (self._tree.height + n_labels + 2) + 1
-        if need > self._pos_nodes.shape[0]:
-            self._pos_nodes = np.zeros(max(need, 2 * self._pos_nodes.shape[0]), dtype=np.int64)
-        if n_labels > self._relevant.shape[0]:
-            self._relevant = np.zeros(max(n_labels, 2 * self._relevant.shape[0]))
-        groups, lanes, logits, grads, drifted = self._small
-        return (self._xv, groups, lanes, logits, grads, self._pos_nodes, self._one, drifted, self._relevant,
-                self._irrelevant)
-
     # -- learning --------------------------------------------------------------------------------
     def learn_labelset(self, x: dict, labelset: typing.Iterable) -> None:
         """Learn ``x`` whose relevant labels are the names in ``labelset`` (unknown names are
@@ -393,7 +336,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         tree.reserve_nodes((n_labels + moves + 1) * (height + 3) + self.arity * (n_labels + 1) * (height + 1))
         if self.drift_detection and state[N_MONITORS] + 2 * self.arity * (n_labels + 1) > self._monitors.capacity:
             self._monitors.reserve(2 * self._monitors.capacity + 2 * self.arity * (n_labels + 1))
-        work = self._work(idx.shape[0], n_labels)
+        work = self._work.for_record(idx.shape[0], n_labels, height)
         learn_record(
             idx, val, len(self._features), ids, tree.arrays(), self._co_arrays(), tree.scratch(),
             self._arena.weights, self._arena.sums, self._monitors.arrays(), self._threshold.hist,
@@ -423,15 +366,16 @@ class LabelTreeClassifier(MultiLabelLearner):
             return _EMPTY_IDS, _EMPTY_SCORES
         encoded = self._features.encode(x, learn=False)
         idx, val = encoded
-        work = self._work(idx.shape[0], 0)
+        ws = self._work
         n_out, _ = predict_record(
             idx, val, len(self._features), self._tree.arrays(), self._arena.weights, self._ip,
-            self._threshold.explore, self._heap_p, self._heap_v, self._out_labels, self._out_scores, work,
+            self._threshold.explore, ws.heap_p, ws.heap_v, ws.out_labels, ws.out_scores,
+            ws.for_record(idx.shape[0], 0, 0),
         )
         # views: the next search overwrites them, and only the learning call that follows this
         # search (same record, see learn_labelset) reads them
-        labels = self._out_labels[:n_out]
-        scores = self._out_scores[:n_out]
+        labels = ws.out_labels[:n_out]
+        scores = ws.out_scores[:n_out]
         self._last = (encoded, labels, scores, self._tree.state[STAMP])
         return labels, scores
 
@@ -492,9 +436,7 @@ class LabelTreeClassifier(MultiLabelLearner):
     def memory_bytes(self) -> int:
         """Bytes of the arrays (weight table, tree, co-occurrence, detectors, work) and an
         estimate of the name maps of labels and features."""
-        arrays = (self._dirty, self._label_flags, self._xv, self._pos_nodes, self._relevant, self._irrelevant,
-                  self._heap_p, self._heap_v, self._out_labels, self._out_scores)
-        total = sum(a.nbytes for a in arrays)
+        total = self._dirty.nbytes + self._label_flags.nbytes + self._work.memory_bytes()
         total += self._arena.memory_bytes() if self._arena is not None else 0
         total += self._tree.memory_bytes() + self._co.memory_bytes()
         total += self._monitors.memory_bytes() + self._threshold.memory_bytes()

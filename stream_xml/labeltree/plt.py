@@ -65,7 +65,7 @@ from stream_xml.labeltree.threshold import observe_record
 from stream_xml.labeltree.tree import emit, insert_label, node_depth, restructure, take_lane
 from stream_xml.tree.common_kernels import sigmoid
 
-__all__ = ["predict_record", "learn_record", "prepare"]
+__all__ = ["predict_record", "learn_record", "prepare", "pack_parameters", "Workspace"]
 
 # integer parameters
 IP_ARITY = 0
@@ -91,6 +91,71 @@ FP_COOC_FADING = 4
 N_FP = 5
 
 CLIP = 1e6  # without normalisation, feature values are clipped to [-CLIP, CLIP]
+
+
+def pack_parameters(p: dict, lanes: int, placement: int) -> tuple[np.ndarray, np.ndarray]:
+    """The kernels' integer and float parameters from the estimator's ``p`` (its ``__init__``
+    arguments); the hash's (``IP_LANE_BITS``, ``IP_SHIFT``, ``IP_SALT``) are set when the weight
+    table is allocated."""
+    ip = np.zeros(N_IP, dtype=np.int64)
+    ip[IP_ARITY] = p["arity"]
+    ip[IP_LANES] = lanes
+    ip[IP_TOP_K] = p["top_k"]
+    ip[IP_MAX_POPS] = p["max_expansions"]
+    ip[IP_CHECK_EVERY] = p["restructure_every"]
+    ip[IP_MAX_MOVES] = 1 << 30
+    ip[IP_MONITOR] = int(bool(p["drift_detection"]))
+    ip[IP_NORMALIZE] = int(bool(p["normalize"]))
+    ip[IP_FADE_EVERY] = max(1, p["restructure_every"])
+    ip[IP_PLACEMENT] = placement
+    fp = np.zeros(N_FP)
+    fp[FP_LR] = p["learning_rate"]
+    fp[FP_EPS] = p["adagrad_eps"]
+    fp[FP_MIN_COUNT] = p["min_count"]
+    fp[FP_MOVE_DELTA] = p["move_delta"]
+    fp[FP_COOC_FADING] = p["cooccurrence_fading"]
+    return ip, fp
+
+
+class Workspace:
+    """The kernels' scratch arrays, kept between records (nothing is allocated per record unless
+    a record needs more room than any before it)."""
+
+    def __init__(self, arity: int, max_expansions: int):
+        width = arity + 1
+        self.groups = np.zeros(width, dtype=np.int64)
+        self.lanes = np.zeros(width, dtype=np.int64)
+        self.logits = np.zeros(width)
+        self.grads = np.zeros(width)
+        self.drifted = np.zeros(width, dtype=np.int64)
+        self.one = np.zeros(1, dtype=np.int64)
+        self.values = np.zeros(64)
+        self.positive_nodes = np.zeros(64, dtype=np.int64)
+        self.relevant = np.zeros(64)
+        self.irrelevant = np.zeros(max(64, max_expansions))
+        heap = (max_expansions + 1) * (arity + 1)  # a search pushes at most arity nodes per expansion
+        self.heap_p = np.zeros(heap)
+        self.heap_v = np.zeros(heap, dtype=np.int64)
+        self.out_labels = np.zeros(max_expansions, dtype=np.int64)
+        self.out_scores = np.zeros(max_expansions)
+
+    def for_record(self, nnz: int, n_labels: int, height: int) -> tuple:
+        """The ``work`` tuple of the kernels, with room for a record of ``nnz`` values and
+        ``n_labels`` labels in a tree of ``height``."""
+        if nnz > self.values.shape[0]:
+            self.values = np.zeros(max(nnz, 2 * self.values.shape[0]))
+        # the positive internal nodes: a path per label, and the tree may grow a level per new
+        # label of this record (numba does not check bounds: this must never be short)
+        need = n_labels * (height + n_labels + 2) + 1
+        if need > self.positive_nodes.shape[0]:
+            self.positive_nodes = np.zeros(max(need, 2 * self.positive_nodes.shape[0]), dtype=np.int64)
+        if n_labels > self.relevant.shape[0]:
+            self.relevant = np.zeros(max(n_labels, 2 * self.relevant.shape[0]))
+        return (self.values, self.groups, self.lanes, self.logits, self.grads, self.positive_nodes, self.one,
+                self.drifted, self.relevant, self.irrelevant)
+
+    def memory_bytes(self) -> int:
+        return sum(a.nbytes for a in vars(self).values())
 
 
 @numba.njit(cache=True)
