@@ -33,7 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from stream_xml.bench import run_child  # noqa: E402
+from stream_xml.bench.runs import run_child  # noqa: E402
 
 METRICS = ("precision@1", "precision@3", "precision@5", "micro_f1", "macro_f1", "example_f1", "hamming_loss",
            "subset_accuracy")
