@@ -115,7 +115,7 @@ class F1Threshold:
 
     """
 
-    def __init__(self, initial: float = 0.5, floor: float = 0.02, ratio: float = 0.5, fading: float = 0.9999,
+    def __init__(self, initial: float = 0.5, floor: float = 0.02, ratio: float = 0.75, fading: float = 0.9999,
                  adaptive: bool = True):
         if not 0.0 < floor <= initial <= 1.0:
             raise ValueError(f"need 0 < floor <= initial threshold <= 1, got floor={floor!r}, initial={initial!r}")
