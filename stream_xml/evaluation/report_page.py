@@ -177,16 +177,20 @@ def _events_section(result: dict) -> str:
     figure = report_plots.events_figure(result)
     if not kinds and figure is None:
         return "<h2>Events</h2><p class=\"how\">No model reported an event, and the source knows no change point.</p>"
-    names = list(models)
-    columns = [([(models[n].get("event_counts") or {}).get(k, 0) for n in names], None, 0) for k in kinds]
-    header = [html.escape(report_plots.EVENT_MARKERS.get(k, (None, k))[1]) for k in kinds]
-    table = _table(header, names, columns, report_plots.model_colors(result)) if kinds else ""
+    colours = report_plots.model_colors(result)
+    head = "".join(f"<th>{_swatch(colours[n])}{html.escape(n)}</th>" for n in models)
+    rows = "".join(
+        f"<tr><th>{html.escape(report_plots.EVENT_MARKERS.get(k, (None, k))[1])}</th>"
+        + "".join(f"<td>{_fmt((m.get('event_counts') or {}).get(k, 0))}</td>" for m in models.values()) + "</tr>"
+        for k in kinds)
+    table = f'<div class="scroll"><table><thead><tr><th>event</th>{head}</tr></thead><tbody>{rows}</tbody></table></div>' \
+        if kinds else ""
     img = (f'<figure><img alt="events over the stream" src="{report_plots.figure_png(figure)}"></figure>'
            if figure is not None else "")
     return ("<h2>Events</h2>"
-            '<p class="how">Counts of what each model reported about itself. Below, each event at the record '
-            "where it happened, a row per model and kind (every event is in report.json, up to 5,000 a model); "
-            "dashed black lines are the source's true change points.</p>" + table + img)
+            '<p class="how">How often each model reported each kind of event about itself; below, each event at '
+            "the record where it happened, a row per model and kind (report.json lists every event, up to 5,000 a "
+            "model), with the source's true change points.</p>" + table + img)
 
 
 def _hierarchy_section(result: dict) -> str:

@@ -51,7 +51,9 @@ EVENT_MARKERS = {
     "cluster_merge": ("v", "cluster merge"),
     "global_drift": ("X", "global drift (clustering restarts)"),
     "drift": ("d", "drift in a tree branch"),
+    "alternate_start": ("o", "alternate subtree started"),
     "alternate_promoted": ("P", "alternate subtree promoted"),
+    "alternate_discarded": ("x", "alternate subtree discarded"),
     "split": ("|", "tree split"),
     "memory_limit": ("*", "memory limit: leaves deactivated"),
 }
@@ -115,6 +117,17 @@ def _mark_stream(ax, result: dict, colors: dict, window_shade: bool) -> None:
                 ax.axvline(e["t"], color=colors[name], lw=0.9, ls=":", alpha=0.8)
 
 
+def _change_handles(result: dict) -> list:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    cps = _change_points(result)
+    handles = [Line2D([], [], color="black", lw=1.1, ls="--", label="true change point")] if cps else []
+    if any(width for _, width in cps):
+        handles.append(Patch(color="black", alpha=0.10, label="gradual change under way"))
+    return handles
+
+
 def _legend_handles(result: dict, colors: dict, extra: bool = True) -> list:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -122,17 +135,18 @@ def _legend_handles(result: dict, colors: dict, extra: bool = True) -> list:
     handles = [Line2D([], [], color=colors[m], lw=2.2, label=m) for m in colors]
     if not extra:
         return handles
-    handles.append(Line2D([], [], color="#444", lw=1.6, label=f"window of {result.get('window')} records"))
+    handles.append(Line2D([], [], color="#444", lw=1.6, label=f"window of {result.get('window') or 0:,} records"))
     handles.append(Line2D([], [], color="#444", lw=1.1, ls="--", label="whole stream so far"))
     handles.append(Patch(color="#000", alpha=0.06, label="window not yet full"))
     if any(e.get("kind") in GLOBAL_EVENTS for m in result.get("models", {}).values() for e in m.get("events", [])):
         handles.append(Line2D([], [], color="#444", lw=0.9, ls=":", label="restructure / global drift (model's colour)"))
-    cps = _change_points(result)
-    if cps:
-        handles.append(Line2D([], [], color="black", lw=1.1, ls="--", label="true change point"))
-    if any(width for _, width in cps):
-        handles.append(Patch(color="black", alpha=0.10, label="gradual change under way"))
-    return handles
+    return handles + _change_handles(result)
+
+
+def _top_legend(fig, handles: list, height: float, per_row: int = 6) -> float:
+    """The legend centred above the panels, ``per_row`` entries a row; the inches it takes."""
+    fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), per_row), fontsize=9.5, frameon=False)
+    return 0.2 + 0.27 * math.ceil(len(handles) / per_row)
 
 
 def metrics_figure(result: dict, metrics=PLOTTED_METRICS, columns: int = 2):
@@ -141,7 +155,8 @@ def metrics_figure(result: dict, metrics=PLOTTED_METRICS, columns: int = 2):
     available = {k.split(".", 1)[1] for row in result.get("series", []) for k in row if k.startswith("window.")}
     metrics = [m for m in metrics if m in available]
     rows = max(1, math.ceil(len(metrics) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(WIDTH, 0.9 + 2.6 * rows), sharex=True, squeeze=False)
+    height = 1.2 + 2.6 * rows
+    fig, axes = plt.subplots(rows, columns, figsize=(WIDTH, height), sharex=True, squeeze=False)
     colors = model_colors(result)
     for ax, metric in zip(axes.flat, metrics):
         _mark_stream(ax, result, colors, window_shade=True)
@@ -155,10 +170,8 @@ def metrics_figure(result: dict, metrics=PLOTTED_METRICS, columns: int = 2):
         ax.set_visible(False)
     for ax in axes[-1]:
         ax.set_xlabel("records")
-    handles = _legend_handles(result, colors)
-    fig.legend(handles=handles, loc="upper center", ncol=min(len(handles), 9), fontsize=9.5, frameon=False)
-    fig.subplots_adjust(top=1 - 0.75 / (0.9 + 2.6 * rows), bottom=0.45 / (0.9 + 2.6 * rows), hspace=0.35,
-                        wspace=0.12, **MARGINS)
+    top = _top_legend(fig, _legend_handles(result, colors), height)
+    fig.subplots_adjust(top=1 - (top + 0.3) / height, bottom=0.45 / height, hspace=0.35, wspace=0.12, **MARGINS)
     return fig
 
 
@@ -180,24 +193,25 @@ def events_figure(result: dict):
     if not rows and not _change_points(result):
         return None
     plt = _pyplot()
-    height = 0.9 + 0.32 * max(1, len(rows))
+    height = 1.2 + 0.32 * max(1, len(rows))
     fig, ax = plt.subplots(figsize=(WIDTH, height))
     colors = model_colors(result)
     for i, (name, kind, ts) in enumerate(rows):
         marker = EVENT_MARKERS.get(kind, ("o", kind))[0]
         ax.plot(ts, [i] * len(ts), ls="none", marker=marker, ms=7, color=colors[name], alpha=0.85,
-                markeredgewidth=1.2 if marker == "|" else 0.5)
+                markeredgewidth=1.4 if marker in ("|", "x") else 0.5)
     for start, width in _change_points(result):
         ax.axvline(start, color="black", lw=1.1, ls="--")
         if width:
             ax.axvspan(start, start + width, color="black", alpha=0.10, lw=0)
     ax.set_yticks(range(len(rows)), [f"{name} · {EVENT_MARKERS.get(kind, (None, kind))[1]}" for name, kind, _ in rows],
                   fontsize=9)
-    ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.set_xlim(0, max(1, result.get("stream", {}).get("records") or 1))
     ax.set_xlabel("records")
     ax.grid(axis="x", alpha=0.3)
-    fig.subplots_adjust(top=1 - 0.2 / height, bottom=0.55 / height, left=0.2, right=MARGINS["right"])
+    top = _top_legend(fig, _change_handles(result), height) + 0.05 if _change_handles(result) else 0.2
+    fig.subplots_adjust(top=1 - top / height, bottom=0.55 / height, left=0.2, right=MARGINS["right"])
+    ax.set_ylim(max(len(rows), 1) - 0.5, -0.5)
     return fig
 
 
@@ -243,8 +257,8 @@ def speed_figure(result: dict):
     from matplotlib.lines import Line2D
 
     handles = _legend_handles(result, colors, extra=False) + [
-        Line2D([], [], color="#444", lw=1.4, label=f"over the last {result.get('window')} records"),
+        Line2D([], [], color="#444", lw=1.4, label=f"over the last {result.get('window') or 0:,} records"),
         Line2D([], [], color="#444", lw=1.1, ls="--", label="whole stream so far")]
-    fig.legend(handles=handles, loc="upper center", ncol=len(handles), fontsize=9.5, frameon=False)
-    fig.subplots_adjust(top=0.82, bottom=0.15, wspace=0.12, **MARGINS)
+    top = _top_legend(fig, handles, 3.6)
+    fig.subplots_adjust(top=1 - (top + 0.3) / 3.6, bottom=0.15, wspace=0.12, **MARGINS)
     return fig
