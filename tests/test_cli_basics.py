@@ -187,3 +187,15 @@ def test_datasets_answers_from_its_cache_until_a_file_changes(tmp_path, monkeypa
     arff.write_text(arff.read_text() + "1,0.9\n")
     changed, err = listed()
     assert changed[0]["instances"] == 3 and "1 read now" in err
+
+
+def test_serve_takes_model_labels_as_evaluate_does():
+    import argparse
+
+    from stream_xml.cli import serve
+
+    args = argparse.Namespace(model=["ihomer", "routed=ihomer"], param=["routed:mode=routing"], seed=3)
+    assert serve._model_specs(args) == {
+        "ihomer": {"model": "ihomer", "params": {}, "seed": 3},
+        "routed": {"model": "ihomer", "params": {"mode": "routing"}, "seed": 3},
+    }

@@ -275,7 +275,7 @@ def test_an_unpaired_surrogate_is_bad_input_and_a_report_never_leaves_a_temporar
     out = tmp_path / "out"
     write_report(result, str(out), config={"labels": ["\ud800"]})
     assert sorted(os.listdir(out)) == ["report.html", "report.json", "series.csv"]
-    assert "{\\ud800, b}" in (out / "report.html").read_text(encoding="utf-8")
+    assert "\\ud800, b</span>" in (out / "report.html").read_text(encoding="utf-8")
 
 
 def test_a_failed_write_leaves_no_temporary(tmp_path, monkeypatch):

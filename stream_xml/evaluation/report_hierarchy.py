@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import html
 
-__all__ = ["restructures", "block_colours", "timeline_figure", "tree_svg", "MAX_TREE_LEAVES"]
+__all__ = ["restructures", "block_colours", "timeline_figure", "tree_svg", "printable", "MAX_TREE_LEAVES"]
 
 # blocks get these colours in turn (tab20's pairs, dark first, then light)
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -32,6 +32,17 @@ COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#dbdb8d", "#9edae5")
 MAX_TREE_LEAVES = 300  # a larger tree is left to report.json
 MAX_TICK_LABELS = 60  # more labels than this: the timeline's rows go unnamed
+
+
+def printable(name) -> str:
+    """A name as text a font can draw: what is not valid text (an unpaired surrogate a label got
+    before names were checked) is escaped, as the report files escape it.
+
+    >>> printable(chr(0xD800) + "a"), printable(3)
+    ('\\\\ud800a', '3')
+
+    """
+    return str(name).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def restructures(model_result: dict) -> list[dict]:
@@ -99,7 +110,7 @@ def timeline_figure(model_result: dict, records: int, width: float, dpi_margins:
     ax.pcolormesh(edges, range(len(names) + 1), [[c for c in r] for r in grid], shading="flat",
                   edgecolors="white", linewidth=0.3 if len(names) <= MAX_TICK_LABELS else 0)
     if len(names) <= MAX_TICK_LABELS:
-        ax.set_yticks([i + 0.5 for i in range(len(names))], [str(n) for n in names], fontsize=8)
+        ax.set_yticks([i + 0.5 for i in range(len(names))], [printable(n) for n in names], fontsize=8)
     else:
         ax.set_yticks([])
         ax.set_ylabel(f"{len(names)} labels")

@@ -31,6 +31,8 @@ import base64
 import io
 import math
 
+from stream_xml.evaluation.report_hierarchy import printable
+
 __all__ = ["metrics_figure", "events_figure", "speed_figure", "figure_png", "model_colors", "PLOTTED_METRICS",
            "EVENT_MARKERS", "METRIC_TITLES"]
 
@@ -132,7 +134,7 @@ def _legend_handles(result: dict, colors: dict, extra: bool = True) -> list:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles = [Line2D([], [], color=colors[m], lw=2.2, label=m) for m in colors]
+    handles = [Line2D([], [], color=colors[m], lw=2.2, label=printable(m)) for m in colors]
     if not extra:
         return handles
     handles.append(Line2D([], [], color="#444", lw=1.6, label=f"window of {result.get('window') or 0:,} records"))
@@ -204,7 +206,7 @@ def events_figure(result: dict):
         ax.axvline(start, color="black", lw=1.1, ls="--")
         if width:
             ax.axvspan(start, start + width, color="black", alpha=0.10, lw=0)
-    ax.set_yticks(range(len(rows)), [f"{name} · {EVENT_MARKERS.get(kind, (None, kind))[1]}" for name, kind, _ in rows],
+    ax.set_yticks(range(len(rows)), [printable(f"{name} · {EVENT_MARKERS.get(kind, (None, kind))[1]}") for name, kind, _ in rows],
                   fontsize=9)
     ax.set_xlim(0, max(1, result.get("stream", {}).get("records") or 1))
     ax.set_xlabel("records")
