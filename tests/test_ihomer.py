@@ -380,7 +380,7 @@ def test_report_draws_the_label_hierarchy_at_each_restructure(tmp_path):
     write_report(ev.result(), str(tmp_path))
     page = (tmp_path / "report.html").read_text()
     assert "Label hierarchy" in page and page.count("<svg") >= 1
-    assert "{a0, a1, a2}" in page and "{b0, b1, b2}" in page
+    assert "a0, a1, a2</span>" in page and "b0, b1, b2</span>" in page  # the blocks, each a chip of its colour
 
 
 def test_loss_detector_restarts_the_clustering_after_an_abrupt_change():
