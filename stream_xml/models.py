@@ -89,7 +89,7 @@ def unknown_model_message(name: str) -> str:
     """What to say of a model name that is not registered: the closest names, then all.
 
     >>> unknown_model_message("ihomr")
-    "unknown model 'ihomr' (did you mean 'ihomer'?); known models: ihomer, mlhat, mlht, majority, br-ht, br-arf, br-knn, br-nb, br-lr, cc-lr, cc-ht"
+    "unknown model 'ihomr' (did you mean 'ihomer'?); known models: ihomer, mlhat, labeltree, mlht, majority, br-ht, br-arf, br-knn, br-nb, br-lr, cc-lr, cc-ht"
 
     """
     close = difflib.get_close_matches(name, list(MODELS), n=2)
