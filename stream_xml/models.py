@@ -202,7 +202,7 @@ def model_parameters(name: str) -> list[tuple[str, object]]:
 
     >>> rows = dict(model_parameters("ihomer"))
     >>> rows["mode"], rows["tree__grace_period"], rows["root_tree__knn_window"], rows["clustering__n_min"]
-    ('partition', 200, 1000, 100)
+    ('auto', 200, 1000, 100)
     >>> dict(model_parameters("br-ht"))["grace_period"], dict(model_parameters("br-ht"))["fill_zeros"]
     (200, True)
 

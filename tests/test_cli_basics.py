@@ -160,7 +160,7 @@ def test_models_params_shows_defaults_and_the_sub_learners(capsys):
     assert main(["models", "--params"]) == 0
     out = capsys.readouterr().out
     rows = {line.split()[0]: line.split()[1] for line in out.splitlines() if line.startswith("  ") and line.split()[1:]}
-    assert rows["mode"] == "'partition'" and rows["tree__grace_period"] == "200"
+    assert rows["mode"] == "'auto'" and rows["tree__grace_period"] == "200"
     assert rows["root_tree__knn_window"] == "1000" and rows["clustering__n_min"] == "100"
     assert rows["fill_zeros"] == "True"  # br-*/cc-*
     assert "--param tree__KEY=VALUE" in out
