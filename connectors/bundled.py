@@ -23,14 +23,16 @@ class YeastSource:
     """river's ``datasets.Yeast`` (2417 genes, 103 features, 14 labels) as a source.
 
     ``labels`` and ``features`` follow river's order; ``y`` holds the labels river marks
-    True; ``meta["line"]`` is the 1-based record number.
+    True; ``meta["line"]`` is the 1-based record number; ``n_records`` the stream's length.
 
     """
 
     def __init__(self):
         from river.datasets import Yeast  # river is slow to import; only pay when used
 
-        x, y = next(iter(Yeast()))  # river declares the names only through its records
+        dataset = Yeast()
+        x, y = next(iter(dataset))  # river declares the names only through its records
+        self.n_records = dataset.n_samples
         self.name = "yeast"
         self.labels = list(y)
         self.features = list(x)

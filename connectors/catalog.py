@@ -31,6 +31,7 @@ Dataset names are the stems, lowercased.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib
 import os
 import typing
@@ -44,6 +45,7 @@ from connectors.xmc import XmcSource, read_xmc_header
 
 __all__ = [
     "DatasetInfo",
+    "SourceOptionError",
     "default_data_dir",
     "discover",
     "open_dataset",
@@ -259,9 +261,34 @@ def unregister_scheme(scheme: str) -> None:
     _SCHEMES.pop(scheme.lower(), None)
 
 
+class SourceOptionError(TypeError, ValueError):
+    """Reader options that do not fit the source (a TypeError, as for a wrong keyword, and a
+    ValueError, as for a wrong value). The message names the options as the API spells them;
+    :meth:`render` spells them another way (a command line's flags).
+
+    >>> err = SourceOptionError("{label_column} needs {label_separator}", "label_column", "label_separator")
+    >>> str(err)
+    'label_column needs label_separator'
+    >>> err.render({"label_column": "--label-column", "label_separator": "--label-separator"})
+    '--label-column needs --label-separator'
+
+    """
+
+    def __init__(self, template: str, *options: str, **fields):
+        self.template, self.options, self.fields = template, options, fields
+        super().__init__(self.render({}))
+
+    def render(self, spelling: dict) -> str:
+        """The message with each option spelled as ``spelling`` says (its own name otherwise)."""
+        names = {o: spelling.get(o, o) for o in self.options}
+        return self.template.format(**names, **self.fields)
+
+
 def _no_options(options: dict, what: str) -> None:
     if options:
-        raise TypeError(f"options {sorted(options)} do not apply to {what}")
+        names = sorted(options)
+        raise SourceOptionError("options [" + ", ".join("'{%s}'" % n for n in names) + "] do not apply to {what}",
+                                *names, what=what)
 
 
 def open_file(path, on_error: str = "raise", **options):
@@ -299,9 +326,11 @@ def open_file(path, on_error: str = "raise", **options):
         delimiter = options.pop("delimiter", ",")
         _no_options(options, "CSV files")
         if (label_columns is None) == (label_column is None):
-            raise ValueError("a CSV source needs label_columns, or label_column with label_separator")
+            raise SourceOptionError("a CSV source needs {label_columns}, or {label_column} with {label_separator}",
+                                    "label_columns", "label_column", "label_separator")
         if label_column is not None and label_separator is None:
-            raise ValueError("label_column needs label_separator (or pass label_columns)")
+            raise SourceOptionError("{label_column} needs {label_separator} (or pass {label_columns})",
+                                    "label_column", "label_separator", "label_columns")
         return CsvSource(path, label_columns if label_columns is not None else label_column, delimiter=delimiter,
                          label_separator=label_separator, on_error=on_error)
     if ext in (".jsonl", ".json"):
@@ -313,13 +342,19 @@ def open_file(path, on_error: str = "raise", **options):
     raise ValueError(f"no reader for {path!r}: expected .arff, .csv, .jsonl/.json or .txt/.svm/.xmc (optionally .gz)")
 
 
+def _looks_like_a_path(spec: str) -> bool:
+    """A spec that names a file (a folder in it, or a reader's extension) rather than a dataset."""
+    return os.sep in spec or "/" in spec or _split_name(spec)[1] in (".arff", ".csv", ".jsonl", ".json", *_XMC_EXTENSIONS)
+
+
 def open_source(spec: str, data_dir=None, on_error: str = "raise", **options):
     """Open a source from a short spec.
 
     In order: ``"<scheme>:<rest>"`` for a registered scheme (see :func:`register_scheme`);
     a bundled dataset (``"yeast"``: river's copy, see :class:`YeastSource`); the path of an
     existing file (see :func:`open_file`); the name of a dataset found by :func:`discover` in
-    ``data_dir`` (default ``$STREAM_XML_DATA``), case-insensitive.
+    ``data_dir`` (default ``$STREAM_XML_DATA``), case-insensitive. A spec that looks like a path
+    (a folder separator or a reader's extension) and names no file raises FileNotFoundError.
     """
     scheme, colon, rest = spec.partition(":")
     factory = _scheme(scheme.lower()) if colon else None
@@ -338,9 +373,12 @@ def open_source(spec: str, data_dir=None, on_error: str = "raise", **options):
                 _no_options(options, f"the dataset {info.name!r}")
                 return open_dataset(info, on_error=on_error)
             names.append(info.name)
+    if _looks_like_a_path(spec):
+        raise FileNotFoundError(f"file not found: {spec!r}")
     folder = f"datasets in {data_dir}: {', '.join(names) or 'none'}" if data_dir else f"no data folder (${DATA_DIR_VARIABLE} unset)"
+    close = difflib.get_close_matches(spec.lower(), [*_BUNDLED, *names], n=1)
     raise ValueError(
-        f"unknown source {spec!r}. Available: bundled {sorted(_BUNDLED)}; "
+        f"unknown source {spec!r}{f' (did you mean {close[0]!r}?)' if close else ''}. Available: bundled {sorted(_BUNDLED)}; "
         f"schemes {sorted(s + ':' for s in {**_BUILTIN_SCHEMES, **_SCHEMES})};"
         f" {folder}; or the path of an .arff, .csv, .jsonl or .txt/.svm/.xmc file"
     )

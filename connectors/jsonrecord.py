@@ -32,7 +32,7 @@ import json
 
 from connectors.base import MAX_ABS_VALUE, RecordError, check_record, name_problem
 
-__all__ = ["decode_record", "decode_text", "decode_bytes"]
+__all__ = ["decode_record", "decode_text", "decode_bytes", "sorted_labels", "prediction_fields"]
 
 
 def _number(name, value, where: str, position) -> float | None:
@@ -144,3 +144,43 @@ def decode_bytes(data: bytes, where: str, position) -> tuple:
     if data is None:
         raise RecordError(where, position, "no data (empty message)")
     return decode_text(utf8_text(data, where, position), where, position)
+
+
+# -- predictions, as the service publishes them and `evaluate --predictions` writes them ----------
+
+
+def _json_label(label):
+    return label if isinstance(label, (str, int)) else str(label)
+
+
+def _label_order(label) -> tuple:
+    """A total order over JSON labels: integers first, then strings."""
+    return isinstance(label, str), label
+
+
+def sorted_labels(labels) -> list:
+    """Label names as JSON holds them, integers first, then strings.
+
+    >>> sorted_labels({"b", 3, "a"})
+    [3, 'a', 'b']
+
+    """
+    return sorted((_json_label(label) for label in labels), key=_label_order)
+
+
+def prediction_fields(predictions: dict, top_scores: int = 10) -> dict:
+    """Per model (name -> (labels, scores)) the predicted labels and the ``top_scores`` highest
+    scores, ties in label order (not the model's dict order, which a restored model may not share).
+
+    >>> prediction_fields({"m": (frozenset({"x"}), {"y": 0.2, "x": 0.9, "z": 0.2})}, top_scores=2)
+    {'m': {'labels': ['x'], 'scores': [['x', 0.9], ['y', 0.2]]}}
+
+    """
+    models = {}
+    for name, (labels, scores) in predictions.items():
+        ranked = sorted(((-float(p), _json_label(k)) for k, p in scores.items()), key=lambda t: (t[0], _label_order(t[1])))
+        models[name] = {
+            "labels": sorted_labels(labels),
+            "scores": [[k, round(-p, 6)] for p, k in ranked[: max(0, top_scores)]],
+        }
+    return models

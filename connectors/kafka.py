@@ -37,7 +37,7 @@ import time
 import typing
 
 from connectors.base import Record, RecordError, check_record
-from connectors.jsonrecord import decode_record, parse_json, utf8_text
+from connectors.jsonrecord import decode_record, parse_json, prediction_fields, sorted_labels, utf8_text
 
 __all__ = [
     "Message",
@@ -157,19 +157,6 @@ def load_decoder(spec: str | None) -> typing.Callable:
     return fn
 
 
-def _json_label(label):
-    return label if isinstance(label, (str, int)) else str(label)
-
-
-def _label_order(label) -> tuple:
-    """A total order over JSON labels: integers first, then strings."""
-    return isinstance(label, str), label
-
-
-def _sorted_labels(labels) -> list:
-    return sorted((_json_label(label) for label in labels), key=_label_order)
-
-
 def _json_x(x: dict):
     """A list when the features are exactly 0..n-1 (keeps integer names), else an object."""
     if x and all(type(k) is int for k in x) and sorted(x) == list(range(len(x))):
@@ -184,7 +171,7 @@ def encode_record(record_id, x: dict, y) -> bytes:
     b'{"id":"a","x":[1.0,0.5],"y":null}'
 
     """
-    doc = {"id": record_id, "x": _json_x(x), "y": None if y is None else _sorted_labels(y)}
+    doc = {"id": record_id, "x": _json_x(x), "y": None if y is None else sorted_labels(y)}
     return json.dumps(doc, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
@@ -195,7 +182,7 @@ def encode_labels(record_id, y) -> bytes:
     b'{"id":9,"y":["b"]}'
 
     """
-    return json.dumps({"id": record_id, "y": _sorted_labels(y)}, separators=(",", ":")).encode("utf-8")
+    return json.dumps({"id": record_id, "y": sorted_labels(y)}, separators=(",", ":")).encode("utf-8")
 
 
 def encode_prediction(record: Record, predictions: dict, top_scores: int = 10) -> bytes:
@@ -207,14 +194,7 @@ def encode_prediction(record: Record, predictions: dict, top_scores: int = 10) -
 
     """
     meta = record.meta
-    models = {}
-    for name, (labels, scores) in predictions.items():
-        # ties go by label, not by the model's dict order (which a restored model may not share)
-        ranked = sorted(((-float(p), _json_label(k)) for k, p in scores.items()), key=lambda t: (t[0], _label_order(t[1])))
-        models[name] = {
-            "labels": _sorted_labels(labels),
-            "scores": [[k, round(-p, 6)] for p, k in ranked[: max(0, top_scores)]],
-        }
+    models = prediction_fields(predictions, top_scores)
     doc = {
         "id": meta.get("id"),
         "topic": meta.get("topic"),

@@ -5,7 +5,7 @@ The estimators follow river's ``MultiLabelClassifier`` API (and the learner cont
 
 >>> from stream_xml import IHOMER, MLHAT, MLHT, MajorityLabelset, BinaryRelevance, ClassifierChain
 >>> IHOMER().mode
-'partition'
+'auto'
 
 The evaluation loop, metrics and report writers live in :mod:`stream_xml.evaluation`; sources
 and sinks in the sibling package ``connectors``. The estimators are loaded on first use, so

@@ -10,7 +10,7 @@ whose owner holds a lock (no one else can be writing there).
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 
 __all__ = ["write_atomic", "remove_temporaries"]
 
@@ -29,22 +29,34 @@ def _fsync_dir(folder: str) -> None:
         os.close(fd)
 
 
-def write_atomic(path: str, data: bytes, prefix: str = _TMP_PREFIX) -> None:
+def _create(folder: str, prefix: str, mode: int) -> tuple[int, str]:
+    """A new file of a random name in ``folder``, opened for writing with ``mode`` (less the umask)."""
+    while True:
+        tmp = os.path.join(folder, prefix + secrets.token_hex(6))
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode), tmp
+        except FileExistsError:
+            continue
+
+
+def write_atomic(path: str, data: bytes, prefix: str = _TMP_PREFIX, mode: int = 0o600) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix.
 
     The data goes to a temporary file (named ``prefix...``) in the same folder, flushed and
     fsynced, then renamed over ``path``; any failure removes the temporary. Checkpoints and
-    reports are both written this way.
+    reports are both written this way. The file gets ``mode`` less the process's umask:
+    owner-only by default (checkpoints hold the models), ``0o666`` for a file meant to be read
+    by others as well (reports), as ``open()`` would make it.
 
-    >>> import os, tempfile
+    >>> import os, stat, tempfile
     >>> p = os.path.join(tempfile.mkdtemp(), "f.bin")
     >>> write_atomic(p, b"one"); write_atomic(p, b"two")
-    >>> open(p, "rb").read()
-    b'two'
+    >>> open(p, "rb").read(), oct(stat.S_IMODE(os.stat(p).st_mode))
+    (b'two', '0o600')
 
     """
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=prefix)
+    fd, tmp = _create(folder, prefix, mode)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

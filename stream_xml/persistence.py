@@ -61,7 +61,8 @@ log = logging.getLogger(__name__)
 # 1: stream-xml 0.1.0 before issue 19's refactor (no format in the header; its classes kept
 #    __setstate__ shims for older pickles, which the refactor removed); 2: after it, with the
 #    format and the writer in the header; 3: the trees' feature indexes hold the features declared
-#    nominal (issue 22)
+#    nominal, and iHOMER keeps the declared kinds for the engines it makes (issue 22; iHOMER as a
+#    facade over its engines, merged from main at format 2, pickles differently too)
 CHECKPOINT_FORMAT = 3
 MAGIC = b"STREAM-XML-CHECKPOINT "
 _NAME = re.compile(r"^checkpoint-(\d{12})\.ckpt$")

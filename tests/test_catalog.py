@@ -236,3 +236,32 @@ def test_real_dataset_has_the_readme_shape(name):
     assert stats["density"] == pytest.approx(density, abs=1e-3)
     assert stats["empty_labelsets"] == empty
     assert stats["unlabelled"] == stats["skipped"] == 0
+
+
+# --------------------------------------------------------------------------- issue 21: lengths, missing files
+
+
+def test_a_path_that_names_no_file_is_not_found_and_a_near_name_is_suggested(folder):
+    for spec in ("missing.arff", str(folder / "nothing.csv"), "sub/dir/stream.jsonl.gz"):
+        with pytest.raises(FileNotFoundError, match="file not found: "):
+            open_source(spec, data_dir=folder)
+    with pytest.raises(ValueError, match=r"unknown source 'yaest' \(did you mean 'yeast'\?\)"):
+        open_source("yaest", data_dir=folder)
+
+
+def test_record_count_of_the_small_formats_equals_what_they_yield():
+    from connectors.counting import record_count
+
+    for source in (open_source(str(DATA / "tiny.jsonl")), open_source(str(DATA / "tiny.csv"), label_columns=["sports", "news"]),
+                   YeastSource()):
+        assert record_count(source) == sum(1 for _ in source)
+    assert record_count(YeastSource(), max_bytes=0) == 2417  # declared, not counted
+    assert record_count(open_source(str(DATA / "tiny.jsonl")), max_bytes=0) is None
+
+
+@needs_real
+def test_record_count_of_every_real_dataset_equals_the_readme():
+    from connectors.counting import record_count
+
+    for info in discover(REAL):
+        assert record_count(open_dataset(info)) == README[info.name][0], info.name

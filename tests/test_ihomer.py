@@ -109,9 +109,9 @@ def test_with_the_root_as_fallback_new_blocks_answer_with_it_and_replaced_learne
     assert len(model.blocks) == 2 and all(not b.fallback for b in model.blocks)
     replaced = [b.learner for b in model.blocks]
     # a partition that mixes the groups: new learners, on trial, with the root as fallback
-    ids = {name: model._space.id(name) for name in ("a0", "a1", "a2", "b0", "b1", "b2")}
+    ids = {name: model._engine._space.id(name) for name in ("a0", "a1", "a2", "b0", "b1", "b2")}
     mixed = [frozenset(ids[n] for n in ("a0", "a1", "b0")), frozenset(ids[n] for n in ("a2", "b1", "b2"))]
-    model._install(mixed)
+    model._engine._install(mixed)
     root = model.root
     for b in model.blocks:
         assert b.learner is not root and b.learner not in replaced and b.fallback == [(root, b.names)]
@@ -158,7 +158,7 @@ def test_handover_waits_until_the_new_learner_is_as_good_as_the_old():
     assert model.n_restructures >= 1
     # a restructure that reproduces a block keeps that block's learner object
     learners = {frozenset(b.labels): b.learner for b in model.blocks}
-    model._install([b.labels for b in model.blocks])
+    model._engine._install([b.labels for b in model.blocks])
     assert {frozenset(b.labels): b.learner for b in model.blocks} == learners
 
 
@@ -340,7 +340,7 @@ def test_pickled_model_continues_identically(mode):
     assert model.partition == clone.partition
     # every tree still encodes with the model's one feature index
     trees = [b.learner for b in clone.blocks] + [old for b in clone.blocks for old, _ in b.fallback]
-    assert trees and all(tree._features is clone._features for tree in trees)
+    assert trees and all(tree._features is clone._engine._features for tree in trees)
 
 
 def test_same_seed_same_predictions_on_yeast():
@@ -380,13 +380,13 @@ def test_report_draws_the_label_hierarchy_at_each_restructure(tmp_path):
     write_report(ev.result(), str(tmp_path))
     page = (tmp_path / "report.html").read_text()
     assert "Label hierarchy" in page and page.count("<svg") >= 1
-    assert "{a0, a1, a2}" in page and "{b0, b1, b2}" in page
+    assert "a0, a1, a2</span>" in page and "b0, b1, b2</span>" in page  # the blocks, each a chip of its colour
 
 
 def test_loss_detector_restarts_the_clustering_after_an_abrupt_change():
     model = ihomer(drift_signals=("correlation", "loss"), seed=0)
     _learn(model, two_group_stream(1500, seed=1, noise=0.02))
-    odac_before = model._odac
+    odac_before = model._engine._odac
     # the concept flips: group a now follows f2, group b follows f3
     rng = random.Random(5)
     for _ in range(1500):
@@ -396,7 +396,7 @@ def test_loss_detector_restarts_the_clustering_after_an_abrupt_change():
         model.learn_labelset(x, labels)
     kinds = [e["kind"] for e in model.drain_events()]
     assert "global_drift" in kinds
-    assert model._odac is not odac_before
+    assert model._engine._odac is not odac_before
 
 
 @pytest.mark.parametrize("params", [{}, {"mode": "routing"}], ids=["partition", "routing"])
@@ -484,7 +484,7 @@ def test_a_sudden_concept_drift_is_detected_within_a_bounded_delay(seed):
 
 def test_memory_counts_the_clustering_pair_counts():
     """The clustering's pair counts (quadratic in the labels) are part of the model's memory."""
-    model = IHOMER()
+    model = IHOMER(mode="partition")
     model.add_labels([f"l{i}" for i in range(2000)])
     assert model.memory_bytes() >= 2000 * 1999 // 2 * 8
 
@@ -583,7 +583,47 @@ def test_every_node_learner_is_a_clone_of_its_template_with_a_seed_of_its_own():
 def test_a_record_the_trees_cannot_digest_is_refused_before_ihomer_counts_anything():
     model = ihomer(seed=0)
     _learn(model, two_group_stream(300))
-    before = (model._t, model.labels, model.partition, [b.seen for b in model.blocks])
+    before = (model._engine._t, model.labels, model.partition, [b.seen for b in model.blocks])
     with pytest.raises(ValueError, match="1e\\+308|1e308|digest|within"):
         model.learn_labelset({"f0": 1e308, "f1": 0.5}, {"a0", "brand-new"})
-    assert (model._t, model.labels, model.partition, [b.seen for b in model.blocks]) == before
+    assert (model._engine._t, model.labels, model.partition, [b.seen for b in model.blocks]) == before
+
+
+def test_auto_mode_runs_the_partition_engine_below_the_crossover_and_the_label_tree_from_it():
+    from stream_xml.ihomer.model import AUTO_TREE_LABELS
+    from stream_xml.labeltree import LabelTreeClassifier
+
+    small = IHOMER()
+    assert small.engine is None and small.predict_with_scores({"f0": 1.0}) == (frozenset(), {})
+    _learn(small, two_group_stream(300))
+    assert small.engine == "partition" and small.partition
+    declared = IHOMER(seed=3)
+    declared.add_labels([f"l{i}" for i in range(AUTO_TREE_LABELS)])
+    assert declared.engine == "tree" and declared.blocks == () and declared.partition == []
+    assert isinstance(declared._engine, LabelTreeClassifier) and declared._engine.seed == 3
+    assert len(declared.labels) == AUTO_TREE_LABELS
+
+
+def test_a_partition_engine_that_meets_the_crossover_hands_over_to_a_label_tree():
+    from stream_xml.ihomer.model import AUTO_TREE_LABELS
+
+    rng = random.Random(4)
+    model = IHOMER(replay=50, seed=1)
+    records = []
+    for t in range(AUTO_TREE_LABELS + 20):  # one new label a record, and a group label
+        x = {"f0": rng.random(), "f1": rng.random()}
+        records.append((x, {f"new{t}", "a" if x["f0"] > 0.5 else "b"}))
+    switched_at = None
+    for t, (x, labels) in enumerate(records):
+        model.learn_labelset(x, labels)
+        if model.engine == "tree" and switched_at is None:
+            switched_at = t
+    # record t brings the (t + 1)-th new label; a and b came with the first records
+    assert switched_at == AUTO_TREE_LABELS - 3
+    assert model.engine == "tree" and len(model.labels) == AUTO_TREE_LABELS + 22
+    switches = [e for e in model.drain_events() if e["kind"] == "engine_switch"]
+    assert len(switches) == 1 and switches[0]["labels"] == AUTO_TREE_LABELS
+    # the tree learned the records the partition engine kept, then every record after the switch
+    assert model._engine.counters["learned"] == 50 + len(records) - switched_at
+    predicted, scores = model.predict_with_scores({"f0": 0.9, "f1": 0.5})
+    assert scores and all(0.0 <= p <= 1.0 for p in scores.values())

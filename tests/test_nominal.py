@@ -18,6 +18,7 @@ from connectors.base import Record, feature_kinds
 from stream_xml.base import MultiLabelLearner
 from stream_xml.evaluation.prequential import PrequentialEvaluator, evaluate
 from stream_xml.ihomer import IHOMER
+from stream_xml.labeltree import LabelTreeClassifier
 from stream_xml.clustering import ODACJ
 from stream_xml.tree import MLHAT, MLHT
 from stream_xml.tree.entropy import ml_entropy, split_merit
@@ -247,6 +248,29 @@ def test_ihomer_gives_its_declarations_to_every_tree_present_and_future():
     declared = tree_scores(ihomer(MLHAT(grace_period=50, leaf_switch="loss")), stream, kinds)
     assert declared == tree_scores(ihomer(MLHAT(grace_period=50, leaf_switch="loss", nominal="binary")), stream)
     assert declared != tree_scores(ihomer(MLHAT(grace_period=50, leaf_switch="loss")), stream)
+
+
+def test_ihomer_keeps_its_declarations_across_engines(monkeypatch):
+    """Declared before any engine exists, the kinds reach the cluster hierarchy's shared index
+    when it is made, and the label tree that takes over at 128 labels (or runs alone in mode
+    'tree') is given them too."""
+    given = []
+    monkeypatch.setattr(LabelTreeClassifier, "declare_features", lambda self, kinds: given.append(dict(kinds)))
+    kinds = {"w0": "nominal", "w1": "numeric"}
+    model = IHOMER()  # mode "auto"
+    model.declare_features(kinds)
+    model.add_labels(["l0", "l1"])
+    model.learn_labelset({"w0": 1.0, "w1": 1.0, "w2": 1.0}, ["l0"])
+    assert model.engine == "partition"
+    index = model._engine._features
+    columns = [index.names.index(name) for name in ("w0", "w1", "w2")]
+    assert [int(j < len(index.nominal) and index.nominal[j]) for j in columns] == [1, 0, 0]
+    assert given == []
+    model.add_labels([f"l{i}" for i in range(2, 130)])
+    assert model.engine == "tree" and given == [kinds]
+    alone = IHOMER(mode="tree")
+    alone.declare_features(kinds)
+    assert given == [kinds, kinds]
 
 
 # -- the loop passes what the source declares --------------------------------------------------------

@@ -116,7 +116,7 @@ def test_events_reported_by_a_model_are_stamped_with_the_record_index():
     assert [e["model_t"] for e in model["events"]] == [20, 40]
 
 
-def test_interrupt_gives_a_partial_result():
+def test_interrupt_gives_a_partial_result(capsys):
     def stream():
         yield from _records(30)
         raise KeyboardInterrupt
@@ -130,6 +130,7 @@ def test_interrupt_gives_a_partial_result():
     result = evaluate(Src(), {"m": MajorityLabelset()})
     assert result["interrupted"] is True
     assert result["stream"]["records"] == 30
+    assert "interrupted after 30 records" in capsys.readouterr().err
 
 
 def test_labels_new_to_the_stream_grow_the_label_space():
@@ -173,4 +174,4 @@ def test_psp_and_label_coverage_reach_json_csv_and_html(tmp_path):
     assert float(rows[-1]["cumulative.psp@5"]) == pytest.approx(metrics["psp@5"])
     assert {"window.psp@1", "window.psp@3", "window.label_coverage"} <= set(rows[0])
     page = (tmp_path / "report.html").read_text()
-    assert all(f"<th>{name}</th>" in page for name in ("psp@1", "psp@3", "psp@5", "label_coverage"))
+    assert all(f"<th>{name}</th>" in page for name in ("PSP@1", "PSP@3", "PSP@5", "label coverage"))

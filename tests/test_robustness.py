@@ -275,7 +275,7 @@ def test_an_unpaired_surrogate_is_bad_input_and_a_report_never_leaves_a_temporar
     out = tmp_path / "out"
     write_report(result, str(out), config={"labels": ["\ud800"]})
     assert sorted(os.listdir(out)) == ["report.html", "report.json", "series.csv"]
-    assert "{\\ud800, b}" in (out / "report.html").read_text(encoding="utf-8")
+    assert "\\ud800, b</span>" in (out / "report.html").read_text(encoding="utf-8")
 
 
 def test_a_failed_write_leaves_no_temporary(tmp_path, monkeypatch):
@@ -490,7 +490,7 @@ def test_ctrl_c_inside_a_numba_kernel_still_gives_the_partial_result():
     assert result["interrupted"] is True and result["stream"]["records"] == 30
 
 
-def test_ctrl_c_inside_a_kernel_writes_the_partial_report_from_the_command_line(tmp_path, monkeypatch):
+def test_ctrl_c_inside_a_kernel_writes_the_partial_report_from_the_command_line(tmp_path, monkeypatch, capsys):
     import signal
 
     from stream_xml import cli, models
@@ -500,5 +500,6 @@ def test_ctrl_c_inside_a_kernel_writes_the_partial_report_from_the_command_line(
     code = cli.main(["evaluate", "--source", "yeast", "--model", "kernel-interrupted", "--param", "at=50",
                      "--out", str(tmp_path), "--no-progress"])
     assert code == 130 and signal.getsignal(signal.SIGINT) is handler  # the previous handler is back
+    assert "interrupted after 50 records" in capsys.readouterr().err
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["interrupted"] is True and report["stream"]["records"] == 50

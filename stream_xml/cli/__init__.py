@@ -24,20 +24,35 @@ import sys
 
 from stream_xml import __version__
 from stream_xml.cli import bench, evaluate, generate, listing, serve
+from stream_xml.cli.options import HelpFormatter
 
 __all__ = ["main", "build_parser"]
 
 COMMANDS = (evaluate, listing, generate, serve, bench)
 
 
+class _Parser(argparse.ArgumentParser):
+    """Every command's parser shows its options' defaults and, unless it has a description of
+    its own, its one-line help as the description."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="stream-xml", description="Online multi-label classification on data streams: evaluate, serve, bench."
+        prog="stream-xml", description="Online multi-label classification on data streams: evaluate models on "
+                                       "files and synthetic streams, serve them on Kafka, bench them against others.",
+        epilog="Run 'stream-xml COMMAND --help' for the options of each command.",
     )
     parser.add_argument("--version", action="version", version=f"stream-xml {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     for module in COMMANDS:
         module.add_parser(sub)
+    for action in sub._choices_actions:  # the help line of each command, as argparse keeps it
+        command = sub.choices[action.dest]
+        command.description = command.description or action.help[:1].upper() + action.help[1:] + "."
     return parser
 
 

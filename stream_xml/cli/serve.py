@@ -27,7 +27,7 @@ import os
 import sys
 import time
 
-from stream_xml.cli.options import add_source_options, source_options, split_params
+from stream_xml.cli.options import add_source_options, model_labels, open_cli_source, split_params
 
 __all__ = ["add_parser", "kafka_settings", "parse_labels", "run_serve", "run_produce"]
 
@@ -128,9 +128,11 @@ def add_parser(subparsers) -> None:
     sv.add_argument("--decoder", default="json", help="'json' or module:function(value, where, offset) -> (id, x, y)")
     sv.add_argument("--start", choices=("earliest", "latest"), default="earliest",
                     help="where a partition with neither checkpoint nor committed offset starts")
-    sv.add_argument("--model", action="append", default=[],
-                    help="model name (repeat for several); optional when resuming from a checkpoint")
-    sv.add_argument("--param", action="append", default=[], help="model parameter key=value or MODEL:key=value")
+    sv.add_argument("--model", action="append", default=[], metavar="[LABEL=]NAME",
+                    help="model name, or LABEL=NAME for a variant under a label of its own (repeat for several); "
+                         "optional when resuming from a checkpoint")
+    sv.add_argument("--param", action="append", default=[], metavar="[LABEL:]KEY=VALUE",
+                    help="model parameter key=value (every model) or LABEL:key=value (one)")
     sv.add_argument("--seed", type=int, default=0, help="seed for every model that takes one")
     sv.add_argument("--labels", default=None,
                     help="label names known up front (a new checkpoint only): comma-separated, or @FILE with one "
@@ -184,9 +186,9 @@ def add_parser(subparsers) -> None:
 
 
 def _model_specs(args) -> dict:
-    names = list(dict.fromkeys(args.model))
-    params = split_params(args.param, names)
-    return {name: {"model": name, "params": params[name], "seed": args.seed} for name in names}
+    labels = model_labels(args.model)
+    params = split_params(args.param, labels)
+    return {label: {"model": name, "params": params[label], "seed": args.seed} for label, name in labels.items()}
 
 
 def _names(spec: str | None, option: str, noun: str) -> list:
@@ -375,13 +377,12 @@ def run_produce(args) -> int:
 
 
 def _produce(args) -> int:
-    from connectors.catalog import open_source
     from connectors.kafka import ensure_topics, make_producer, replay
 
     if args.loop and args.limit is None:
         print("stream-xml produce: --loop without --limit runs until Ctrl-C", file=sys.stderr)
     settings = kafka_settings(args)
-    source = open_source(args.source, data_dir=args.data_dir, on_error=args.on_error, **source_options(args))
+    source = open_cli_source(args)
     created = ensure_topics(args.bootstrap_servers, {args.topic: args.partitions}, settings)
     if created:
         print(f"created topic {args.topic!r} with {args.partitions} partition(s)", file=sys.stderr)

@@ -24,12 +24,15 @@ from __future__ import annotations
 import collections
 import math
 import signal
+import sys
 import threading
 import time
 
 from stream_xml.base import MultiLabelLearner, as_learner, feature_kinds
+from stream_xml.evaluation.compilation import COMPILE_CLOCK
 from stream_xml.evaluation.latency import LatencyHistogram
 from stream_xml.evaluation.metrics import MultiLabelMetrics
+from stream_xml.evaluation.result import EvaluationResult
 from stream_xml.labels import LabelSpace
 
 __all__ = ["PrequentialEvaluator", "ModelTrack", "StopOnInterrupt", "evaluate"]
@@ -47,7 +50,16 @@ def _describe(model) -> str:
 
 class ModelTrack:
     """Everything the loop keeps about one model (a :class:`~stream_xml.base.MultiLabelLearner`):
-    metrics, timings, memory, events."""
+    metrics, timings, memory, events.
+
+    ``seconds`` is the time spent inside the model's calls less numba's compilation (and cache
+    loading) during them, which ``compile_seconds`` keeps apart (:mod:`~stream_xml.evaluation.compilation`).
+    """
+
+    # class defaults: a track restored from an older checkpoint lacks these attributes
+    compile_seconds = 0.0
+    sampled_learned = 0  # learned and seconds when the series was last sampled
+    sampled_seconds = 0.0
 
     def __init__(self, name: str, model: MultiLabelLearner, metrics: MultiLabelMetrics):
         self.name = name
@@ -81,9 +93,28 @@ class ModelTrack:
             return
         self.memory_peak = max(self.memory_peak or 0, self.memory_bytes)
 
+    def call(self, method, *args):
+        """``method(*args)`` and the seconds it took, numba's compilation during it excluded."""
+        compiled = COMPILE_CLOCK.seconds
+        t0 = time.perf_counter()
+        out = method(*args)
+        dt = time.perf_counter() - t0
+        compiling = COMPILE_CLOCK.seconds - compiled
+        if compiling:
+            self.compile_seconds += compiling
+            dt = max(0.0, dt - compiling)
+        self.seconds += dt
+        return out, dt
+
     @property
     def records_per_second(self) -> float:
         return self.learned / self.seconds if self.seconds > 0 else float("nan")
+
+    def segment_records_per_second(self) -> float:
+        """Records/s since the last call (the series' sampling period), and start a new segment."""
+        learned, seconds = self.learned - self.sampled_learned, self.seconds - self.sampled_seconds
+        self.sampled_learned, self.sampled_seconds = self.learned, self.seconds
+        return learned / seconds if seconds > 0 else float("nan")
 
 
 class PrequentialEvaluator:
@@ -151,11 +182,8 @@ class PrequentialEvaluator:
         """Predictions of every model for ``x``: name -> (labelset, scores)."""
         out = {}
         for track in self.tracks:
-            t0 = time.perf_counter()
-            out[track.name] = track.model.predict_with_scores(x)
-            dt = time.perf_counter() - t0
+            out[track.name], dt = track.call(track.model.predict_with_scores, x)
             track.predict_latency.add(dt)
-            track.seconds += dt
         return out
 
     def score(self, y: frozenset, predictions: dict) -> None:
@@ -176,11 +204,8 @@ class PrequentialEvaluator:
 
     def learn(self, x, y: frozenset) -> None:
         for track in self.tracks:
-            t0 = time.perf_counter()
-            track.model.learn_labelset(x, y)
-            dt = time.perf_counter() - t0
+            _, dt = track.call(track.model.learn_labelset, x, y)
             track.learn_latency.add(dt)
-            track.seconds += dt
             track.learned += 1
             track.note_events(self.t)
 
@@ -214,7 +239,9 @@ class PrequentialEvaluator:
             row = {
                 "t": self.t,
                 "model": track.name,
-                "records_per_s": track.records_per_second,
+                "records_per_s": track.segment_records_per_second(),
+                "cumulative_records_per_s": track.records_per_second,
+                "model_seconds": track.seconds,
                 "memory_bytes": track.memory_bytes,
             }
             for key, value in track.metrics.get_window().items():
@@ -223,7 +250,7 @@ class PrequentialEvaluator:
                 row[f"cumulative.{key}"] = value
             self.series.append(row)
 
-    def result(self, interrupted: bool = False) -> dict:
+    def result(self, interrupted: bool = False) -> EvaluationResult:
         """The report's content: stream statistics and, per model, metrics, timings and events."""
         if self.t and (not self.series or self.series[-1]["t"] != self.t):
             self._sample()
@@ -240,6 +267,7 @@ class PrequentialEvaluator:
                 "fading_metrics": track.metrics.get_fading(),
                 "records_per_s": track.records_per_second,
                 "seconds": track.seconds,
+                "compile_seconds": track.compile_seconds,
                 "latency_us": {
                     "predict": track.predict_latency.summary_us(),
                     "learn": track.learn_latency.summary_us(),
@@ -249,9 +277,11 @@ class PrequentialEvaluator:
                 "event_counts": dict(track.event_counts),
                 "events": list(track.events),
             }
-        return {
+        return EvaluationResult({
             "interrupted": interrupted,
             "wall_seconds": time.perf_counter() - self.started,
+            # numba's compilation and cache loading, kept out of the models' seconds
+            "compile_seconds": sum(track.compile_seconds for track in self.tracks),
             "stream": {
                 "records": self.t,
                 "unlabelled_records": self.unlabelled,
@@ -264,7 +294,7 @@ class PrequentialEvaluator:
             "window": self.window,
             "models": models,
             "series": self.series,
-        }
+        })
 
 
 class StopOnInterrupt:
@@ -313,35 +343,75 @@ def _interrupted_in_compiled_code(err: SystemError) -> bool:
     return isinstance(err.__cause__ or err.__context__, KeyboardInterrupt)
 
 
+def _notice(bar, message: str) -> None:
+    """A line on stderr that does not break the progress bar."""
+    if bar is not None:
+        bar.write(message, file=sys.stderr)
+    else:
+        print(message, file=sys.stderr, flush=True)
+
+
 def evaluate(
     source, models: dict, limit: int | None = None, progress: bool = False,
-    max_seconds: float | None = None, **options,
-) -> dict:
-    """Run the prequential loop over ``source`` (a Source of records) and return the result dict.
+    max_seconds: float | None = None, on_record=None, expected: int | None = None, **options,
+) -> EvaluationResult:
+    """Run the prequential loop over ``source`` (a Source of records) and return the result: an
+    :class:`~stream_xml.evaluation.result.EvaluationResult`, a dict that shows itself in Jupyter
+    and has a ``plot()``.
 
     The models are told the kinds of features the source declares (an ARFF file's nominal
     attributes; :func:`stream_xml.base.feature_kinds`) unless ``feature_kinds`` says otherwise.
     ``limit`` caps the number of records; ``max_seconds`` the wall time (the result then says
-    ``stopped_early``). Ctrl-C (SIGINT, see :class:`StopOnInterrupt`) stops the loop after the
-    record in hand; the result then covers the records processed so far and says
-    ``interrupted: True`` (so does a KeyboardInterrupt raised otherwise).
+    ``stopped_early``). ``expected`` (the stream's length, when known) gives the progress bar its
+    end. ``on_record(record, predictions)`` is called after every record with what
+    each model predicted for it (name -> (labelset, scores)). Ctrl-C (SIGINT, see
+    :class:`StopOnInterrupt`) stops the loop after the record in hand and prints "interrupted
+    after N records"; the result then covers the records processed so far and says
+    ``interrupted: True`` (so does a KeyboardInterrupt raised otherwise). When numba has kernels
+    to compile (a first run), a notice says so; the time goes to each model's
+    ``compile_seconds``, not into its speed.
     """
     options.setdefault("feature_kinds", feature_kinds(source))
     evaluator = PrequentialEvaluator(models, labels=getattr(source, "labels", ()), **options)
-    records = iter(source)
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=limit, unit="rec", desc=getattr(source, "name", "stream"), disable=None, mininterval=0.5)
+        bar = tqdm(total=expected or limit, unit="rec", desc=getattr(source, "name", "stream"), disable=None, mininterval=0.5)
+    COMPILE_CLOCK.on_compile = lambda: _notice(
+        bar, "compiling numba kernels (first run only: the time is reported apart, not counted in records/s)")
+    try:
+        n, interrupted, stopped_early = _loop(evaluator, iter(source), limit, max_seconds, on_record, bar)
+    finally:
+        COMPILE_CLOCK.on_compile = None
+        if bar is not None:
+            bar.close()
+    if interrupted:
+        _notice(None, f"interrupted after {n} records")
+    result = evaluator.result(interrupted=interrupted)
+    result["stopped_early"] = stopped_early
+    errors = getattr(source, "errors", None)
+    result["source"] = {
+        "name": getattr(source, "name", None),
+        "errors": errors.to_dict() if errors is not None else None,
+        # true change points, when the source knows them (synthetic streams)
+        "change_points": list(getattr(source, "change_points", None) or []),
+    }
+    return result
+
+
+def _loop(evaluator, records, limit, max_seconds, on_record, bar) -> tuple[int, bool, bool]:
+    """Feed ``records`` to ``evaluator``; returns (records processed, interrupted, stopped early)."""
     interrupted = stopped_early = False
     deadline = time.perf_counter() + max_seconds if max_seconds else None
     n = 0
     try:
         with StopOnInterrupt() as stop:
             for record in records:
-                evaluator.process(record)
+                predictions = evaluator.process(record)
                 n += 1
+                if on_record is not None:
+                    on_record(record, predictions)
                 if bar is not None:
                     bar.update(1)
                 if stop.requested:
@@ -359,16 +429,4 @@ def evaluate(
         if not _interrupted_in_compiled_code(err):
             raise
         interrupted = True
-    finally:
-        if bar is not None:
-            bar.close()
-    result = evaluator.result(interrupted=interrupted)
-    result["stopped_early"] = stopped_early
-    errors = getattr(source, "errors", None)
-    result["source"] = {
-        "name": getattr(source, "name", None),
-        "errors": errors.to_dict() if errors is not None else None,
-        # true change points, when the source knows them (synthetic streams)
-        "change_points": list(getattr(source, "change_points", None) or []),
-    }
-    return result
+    return n, interrupted, stopped_early

@@ -1,6 +1,7 @@
 """iHOMER: the hierarchy of multi-label learners over online label clusters.
 
-Modules: :mod:`~stream_xml.ihomer.model` (the estimator), :mod:`~stream_xml.ihomer.partition`
+Modules: :mod:`~stream_xml.ihomer.model` (the estimator, which runs one of two engines),
+:mod:`~stream_xml.ihomer.hierarchy` (the engine over label clusters), :mod:`~stream_xml.ihomer.partition`
 (blocks, their learners, warm starts and hand-overs), :mod:`~stream_xml.ihomer.modes` (partition
 ensemble and HOMER routing), :mod:`~stream_xml.ihomer.arbiter` (root learner against blocks),
 :mod:`~stream_xml.ihomer.routing` (HOMER's routing tree), :mod:`~stream_xml.ihomer.watchers`
@@ -8,7 +9,7 @@ ensemble and HOMER routing), :mod:`~stream_xml.ihomer.arbiter` (root learner aga
 
 >>> from stream_xml.ihomer import IHOMER
 >>> IHOMER().mode
-'partition'
+'auto'
 
 """
 

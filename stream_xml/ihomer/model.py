@@ -8,15 +8,21 @@ restructures the hierarchy when label correlations change, or restarts when a gl
 says they have (:mod:`stream_xml.ihomer.watchers`), and every tree watches its own loss with
 ADWIN and grows alternate subtrees (local).
 
-Two ways to use the hierarchy (``mode``, :mod:`stream_xml.ihomer.modes`):
+Three engines (``mode``):
 
-- ``"partition"``: one tree per block, every record reaches every block; a root tree over all
-  labels learns beside them, and an arbiter (:mod:`stream_xml.ihomer.arbiter`) lets the blocks
-  or the root tree answer, whichever has had the smaller loss.
-- ``"routing"``: HOMER routing: the cluster tree's internal nodes learn meta-labels ("is any
-  label below this child relevant?"); a record is learned only by the nodes whose labels it
-  carries and predicted only down the branches whose meta-label fires, so the cost per record
-  follows the labels present rather than all labels.
+- ``"partition"`` (:mod:`stream_xml.ihomer.hierarchy`, :mod:`stream_xml.ihomer.modes`): one tree
+  per block, every record reaches every block; a root tree over all labels learns beside them,
+  and an arbiter (:mod:`stream_xml.ihomer.arbiter`) lets the blocks or the root tree answer,
+  whichever has had the smaller loss.
+- ``"routing"``: HOMER routing over the same clusters: the cluster tree's internal nodes learn
+  meta-labels ("is any label below this child relevant?"); a record is learned only by the nodes
+  whose labels it carries and predicted only down the branches whose meta-label fires.
+- ``"tree"``: for extreme label spaces, an online probabilistic label tree grown from the labels'
+  co-occurrence (:mod:`stream_xml.labeltree`, docs/extreme.md): HOMER's meta-labels made
+  probabilistic, one sparse logistic regression per node, its cost logarithmic in the labels.
+- ``"auto"`` (the default): ``"partition"`` while fewer than :data:`AUTO_TREE_LABELS` labels are
+  known, ``"tree"`` from there on (a partition engine that meets that many labels hands over to a
+  label tree, which first replays the records it kept for warm starts).
 
 Every kNN leaf of every tree looks distances up in one shared memo, so the recent records all
 blocks' leaves hold are compared with a query once.
@@ -50,26 +56,23 @@ output space in extreme multi-label data stream (iHOMER).
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
 from stream_xml.base import MultiLabelLearner
-from stream_xml.clustering import ODACJ, LabelsetSizeHistogram, refine
-from stream_xml.ihomer.modes import MODES, PartitionEnsemble, RecordAtHand
-from stream_xml.ihomer.partition import RecentRecords
-from stream_xml.ihomer.watchers import SIGNALS, RisingChange
-from stream_xml.labels import LabelSpace
+from stream_xml.clustering import ODACJ
+from stream_xml.ihomer.arbiter import CHOICES
+from stream_xml.ihomer.hierarchy import ClusterHierarchy
+from stream_xml.ihomer.modes import MODES
+from stream_xml.ihomer.watchers import SIGNALS
+from stream_xml.labeltree import LabelTreeClassifier
 from stream_xml.tree import MLHAT
-from stream_xml.tree.features import FeatureIndex
-from stream_xml.tree.knn import DistanceMemo
 
-__all__ = ["IHOMER", "default_tree", "default_root_tree", "default_clustering"]
+__all__ = ["IHOMER", "AUTO_TREE_LABELS", "default_tree", "default_root_tree", "default_clustering"]
 
-# restructure events carry the partition and the tree for the report; these bound their size
-REPORTED_NAMES = 40
-REPORTED_BLOCKS = 200
 FALLBACKS = ("root", "replaced")
+ENGINES = ("auto", *MODES, "tree")
+#: ``mode="auto"`` runs the label tree from this many labels on (experiments/RESULTS.md, "iHOMER's
+#: engine by the stream"): the partition engine's cost grows with the labels (a tree per block,
+#: every leaf with statistics per feature and label), the label tree's with their logarithm.
+AUTO_TREE_LABELS = 128
 
 
 def default_clustering() -> ODACJ:
@@ -92,32 +95,14 @@ def default_root_tree(tree: MLHAT) -> MLHAT:
     return tree.clone({"leaf_switch": "loss_with_majority", "knn_window": 1000, "knn_k": 5})
 
 
-class _Learners:
-    """The factory of one iHOMER's node learners: clones of a template, seeded one after the
-    other from the model's seed, sharing its feature index (a record is encoded once) and its
-    distance memo (a kNN distance is computed once)."""
-
-    def __init__(self, seed: int, features: FeatureIndex, memo: DistanceMemo):
-        self.seed = seed
-        self.features = features
-        self.memo = memo
-        self.n_made = 0
-
-    def __call__(self, template: MLHAT) -> MLHAT:
-        self.n_made += 1
-        learner = template.clone({"seed": self.seed * 100003 + self.n_made})
-        learner.share_features(self.features, self.memo)
-        return learner
-
-
 class IHOMER(MultiLabelLearner):
     """Incremental hierarchy of multi-label Hoeffding adaptive trees over online label clusters.
 
     Parameters
     ----------
     mode
-        ``"partition"`` (one learner per block, every record to every block) or ``"routing"``
-        (HOMER routing over the cluster tree with meta-label learners).
+        The engine (see the module docstring): ``"auto"``, ``"partition"``, ``"routing"`` or
+        ``"tree"``.
     clustering
         The label clustering to clone (:class:`~stream_xml.clustering.ODACJ`; None:
         :func:`default_clustering`), again whenever a global watcher restarts it.
@@ -143,8 +128,6 @@ class IHOMER(MultiLabelLearner):
         (``1``: that size alone); ``"sqrt"`` asks for ⌈√L⌉ labels, L the labels known, so there
         are about √L blocks of about √L labels. Small clusters are merged with their nearest
         relatives in the cluster tree, so blocks stay unions of clusters.
-    max_block
-        Largest block size (labels) a merge of small blocks may produce (None: no limit).
     restructure_min_t
         No restructure before this many records.
     replay
@@ -168,6 +151,9 @@ class IHOMER(MultiLabelLearner):
     route_threshold
         Routing mode: a record is passed down to a child whose meta-label has more than this
         probability (lower values trade speed for fewer routing misses).
+    extreme
+        The label tree to clone in tree mode (:class:`~stream_xml.labeltree.LabelTreeClassifier`;
+        None: its defaults, with this model's ``seed``).
     seed
         Seed of the node learners (each gets its own, derived from this one).
 
@@ -175,14 +161,13 @@ class IHOMER(MultiLabelLearner):
 
     def __init__(
         self,
-        mode: str = "partition",
+        mode: str = "auto",
         clustering: ODACJ | None = None,
         tree: MLHAT | None = None,
         root_learner: bool = True,
         root_tree: MLHAT | None = None,
         root_choice: str = "record",
         min_block: int | str = "sqrt",
-        max_block: int | None = None,
         restructure_min_t: int = 100,
         replay: int = 100,
         warmup: int = 500,
@@ -190,14 +175,17 @@ class IHOMER(MultiLabelLearner):
         fallback: str = "root",
         drift_signals: tuple = ("correlation",),
         route_threshold: float = 0.5,
+        extreme: LabelTreeClassifier | None = None,
         seed: int = 0,
     ):
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {tuple(MODES)}, got {mode!r}")
+        if mode not in ENGINES:
+            raise ValueError(f"mode must be one of {ENGINES}, got {mode!r}")
         if min_block != "sqrt" and not (isinstance(min_block, int) and min_block >= 1):
             raise ValueError(f"min_block must be an integer >= 1 or 'sqrt', got {min_block!r}")
         if fallback not in FALLBACKS:
             raise ValueError(f"fallback must be one of {FALLBACKS}, got {fallback!r}")
+        if root_choice not in CHOICES:
+            raise ValueError(f"root_choice must be one of {CHOICES}, got {root_choice!r}")
         unknown = set(drift_signals) - set(SIGNALS)
         if unknown:
             raise ValueError(f"drift_signals must be among {SIGNALS}, got {sorted(unknown)}")
@@ -208,7 +196,6 @@ class IHOMER(MultiLabelLearner):
         self.root_tree = root_tree
         self.root_choice = root_choice
         self.min_block = min_block
-        self.max_block = max_block
         self.restructure_min_t = restructure_min_t
         self.replay = replay
         self.warmup = warmup
@@ -216,238 +203,171 @@ class IHOMER(MultiLabelLearner):
         self.fallback = fallback
         self.drift_signals = tuple(drift_signals)
         self.route_threshold = route_threshold
+        self.extreme = extreme
         self.seed = seed
-
-        self._space = LabelSpace()
-        self._features = FeatureIndex()  # shared by every tree: a record is encoded once
-        self._factory = _Learners(seed, self._features, DistanceMemo())
-        self._odac = self._clustering_template().clone()
-        self._sizes = LabelsetSizeHistogram()
-        self._recent = RecentRecords(replay)
+        self._labels: dict = {}  # the labels known before an engine is chosen (mode "auto")
         self._events: list = []
-        self._mode = self._new_mode()
-        self._correlation = RisingChange() if "correlation" in self.drift_signals else None
-        self._loss = RisingChange() if "loss" in self.drift_signals else None
-        self._at_hand: RecordAtHand | None = None  # the record last predicted
-        self._t = 0
-        self._pending = False  # a clustering change waiting for restructure_min_t
-        self.n_restructures = 0
+        self._kinds: dict = {}  # the feature kinds declared, for every engine to come
+        self._engine = None if mode == "auto" else self._new_engine(mode)
 
     # -- construction -----------------------------------------------------------------------------
     def templates(self) -> dict:
         """The sub-learners this model clones, as it uses them (defaults filled in)."""
         tree = self.tree if self.tree is not None else default_tree()
-        templates = {"clustering": self._clustering_template(), "tree": tree}
+        templates = {"clustering": self.clustering if self.clustering is not None else default_clustering(),
+                     "tree": tree}
         if self.root_learner:
             templates["root_tree"] = self.root_tree if self.root_tree is not None else default_root_tree(tree)
+        templates["extreme"] = self.extreme if self.extreme is not None else LabelTreeClassifier(seed=self.seed)
         return templates
 
-    def _clustering_template(self) -> ODACJ:
-        return self.clustering if self.clustering is not None else default_clustering()
+    def _new_engine(self, mode: str):
+        if mode == "tree":
+            engine = self.templates()["extreme"].clone()
+        else:
+            engine = ClusterHierarchy(
+                mode, self.templates(), self.root_choice, self.min_block, self.restructure_min_t, self.replay,
+                self.warmup, self.warmup_limit, self.fallback, self.drift_signals, self.route_threshold, self.seed,
+            )  # fmt: skip
+        if self._kinds:
+            engine.declare_features(self._kinds)
+        return engine
 
-    def _new_mode(self):
-        templates = self.templates()
-        common = (self._space, self._features.names, self._recent, self._factory, templates["tree"], self._events)
-        if self.mode == "routing":
-            return MODES["routing"](*common, threshold=self.route_threshold)
-        return PartitionEnsemble(
-            *common, root_tree=templates.get("root_tree"), root_choice=self.root_choice,
-            fallback=self.fallback, warmup=self.warmup, warmup_limit=self.warmup_limit,
-        )  # fmt: skip
+    def _auto_engine(self, names) -> object:
+        """Mode ``"auto"``: note the labels ``names``, and return the engine for the labels known:
+        a partition engine below :data:`AUTO_TREE_LABELS` labels, a label tree from there on (a
+        partition engine that reaches that many labels hands over to one)."""
+        self._labels.update(dict.fromkeys(names))
+        engine = self._engine
+        if len(self._labels) >= AUTO_TREE_LABELS and not isinstance(engine, LabelTreeClassifier):
+            engine = self._engine = self._handed_over(engine)
+        elif engine is None:
+            engine = self._engine = self._new_engine("partition")
+        return engine
+
+    def _handed_over(self, hierarchy: ClusterHierarchy | None) -> LabelTreeClassifier:
+        """A label tree over every label known, which first learns the records ``hierarchy`` kept
+        for warm starts."""
+        tree = self._new_engine("tree")
+        tree.add_labels(list(self._labels))
+        if hierarchy is not None:
+            for x, relevant in hierarchy.recent_records():
+                tree.learn_labelset(x, relevant)
+            self._events.extend(hierarchy.drain_events())
+            self._events.append({"kind": "engine_switch", "to": "tree", "labels": len(self._labels)})
+        return tree
 
     @classmethod
     def _unit_test_params(cls):
         yield {"clustering": ODACJ(n_min=50, delta=0.9, tau=0.1), "tree": MLHAT(grace_period=50, leaf_switch="loss")}
         yield {"mode": "routing", "clustering": ODACJ(n_min=50, delta=0.9, tau=0.1), "tree": MLHAT(grace_period=50)}
+        yield {"mode": "tree"}
 
     @property
     def _is_stochastic(self):
         return True
 
-    # -- labels -----------------------------------------------------------------------------------
+    # -- the learner contract, by the engine --------------------------------------------------------
     @property
     def labels(self) -> list:
-        return list(self._space.names)
+        return list(self._labels) if self._engine is None else self._engine.labels
 
     def add_labels(self, names) -> None:
         """Register labels declared before they appear (e.g. in a file header)."""
-        new = [self._space.add(n) for n in names if n not in self._space]
-        for i in new:
-            self._odac.add_label(i)
-        if new:
-            self._place_new_labels(new, ())
+        names = list(names)
+        engine = self._auto_engine(names) if self.mode == "auto" else self._engine
+        engine.add_labels(names)
 
     def declare_features(self, kinds) -> None:
-        """Take the feature kinds a source declares (name -> "nominal" or "numeric") into the
-        feature index every tree shares, so every tree, present or future, splits the nominal
-        ones by counts (the trees' ``nominal`` parameter)."""
-        self._features.declare(kinds)
+        """Take the feature kinds a source declares (name -> "nominal" or "numeric") to the engine
+        at work and to any engine that replaces it (mode ``"auto"``'s hand-over to the label
+        tree). The cluster hierarchy's trees then split the nominal ones by counts (the trees'
+        ``nominal`` parameter); the label tree's linear models take a 0/1 indicator as the number
+        it is and ignore the declaration."""
+        self._kinds.update(kinds)
+        if self._engine is not None:
+            self._engine.declare_features(kinds)
 
-    def _place_new_labels(self, new_ids, positives) -> None:
-        """A new label joins the block holding most of the record's other labels (else the largest)."""
-        if not self._mode.partition.blocks:
-            self._install([frozenset(new_ids)])
-        else:
-            self._mode.place(new_ids, positives, self._odac.tree)
-
-    # -- learning ---------------------------------------------------------------------------------
     def learn_labelset(self, x, labelset) -> None:
-        # encoded first: a record the trees cannot digest is refused before anything is counted
-        encoded = self._features.encode(x, learn=True)
-        names = frozenset(labelset)
-        space = self._space
-        new = space.add_all(names)
-        sorted_ids = space.ids(names)
-        ids = frozenset(sorted_ids)
-        if new:
-            self._place_new_labels(new, ids - set(new))
-        self._t += 1
-        if self._loss is not None:
-            self._watch_loss(x, names)
-        if self._correlation is not None and len(ids) > 1:
-            if self._correlation.update(self._mode.partition.straddling_share(ids)) and self._t > self.restructure_min_t:
-                self._correlation.reset()
-                self._restart_clustering("correlation")
+        engine = self._engine
+        if self.mode == "auto" and not isinstance(engine, LabelTreeClassifier):
+            labelset = frozenset(labelset)
+            if engine is None or not labelset <= self._labels.keys():
+                engine = self._auto_engine(labelset)
+        engine.learn_labelset(x, labelset)
 
-        at, self._at_hand = self._at_hand, None
-        if at is None or not _same_encoding(at.encoded, encoded):
-            at = RecordAtHand(id(x), encoded)
-        self._mode.learn(x, names, ids, at)
-        self._recent.append(at.encoded, ids)
-
-        self._sizes.update(len(ids))
-        n_events = len(self._odac.events)
-        changed = self._odac.learn_one(sorted_ids)
-        for e in self._odac.events[n_events:]:
-            self._events.append({"kind": f"cluster_{e['kind']}", "labels": len(e.get("labels", ()))})
-        # a change before restructure_min_t is applied as soon as that guard has passed
-        self._pending |= changed
-        if self._pending and self._t > self.restructure_min_t:
-            self._pending = False
-            self._restructure()
-
-    def _watch_loss(self, x, truth: frozenset) -> None:
-        at = self._at_hand
-        predicted = at.predicted if at is not None and at.x_id == id(x) else self.predict_with_scores(x)[0]
-        n = max(len(self._space), 1)
-        if self._loss.update(len(truth ^ predicted) / n) and self._t > self.restructure_min_t:
-            self._restart_clustering("loss")
-
-    # -- prediction -------------------------------------------------------------------------------
     def predict_with_scores(self, x) -> tuple[frozenset, dict]:
-        at = self._at_hand = RecordAtHand(id(x), self._features.encode(x, learn=False))
-        scores = self._mode.scores(x, at)
-        at.predicted = frozenset(k for k, p in scores.items() if p > 0.5)
-        return at.predicted, scores
+        if self._engine is None:
+            return frozenset(), dict.fromkeys(self._labels, 0.0)
+        return self._engine.predict_with_scores(x)
 
-    # -- restructuring ----------------------------------------------------------------------------
-    def _restructure(self) -> None:
-        blocks = refine(self._odac, self._min_block_size(), self.max_block)
-        partition = [frozenset(b.labels) for b in blocks]
-        if set(partition) == {b.labels for b in self._mode.partition.blocks}:
-            return
-        kept, rebuilt = self._install(partition)
-        self.n_restructures += 1
-        self._events.append({
-            "kind": "restructure", "blocks": len(partition), "kept": kept, "rebuilt": rebuilt,
-            "sizes": sorted((len(p) for p in partition), reverse=True),
-            "partition": [names[:REPORTED_NAMES] for names in self.partition[:REPORTED_BLOCKS]],
-            "tree": self.cluster_tree_named(),
-        })
-
-    def _install(self, partition: list) -> tuple[int, int]:
-        counts = self._mode.install(partition, self._odac.tree)
-        if self._correlation is not None:
-            self._correlation.reset()  # the share of straddling pairs means something new now
-        return counts
-
-    def _min_block_size(self) -> int:
-        floor = self._sizes.min_size()
-        if self.min_block == "sqrt":
-            return max(floor, math.isqrt(len(self._space) - 1) + 1 if len(self._space) > 1 else 1)
-        return max(floor, self.min_block)
-
-    def _restart_clustering(self, reason: str) -> None:
-        """Fresh co-occurrence statistics over all known labels; learners stay until the new
-        clustering proposes a different partition."""
-        self._odac = self._clustering_template().clone()
-        for i in range(len(self._space)):
-            self._odac.add_label(i)
-        self._events.append({"kind": "global_drift", "signal": reason, "labels": len(self._space)})
-
-    # -- views and reporting ----------------------------------------------------------------------
     def drain_events(self) -> list:
-        events = self._events + self._mode.drain_events()
-        self._events.clear()
+        events = self._events + (self._engine.drain_events() if self._engine is not None else [])
+        self._events = []
         return events
+
+    def memory_bytes(self) -> int:
+        return self._engine.memory_bytes() if self._engine is not None else 0
+
+    # -- views of the partition engine (empty in tree mode) -----------------------------------------
+    @property
+    def engine(self) -> str | None:
+        """The engine at work: ``"partition"``, ``"routing"``, ``"tree"``, or None (mode
+        ``"auto"`` before the first label)."""
+        if self._engine is None:
+            return None
+        return "tree" if isinstance(self._engine, LabelTreeClassifier) else self._engine.mode
+
+    def _hierarchy(self) -> ClusterHierarchy | None:
+        return self._engine if isinstance(self._engine, ClusterHierarchy) else None
+
+    @property
+    def n_restructures(self) -> int:
+        hierarchy = self._hierarchy()
+        return hierarchy.n_restructures if hierarchy is not None else 0
 
     @property
     def blocks(self) -> tuple:
         """The blocks of the partition (read them, do not change them): each has ``labels`` (ids),
         ``names``, its ``learner``, and, while that learner is on trial, its ``fallback``."""
-        return tuple(self._mode.partition.blocks)
+        hierarchy = self._hierarchy()
+        return hierarchy.blocks if hierarchy is not None else ()
 
     @property
     def root(self):
         """The root learner (partition mode with ``root_learner``), None before the first label."""
-        return self._mode.root
+        hierarchy = self._hierarchy()
+        return hierarchy.root if hierarchy is not None else None
 
     @property
     def arbiter(self):
         """The arbiter of root learner against blocks (partition mode with ``root_learner``)."""
-        return self._mode.arbiter
+        hierarchy = self._hierarchy()
+        return hierarchy.arbiter if hierarchy is not None else None
 
     @property
     def router(self):
         """The routing tree (routing mode), None before the first label."""
-        return self._mode.router
+        hierarchy = self._hierarchy()
+        return hierarchy.router if hierarchy is not None else None
 
     @property
     def partition(self) -> list[list]:
         """The current blocks as lists of label names."""
-        names = self._space.names
-        return [sorted((names[i] for i in b.labels), key=str) for b in self._mode.partition.blocks]
+        hierarchy = self._hierarchy()
+        return hierarchy.partition if hierarchy is not None else []
 
     def cluster_tree(self) -> dict:
         """The clustering's tree (JSON-serialisable; label ids, counts and coefficients)."""
-        return self._odac.tree()
+        hierarchy = self._hierarchy()
+        return hierarchy.cluster_tree() if hierarchy is not None else {}
 
     def cluster_tree_named(self, max_depth: int = 12) -> dict:
-        """The clustering's tree with label names, for reports: leaves list (up to a few of)
-        their labels, every node its number of labels; below ``max_depth`` subtrees are folded."""
-        names = self._space.names
-
-        def walk(node, depth):
-            labels = node.get("labels", [])
-            out = {"n_labels": len(labels)}
-            children = node.get("children") or []
-            if children and depth < max_depth:
-                out["children"] = [walk(c, depth + 1) for c in children]
-            else:
-                out["labels"] = [names[i] for i in labels[:REPORTED_NAMES] if i < len(names)]
-            return out
-
-        return walk(self._odac.tree(), 0)
+        """The clustering's tree with label names, for reports."""
+        hierarchy = self._hierarchy()
+        return hierarchy.cluster_tree_named(max_depth) if hierarchy is not None else {}
 
     def learners(self) -> list:
-        """Every node learner the model holds, once each (blocks', fallbacks', root's, routers')."""
-        return self._mode.learners()
-
-    def memory_bytes(self) -> int:
-        """Bytes of the numpy arrays of the clustering and of every learner (fallbacks included).
-
-        The clustering's pair counts grow with the square of the largest cluster's size, so a
-        stream that declares 10,000 labels starts with several hundred MB of them.
-        """
-        total = self._odac.memory_bytes() + self._factory.memo.memory_bytes()
-        return total + self._mode.memory_bytes()
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_at_hand"] = None  # a cache of the record at hand
-        return state
-
-
-def _same_encoding(a: tuple, b: tuple) -> bool:
-    """Whether two encodings ``(idx, val)`` are the same arrays or equal ones."""
-    return a is b or (np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]))
+        """Every node learner the partition engine holds, once each."""
+        hierarchy = self._hierarchy()
+        return hierarchy.learners() if hierarchy is not None else []

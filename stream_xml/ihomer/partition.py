@@ -165,6 +165,11 @@ class RecentRecords:
         if self._records.maxlen:
             self._records.append((encoded, ids))
 
+    def records(self, feature_names: list, label_names: list):
+        """The kept records, oldest first, as ``(x, relevant label names)`` with ``x`` a dict."""
+        for (idx, val), ids in self._records:
+            yield dict(zip([feature_names[i] for i in idx.tolist()], val.tolist())), frozenset(label_names[i] for i in ids)
+
     def replay(self, learner, names: frozenset, label_names: list, feature_names: list) -> None:
         """Teach ``learner`` the kept records, each with its labels among ``names``
         (``label_names`` maps label ids to names, ``feature_names`` feature ids to names)."""

@@ -1,0 +1,256 @@
+"""The engine of iHOMER's ``partition`` and ``routing`` modes: the labels clustered online
+(ODAC-J), the clusters refined into blocks, and a multi-label Hoeffding adaptive tree per block
+(or per routing node), restructured when the clustering changes or a global watcher fires.
+
+:class:`ClusterHierarchy` is what :class:`~stream_xml.ihomer.IHOMER` runs below its crossover in
+labels (and always in those two modes); it is not an estimator of its own: IHOMER holds the
+parameters and hands it the templates to clone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from stream_xml.clustering import LabelsetSizeHistogram, refine
+from stream_xml.ihomer.learners import LearnerFactory
+from stream_xml.ihomer.modes import MODES, PartitionEnsemble, RecordAtHand
+from stream_xml.ihomer.partition import RecentRecords
+from stream_xml.ihomer.watchers import RisingChange
+from stream_xml.labels import LabelSpace
+from stream_xml.tree.features import FeatureIndex
+from stream_xml.tree.knn import DistanceMemo
+
+__all__ = ["ClusterHierarchy"]
+
+# restructure events carry the partition and the tree for the report; these bound their size
+REPORTED_NAMES = 40
+REPORTED_BLOCKS = 200
+
+
+class ClusterHierarchy:
+    """Online label clusters, their blocks and the blocks' learners (see the module docstring).
+
+    ``templates`` holds the ``clustering``, the ``tree`` of every block and (partition mode with a
+    root learner) the ``root_tree``; the other arguments are IHOMER's parameters of the same names.
+    """
+
+    def __init__(self, mode: str, templates: dict, root_choice: str, min_block, restructure_min_t: int,
+                 replay: int, warmup: int, warmup_limit: int, fallback: str, drift_signals: tuple,
+                 route_threshold: float, seed: int):  # fmt: skip
+        self.mode = mode
+        self.min_block = min_block
+        self.restructure_min_t = restructure_min_t
+        self._clustering = templates["clustering"]
+        self._space = LabelSpace()
+        self._features = FeatureIndex()  # shared by every tree: a record is encoded once
+        self._factory = LearnerFactory(seed, self._features, DistanceMemo())
+        self._odac = self._clustering.clone()
+        self._sizes = LabelsetSizeHistogram()
+        self._recent = RecentRecords(replay)
+        self._events: list = []
+        common = (self._space, self._features.names, self._recent, self._factory, templates["tree"], self._events)
+        if mode == "routing":
+            self._mode = MODES["routing"](*common, threshold=route_threshold)
+        else:
+            self._mode = PartitionEnsemble(
+                *common, root_tree=templates.get("root_tree"), root_choice=root_choice,
+                fallback=fallback, warmup=warmup, warmup_limit=warmup_limit,
+            )  # fmt: skip
+        self._correlation = RisingChange() if "correlation" in drift_signals else None
+        self._loss = RisingChange() if "loss" in drift_signals else None
+        self._at_hand: RecordAtHand | None = None  # the record last predicted
+        self._t = 0
+        self._pending = False  # a clustering change waiting for restructure_min_t
+        self.n_restructures = 0
+
+    # -- labels -----------------------------------------------------------------------------------
+    @property
+    def labels(self) -> list:
+        return list(self._space.names)
+
+    def add_labels(self, names) -> None:
+        """Register labels declared before they appear (e.g. in a file header)."""
+        new = [self._space.add(n) for n in names if n not in self._space]
+        for i in new:
+            self._odac.add_label(i)
+        if new:
+            self._place_new_labels(new, ())
+
+    def declare_features(self, kinds) -> None:
+        """Take the feature kinds a source declares into the feature index every tree shares, so
+        every tree, present or future, splits the nominal ones by counts."""
+        self._features.declare(kinds)
+
+    def _place_new_labels(self, new_ids, positives) -> None:
+        """A new label joins the block holding most of the record's other labels (else the largest)."""
+        if not self._mode.partition.blocks:
+            self._install([frozenset(new_ids)])
+        else:
+            self._mode.place(new_ids, positives, self._odac.tree)
+
+    # -- learning ---------------------------------------------------------------------------------
+    def learn_labelset(self, x, labelset) -> None:
+        """Learn ``x`` whose relevant labels are ``labelset`` (names)."""
+        # encoded first: a record the trees cannot digest is refused before anything is counted
+        encoded = self._features.encode(x, learn=True)
+        names = frozenset(labelset)
+        space = self._space
+        new = space.add_all(names)
+        sorted_ids = space.ids(names)
+        ids = frozenset(sorted_ids)
+        if new:
+            self._place_new_labels(new, ids - set(new))
+        self._t += 1
+        if self._loss is not None:
+            self._watch_loss(x, names)
+        if self._correlation is not None and len(ids) > 1:
+            if self._correlation.update(self._mode.partition.straddling_share(ids)) and self._t > self.restructure_min_t:
+                self._correlation.reset()
+                self._restart_clustering("correlation")
+
+        at, self._at_hand = self._at_hand, None
+        if at is None or not _same_encoding(at.encoded, encoded):
+            at = RecordAtHand(id(x), encoded)
+        self._mode.learn(x, names, ids, at)
+        self._recent.append(at.encoded, ids)
+
+        self._sizes.update(len(ids))
+        n_events = len(self._odac.events)
+        changed = self._odac.learn_one(sorted_ids)
+        for e in self._odac.events[n_events:]:
+            self._events.append({"kind": f"cluster_{e['kind']}", "labels": len(e.get("labels", ()))})
+        # a change before restructure_min_t is applied as soon as that guard has passed
+        self._pending |= changed
+        if self._pending and self._t > self.restructure_min_t:
+            self._pending = False
+            self._restructure()
+
+    def _watch_loss(self, x, truth: frozenset) -> None:
+        at = self._at_hand
+        predicted = at.predicted if at is not None and at.x_id == id(x) else self.predict_with_scores(x)[0]
+        n = max(len(self._space), 1)
+        if self._loss.update(len(truth ^ predicted) / n) and self._t > self.restructure_min_t:
+            self._restart_clustering("loss")
+
+    # -- prediction -------------------------------------------------------------------------------
+    def predict_with_scores(self, x) -> tuple[frozenset, dict]:
+        """The labels scored above 0.5, and every known label's score."""
+        at = self._at_hand = RecordAtHand(id(x), self._features.encode(x, learn=False))
+        scores = self._mode.scores(x, at)
+        at.predicted = frozenset(k for k, p in scores.items() if p > 0.5)
+        return at.predicted, scores
+
+    # -- restructuring ----------------------------------------------------------------------------
+    def _restructure(self) -> None:
+        blocks = refine(self._odac, self._min_block_size())
+        partition = [frozenset(b.labels) for b in blocks]
+        if set(partition) == {b.labels for b in self._mode.partition.blocks}:
+            return
+        kept, rebuilt = self._install(partition)
+        self.n_restructures += 1
+        self._events.append({
+            "kind": "restructure", "blocks": len(partition), "kept": kept, "rebuilt": rebuilt,
+            "sizes": sorted((len(p) for p in partition), reverse=True),
+            "partition": [names[:REPORTED_NAMES] for names in self.partition[:REPORTED_BLOCKS]],
+            "tree": self.cluster_tree_named(),
+        })
+
+    def _install(self, partition: list) -> tuple[int, int]:
+        counts = self._mode.install(partition, self._odac.tree)
+        if self._correlation is not None:
+            self._correlation.reset()  # the share of straddling pairs means something new now
+        return counts
+
+    def _min_block_size(self) -> int:
+        floor = self._sizes.min_size()
+        if self.min_block == "sqrt":
+            return max(floor, math.isqrt(len(self._space) - 1) + 1 if len(self._space) > 1 else 1)
+        return max(floor, self.min_block)
+
+    def _restart_clustering(self, reason: str) -> None:
+        """Fresh co-occurrence statistics over all known labels; learners stay until the new
+        clustering proposes a different partition."""
+        self._odac = self._clustering.clone()
+        for i in range(len(self._space)):
+            self._odac.add_label(i)
+        self._events.append({"kind": "global_drift", "signal": reason, "labels": len(self._space)})
+
+    # -- views and reporting ----------------------------------------------------------------------
+    def recent_records(self):
+        """The records kept for warm starts, oldest first, as ``(x, relevant names)``."""
+        return self._recent.records(self._features.names, self._space.names)
+
+    def drain_events(self) -> list:
+        events = self._events + self._mode.drain_events()
+        self._events.clear()
+        return events
+
+    @property
+    def blocks(self) -> tuple:
+        """The blocks of the partition (read them, do not change them): each has ``labels`` (ids),
+        ``names``, its ``learner``, and, while that learner is on trial, its ``fallback``."""
+        return tuple(self._mode.partition.blocks)
+
+    @property
+    def root(self):
+        """The root learner (partition mode with ``root_learner``), None before the first label."""
+        return self._mode.root
+
+    @property
+    def arbiter(self):
+        """The arbiter of root learner against blocks (partition mode with ``root_learner``)."""
+        return self._mode.arbiter
+
+    @property
+    def router(self):
+        """The routing tree (routing mode), None before the first label."""
+        return self._mode.router
+
+    @property
+    def partition(self) -> list[list]:
+        """The current blocks as lists of label names."""
+        names = self._space.names
+        return [sorted((names[i] for i in b.labels), key=str) for b in self._mode.partition.blocks]
+
+    def cluster_tree(self) -> dict:
+        """The clustering's tree (JSON-serialisable; label ids, counts and coefficients)."""
+        return self._odac.tree()
+
+    def cluster_tree_named(self, max_depth: int = 12) -> dict:
+        """The clustering's tree with label names, for reports: leaves list (up to a few of)
+        their labels, every node its number of labels; below ``max_depth`` subtrees are folded."""
+        names = self._space.names
+
+        def walk(node, depth):
+            labels = node.get("labels", [])
+            out = {"n_labels": len(labels)}
+            children = node.get("children") or []
+            if children and depth < max_depth:
+                out["children"] = [walk(c, depth + 1) for c in children]
+            else:
+                out["labels"] = [names[i] for i in labels[:REPORTED_NAMES] if i < len(names)]
+            return out
+
+        return walk(self._odac.tree(), 0)
+
+    def learners(self) -> list:
+        """Every node learner the model holds, once each (blocks', fallbacks', root's, routers')."""
+        return self._mode.learners()
+
+    def memory_bytes(self) -> int:
+        """Bytes of the numpy arrays of the clustering and of every learner (fallbacks included).
+        The clustering's pair counts grow with the square of the largest cluster's size."""
+        total = self._odac.memory_bytes() + self._factory.memo.memory_bytes()
+        return total + self._mode.memory_bytes()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_at_hand"] = None  # a cache of the record at hand
+        return state
+
+
+def _same_encoding(a: tuple, b: tuple) -> bool:
+    """Whether two encodings ``(idx, val)`` are the same arrays or equal ones."""
+    return a is b or (np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]))
