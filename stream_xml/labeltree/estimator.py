@@ -15,6 +15,7 @@ from stream_xml.labels import LabelSpace
 from stream_xml.labeltree.arena import WeightArena
 from stream_xml.labeltree.cooccurrence import CoOccurrence
 from stream_xml.labeltree.features import FeatureEncoder
+from stream_xml.labeltree.labelsets import KeptLabelsets
 from stream_xml.labeltree.layout import (
     EV_DEPTH,
     EV_KIND,
@@ -74,7 +75,9 @@ class LabelTreeClassifier(MultiLabelLearner):
     whose loss rises (ADWIN: Bifet & Gavaldà, SDM 2007) restart their weights.
 
     The predicted labelset is every label scoring at least a threshold adapted online to the
-    best micro-F1 so far (``threshold=None``), or a fixed ``threshold``.
+    best micro-F1 so far (``threshold=None``), or a fixed ``threshold``; with ``labelsets`` it
+    may instead be the likeliest of the stream's frequent labelsets, whichever of the two
+    answers has had the smaller Jaccard loss (:mod:`stream_xml.labeltree.labelsets`).
 
     Parameters
     ----------
@@ -116,6 +119,9 @@ class LabelTreeClassifier(MultiLabelLearner):
         Scale each record to unit L2 norm (else values are only clipped to +-1e6).
     max_expansions
         Most nodes one search expands.
+    labelsets
+        Frequent labelsets kept to answer with the likeliest of them when that answer has done
+        better than the thresholded labels (0: always the thresholded labels).
     placement
         Where a new label goes: ``"cooccurrence"`` (beside the record's known labels, else down
         the path the record's features score best), ``"features"`` (always down that path), or
@@ -196,6 +202,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         drift_delta: float = 0.002,
         normalize: bool = True,
         max_expansions: int = 2000,
+        labelsets: int = 0,
         placement: str = "cooccurrence",
         seed: int = 0,
     ):
@@ -215,6 +222,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         self.drift_delta = drift_delta
         self.normalize = normalize
         self.max_expansions = max_expansions
+        self.labelsets = labelsets
         self.placement = placement
         self.seed = seed
         self._check_params()
@@ -235,6 +243,8 @@ class LabelTreeClassifier(MultiLabelLearner):
         self._events: list[dict] = []
         self._last: tuple | None = None  # (encoded record, candidate ids, their scores, stamp)
         self._ids_of: dict = {}  # frozenset of names -> sorted id array (labelsets repeat)
+        self._kept = KeptLabelsets(labelsets) if labelsets else None
+        self._answers: tuple | None = None  # (encoded record, thresholded ids, likeliest labelset's ids)
         self._reserve_labels(0)
 
     def _allocate_table(self) -> None:
@@ -263,6 +273,8 @@ class LabelTreeClassifier(MultiLabelLearner):
             raise ValueError("need restructure_every >= 0, min_count >= 0 and 0 < move_delta < 1")
         if self.placement not in PLACEMENTS:
             raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {self.placement!r}")
+        if self.labelsets < 0:
+            raise ValueError(f"labelsets must be >= 0, got {self.labelsets!r}")
         if not 0.0 < self.cooccurrence_fading <= 1.0:
             raise ValueError(f"cooccurrence_fading must be in (0, 1], got {self.cooccurrence_fading!r}")
 
@@ -274,6 +286,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         yield {"bits": 16}
         yield {"bits": 16, "arity": 3, "threshold": 0.5, "drift_detection": False, "restructure_every": 10}
         yield {"bits": 16, "arity": 4, "normalize": False, "min_count": 0}
+        yield {"bits": 16, "labelsets": 8}
 
     # -- labels ----------------------------------------------------------------------------------
     @property
@@ -321,6 +334,9 @@ class LabelTreeClassifier(MultiLabelLearner):
         idx, val = encoded
         tree, state = self._tree, self._tree.state
         last, self._last = self._last, None
+        if self._kept is not None:
+            answers, self._answers = self._answers, None
+            self._kept.learn(ids, answers[1:] if answers is not None and answers[0] is encoded else None)
         if last is not None and last[0] is encoded and last[3] == state[STAMP]:
             cand_labels, cand_scores = last[1], last[2]
             n_cand = cand_labels.shape[0]
@@ -389,6 +405,13 @@ class LabelTreeClassifier(MultiLabelLearner):
         chosen = [names[i] for i in labels.tolist()]
         # the search returns labels in decreasing score: those at or above tau come first
         n_predicted = int(np.searchsorted(-scores, -self._threshold.state[TAU], side="right"))
+        if self._kept is not None:
+            row = self._kept.decode(labels, scores, len(self._labels), self.threshold_floor)
+            if row >= 0:
+                likeliest = self._kept.labelset(row)
+                self._answers = (self._last[0], set(labels[:n_predicted].tolist()), set(likeliest))
+                if self._kept.decodes():
+                    return frozenset(names[i] for i in likeliest), dict(zip(chosen, scores.tolist()))
         return frozenset(chosen[:n_predicted]), dict(zip(chosen, scores.tolist()))
 
     # -- introspection ---------------------------------------------------------------------------
@@ -440,10 +463,12 @@ class LabelTreeClassifier(MultiLabelLearner):
         total += self._arena.memory_bytes() if self._arena is not None else 0
         total += self._tree.memory_bytes() + self._co.memory_bytes()
         total += self._monitors.memory_bytes() + self._threshold.memory_bytes()
+        total += self._kept.memory_bytes() if self._kept is not None else 0
         return total + _NAME_BYTES * len(self._labels) + self._features.memory_bytes()
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_last"] = None  # the cache of the record at hand
         state["_ids_of"] = {}
+        state["_answers"] = None
         return state
