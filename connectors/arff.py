@@ -6,9 +6,13 @@ MEKA option ``-C n`` in the ``@relation`` name (``n > 0``: the first ``n`` attri
 ``n < 0``: the last ``|n|``). Rows are dense (``v1,v2,...``) or sparse (``{i v, j w}``,
 0-based attribute indices, omitted attributes take their zero / first declared value).
 
-Features are encoded as floats: numeric as written, a nominal ``{0,1}`` by value, any other
-two-valued nominal as 0.0 / 1.0 for its first / second declared value, and a nominal with
-three or more values one-hot as ``"attr=value" -> 1.0``. A ``?`` leaves the feature out.
+Features are encoded as floats: numeric as written, a nominal ``{0,1}`` by value, a yes/no
+nominal (``{YES,NO}``, ``{true,false}``, ``{t,f}``, ``{y,n}``, any case and order) as 1.0 for
+yes and 0.0 for no, any other two-valued nominal as 0.0 / 1.0 for its first / second declared
+value, and a nominal with three or more values one-hot as ``"attr=value" -> 1.0``. A ``?``
+leaves the feature out. (Yes as 1.0 whatever the declared order: under sparse semantics a 0 is
+an absent feature, and a motif present must not be the absent one; Genbase declares
+``{YES, NO}``.)
 
 >>> import os, tempfile
 >>> from connectors.arff import ArffSource
@@ -285,6 +289,23 @@ def _label_indices(header: ArffHeader, where: str, labels_xml, label_count) -> l
 
 # --------------------------------------------------------------------------- rows
 
+_YES_NO = ({"no", "yes"}, {"false", "true"}, {"f", "t"}, {"n", "y"})
+_YES = {"yes", "true", "t", "y"}
+
+
+def two_valued(values: list) -> dict:
+    """The numbers of a two-valued nominal's values: 1.0 for the yes of a yes/no pair, else
+    0.0 / 1.0 in declared order.
+
+    >>> two_valued(["YES", "NO"]), two_valued(["F", "M"])
+    ({'YES': 1.0, 'NO': 0.0}, {'F': 0.0, 'M': 1.0})
+    """
+    lowered = [v.lower() for v in values]
+    if set(lowered) in _YES_NO:
+        return {v: 1.0 if low in _YES else 0.0 for v, low in zip(values, lowered)}
+    return {v: float(k) for k, v in enumerate(values)}
+
+
 
 class _RowDecoder:
     """Turns data rows into (x, y), following a plan built once from the header."""
@@ -326,7 +347,7 @@ class _RowDecoder:
         if set(a.values) == {"0", "1"}:
             return _MAP, a.name, {"0": 0.0, "1": 1.0}
         if len(a.values) <= 2:
-            return _MAP, a.name, {v: float(k) for k, v in enumerate(a.values)}
+            return _MAP, a.name, two_valued(a.values)
         return _ONEHOT, None, {v: f"{a.name}={v}" for v in a.values}
 
     def _put(self, i: int, v, x: dict, relevant: set, unknown: list, where: str, line: int) -> None:
