@@ -47,7 +47,7 @@ from stream_xml.labeltree.plt import (
 from stream_xml.labeltree.threshold import TAU, F1Threshold
 from stream_xml.labeltree.tree import PLACEMENTS, LabelTree
 
-__all__ = ["LabelTreeClassifier"]
+__all__ = ["LabelTreeClassifier", "check_params"]
 
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0)
@@ -225,7 +225,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         self.labelsets = labelsets
         self.placement = placement
         self.seed = seed
-        self._check_params()
+        check_params(self)
 
         self._labels = LabelSpace()
         self._features = FeatureEncoder()
@@ -244,7 +244,6 @@ class LabelTreeClassifier(MultiLabelLearner):
         self._last: tuple | None = None  # (encoded record, candidate ids, their scores, stamp)
         self._ids_of: dict = {}  # frozenset of names -> sorted id array (labelsets repeat)
         self._kept = KeptLabelsets(labelsets) if labelsets else None
-        self._answers: tuple | None = None  # (encoded record, thresholded ids, likeliest labelset's ids)
         self._reserve_labels(0)
 
     def _allocate_table(self) -> None:
@@ -255,31 +254,6 @@ class LabelTreeClassifier(MultiLabelLearner):
         self._ip[IP_LANE_BITS] = self._arena.lane_bits
         self._ip[IP_SHIFT] = self._arena.shift
         self._ip[IP_SALT] = self._arena.salt
-
-    def _check_params(self) -> None:
-        if not 3 <= self.arity <= 32:
-            raise ValueError(f"arity must be in [3, 32], got {self.arity!r}")
-        if self.learning_rate <= 0 or self.adagrad_eps <= 0:
-            raise ValueError("learning_rate and adagrad_eps must be positive")
-        if self.bits is not None and not self._tree_lane_bits() < self.bits <= 34:
-            raise ValueError(f"bits must be None or in ({self._tree_lane_bits()}, 34], got {self.bits!r}")
-        if self.top_k < 1 or self.max_expansions < self.top_k:
-            raise ValueError(f"need 1 <= top_k <= max_expansions, got {self.top_k!r}, {self.max_expansions!r}")
-        if self.threshold is not None and not 0.0 < self.threshold <= 1.0:
-            raise ValueError(f"threshold must be in (0, 1] or None, got {self.threshold!r}")
-        if not 0.0 < self.threshold_floor < 1.0:
-            raise ValueError(f"threshold_floor must be in (0, 1), got {self.threshold_floor!r}")
-        if self.restructure_every < 0 or self.min_count < 0 or not 0.0 < self.move_delta < 1.0:
-            raise ValueError("need restructure_every >= 0, min_count >= 0 and 0 < move_delta < 1")
-        if self.placement not in PLACEMENTS:
-            raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {self.placement!r}")
-        if self.labelsets < 0:
-            raise ValueError(f"labelsets must be >= 0, got {self.labelsets!r}")
-        if not 0.0 < self.cooccurrence_fading <= 1.0:
-            raise ValueError(f"cooccurrence_fading must be in (0, 1], got {self.cooccurrence_fading!r}")
-
-    def _tree_lane_bits(self) -> int:
-        return (self.arity - 1).bit_length()
 
     @classmethod
     def _unit_test_params(cls):
@@ -335,8 +309,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         tree, state = self._tree, self._tree.state
         last, self._last = self._last, None
         if self._kept is not None:
-            answers, self._answers = self._answers, None
-            self._kept.learn(ids, answers[1:] if answers is not None and answers[0] is encoded else None)
+            self._kept.learn_record(encoded, ids)
         if last is not None and last[0] is encoded and last[3] == state[STAMP]:
             cand_labels, cand_scores = last[1], last[2]
             n_cand = cand_labels.shape[0]
@@ -406,12 +379,10 @@ class LabelTreeClassifier(MultiLabelLearner):
         # the search returns labels in decreasing score: those at or above tau come first
         n_predicted = int(np.searchsorted(-scores, -self._threshold.state[TAU], side="right"))
         if self._kept is not None:
-            row = self._kept.decode(labels, scores, len(self._labels), self.threshold_floor)
-            if row >= 0:
-                likeliest = self._kept.labelset(row)
-                self._answers = (self._last[0], set(labels[:n_predicted].tolist()), set(likeliest))
-                if self._kept.decodes():
-                    return frozenset(names[i] for i in likeliest), dict(zip(chosen, scores.tolist()))
+            likeliest = self._kept.answer(self._last[0], labels, scores, n_predicted, len(self._labels),
+                                          self.threshold_floor)
+            if likeliest is not None:
+                return frozenset(names[i] for i in likeliest), dict(zip(chosen, scores.tolist()))
         return frozenset(chosen[:n_predicted]), dict(zip(chosen, scores.tolist()))
 
     # -- introspection ---------------------------------------------------------------------------
@@ -470,5 +441,29 @@ class LabelTreeClassifier(MultiLabelLearner):
         state = self.__dict__.copy()
         state["_last"] = None  # the cache of the record at hand
         state["_ids_of"] = {}
-        state["_answers"] = None
         return state
+
+
+def check_params(model: "LabelTreeClassifier") -> None:
+    """Refuse parameters out of range, naming them."""
+    if not 3 <= model.arity <= 32:
+        raise ValueError(f"arity must be in [3, 32], got {model.arity!r}")
+    if model.learning_rate <= 0 or model.adagrad_eps <= 0:
+        raise ValueError("learning_rate and adagrad_eps must be positive")
+    lane_bits = (model.arity - 1).bit_length()  # the bits of a node's slot that pick its child
+    if model.bits is not None and not lane_bits < model.bits <= 34:
+        raise ValueError(f"bits must be None or in ({lane_bits}, 34], got {model.bits!r}")
+    if model.top_k < 1 or model.max_expansions < model.top_k:
+        raise ValueError(f"need 1 <= top_k <= max_expansions, got {model.top_k!r}, {model.max_expansions!r}")
+    if model.threshold is not None and not 0.0 < model.threshold <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1] or None, got {model.threshold!r}")
+    if not 0.0 < model.threshold_floor < 1.0:
+        raise ValueError(f"threshold_floor must be in (0, 1), got {model.threshold_floor!r}")
+    if model.restructure_every < 0 or model.min_count < 0 or not 0.0 < model.move_delta < 1.0:
+        raise ValueError("need restructure_every >= 0, min_count >= 0 and 0 < move_delta < 1")
+    if model.placement not in PLACEMENTS:
+        raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {model.placement!r}")
+    if model.labelsets < 0:
+        raise ValueError(f"labelsets must be >= 0, got {model.labelsets!r}")
+    if not 0.0 < model.cooccurrence_fading <= 1.0:
+        raise ValueError(f"cooccurrence_fading must be in (0, 1], got {model.cooccurrence_fading!r}")

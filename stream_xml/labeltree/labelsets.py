@@ -44,7 +44,9 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["KeptLabelsets", "best_labelset", "jaccard_loss_ids"]
+from stream_xml.labels import jaccard_loss
+
+__all__ = ["KeptLabelsets", "best_labelset"]
 
 #: fading of the two answers' Jaccard losses (iHOMER's arbiter fades alike)
 LOSS_FADING = 0.995
@@ -72,12 +74,6 @@ def best_labelset(ids, sizes, counts, n_rows, logit, default, cand, cand_scores)
     for i in range(cand.shape[0]):
         logit[cand[i]] = default
     return best_row
-
-
-def jaccard_loss_ids(predicted, truth) -> float:
-    """1 - |P ∩ Y| / |P ∪ Y| over sets of ids, 0 when both are empty."""
-    union = len(predicted | truth)
-    return 1.0 - len(predicted & truth) / union if union else 0.0
 
 
 class KeptLabelsets:
@@ -108,6 +104,28 @@ class KeptLabelsets:
         self._key_of: list = [None] * capacity
         self._logit = np.zeros(0)
         self._default = 0.0
+        self._pending: tuple | None = None  # (record, thresholded ids, likeliest labelset's ids)
+
+    def answer(self, record, cand: np.ndarray, cand_scores: np.ndarray, n_predicted: int, n_labels: int,
+               floor: float):
+        """The label ids to answer with instead of the thresholded ``cand[:n_predicted]``, or None
+        to keep those; both answers are kept to be scored when ``record`` is learned."""
+        self._pending = None
+        row = self.decode(cand, cand_scores, n_labels, floor)
+        if row < 0:
+            return None
+        likeliest = self.labelset(row)
+        self._pending = (record, set(cand[:n_predicted].tolist()), set(likeliest))
+        return likeliest if self.decodes() else None
+
+    def learn_record(self, record, truth: np.ndarray) -> None:
+        """:meth:`learn` the labelset ``truth`` of ``record``, scoring first the answers given
+        for it (if the last answer was for this record)."""
+        pending, self._pending = self._pending, None
+        self.learn(truth, pending[1:] if pending is not None and pending[0] is record else None)
+
+    def __getstate__(self):
+        return {**self.__dict__, "_pending": None}
 
     def decodes(self) -> bool:
         """The likeliest labelset answers the next record (it has the smaller loss)."""
@@ -135,7 +153,7 @@ class KeptLabelsets:
         if answers is not None:
             relevant = set(truth.tolist())
             for i, answer in enumerate(answers):
-                self.losses[i] = self.losses[i] * LOSS_FADING + jaccard_loss_ids(answer, relevant)
+                self.losses[i] = self.losses[i] * LOSS_FADING + jaccard_loss(answer, relevant)
         self.counts *= self.fading
         if truth.shape[0] > self.width:
             return
