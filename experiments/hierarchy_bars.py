@@ -6,7 +6,7 @@ streams are every dataset found in the data folders given (by default ``$STREAM_
 the ``xmc-datasets`` folder beside it: 21 + 5 streams). Each stream's run is saved as JSON
 under ``--out`` and reused on the next invocation (``--fresh`` reruns).
 
-The table gives, per stream, subset accuracy, micro-F1 and macro-F1 of both models, iHOMER's
+The table gives, per stream, subset accuracy, micro-F1, macro-F1 and P@1 of both models, iHOMER's
 micro-F1 minus MLHAT's and iHOMER's records/s over MLHAT's; then the means over all streams
 and over each half of the streams split by name (the first half and the second), the guard
 against defaults that fit a few streams.
@@ -32,6 +32,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 METRICS = ("subset_accuracy", "micro_f1", "macro_f1")
+KEPT = METRICS + ("precision@1",)  # saved per run; P@1 is the ranking bar (VW)
 ANCHOR = "mlhat"
 
 
@@ -72,7 +73,7 @@ def run_stream(info, challenger: tuple[str, str, dict]) -> dict:
     row = {"stream": info.name, "records": result["stream"]["records"], "challenger": [name, model, params],
            "wall_seconds": time.perf_counter() - started}
     for key, m in result["models"].items():
-        row[key] = {**{k: m["metrics"][k] for k in METRICS}, "records_per_s": m["records_per_s"],
+        row[key] = {**{k: m["metrics"][k] for k in KEPT}, "records_per_s": m["records_per_s"],
                     "events": m.get("event_counts", {})}
     return row
 
@@ -91,8 +92,8 @@ def summary(rows: list[dict], name: str) -> dict:
 
 def format_table(rows: list[dict], name: str) -> str:
     lines = [f"| stream | records | subset acc. {name} / {ANCHOR} | micro-F1 {name} / {ANCHOR} | "
-             f"macro-F1 {name} / {ANCHOR} | Δ micro-F1 | records/s ratio |",
-             "|---|---:|---|---|---|---:|---:|"]
+             f"macro-F1 {name} / {ANCHOR} | P@1 {name} / {ANCHOR} | Δ micro-F1 | records/s ratio |",
+             "|---|---:|---|---|---|---|---:|---:|"]
     for r in rows:
         a, b = r[name], r[ANCHOR]
         gap = a["micro_f1"] - b["micro_f1"]
@@ -100,7 +101,7 @@ def format_table(rows: list[dict], name: str) -> str:
         lines.append(
             f"| {r['stream']} | {r['records']} | {a['subset_accuracy']:.3f} / {b['subset_accuracy']:.3f} "
             f"| {a['micro_f1']:.3f} / {b['micro_f1']:.3f} | {a['macro_f1']:.3f} / {b['macro_f1']:.3f} "
-            f"| {gap:+.3f}{flag} | {a['records_per_s'] / b['records_per_s']:.2f} |")
+            f"| {a.get('precision@1', float('nan')):.3f} / {b.get('precision@1', float('nan')):.3f} | {gap:+.3f}{flag} | {a['records_per_s'] / b['records_per_s']:.2f} |")
     half = (len(rows) + 1) // 2
     groups = [("all", rows), (f"first {half} by name", rows[:half]), (f"last {len(rows) - half}", rows[half:])]
     lines += ["", f"| means | n | subset acc. {name} / {ANCHOR} | micro-F1 {name} / {ANCHOR} | "
