@@ -6,9 +6,13 @@ MEKA option ``-C n`` in the ``@relation`` name (``n > 0``: the first ``n`` attri
 ``n < 0``: the last ``|n|``). Rows are dense (``v1,v2,...``) or sparse (``{i v, j w}``,
 0-based attribute indices, omitted attributes take their zero / first declared value).
 
-Features are encoded as floats: numeric as written, a nominal ``{0,1}`` by value, any other
-two-valued nominal as 0.0 / 1.0 for its first / second declared value, and a nominal with
-three or more values one-hot as ``"attr=value" -> 1.0``. A ``?`` leaves the feature out.
+Features are encoded as floats: numeric as written, a nominal ``{0,1}`` by value, a yes/no
+nominal (``{YES,NO}``, ``{true,false}``, ``{t,f}``, ``{y,n}``, any case and order) as 1.0 for
+yes and 0.0 for no, any other two-valued nominal as 0.0 / 1.0 for its first / second declared
+value, and a nominal with three or more values one-hot as ``"attr=value" -> 1.0``. A ``?``
+leaves the feature out. (Yes as 1.0 whatever the declared order: under sparse semantics a 0 is
+an absent feature, and a motif present must not be the absent one; Genbase declares
+``{YES, NO}``.)
 
 >>> import os, tempfile
 >>> from connectors.arff import ArffSource

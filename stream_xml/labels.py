@@ -20,7 +20,19 @@ from __future__ import annotations
 
 import typing
 
-__all__ = ["LabelSpace"]
+__all__ = ["LabelSpace", "jaccard_loss"]
+
+
+def jaccard_loss(predicted: typing.AbstractSet, truth: typing.AbstractSet) -> float:
+    """1 - |P ∩ Y| / |P ∪ Y| between two labelsets (names or ids), 0 when both are empty: between
+    exact match and F1, it credits a labelset that is nearly right without rewarding an empty
+    answer to a sparse one.
+
+    >>> jaccard_loss({"a"}, {"a", "b"}), jaccard_loss(set(), set())
+    (0.5, 0.0)
+    """
+    union = len(predicted | truth)
+    return 1.0 - len(predicted & truth) / union if union else 0.0
 
 
 class LabelSpace:

@@ -32,6 +32,22 @@ def test_rows_match_an_evaluate_run_of_the_same_models(tmp_path):
         assert "vs_moa-mlht" not in row and "vs_br-ht" not in row  # no base in this run
 
 
+def test_labelled_variants_run_side_by_side_with_their_own_parameters(tmp_path):
+    rows = _bench(tmp_path, "--limit", "300", "--model", "mlht", "--model", "nb=mlht", "--param", "nb:leaf_model=nb",
+                  "--moa", "none")
+    assert [r["model"] for r in rows] == ["mlht", "nb"]
+    assert main(["evaluate", "--source", "yeast", "--limit", "300", "--model", "nb=mlht", "--param",
+                 "nb:leaf_model=nb", "--no-progress", "--out", str(tmp_path / "eval")]) == 0
+    expected = json.loads((tmp_path / "eval" / "report.json").read_text())["models"]["nb"]["metrics"]
+    assert rows[1]["metrics"] == {k: expected[k] for k in bench.MAIN_METRICS + bench.RANKING_METRICS}
+    assert rows[0]["metrics"] != rows[1]["metrics"]
+
+
+def test_a_parameter_for_an_unknown_label_is_an_error(capsys):
+    assert main(["bench", "--source", "yeast", "--model", "a=mlht", "--param", "b:leaf_model=nb", "--moa", "none"]) == 2
+    assert "'b'" in capsys.readouterr().err
+
+
 def test_river_models_stop_at_their_time_cap(tmp_path):
     rows = _bench(tmp_path, "--model", "br-ht", "--model", "majority", "--moa", "none", "--river-max-seconds", "0.2")
     capped, majority = rows

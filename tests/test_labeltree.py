@@ -335,6 +335,24 @@ def test_threshold_is_the_best_micro_f1_cut_of_its_histograms():
     assert thr.tau == pytest.approx(max(best_tau, 0.01))
 
 
+def test_threshold_falls_to_the_reach_while_no_relevant_label_scores_within_it():
+    # relevant labels the search never returned count in bin 0, below the reach: every threshold
+    # the choice may take has F1 0. The threshold must go down (it went to the top bin and stayed
+    # there, so the search never again reached a relevant label: micro-F1 0 on Emotions).
+    thr = F1Threshold(initial=0.5, floor=0.02, ratio=0.75, fading=1.0)
+    taus = []
+    for _ in range(12):
+        observe_record(thr.hist, thr.state, np.array([0.0]), 1, np.array([0.6]), 1)
+        taus.append(thr.tau)
+    assert taus[0] <= 0.5 * 0.75 + 1.0 / BINS
+    assert all(b < a for a, b in zip(taus, taus[1:]) if a > 0.02 * 1.5)
+    assert taus[-1] < 0.05
+    # once relevant labels score within reach, the best cut is chosen again
+    for _ in range(200):
+        observe_record(thr.hist, thr.state, np.array([0.4]), 1, np.array([0.1]), 1)
+    assert 0.1 < thr.tau <= 0.4
+
+
 def test_a_fixed_threshold_never_moves():
     model = trained(n=300, threshold=0.4)
     assert model.tau == 0.4

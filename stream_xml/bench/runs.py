@@ -241,8 +241,11 @@ class _MoaStream:
 # -- one source, and the table ------------------------------------------------------------------------
 
 def bench_source(source_spec: str, models: list, moa_learners: list, params: dict, args,
-                 vw_learners: list = ()) -> list[dict]:
+                 vw_learners: list = (), model_names: dict | None = None) -> list[dict]:
     """Bench rows of every model, MOA learner and Vowpal Wabbit learner on one source.
+
+    ``models`` are the labels of stream-xml and river models, ``model_names`` the model each label
+    runs (a label missing from it is the model's own name), ``params`` their parameters by label.
 
     Children run one at a time, in ``args.reps`` rounds (default 1) of every model and learner;
     each round starts one further along the list, so no model is always timed first. With
@@ -265,7 +268,8 @@ def bench_source(source_spec: str, models: list, moa_learners: list, params: dic
                 elif name in vw_learners:
                     runs[name].append(_vw_in_child(source_spec, name, args))
                 else:
-                    runs[name].append(_ours_in_child(source_spec, name, params.get(name, {}), args))
+                    model = (model_names or {}).get(name, name)
+                    runs[name].append({**_ours_in_child(source_spec, model, params.get(name, {}), args), "model": name})
     rows = [combine_runs(runs[name]) for name in names]
     add_ratios(rows)
     return rows

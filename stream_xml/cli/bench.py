@@ -9,7 +9,7 @@ import sys
 import time
 
 from stream_xml.bench.runs import DEFAULT_MOA, DEFAULT_MODELS, DEFAULT_VW, bench_source, format_table
-from stream_xml.cli.options import split_params
+from stream_xml.cli.options import model_labels, split_params
 
 __all__ = ["add_parser", "run"]
 
@@ -24,9 +24,11 @@ def add_parser(subparsers) -> None:
     )
     p.add_argument("--source", action="append", required=True, help="a source (repeatable): yeast, a path, a dataset name or scheme:...")
     p.add_argument("--data-dir", default=None, help="folder of the datasets (default: $STREAM_XML_DATA)")
-    p.add_argument("--model", action="append", default=None,
-                   help=f"a stream-xml or river model (repeatable; default: {' '.join(DEFAULT_MODELS)}; 'none' for none)")
-    p.add_argument("--param", action="append", default=[], help="[MODEL:]key=value, as for evaluate")
+    p.add_argument("--model", action="append", default=None, metavar="[LABEL=]NAME",
+                   help=f"a stream-xml or river model, or LABEL=NAME for a variant under a label of its own "
+                        f"(repeatable; default: {' '.join(DEFAULT_MODELS)}; 'none' for none)")
+    p.add_argument("--param", action="append", default=[], metavar="[LABEL:]KEY=VALUE",
+                   help="model parameter: 'LABEL:key=value' for one model, plain key=value for every model, as for evaluate")
     p.add_argument("--moa", action="append", default=None,
                    help=f"a MOA learner (repeatable; default: {' '.join(DEFAULT_MOA)}; 'none' for none)")
     p.add_argument("--vw", action="append", default=None,
@@ -51,7 +53,8 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Bench every source; print each source's table as it is done (and write it under ``--out``)."""
-    models = [] if args.model == ["none"] else list(dict.fromkeys(args.model or DEFAULT_MODELS))
+    labels = {} if args.model == ["none"] else model_labels(args.model or DEFAULT_MODELS)
+    models = list(labels)
     moa_learners = [] if args.moa == ["none"] else list(dict.fromkeys(args.moa or DEFAULT_MOA))
     params = split_params(args.param, models)
     if moa_learners:
@@ -74,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     report = {"command": " ".join(sys.argv), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "sources": {}}
     tables = []
     for spec in args.source:
-        rows = bench_source(spec, models, moa_learners, params, args, vw_learners)
+        rows = bench_source(spec, models, moa_learners, params, args, vw_learners, model_names=labels)
         report["sources"][spec] = rows
         tables.append(format_table(spec, rows))
         print(tables[-1] + "\n", flush=True)

@@ -22,6 +22,8 @@ record either way; ties go to the blocks.
 
 from __future__ import annotations
 
+from stream_xml.labels import jaccard_loss
+
 __all__ = ["RootArbiter", "jaccard_loss", "LEVEL_FADING", "CHOICES"]
 
 #: Fading of the error counts and losses that choose between the blocks and the root learner.
@@ -29,11 +31,6 @@ LEVEL_FADING = 0.995
 CHOICES = ("record", "block")
 
 
-def jaccard_loss(predicted: frozenset, truth: frozenset) -> float:
-    """1 - |P ∩ Y| / |P ∪ Y|, 0 when both are empty: between exact match and F1, it credits a
-    labelset that is nearly right without rewarding an empty answer to a sparse one."""
-    union = len(predicted | truth)
-    return 1.0 - len(predicted & truth) / union if union else 0.0
 
 
 class RootArbiter:

@@ -15,6 +15,7 @@ from stream_xml.labels import LabelSpace
 from stream_xml.labeltree.arena import WeightArena
 from stream_xml.labeltree.cooccurrence import CoOccurrence
 from stream_xml.labeltree.features import FeatureEncoder
+from stream_xml.labeltree.labelsets import KeptLabelsets
 from stream_xml.labeltree.layout import (
     EV_DEPTH,
     EV_KIND,
@@ -46,7 +47,7 @@ from stream_xml.labeltree.plt import (
 from stream_xml.labeltree.threshold import TAU, F1Threshold
 from stream_xml.labeltree.tree import PLACEMENTS, LabelTree
 
-__all__ = ["LabelTreeClassifier"]
+__all__ = ["LabelTreeClassifier", "check_params"]
 
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0)
@@ -74,7 +75,9 @@ class LabelTreeClassifier(MultiLabelLearner):
     whose loss rises (ADWIN: Bifet & Gavaldà, SDM 2007) restart their weights.
 
     The predicted labelset is every label scoring at least a threshold adapted online to the
-    best micro-F1 so far (``threshold=None``), or a fixed ``threshold``.
+    best micro-F1 so far (``threshold=None``), or a fixed ``threshold``; with ``labelsets`` it
+    may instead be the likeliest of the stream's frequent labelsets, whichever of the two
+    answers has had the smaller Jaccard loss (:mod:`stream_xml.labeltree.labelsets`).
 
     Parameters
     ----------
@@ -116,6 +119,9 @@ class LabelTreeClassifier(MultiLabelLearner):
         Scale each record to unit L2 norm (else values are only clipped to +-1e6).
     max_expansions
         Most nodes one search expands.
+    labelsets
+        Frequent labelsets kept to answer with the likeliest of them when that answer has done
+        better than the thresholded labels (0: always the thresholded labels).
     placement
         Where a new label goes: ``"cooccurrence"`` (beside the record's known labels, else down
         the path the record's features score best), ``"features"`` (always down that path), or
@@ -196,6 +202,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         drift_delta: float = 0.002,
         normalize: bool = True,
         max_expansions: int = 2000,
+        labelsets: int = 0,
         placement: str = "cooccurrence",
         seed: int = 0,
     ):
@@ -215,9 +222,10 @@ class LabelTreeClassifier(MultiLabelLearner):
         self.drift_delta = drift_delta
         self.normalize = normalize
         self.max_expansions = max_expansions
+        self.labelsets = labelsets
         self.placement = placement
         self.seed = seed
-        self._check_params()
+        check_params(self)
 
         self._labels = LabelSpace()
         self._features = FeatureEncoder()
@@ -235,6 +243,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         self._events: list[dict] = []
         self._last: tuple | None = None  # (encoded record, candidate ids, their scores, stamp)
         self._ids_of: dict = {}  # frozenset of names -> sorted id array (labelsets repeat)
+        self._kept = KeptLabelsets(labelsets) if labelsets else None
         self._reserve_labels(0)
 
     def _allocate_table(self) -> None:
@@ -246,34 +255,12 @@ class LabelTreeClassifier(MultiLabelLearner):
         self._ip[IP_SHIFT] = self._arena.shift
         self._ip[IP_SALT] = self._arena.salt
 
-    def _check_params(self) -> None:
-        if not 3 <= self.arity <= 32:
-            raise ValueError(f"arity must be in [3, 32], got {self.arity!r}")
-        if self.learning_rate <= 0 or self.adagrad_eps <= 0:
-            raise ValueError("learning_rate and adagrad_eps must be positive")
-        if self.bits is not None and not self._tree_lane_bits() < self.bits <= 34:
-            raise ValueError(f"bits must be None or in ({self._tree_lane_bits()}, 34], got {self.bits!r}")
-        if self.top_k < 1 or self.max_expansions < self.top_k:
-            raise ValueError(f"need 1 <= top_k <= max_expansions, got {self.top_k!r}, {self.max_expansions!r}")
-        if self.threshold is not None and not 0.0 < self.threshold <= 1.0:
-            raise ValueError(f"threshold must be in (0, 1] or None, got {self.threshold!r}")
-        if not 0.0 < self.threshold_floor < 1.0:
-            raise ValueError(f"threshold_floor must be in (0, 1), got {self.threshold_floor!r}")
-        if self.restructure_every < 0 or self.min_count < 0 or not 0.0 < self.move_delta < 1.0:
-            raise ValueError("need restructure_every >= 0, min_count >= 0 and 0 < move_delta < 1")
-        if self.placement not in PLACEMENTS:
-            raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {self.placement!r}")
-        if not 0.0 < self.cooccurrence_fading <= 1.0:
-            raise ValueError(f"cooccurrence_fading must be in (0, 1], got {self.cooccurrence_fading!r}")
-
-    def _tree_lane_bits(self) -> int:
-        return (self.arity - 1).bit_length()
-
     @classmethod
     def _unit_test_params(cls):
         yield {"bits": 16}
         yield {"bits": 16, "arity": 3, "threshold": 0.5, "drift_detection": False, "restructure_every": 10}
         yield {"bits": 16, "arity": 4, "normalize": False, "min_count": 0}
+        yield {"bits": 16, "labelsets": 8}
 
     # -- labels ----------------------------------------------------------------------------------
     @property
@@ -321,6 +308,8 @@ class LabelTreeClassifier(MultiLabelLearner):
         idx, val = encoded
         tree, state = self._tree, self._tree.state
         last, self._last = self._last, None
+        if self._kept is not None:
+            self._kept.learn_record(encoded, ids)
         if last is not None and last[0] is encoded and last[3] == state[STAMP]:
             cand_labels, cand_scores = last[1], last[2]
             n_cand = cand_labels.shape[0]
@@ -389,6 +378,11 @@ class LabelTreeClassifier(MultiLabelLearner):
         chosen = [names[i] for i in labels.tolist()]
         # the search returns labels in decreasing score: those at or above tau come first
         n_predicted = int(np.searchsorted(-scores, -self._threshold.state[TAU], side="right"))
+        if self._kept is not None:
+            likeliest = self._kept.answer(self._last[0], labels, scores, n_predicted, len(self._labels),
+                                          self.threshold_floor)
+            if likeliest is not None:
+                return frozenset(names[i] for i in likeliest), dict(zip(chosen, scores.tolist()))
         return frozenset(chosen[:n_predicted]), dict(zip(chosen, scores.tolist()))
 
     # -- introspection ---------------------------------------------------------------------------
@@ -440,6 +434,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         total += self._arena.memory_bytes() if self._arena is not None else 0
         total += self._tree.memory_bytes() + self._co.memory_bytes()
         total += self._monitors.memory_bytes() + self._threshold.memory_bytes()
+        total += self._kept.memory_bytes() if self._kept is not None else 0
         return total + _NAME_BYTES * len(self._labels) + self._features.memory_bytes()
 
     def __getstate__(self):
@@ -447,3 +442,28 @@ class LabelTreeClassifier(MultiLabelLearner):
         state["_last"] = None  # the cache of the record at hand
         state["_ids_of"] = {}
         return state
+
+
+def check_params(model: "LabelTreeClassifier") -> None:
+    """Refuse parameters out of range, naming them."""
+    if not 3 <= model.arity <= 32:
+        raise ValueError(f"arity must be in [3, 32], got {model.arity!r}")
+    if model.learning_rate <= 0 or model.adagrad_eps <= 0:
+        raise ValueError("learning_rate and adagrad_eps must be positive")
+    lane_bits = (model.arity - 1).bit_length()  # the bits of a node's slot that pick its child
+    if model.bits is not None and not lane_bits < model.bits <= 34:
+        raise ValueError(f"bits must be None or in ({lane_bits}, 34], got {model.bits!r}")
+    if model.top_k < 1 or model.max_expansions < model.top_k:
+        raise ValueError(f"need 1 <= top_k <= max_expansions, got {model.top_k!r}, {model.max_expansions!r}")
+    if model.threshold is not None and not 0.0 < model.threshold <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1] or None, got {model.threshold!r}")
+    if not 0.0 < model.threshold_floor < 1.0:
+        raise ValueError(f"threshold_floor must be in (0, 1), got {model.threshold_floor!r}")
+    if model.restructure_every < 0 or model.min_count < 0 or not 0.0 < model.move_delta < 1.0:
+        raise ValueError("need restructure_every >= 0, min_count >= 0 and 0 < move_delta < 1")
+    if model.placement not in PLACEMENTS:
+        raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {model.placement!r}")
+    if model.labelsets < 0:
+        raise ValueError(f"labelsets must be >= 0, got {model.labelsets!r}")
+    if not 0.0 < model.cooccurrence_fading <= 1.0:
+        raise ValueError(f"cooccurrence_fading must be in (0, 1], got {model.cooccurrence_fading!r}")

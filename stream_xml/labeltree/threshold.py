@@ -89,6 +89,11 @@ def observe_record(hist, state, relevant, n_relevant, irrelevant, n_irrelevant):
         if f1 > best:
             best = f1
             best_bin = b
+    if best <= 0.0:
+        # no relevant label has scored within the search's reach: every threshold there has F1 0,
+        # so go down to the reach, and the next search reaches lower (a threshold left at the top
+        # would keep the search above every relevant label for good)
+        best_bin = lowest
     tau = best_bin * 1.0 / BINS
     if tau < state[FLOOR]:
         tau = state[FLOOR]
