@@ -56,13 +56,15 @@ def compare(source_spec: str, model: str, mode: str, seeds: int, data_dir=None, 
 
 
 def format_rows(rows: list[dict]) -> str:
-    lines = ["| stream | model | seeds | subset acc. off → on | gained/held/lost | micro-F1 off → on | gained/held/lost |",
-             "|---|---|---:|---|---|---|---|"]
+    lines = ["| stream | model | seeds | subset acc. off → on | per seed | gained/held/lost "
+             "| micro-F1 off → on | per seed | gained/held/lost |",
+             "|---|---|---:|---|---|---|---|---|---|"]
     for r in rows:
         cells = [r["source"], r["model"] + ("" if r["mode"] == "declared" else f" ({r['mode']})"), str(r["seeds"])]
         for m in METRICS:
             before, after = r[m]
-            cells += [f"{before:.4f} → {after:.4f} ({after - before:+.4f})", "/".join(map(str, r[f"{m}_tally"]))]
+            cells += [f"{before:.4f} → {after:.4f} ({after - before:+.4f})",
+                      " ".join(f"{d:+.4f}" for d in r[f"{m}_deltas"]), "/".join(map(str, r[f"{m}_tally"]))]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
