@@ -260,22 +260,16 @@ def _counted_split(moments, key_weight, f, left, right):
     n_left = 0
     n_right = 0
     for k in range(key_weight.shape[0]):
-        total = key_weight[k]
-        if total <= 0.0:
-            left[k] = 0.0
-            right[k] = 0.0
-            continue
-        ones = moments[f, k, COUNT]
+        total = max(key_weight[k], 0.0)
+        ones = moments[f, k, COUNT] if total > 0.0 else 0.0
         zeros = total - ones
-        if zeros <= 1e-9 * total:
+        if zeros <= 1e-9 * total:  # rounding of the weights' sums, not records with a 0
             zeros = 0.0
         left[k] = zeros
         right[k] = ones
-        if k > 0:
-            if zeros > 0.0:
-                n_left += 1
-            if ones > 0.0:
-                n_right += 1
+        if k > 0:  # the total is a key of both sides, not a label key
+            n_left += 1 if zeros > 0.0 else 0
+            n_right += 1 if ones > 0.0 else 0
     return n_left, n_right
 
 
