@@ -44,7 +44,7 @@ import re
 import typing
 import xml.etree.ElementTree as ET
 
-from connectors.base import ErrorLog, Record, RecordError, TextLines, check_values, finite_float
+from connectors.base import ErrorLog, Record, RecordError, TextLines, check_values, finite_float, nominal_encoding
 
 __all__ = ["ArffSource", "ArffHeader", "Attribute", "read_header", "read_label_names", "meka_label_count"]
 
@@ -289,23 +289,6 @@ def _label_indices(header: ArffHeader, where: str, labels_xml, label_count) -> l
 
 # --------------------------------------------------------------------------- rows
 
-_YES_NO = ({"no", "yes"}, {"false", "true"}, {"f", "t"}, {"n", "y"})
-_YES = {"yes", "true", "t", "y"}
-
-
-def two_valued(values: list) -> dict:
-    """The numbers of a two-valued nominal's values: 1.0 for the yes of a yes/no pair, else
-    0.0 / 1.0 in declared order.
-
-    >>> two_valued(["YES", "NO"]), two_valued(["F", "M"])
-    ({'YES': 1.0, 'NO': 0.0}, {'F': 0.0, 'M': 1.0})
-    """
-    lowered = [v.lower() for v in values]
-    if set(lowered) in _YES_NO:
-        return {v: 1.0 if low in _YES else 0.0 for v, low in zip(values, lowered)}
-    return {v: float(k) for k, v in enumerate(values)}
-
-
 
 class _RowDecoder:
     """Turns data rows into (x, y), following a plan built once from the header."""
@@ -344,11 +327,10 @@ class _RowDecoder:
             return _LABEL_NOMINAL, a.name, {"0": False, "1": True}
         if a.values is None:
             return _NUM, a.name, None
-        if set(a.values) == {"0", "1"}:
-            return _MAP, a.name, {"0": 0.0, "1": 1.0}
+        encoding = nominal_encoding(a.name, a.values)
         if len(a.values) <= 2:
-            return _MAP, a.name, two_valued(a.values)
-        return _ONEHOT, None, {v: f"{a.name}={v}" for v in a.values}
+            return _MAP, a.name, {v: number for v, (_, number) in encoding.items()}
+        return _ONEHOT, None, {v: key for v, (key, _) in encoding.items()}
 
     def _put(self, i: int, v, x: dict, relevant: set, unknown: list, where: str, line: int) -> None:
         """Decode value ``v`` (str, or None if missing) of attribute ``i`` into x / relevant."""
@@ -511,7 +493,9 @@ class ArffSource:
         The source name written into each record's meta (default: the first file's stem).
 
     Labels are listed in attribute order; ``features`` lists the feature attributes (before
-    one-hot encoding) and ``n_attributes`` counts all attributes, labels included.
+    one-hot encoding), ``nominal`` maps the nominal ones to their declared values (what
+    :func:`connectors.base.feature_kinds` makes the learners' declarations of) and
+    ``n_attributes`` counts all attributes, labels included.
 
     """
 
@@ -538,6 +522,8 @@ class ArffSource:
         is_label = set(label_indices)
         self.labels = [a.name for i, a in enumerate(first.attributes) if i in is_label]
         self.features = [a.name for i, a in enumerate(first.attributes) if i not in is_label]
+        self.nominal = {a.name: a.values for i, a in enumerate(first.attributes)
+                        if i not in is_label and a.values is not None}
 
     def _checked_header(self, path: str, f) -> ArffHeader:
         """Read a header and check it declares the attributes of the first file."""

@@ -53,6 +53,12 @@ __all__ = [
     "check_record",
     "MAX_ABS_VALUE",
     "ON_ERROR_MODES",
+    "NOMINAL",
+    "NUMERIC",
+    "FEATURE_KINDS",
+    "nominal_encoding",
+    "two_valued",
+    "feature_kinds",
 ]
 
 ON_ERROR_MODES = ("raise", "skip")
@@ -129,7 +135,9 @@ class Source(typing.Protocol):
 
     ``labels`` lists the label names the source declares up front (an ARFF header, an XMC
     header); it may be empty when labels are only discovered while streaming. ``errors`` is
-    the source's :class:`ErrorLog`.
+    the source's :class:`ErrorLog`. A source whose header types its features may also have
+    ``nominal``: the nominal feature attributes with their declared values (see
+    :func:`feature_kinds`).
     """
 
     name: str
@@ -354,3 +362,83 @@ def check_record(x: dict, y, where: str, position) -> None:
         problem = name_problem(y, "label")
     if problem is not None:
         raise RecordError(where, position, problem)
+
+
+# --------------------------------------------------------------------------- feature kinds
+
+#: The kinds of feature a source may declare: a nominal feature's record entries are indicators
+#: (0 or 1), a numeric one's any number.
+NOMINAL, NUMERIC = "nominal", "numeric"
+FEATURE_KINDS = (NOMINAL, NUMERIC)
+
+
+def nominal_encoding(name: str, values: typing.Sequence[str]) -> dict:
+    """How the values of a nominal attribute become a record's entries: value -> (key, number).
+
+    A ``{0,1}`` attribute keeps its name and its value as a number; any other attribute of one or
+    two values is a number as :func:`two_valued` says (1.0 for the yes of a yes/no pair, else
+    0.0 / 1.0 for its first / second declared value); one of three or more values becomes an
+    indicator per value, ``"name=value" -> 1.0`` (one-hot). Either way every entry is 0 or 1, and
+    a zero is the same as an absent entry.
+
+    >>> nominal_encoding("big", ("1", "0"))
+    {'1': ('big', 1.0), '0': ('big', 0.0)}
+    >>> nominal_encoding("sex", ("F", "M"))
+    {'F': ('sex', 0.0), 'M': ('sex', 1.0)}
+    >>> nominal_encoding("motif", ("YES", "NO"))
+    {'YES': ('motif', 1.0), 'NO': ('motif', 0.0)}
+    >>> nominal_encoding("colour", ("red", "green", "blue"))["green"]
+    ('colour=green', 1.0)
+
+    """
+    if set(values) == {"0", "1"}:
+        return {v: (name, float(v)) for v in values}
+    if len(values) <= 2:
+        return {v: (name, number) for v, number in two_valued(values).items()}
+    return {v: (f"{name}={v}", 1.0) for v in values}
+
+
+_YES_NO = ({"no", "yes"}, {"false", "true"}, {"f", "t"}, {"n", "y"})
+_YES = {"yes", "true", "t", "y"}
+
+
+def two_valued(values: typing.Sequence[str]) -> dict:
+    """The numbers of a two-valued nominal's values: 1.0 for the yes of a yes/no pair
+    (``{YES,NO}``, ``{true,false}``, ``{t,f}``, ``{y,n}``, any case and order), else 0.0 / 1.0 in
+    declared order. Yes is 1.0 whatever the declared order: under sparse semantics a 0 is an
+    absent feature, and a motif present must not be the absent one (Genbase declares
+    ``{YES, NO}``).
+
+    >>> two_valued(["YES", "NO"]), two_valued(["F", "M"])
+    ({'YES': 1.0, 'NO': 0.0}, {'F': 0.0, 'M': 1.0})
+    """
+    lowered = [v.lower() for v in values]
+    if set(lowered) in _YES_NO:
+        return {v: 1.0 if low in _YES else 0.0 for v, low in zip(values, lowered)}
+    return {v: float(k) for k, v in enumerate(values)}
+
+
+def feature_kinds(source) -> dict:
+    """The kind (:data:`NOMINAL` or :data:`NUMERIC`) of every record key ``source`` declares: the
+    keys of its ``nominal`` attributes (:func:`nominal_encoding`) are nominal, its other
+    ``features`` numeric. Empty for a source that declares no types (no ``nominal`` attribute):
+    its features are whatever the learners make of them.
+
+    >>> class Typed:
+    ...     features = ["colour", "size"]
+    ...     nominal = {"colour": ("red", "green", "blue")}
+    >>> feature_kinds(Typed())
+    {'colour=red': 'nominal', 'colour=green': 'nominal', 'colour=blue': 'nominal', 'size': 'numeric'}
+
+    """
+    nominal = getattr(source, "nominal", None)
+    if nominal is None:
+        return {}
+    kinds = {}
+    for name in getattr(source, "features", ()):
+        if name in nominal:
+            for key, _ in nominal_encoding(name, nominal[name]).values():
+                kinds[key] = NOMINAL
+        else:
+            kinds[name] = NUMERIC
+    return kinds

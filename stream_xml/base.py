@@ -8,6 +8,10 @@ Every stream-xml learner is a river ``MultiLabelClassifier`` (so river's pipelin
 - ``predict_with_scores(x) -> (labelset, scores)``: the predicted labelset and P(label) by name
   from one pass (``scores`` may leave out labels the model gives no chance, which then count as 0);
 - ``add_labels(names)``: labels declared before they appear (a file header);
+- ``declare_features(kinds)``: the kinds of features a source declares up front (name ->
+  ``"nominal"`` for a 0/1 indicator of a nominal attribute, or ``"numeric"``;
+  :func:`connectors.base.feature_kinds`), for learners whose statistics depend on it (a no-op
+  by default: learning without declarations must work);
 - ``drain_events()``: structural events since the last call (splits, drifts, restructures);
 - ``memory_bytes()``: the memory the model holds.
 
@@ -45,11 +49,11 @@ import collections.abc
 
 from river import base
 
-from connectors.base import MAX_ABS_VALUE, value_problem
+from connectors.base import FEATURE_KINDS, MAX_ABS_VALUE, NOMINAL, NUMERIC, feature_kinds, value_problem
 from stream_xml.memory import deep_size
 
 __all__ = ["MultiLabelLearner", "RiverMultiLabel", "as_learner", "positive_of", "relevant_labels",
-           "refuse_undigestible", "MAX_ABS_VALUE"]
+           "refuse_undigestible", "MAX_ABS_VALUE", "FEATURE_KINDS", "NOMINAL", "NUMERIC", "feature_kinds"]
 
 
 def refuse_undigestible(x: dict) -> None:
@@ -108,8 +112,9 @@ class MultiLabelLearner(base.MultiLabelClassifier, abc.ABC):
     """A multi-label learner of stream-xml (see the module docstring for the contract).
 
     Subclasses implement :meth:`learn_labelset` and :meth:`predict_with_scores`; they override
-    :meth:`add_labels`, :meth:`drain_events` and :meth:`memory_bytes` when they have labels to
-    declare, events to report or a cheaper measure of their memory.
+    :meth:`add_labels`, :meth:`declare_features`, :meth:`drain_events` and :meth:`memory_bytes`
+    when they have labels to declare, use feature kinds, have events to report or a cheaper
+    measure of their memory.
     """
 
     @abc.abstractmethod
@@ -122,6 +127,11 @@ class MultiLabelLearner(base.MultiLabelClassifier, abc.ABC):
 
     def add_labels(self, names) -> None:
         """Make labels known before they appear (a source's header declares them)."""
+
+    def declare_features(self, kinds) -> None:
+        """Take the kinds of features a source declares up front: a mapping name ->
+        :data:`NOMINAL` or :data:`NUMERIC` (see :func:`connectors.base.feature_kinds`). Learners
+        that treat every feature alike ignore it."""
 
     def drain_events(self) -> list[dict]:
         """Structural events since the last call, each a dict with at least ``kind``."""

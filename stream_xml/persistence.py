@@ -60,8 +60,10 @@ log = logging.getLogger(__name__)
 
 # 1: stream-xml 0.1.0 before issue 19's refactor (no format in the header; its classes kept
 #    __setstate__ shims for older pickles, which the refactor removed); 2: after it, with the
-#    format and the writer in the header
-CHECKPOINT_FORMAT = 2
+#    format and the writer in the header; 3: the trees' feature indexes hold the features declared
+#    nominal, and iHOMER keeps the declared kinds for the engines it makes (issue 22; iHOMER as a
+#    facade over its engines, merged from main at format 2, pickles differently too)
+CHECKPOINT_FORMAT = 3
 MAGIC = b"STREAM-XML-CHECKPOINT "
 _NAME = re.compile(r"^checkpoint-(\d{12})\.ckpt$")
 _DAMAGED = re.compile(r"^checkpoint-(\d{12})\.ckpt\.damaged$")
@@ -84,7 +86,7 @@ def encode_state(state) -> bytes:
     """Header (format, writer), checksum and pickle of ``state``.
 
     >>> encode_state({"a": 1}).split(b"\\n")[0].split()[:2]
-    [b'STREAM-XML-CHECKPOINT', b'2']
+    [b'STREAM-XML-CHECKPOINT', b'3']
     >>> decode_state(encode_state({"a": 1}), "mem")
     {'a': 1}
 
@@ -120,7 +122,7 @@ def decode_state(data: bytes, where: str):
     >>> decode_state(b"STREAM-XML-CHECKPOINT 1\\n...", "ckpt-8")
     Traceback (most recent call last):
     ...
-    stream_xml.persistence.CheckpointFormatError: ckpt-8: checkpoint format 1 (written by an older stream-xml) is an older format than this stream-xml (...) reads, 2; it is refused rather than half-restored. Go on with the stream-xml that wrote it, or start a new model in another checkpoint folder
+    stream_xml.persistence.CheckpointFormatError: ckpt-8: checkpoint format 1 (written by an older stream-xml) is an older format than this stream-xml (...) reads, 3; it is refused rather than half-restored. Go on with the stream-xml that wrote it, or start a new model in another checkpoint folder
 
     """
     if not data.startswith(MAGIC):

@@ -51,6 +51,7 @@ __all__ = [
     "find_moa_jar",
     "fetch_moa_jar",
     "write_moa_arff",
+    "typing_of",
     "run_moa",
     "parse_predictions",
     "score_moa",
@@ -89,7 +90,8 @@ class MoaLearner(typing.NamedTuple):
 MOA_LEARNERS = {
     "moa-mlht": MoaLearner(
         "(multilabel.MultilabelHoeffdingTree -a multilabel.MajorityLabelset)", _MULTI_TARGET,
-        "MOA's multi-label Hoeffding tree, majority-labelset leaves",
+        "MOA's multi-label Hoeffding tree; in MOA 24.07 its leaves are MEKA's PSUpdateable (pruned"
+        " sets over a WEKA Hoeffding tree) whatever -a says",
     ),
     "moa-cc": MoaLearner(
         "(multilabel.MEKAClassifier -l (meka.classifiers.multilabel.incremental.CCUpdateable"
@@ -171,8 +173,9 @@ def fetch_moa_jar(dest=None) -> str:
 
 
 class RecordsOf:
-    """``source``'s name, labels and features with other records: ``records``, e.g. a list of
-    its first ones (read as often as the list allows) or its records with a head already read.
+    """``source``'s name, labels and features (and their declared types, ``nominal``, if it has
+    them) with other records: ``records``, e.g. a list of its first ones (read as often as the
+    list allows) or its records with a head already read.
 
     >>> from connectors.catalog import open_source
     >>> import itertools
@@ -186,6 +189,8 @@ class RecordsOf:
     def __init__(self, source, records: typing.Iterable):
         self.name = getattr(source, "name", "stream")
         self.labels, self.features = source.labels, source.features
+        if getattr(source, "nominal", None) is not None:
+            self.nominal = source.nominal
         self.change_points = getattr(source, "change_points", None)
         if getattr(source, "sparse", None) is not None:
             self.sparse = source.sparse
@@ -195,14 +200,18 @@ class RecordsOf:
         return iter(self._records)
 
 
-def write_moa_arff(source, path, sparse: bool | None = None, peek: int = 1000) -> int:
+def write_moa_arff(source, path, sparse: bool | None = None, peek: int = 1000, typed: bool = True) -> int:
     """Write ``source`` as an ARFF file that MOA reads (labels first); return the record count.
+
+    With ``typed`` (the default) the features keep the types the source declares: its nominal
+    attributes (an ARFF file's ``{0,1}`` and other nominal ones) are written nominal, so MOA
+    gives them its nominal observers, as it would reading the file itself; without, or for a
+    source that declares no types, every feature is numeric (see :func:`typing_of`).
 
     Rows are sparse when ``sparse`` says so, else when the source's own ``sparse`` attribute
     does (if it has one), else when one of its first ``peek`` records lists fewer features
     than the source declares (sparse readers give only the non-zero ones); dense otherwise.
-    The source is read once. Give MOA ``n_labels = len(source.labels)``. Nominal features
-    with more than two values (one-hot encoded by the ARFF reader) cannot be written.
+    The source is read once. Give MOA ``n_labels = len(source.labels)``.
     """
     from connectors.arff_writer import write_arff
 
@@ -216,7 +225,27 @@ def write_moa_arff(source, path, sparse: bool | None = None, peek: int = 1000) -
         n_features = len(source.features)
         sparse = any(len(record.x) < n_features for record in head)
         source = RecordsOf(source, itertools.chain(head, records))
-    return write_arff(source, path, sparse=sparse)
+    return write_arff(source, path, sparse=sparse, typed=typed)
+
+
+def typing_of(source, typed: bool = True) -> str:
+    """What :func:`write_moa_arff` tells MOA of the features' types, for a bench table.
+
+    >>> class Arff:
+    ...     features, nominal = ["a", "b", "c"], {"a": ("0", "1"), "b": ("x", "y", "z")}
+    >>> typing_of(Arff()), typing_of(Arff(), typed=False)
+    ('as declared: 2 nominal, 1 numeric', 'all numeric (declared: 2 nominal, 1 numeric)')
+    >>> typing_of(RecordsOf.__new__(RecordsOf))
+    'all numeric (the source declares no types)'
+
+    """
+    nominal = getattr(source, "nominal", None)
+    if nominal is None:
+        return "all numeric (the source declares no types)"
+    features = getattr(source, "features", ())
+    n_nominal = sum(1 for name in features if name in nominal)
+    declared = f"{n_nominal} nominal, {len(features) - n_nominal} numeric"
+    return f"as declared: {declared}" if typed else f"all numeric (declared: {declared})"
 
 
 # --------------------------------------------------------------------------- output
@@ -304,7 +333,9 @@ class MoaRun:
     many records ``cpu_seconds`` covers: all of them, except after MOA's own time limit stopped
     the run, when MOA's last timing is that of its last report (every
     :data:`CAPPED_REPORT_EVERY` records), or, if it stopped before its first report, the CPU
-    time of MOA's closing "Task completed" line over the records it predicted.
+    time of MOA's closing "Task completed" line over the records it predicted. ``curve`` is the
+    last row of MOA's learning curve, its column names to the values as written (MOA's model
+    measurements among them, e.g. ``"tree size (nodes)"``; empty if there was none).
     """
 
     predictions: list
@@ -314,6 +345,7 @@ class MoaRun:
     n_records: int
     command: list
     timed_records: int = 0
+    curve: dict = dataclasses.field(default_factory=dict)
 
     @property
     def records_per_second(self) -> float:
@@ -420,7 +452,7 @@ def run_moa(
             n_records = len(predictions)  # stopped by the time limit after its last report
         if len(predictions) != n_records:
             raise failure(f"{dump} has predictions for {len(predictions)} records, MOA read {n_records}")
-    return MoaRun(predictions, cpu_seconds, wall, peak_rss_bytes(usage), n_records, command, timed_records)
+    return MoaRun(predictions, cpu_seconds, wall, peak_rss_bytes(usage), n_records, command, timed_records, row)
 
 
 _TASK_CPU = re.compile(r"Task completed in ([0-9.]+)s \(CPU time\)")

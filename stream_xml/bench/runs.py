@@ -9,7 +9,10 @@
 
 For every source, each stream-xml or river model runs prequentially (test, then train, on every
 record) in a child process of its own, and each MOA learner runs in a ``java`` child process on
-the same records written to a labels-first ARFF file, and each Vowpal Wabbit learner in a child
+the same records written to a labels-first ARFF file (its features typed as the source declares
+them: an ARFF file's nominal attributes stay nominal, so MOA uses its nominal observers; with
+``--moa-typing numeric`` every feature is numeric, as benches before issue 22 ran it; the table
+says which), and each Vowpal Wabbit learner in a child
 of its own (:mod:`stream_xml.bench.vw`). Children run one at a time, so they do not share the CPU. For each one the bench reports:
 
 - ``records/s``: records over the seconds spent inside the model's predict and learn calls
@@ -89,6 +92,7 @@ def bench_model(
     (300, False, True)
 
     """
+    from connectors.base import feature_kinds
     from connectors.catalog import open_source
     from stream_xml.evaluation.prequential import PrequentialEvaluator
     from stream_xml.models import make_model
@@ -96,16 +100,19 @@ def bench_model(
     started = time.perf_counter()
     source = open_source(source_spec, data_dir=data_dir)
     records = list(itertools.islice(source, limit))
+    kinds = feature_kinds(source)
     read_s = time.perf_counter() - started
 
     started = time.perf_counter()
-    scratch = PrequentialEvaluator({model_name: make_model(model_name, params, seed=seed)}, labels=source.labels)
+    scratch = PrequentialEvaluator({model_name: make_model(model_name, params, seed=seed)}, labels=source.labels,
+                                   feature_kinds=kinds)
     for record in records[:WARMUP_RECORDS]:
         scratch.process(record)
     warmup_s = time.perf_counter() - started
 
     evaluator = PrequentialEvaluator(
-        {model_name: make_model(model_name, params, seed=seed)}, labels=source.labels, every=max(1, len(records))
+        {model_name: make_model(model_name, params, seed=seed)}, labels=source.labels, every=max(1, len(records)),
+        feature_kinds=kinds,
     )
     track = evaluator.tracks[0]
     capped = False
@@ -190,8 +197,10 @@ class _MoaStream:
         self.path = os.path.join(self._tmp.name, "stream.arff")
         started = time.perf_counter()
         records = moa.RecordsOf(source, list(itertools.islice(source, self.args.limit)))
+        typed = getattr(self.args, "moa_typing", "declared") == "declared"
+        self.typing = moa.typing_of(source, typed)
         try:
-            moa.write_moa_arff(records, self.path)
+            moa.write_moa_arff(records, self.path, typed=typed)
         except BaseException:
             self._tmp.cleanup()
             raise
@@ -208,7 +217,8 @@ class _MoaStream:
 
         cap = self.args.max_seconds or self.args.moa_max_seconds
         try:
-            run = moa.run_moa(learner, self.path, len(self.labels), jar=self.args.moa_jar, max_seconds=cap)
+            run = moa.run_moa(learner, self.path, len(self.labels), jar=self.args.moa_jar, max_seconds=cap,
+                              max_heap=getattr(self.args, "moa_heap", "4g"))
         except moa.MoaError as e:
             return _failed_row(learner, e)
         metrics = moa.score_moa(run, self.truth[:run.n_records], self.labels)
@@ -224,6 +234,7 @@ class _MoaStream:
             "model_mb": None,
             "capped": run.n_records < len(self.truth),
             "metrics": {k: metrics[k] for k in MAIN_METRICS},
+            "moa_typing": self.typing,
         }
 
 
@@ -324,6 +335,9 @@ def format_table(source_spec: str, rows: list[dict]) -> str:
     head = ["model", "records", "records/s", *(f"÷ {b}" for b in ratios), "warm-up s", "peak RSS MB",
             "model MB", "subset acc.", "Hamming", "example-F1", "micro-F1", "macro-F1", *ranked]
     lines = [f"**{source_spec}**", ""]
+    typings = sorted({r["moa_typing"] for r in rows if r.get("moa_typing")})
+    if typings:
+        lines += [f"MOA's features: {'; '.join(typings)}.", ""]
     rounds = max((len(r.get("runs_per_s", ())) for r in rows), default=0)
     if rounds:
         lines += [f"Median of {rounds} rounds; ratios: median of the ratios within a round [lowest–highest].", ""]

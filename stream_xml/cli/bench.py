@@ -33,6 +33,10 @@ def add_parser(subparsers) -> None:
                    help=f"a MOA learner (repeatable; default: {' '.join(DEFAULT_MOA)}; 'none' for none)")
     p.add_argument("--vw", action="append", default=None,
                    help=f"a Vowpal Wabbit learner (repeatable; default: {' '.join(DEFAULT_VW)}; 'none' for none)")
+    p.add_argument("--moa-typing", choices=("declared", "numeric"), default="declared",
+                   help="the feature types MOA reads: as the source declares them (default; an ARFF file's nominal"
+                        " attributes stay nominal) or all numeric")
+    p.add_argument("--moa-heap", default="4g", help="the JVM's maximum heap for MOA (java -Xmx; default 4g)")
     p.add_argument("--moa-jar", default=None, help="path of MOA's moa.jar (default: see stream_xml.bench.moa.find_moa_jar)")
     p.add_argument("--limit", type=int, default=None, help="use the first N records of each stream")
     p.add_argument("--max-seconds", type=float, default=None, help="stop any model after this much model time")

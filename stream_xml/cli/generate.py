@@ -6,10 +6,12 @@
     stream-xml generate --preset recurring --param kind=correlation --param n=20000 --out r.arff.gz
     stream-xml generate --preset stationary --sparse --param density=0.05 --param features=500 --out s.arff
     stream-xml generate --source "synth:extreme?labels=100000&features=100000&n=100000" --out x.txt.gz
+    stream-xml generate --source enron --keep-types --out enron-labels-first.arff   # $STREAM_XML_DATA
     stream-xml generate --list
 
-The file is MEKA ARFF (labels first, ``-C n``); its header comments give the spec and the
-true change points (``connectors.arff_writer.read_change_points`` reads them back). With
+The file is MEKA ARFF (labels first, ``-C n``), its features numeric, or, with
+``--keep-types``, as the source declares them (an ARFF source's nominal attributes stay
+nominal); its header comments give the spec and the true change points (``connectors.arff_writer.read_change_points`` reads them back). With
 ``--format xmc`` (the default for ``.txt`` and ``.xmc`` names) it is the extreme
 classification repository's text format, label and feature ids by declaration order
 (:mod:`connectors.xmc_writer`; change points are not kept).
@@ -56,6 +58,8 @@ def add_parser(subparsers) -> None:
                    help="sparse rows ({index value, ...}); a synthetic stream is then generated sparse too")
     p.add_argument("--seed", type=int, default=None, help="seed of the synthetic stream (overrides the spec's)")
     p.add_argument("--limit", type=int, default=None, help="write at most this many records")
+    p.add_argument("--keep-types", action="store_true",
+                   help="ARFF: write the source's nominal attributes as it declares them (an ARFF file's), not numeric")
     p.set_defaults(func=run)
 
 
@@ -111,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             n = write_xmc(source, args.out, limit=args.limit)
         else:
             n = write_arff(source, args.out, sparse=True if args.sparse else None, limit=args.limit,
-                           comments=comments)
+                           comments=comments, typed=args.keep_types)
     except (ValueError, TypeError, FileNotFoundError) as err:
         print(f"stream-xml generate: error: {err}", file=sys.stderr)
         return 2

@@ -137,6 +137,9 @@ def add_parser(subparsers) -> None:
     sv.add_argument("--labels", default=None,
                     help="label names known up front (a new checkpoint only): comma-separated, or @FILE with one "
                          "per line; integer-looking names are integers, as in JSON. Others join as they appear")
+    sv.add_argument("--nominal-features", default=None,
+                    help="features declared nominal, 0/1 indicators that the trees split by counts (a new checkpoint "
+                         "only): comma-separated, or @FILE with one per line")
     sv.add_argument("--checkpoint-dir", required=True, help="folder of the checkpoints (model + offsets)")
     sv.add_argument("--checkpoint-every", type=int, default=1000, help="checkpoint every N records")
     sv.add_argument("--checkpoint-seconds", type=float, default=60.0, help="... and at least every T seconds")
@@ -188,13 +191,8 @@ def _model_specs(args) -> dict:
     return {label: {"model": name, "params": params[label], "seed": args.seed} for label, name in labels.items()}
 
 
-def parse_labels(spec: str | None) -> list:
-    """Label names from ``--labels``: ``"a,b,3"`` or ``"@path"`` (one name per line).
-
-    >>> parse_labels("sports, politics,3")
-    ['sports', 'politics', 3]
-
-    """
+def _names(spec: str | None, option: str, noun: str) -> list:
+    """Names from a comma-separated list or ``@path`` (one per line), blanks dropped."""
     if not spec:
         return []
     if spec.startswith("@"):
@@ -203,10 +201,29 @@ def parse_labels(spec: str | None) -> list:
     else:
         names = [name.strip() for name in spec.split(",")]
     names = [n for n in names if n]
-    labels = [int(n) if n.lstrip("-").isdigit() else n for n in names]
-    if len(set(labels)) != len(labels):
-        raise ValueError("--labels names a label twice")
-    return labels
+    if len(set(names)) != len(names):
+        raise ValueError(f"{option} names a {noun} twice")
+    return names
+
+
+def parse_labels(spec: str | None) -> list:
+    """Label names from ``--labels``: ``"a,b,3"`` or ``"@path"`` (one name per line).
+
+    >>> parse_labels("sports, politics,3")
+    ['sports', 'politics', 3]
+
+    """
+    return [int(n) if n.lstrip("-").isdigit() else n for n in _names(spec, "--labels", "label")]
+
+
+def parse_nominal_features(spec: str | None) -> dict:
+    """The feature kinds ``--nominal-features`` declares (feature names are JSON object keys: text).
+
+    >>> parse_nominal_features("has_photo, 3")
+    {'has_photo': 'nominal', '3': 'nominal'}
+
+    """
+    return {name: "nominal" for name in _names(spec, "--nominal-features", "feature")}
 
 
 def _new_state(args, specs: dict):
@@ -216,7 +233,8 @@ def _new_state(args, specs: dict):
 
     models = {name: make_model(s["model"], s["params"], seed=s["seed"]) for name, s in specs.items()}
     evaluator = PrequentialEvaluator(models, labels=parse_labels(args.labels), window=args.window,
-                                     fading=args.fading, every=args.every, zero_division=args.zero_division)
+                                     fading=args.fading, every=args.every, zero_division=args.zero_division,
+                                     feature_kinds=parse_nominal_features(args.nominal_features))
     return ServiceState(evaluator=evaluator, models=specs, awaiting=AwaitingLabels(args.awaiting_capacity))
 
 
@@ -260,6 +278,8 @@ def _restore_or_create(args, store):
                 f"--checkpoint-dir, or the same --model/--param/--seed (or none, to take the checkpoint's)")
     if args.labels:
         log.info("--labels ignored: the label space comes from checkpoint %s", path)
+    if args.nominal_features:
+        log.info("--nominal-features ignored: the models of checkpoint %s hold their declarations", path)
     evicted = state.awaiting.resize(args.awaiting_capacity)
     if evicted:
         log.warning("--awaiting-capacity %d is below the %d records waiting in the checkpoint: evicted %d",

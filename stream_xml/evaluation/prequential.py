@@ -28,7 +28,7 @@ import sys
 import threading
 import time
 
-from stream_xml.base import MultiLabelLearner, as_learner
+from stream_xml.base import MultiLabelLearner, as_learner, feature_kinds
 from stream_xml.evaluation.compilation import COMPILE_CLOCK
 from stream_xml.evaluation.latency import LatencyHistogram
 from stream_xml.evaluation.metrics import MultiLabelMetrics
@@ -137,6 +137,9 @@ class PrequentialEvaluator:
         Measure model memory every this many labelled records (memory walks can be slow).
     ks
         The k of precision@k, nDCG@k and psp@k.
+    feature_kinds
+        The kinds of the features the source declares (name -> "nominal" or "numeric",
+        :func:`connectors.base.feature_kinds`), given to every model's ``declare_features``.
 
     """
 
@@ -150,6 +153,7 @@ class PrequentialEvaluator:
         memory_every: int | None = None,
         ks=(1, 3, 5),
         zero_division: float = 0.0,
+        feature_kinds=None,
     ):
         self.label_space = LabelSpace(labels)
         self.window = window
@@ -163,6 +167,9 @@ class PrequentialEvaluator:
         if len(self.label_space):
             for track in self.tracks:
                 track.model.add_labels(list(self.label_space.names))
+        if feature_kinds:
+            for track in self.tracks:
+                track.model.declare_features(dict(feature_kinds))
         self.t = 0  # labelled records seen
         self.unlabelled = 0
         self.label_total = 0
@@ -352,6 +359,8 @@ def evaluate(
     :class:`~stream_xml.evaluation.result.EvaluationResult`, a dict that shows itself in Jupyter
     and has a ``plot()``.
 
+    The models are told the kinds of features the source declares (an ARFF file's nominal
+    attributes; :func:`stream_xml.base.feature_kinds`) unless ``feature_kinds`` says otherwise.
     ``limit`` caps the number of records; ``max_seconds`` the wall time (the result then says
     ``stopped_early``). ``expected`` (the stream's length, when known) gives the progress bar its
     end. ``on_record(record, predictions)`` is called after every record with what
@@ -362,6 +371,7 @@ def evaluate(
     to compile (a first run), a notice says so; the time goes to each model's
     ``compile_seconds``, not into its speed.
     """
+    options.setdefault("feature_kinds", feature_kinds(source))
     evaluator = PrequentialEvaluator(models, labels=getattr(source, "labels", ()), **options)
     bar = None
     if progress:

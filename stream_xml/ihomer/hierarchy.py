@@ -78,6 +78,11 @@ class ClusterHierarchy:
         if new:
             self._place_new_labels(new, ())
 
+    def declare_features(self, kinds) -> None:
+        """Take the feature kinds a source declares into the feature index every tree shares, so
+        every tree, present or future, splits the nominal ones by counts."""
+        self._features.declare(kinds)
+
     def _place_new_labels(self, new_ids, positives) -> None:
         """A new label joins the block holding most of the record's other labels (else the largest)."""
         if not self._mode.partition.blocks:

@@ -207,6 +207,7 @@ class IHOMER(MultiLabelLearner):
         self.seed = seed
         self._labels: dict = {}  # the labels known before an engine is chosen (mode "auto")
         self._events: list = []
+        self._kinds: dict = {}  # the feature kinds declared, for every engine to come
         self._engine = None if mode == "auto" else self._new_engine(mode)
 
     # -- construction -----------------------------------------------------------------------------
@@ -222,11 +223,15 @@ class IHOMER(MultiLabelLearner):
 
     def _new_engine(self, mode: str):
         if mode == "tree":
-            return self.templates()["extreme"].clone()
-        return ClusterHierarchy(
-            mode, self.templates(), self.root_choice, self.min_block, self.restructure_min_t, self.replay,
-            self.warmup, self.warmup_limit, self.fallback, self.drift_signals, self.route_threshold, self.seed,
-        )  # fmt: skip
+            engine = self.templates()["extreme"].clone()
+        else:
+            engine = ClusterHierarchy(
+                mode, self.templates(), self.root_choice, self.min_block, self.restructure_min_t, self.replay,
+                self.warmup, self.warmup_limit, self.fallback, self.drift_signals, self.route_threshold, self.seed,
+            )  # fmt: skip
+        if self._kinds:
+            engine.declare_features(self._kinds)
+        return engine
 
     def _auto_engine(self, names) -> object:
         """Mode ``"auto"``: note the labels ``names``, and return the engine for the labels known:
@@ -272,6 +277,16 @@ class IHOMER(MultiLabelLearner):
         names = list(names)
         engine = self._auto_engine(names) if self.mode == "auto" else self._engine
         engine.add_labels(names)
+
+    def declare_features(self, kinds) -> None:
+        """Take the feature kinds a source declares (name -> "nominal" or "numeric") to the engine
+        at work and to any engine that replaces it (mode ``"auto"``'s hand-over to the label
+        tree). The cluster hierarchy's trees then split the nominal ones by counts (the trees'
+        ``nominal`` parameter); the label tree's linear models take a 0/1 indicator as the number
+        it is and ignore the declaration."""
+        self._kinds.update(kinds)
+        if self._engine is not None:
+            self._engine.declare_features(kinds)
 
     def learn_labelset(self, x, labelset) -> None:
         engine = self._engine

@@ -18,6 +18,18 @@ When not learning, unknown features get provisional ids past the known ones and 
 >>> len(index)
 2
 
+Features declared nominal (:meth:`FeatureIndex.declare`: a source's ``{0,1}`` attributes and the
+indicators of its other nominal ones) are flagged in ``nominal`` by column, which the trees'
+split search reads; such a feature may only hold 0 or 1:
+
+>>> index.declare({"a": "nominal", "c": "nominal"})
+>>> index.nominal[:len(index)].tolist()
+[1, 0]
+>>> index.encode({"c": 2.0}, learn=True)
+Traceback (most recent call last):
+...
+ValueError: feature 'c' is declared nominal (an indicator, 0 or 1) but has value 2.0
+
 Values a tree cannot digest (NaN, infinities, magnitudes beyond ``stream_xml.base.MAX_ABS_VALUE``,
 whose squares overflow the trees' statistics) are refused before any state changes:
 
@@ -36,7 +48,7 @@ import typing
 import numpy as np
 from numba import njit
 
-from stream_xml.base import MAX_ABS_VALUE, refuse_undigestible
+from stream_xml.base import FEATURE_KINDS, MAX_ABS_VALUE, NOMINAL, refuse_undigestible
 
 __all__ = ["FeatureIndex"]
 
@@ -55,6 +67,23 @@ def _refuse(x: dict) -> typing.NoReturn:
     (called when :func:`_within` says no, or a value does not convert)."""
     refuse_undigestible(x)  # says which feature
     raise ValueError("a feature value is not a finite number")
+
+
+
+@njit(cache=True)
+def _first_bad_indicator(idx: np.ndarray, val: np.ndarray, flags: np.ndarray) -> int:
+    """Position of the first value that is not 1 at a column flagged nominal (the encoding holds
+    no zeros), or -1."""
+    for j in range(idx.shape[0]):
+        f = idx[j]
+        if f < flags.shape[0] and flags[f] and val[j] != 1.0:
+            return j
+    return -1
+
+
+def _refuse_indicator(name, value) -> typing.NoReturn:
+    raise ValueError(f"feature {name!r} is declared nominal (an indicator, 0 or 1) but has value {value!r}")
+
 
 _PACKERS: dict = {}  # number of values -> struct.Struct packing that many doubles
 
@@ -85,11 +114,16 @@ class FeatureIndex:
     learned right after it was predicted (same keys, same values, no feature registered in
     between) gets the arrays of its prediction back, its new features registered under the ids
     the prediction gave them.
+
+    ``nominal`` flags the columns of the features declared nominal (1) by :meth:`declare`; it may
+    be longer than the columns (the rest 0) and is empty while nothing is declared nominal.
     """
 
     def __init__(self):
         self.names: list = []
         self._ids: dict = {}
+        self.nominal = np.zeros(0, dtype=np.uint8)
+        self._nominal_names: set = set()
         self._last_keys: tuple | None = None  # (keys, their columns sorted, sort order or None)
         self._learned_keys: tuple | None = None  # key sequence of the last learned record
         # (keys, values, features known, encoding, new names) of the last record encoded unlearned
@@ -103,6 +137,42 @@ class FeatureIndex:
         state["_last_query"] = None  # a cache of the record at hand: predicting changes no state
         return state
 
+    def declare(self, kinds: typing.Mapping) -> None:
+        """Take feature kinds declared up front: name -> ``"nominal"`` (an indicator, 0 or 1,
+        whose splits are judged by counts) or ``"numeric"``. A feature declared twice takes its
+        last kind; features never declared are numeric."""
+        for name, kind in kinds.items():
+            if kind not in FEATURE_KINDS:
+                raise ValueError(f"feature {name!r}: kind {kind!r} is not one of {FEATURE_KINDS}")
+            if kind == NOMINAL:
+                self._nominal_names.add(name)
+            else:
+                self._nominal_names.discard(name)
+        flags = np.zeros(len(self.names) if self._nominal_names else 0, dtype=np.uint8)
+        for name in self._nominal_names:
+            j = self._ids.get(name)
+            if j is not None:
+                flags[j] = 1
+        self.nominal = flags
+
+    def _register(self, name) -> None:
+        """Give ``name`` the next column (flagged if declared nominal)."""
+        j = len(self.names)
+        self._ids[name] = j
+        self.names.append(name)
+        if name in self._nominal_names:
+            if j >= self.nominal.shape[0]:
+                flags = np.zeros(max(j + 1, 2 * self.nominal.shape[0]), dtype=np.uint8)
+                flags[: self.nominal.shape[0]] = self.nominal
+                self.nominal = flags
+            self.nominal[j] = 1
+
+    def _check_indicators(self, encoded: tuple) -> None:
+        """Refuse a value other than 0 or 1 of a feature declared nominal (known columns)."""
+        j = _first_bad_indicator(encoded[0], encoded[1], self.nominal)
+        if j >= 0:
+            _refuse_indicator(self.names[encoded[0][j]], float(encoded[1][j]))
+
     def encode(self, x: dict, learn: bool) -> tuple[np.ndarray, np.ndarray]:
         """``x`` as increasing int64 column ids and their non-zero float64 values; ``learn``
         registers new features."""
@@ -111,8 +181,7 @@ class FeatureIndex:
             query, self._last_query = self._last_query, None
             if query is not None and query[0] == keys and query[2] == len(self.names) and query[1] == tuple(x.values()):
                 for name in query[4]:  # the ids the prediction gave them
-                    self._ids[name] = len(self.names)
-                    self.names.append(name)
+                    self._register(name)
                 self._note_learned_keys(keys)
                 return query[3]
         cached = self._last_keys
@@ -133,6 +202,8 @@ class FeatureIndex:
             else:
                 keep = values != 0.0
                 encoded, new = (columns[keep], values[keep]), ()
+            if self._nominal_names:
+                self._check_indicators(encoded)
         else:
             try:
                 *encoded, new = self._encode_keys(x, learn)
@@ -195,10 +266,14 @@ class FeatureIndex:
         val_arr = np.array(val, dtype=np.float64)
         if not _within(val_arr, MAX_ABS_VALUE):  # before the new features are registered
             _refuse(x)
+        if self._nominal_names:
+            self._check_indicators((idx_arr, val_arr))
+            for _, name, v in new or ():
+                if name in self._nominal_names and v != 1.0:
+                    _refuse_indicator(name, v)
         if learn:
             for name in names:
-                ids[name] = len(self.names)
-                self.names.append(name)
+                self._register(name)
         if not ordered:
             order = np.argsort(idx_arr)
             idx_arr, val_arr = idx_arr[order], val_arr[order]

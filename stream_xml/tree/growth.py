@@ -21,6 +21,7 @@ from stream_xml.tree.adaptation import ALTERNATE
 from stream_xml.tree.bagging import BaggedLogisticBR
 from stream_xml.tree.knn import DistanceMemo, KnnLabelCombination
 from stream_xml.tree.nodes import DEACTIVATE, Branch, Leaf, iter_nodes
+from stream_xml.tree.observers import NO_NOMINAL
 
 __all__ = ["Growth", "REPORTED_TREE_EVENTS"]
 
@@ -39,6 +40,7 @@ class Growth:
             self.min_branch_fraction,
             self.delta,
             self.tau,
+            *self._nominal_flags(),
         )
         if decision is None:
             return
@@ -46,7 +48,7 @@ class Growth:
             leaf.deactivate()
             return
         feature, threshold = decision
-        left, right = leaf.observers.post_split(feature, threshold)
+        left, right = leaf.observers.post_split(feature, threshold, *self._nominal_flags())
         depth, background = leaf.depth, leaf.background
         branch = Branch(
             feature,
@@ -64,6 +66,13 @@ class Growth:
         self._replace(owner, slot, branch)
         self.n_splits += 1
         self._event("split", branch, feature=branch.name, threshold=threshold)
+
+    def _nominal_flags(self) -> tuple:
+        """``(nominal, binary)`` of the split search: the features declared nominal (unless
+        ``nominal="off"``) and whether binary features are counted too (``nominal="binary"``)."""
+        if self.nominal == "off":
+            return NO_NOMINAL, False
+        return self._features.nominal, self.nominal == "binary"
 
     def _replace(self, owner, slot, node) -> None:
         if owner is None:

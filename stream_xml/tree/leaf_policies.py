@@ -6,7 +6,8 @@ A policy says which learned models a new leaf carries (:attr:`LeafPolicy.uses_kn
 None before the leaf has learned anything) and how it learns a record (:meth:`LeafPolicy.learn`).
 
 - :class:`MajorityLeaves`: the leaf's most frequent labelset.
-- :class:`NaiveBayesLeaves`: Gaussian naive Bayes per label over the leaf's split observers.
+- :class:`NaiveBayesLeaves`: naive Bayes per label over the leaf's split observers (Gaussian;
+  Bernoulli for the features the split search counts).
 - :class:`KnnLeaves`, :class:`BaggingLeaves`: the kNN label combination, the bagged logistic
   regressions (:mod:`stream_xml.tree.knn`, :mod:`stream_xml.tree.bagging`).
 - :class:`CardinalitySwitch`: MLHAT's rule (Esteban et al., 2024): kNN while the leaf is light or
@@ -28,6 +29,8 @@ multi-label classification on data streams. Knowledge-Based Systems 304, 112561.
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from stream_xml.tree.entropy import ml_entropy
 from stream_xml.tree.common_kernels import label_errors
@@ -70,14 +73,22 @@ class MajorityLeaves(LeafPolicy):
     """The most frequent labelset of the leaf."""
 
 
+def _none_counted() -> tuple:
+    return np.zeros(0, dtype=np.uint8), False
+
+
 class NaiveBayesLeaves(LeafPolicy):
-    """Gaussian naive Bayes per label over the leaf's split observers (no model of its own to
-    learn); a deactivated leaf, whose observers are gone, and a leaf of one labelset answer with
-    the majority labelset."""
+    """Naive Bayes per label over the leaf's split observers (no model of its own to learn):
+    Gaussian, Bernoulli for the features the tree's split search counts (``counted()`` gives its
+    ``(nominal, binary)``); a deactivated leaf, whose observers are gone, and a leaf of one
+    labelset answer with the majority labelset."""
+
+    def __init__(self, counted=_none_counted):
+        self.counted = counted
 
     def _proba(self, leaf, idx, val, n_labels: int):
         if leaf.majority.n_labelsets > 1 and leaf.observers is not None:
-            return leaf.observers.naive_bayes(idx, val, n_labels)
+            return leaf.observers.naive_bayes(idx, val, n_labels, *self.counted())
         return leaf.majority.predict_proba(n_labels)
 
 
@@ -179,8 +190,9 @@ class LossSwitch(LeafPolicy):
 
 
 def leaf_policy(leaf_model: str, leaf_switch: str, cardinality_th: float = 750,
-                entropy_th: float = 0.3) -> LeafPolicy:  # fmt: skip
-    """The policy of a tree's ``leaf_model`` (and, for ``"switch"``, its ``leaf_switch``)."""
+                entropy_th: float = 0.3, counted=_none_counted) -> LeafPolicy:  # fmt: skip
+    """The policy of a tree's ``leaf_model`` (and, for ``"switch"``, its ``leaf_switch``);
+    ``counted`` gives the naive-Bayes leaves the tree's counted features, ``(nominal, binary)``."""
     if leaf_model not in LEAF_MODELS:
         raise ValueError(f"leaf_model must be one of {LEAF_MODELS}, got {leaf_model!r}")
     if leaf_switch not in LEAF_SWITCHES:
@@ -189,4 +201,6 @@ def leaf_policy(leaf_model: str, leaf_switch: str, cardinality_th: float = 750,
         if leaf_switch == "cardinality":
             return CardinalitySwitch(cardinality_th, entropy_th)
         return LossSwitch(with_majority=leaf_switch == "loss_with_majority")
-    return {"majority": MajorityLeaves, "nb": NaiveBayesLeaves, "knn": KnnLeaves, "bagging": BaggingLeaves}[leaf_model]()
+    if leaf_model == "nb":
+        return NaiveBayesLeaves(counted)
+    return {"majority": MajorityLeaves, "knn": KnnLeaves, "bagging": BaggingLeaves}[leaf_model]()

@@ -57,7 +57,10 @@ from stream_xml.tree.knn import DistanceMemo
 from stream_xml.tree.leaf_policies import leaf_policy
 from stream_xml.tree.nodes import Leaf, leaf_of, reached_leaves
 
-__all__ = ["MLHAT", "MLHT", "poisson_one", "REPORTED_TREE_EVENTS", "ALTERNATE_STRATEGIES"]
+__all__ = ["MLHAT", "MLHT", "poisson_one", "REPORTED_TREE_EVENTS", "ALTERNATE_STRATEGIES", "NOMINAL_MODES"]
+
+#: The values of a tree's ``nominal`` parameter.
+NOMINAL_MODES = ("declared", "binary", "off")
 
 _EXP_MINUS_1 = math.exp(-1.0)
 # the positives of a record without relevant labels, shared (nothing writes to positives)
@@ -147,10 +150,10 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         Leaf-model switch: kNN while the leaf has seen less weight than ``cardinality_th`` or its
         entropy is below ``entropy_th``, bagged logistic regression otherwise.
     leaf_model
-        "switch" (the three models, as above), "majority", "knn", "bagging", or "nb": Gaussian
-        naive Bayes per label over the leaf's split observers (no model of its own to learn;
-        a deactivated leaf, whose observers are gone, and a leaf of one labelset answer with
-        the majority labelset).
+        "switch" (the three models, as above), "majority", "knn", "bagging", or "nb": naive
+        Bayes per label over the leaf's split observers, Gaussian, Bernoulli for the features
+        split by counts (see ``nominal``); no model of its own to learn; a deactivated leaf,
+        whose observers are gone, and a leaf of one labelset answer with the majority labelset.
     leaf_switch
         How "switch" chooses between kNN and bagging at a leaf with two labelsets or more:
         "cardinality" (the rule above, the paper's); "loss": the one of kNN and bagging that has
@@ -189,6 +192,14 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         the number of leaves, and with it the memory, levels off. A deactivated leaf stays so.
     memory_estimate_period
         Records between two measurements of the memory (with ``max_size``).
+    nominal
+        Which features a split search judges by counts rather than Gaussians: "declared" (those
+        declared nominal by :meth:`declare_features`: a source's ``{0,1}`` attributes and the
+        indicators of its other nominal ones), "binary" (those, and every feature whose values
+        the leaf has seen are all 0 or 1, whatever its declaration) or "off" (none). A counted
+        feature splits at ``x <= 0.5``, its two branches' label distributions counted exactly
+        from the observers (the weight of a key's records with a 1, the rest with a 0), as MOA's
+        nominal observers do; Gaussians estimate them poorly for a 0/1 feature.
     seed
         Seed of the Poisson weights and of the bagging models.
 
@@ -235,9 +246,10 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         error_weighting: str = "clipped",
         max_size: float | None = None,
         memory_estimate_period: int = 10_000,
+        nominal: str = "declared",
         seed: int | None = 0,
     ):
-        self._leaf_policy = leaf_policy(leaf_model, leaf_switch, cardinality_th, entropy_th)
+        self._leaf_policy = leaf_policy(leaf_model, leaf_switch, cardinality_th, entropy_th, self._nominal_flags)
         if alternate_strategy not in ALTERNATE_STRATEGIES:
             raise ValueError(f"alternate_strategy must be one of {ALTERNATE_STRATEGIES}")
         if error_weighting not in ERROR_WEIGHTINGS:
@@ -248,6 +260,8 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
             raise ValueError("grace_period, n_split_points, knn_k and knn_window must be >= 1")
         if (max_size is not None and not max_size > 0) or memory_estimate_period < 1:
             raise ValueError("max_size must be positive (or None) and memory_estimate_period >= 1")
+        if nominal not in NOMINAL_MODES:
+            raise ValueError(f"nominal must be one of {NOMINAL_MODES}, got {nominal!r}")
         self.grace_period = grace_period
         self.delta = delta
         self.tau = tau
@@ -273,6 +287,7 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         self.error_weighting = error_weighting
         self.max_size = max_size
         self.memory_estimate_period = memory_estimate_period
+        self.nominal = nominal
         self.seed = seed
 
         self._labels = LabelSpace()
@@ -305,6 +320,12 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
     def add_labels(self, names: typing.Iterable) -> None:
         """Make labels known (negative for every record learned so far)."""
         self._labels.add_all(names)
+
+    def declare_features(self, kinds: typing.Mapping) -> None:
+        """Take the feature kinds a source declares (name -> "nominal" or "numeric"): features
+        declared nominal are split by counts (see ``nominal``). Trees that share a feature index
+        (:meth:`share_features`) share its declarations."""
+        self._features.declare(kinds)
 
     def share_features(self, index: FeatureIndex, memo: DistanceMemo | None = None) -> None:
         """Encode records with ``index``, which other trees share, before learning anything.

@@ -37,7 +37,7 @@ from stream_xml.tree.common_kernels import label_errors
 from stream_xml.tree.leaf_policies import LeafPolicy, MajorityLeaves
 from stream_xml.tree.majority import MajorityLabelset
 from stream_xml.tree.observer_kernels import count_labels
-from stream_xml.tree.observers import GaussianObservers, grown_vector
+from stream_xml.tree.observers import NO_NOMINAL, GaussianObservers, grown_vector
 
 __all__ = [
     "RunningMean",
@@ -158,8 +158,10 @@ class Leaf:
             also_wrong = label_errors(also, positives)
         return knn_wrong, bagging_wrong, also_wrong
 
-    def split_decision(self, max_share_to_split, n_split_points, min_branch_fraction, delta, tau):
-        """A split attempt: ``(feature, threshold)``, :data:`DEACTIVATE` or None.
+    def split_decision(self, max_share_to_split, n_split_points, min_branch_fraction, delta, tau,
+                       nominal=NO_NOMINAL, binary=False):  # fmt: skip
+        """A split attempt: ``(feature, threshold)``, :data:`DEACTIVATE` or None. ``nominal`` and
+        ``binary`` say which features are judged by counts (:meth:`GaussianObservers.best_splits`).
 
         None when the leaf has seen at most one labelset, when no feature has a finite merit
         (neither split nor deactivate), or when the Hoeffding test is not passed.
@@ -170,7 +172,7 @@ class Leaf:
         if total > 0.0 and self.stats[1:].max() / total > max_share_to_split:
             return DEACTIVATE
         merit, threshold = self.observers.best_splits(
-            ml_entropy(self.stats), n_split_points, min_branch_fraction
+            ml_entropy(self.stats), n_split_points, min_branch_fraction, nominal, binary
         )
         if merit.shape[0] == 0:
             return None

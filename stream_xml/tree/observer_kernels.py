@@ -1,4 +1,4 @@
-"""Numba kernels of the Gaussian attribute observers.
+"""Numba kernels of the attribute observers: Gaussian, and counted for nominal indicators.
 
 A leaf's observers are one float64 array ``moments`` of shape ``(features, keys, 5)``: for every
 feature column and key (``[total, ∅, label 0, ...]``, see :mod:`stream_xml.tree.entropy`) the
@@ -8,6 +8,15 @@ observers saw. A feature absent from a record means 0: instead of storing those 
 split search adds, for each key, the ``key_weight[k] - count`` implicit zeros as a point mass at
 0 (exact merge of mean and M2; min and max take in 0). An update thus costs
 O(nnz(x) · (positive labels + 1)).
+
+A nominal indicator (a feature declared nominal: 0 or 1, its explicit values all 1) needs no
+state of its own: its explicit count per key is the weight of that key's records holding a 1,
+the rest of the key's weight holds a 0. Its split ``x <= 0.5`` is the same partition as a
+binary nominal split, and the split search (:func:`best_splits`) counts its two branches' label
+distributions exactly instead of estimating them with Gaussians, which give a 0/1 variable the
+wrong mass on each side of every threshold and so the wrong merit (MOA's and river's nominal
+observers count per value likewise). Naive Bayes (:func:`naive_bayes`) takes such a feature as a
+Bernoulli variable.
 
 Kernels never allocate capacity: :func:`observe` first checks that every feature and key of the
 record fits and, if not, changes nothing and returns the sizes needed, so the caller grows the
@@ -21,10 +30,11 @@ arrays and calls again.
 ...     _ = observe(stats, moments, key_weight, idx, val, positives, 1.0)
 >>> stats.tolist()
 [6.0, 0.0, 3.0, 3.0]
->>> merit, threshold = best_splits(moments, key_weight, 2.0, 10, 0.01)
+>>> no_nominal = np.zeros(0, dtype=np.uint8)  # no feature declared nominal
+>>> merit, threshold = best_splits(moments, key_weight, 2.0, 10, 0.01, no_nominal, False)
 >>> bool(merit[0] == -np.inf), round(float(threshold[1]), 4)
 (True, 0.3182)
->>> left, right = post_split(moments, key_weight, 1, threshold[1])
+>>> left, right = post_split(moments, key_weight, 1, threshold[1], no_nominal, False)
 
 Each key is estimated by its own Gaussian, the total too, so the estimated totals need not add
 up the label counts:
@@ -233,11 +243,48 @@ def _split_at(v, weight, mean, sd, low, high, left, right):
 
 
 @njit(cache=True)
-def best_splits(moments, key_weight, pre_entropy, n_split_points, min_branch_fraction):
+def is_counted(moments, nominal, binary, f):
+    """Whether the split of feature ``f`` is judged by counts (a ``{0,1}`` indicator) rather than
+    Gaussians: ``nominal[f]`` (the feature is declared nominal) or, with ``binary``, every explicit
+    value of it the leaf has seen is 1."""
+    if f < nominal.shape[0] and nominal[f]:
+        return True
+    return binary and moments[f, 0, LOW] == 1.0 and moments[f, 0, HIGH] == 1.0
+
+
+@njit(cache=True)
+def _counted_split(moments, key_weight, f, left, right):
+    """Exact distributions on each side of ``x_f <= 0.5`` for a ``{0,1}`` feature: a key's records
+    with a 1 (its explicit count) go right, the rest (its implicit zeros) left. Returns the
+    number of non-total keys present on each side, as :func:`_split_at`."""
+    n_left = 0
+    n_right = 0
+    for k in range(key_weight.shape[0]):
+        total = max(key_weight[k], 0.0)
+        ones = moments[f, k, COUNT] if total > 0.0 else 0.0
+        zeros = total - ones
+        if zeros <= 1e-9 * total:  # rounding of the weights' sums, not records with a 0
+            zeros = 0.0
+        left[k] = zeros
+        right[k] = ones
+        if k > 0:  # the total is a key of both sides, not a label key
+            n_left += 1 if zeros > 0.0 else 0
+            n_right += 1 if ones > 0.0 else 0
+    return n_left, n_right
+
+
+#: The threshold of a counted split: ``x <= 0.5`` sends the zeros left and the ones right.
+COUNTED_THRESHOLD = 0.5
+
+
+@njit(cache=True)
+def best_splits(moments, key_weight, pre_entropy, n_split_points, min_branch_fraction, nominal, binary):
     """Best binary split of every feature: ``(merit, threshold)`` arrays over the feature rows.
 
-    Candidates are ``n_split_points`` evenly spaced values strictly inside the feature's range;
-    features without one (never seen, or constant) get merit -inf and threshold NaN.
+    A counted feature (:func:`is_counted`) has one candidate, ``x <= 0.5``, whose distributions
+    are counted exactly. For the others, candidates are ``n_split_points`` evenly spaced values
+    strictly inside the feature's range, the distributions estimated by per-key Gaussians;
+    features without a candidate (never seen, or constant) get merit -inf and threshold NaN.
     """
     n_features = moments.shape[0]
     n_keys = key_weight.shape[0]
@@ -252,6 +299,13 @@ def best_splits(moments, key_weight, pre_entropy, n_split_points, min_branch_fra
     right = np.zeros(n_keys)
     for f in range(n_features):
         if moments[f, 0, COUNT] <= 0.0:
+            continue
+        if is_counted(moments, nominal, binary, f):
+            n_left, n_right = _counted_split(moments, key_weight, f, left, right)
+            m = split_merit(pre_entropy, left, right, n_left, n_right, min_branch_fraction)
+            if m > merit[f]:
+                merit[f] = m
+                threshold[f] = COUNTED_THRESHOLD
             continue
         v_min, v_max = _key_gaussians(moments, key_weight, f, weight, mean, sd, low, high)
         step = (v_max - v_min) / (n_split_points + 1.0)
@@ -281,26 +335,46 @@ def key_gaussians(moments, key_weight, f):
 
 
 @njit(cache=True)
-def post_split(moments, key_weight, f, v):
-    """Estimated ``(left, right)`` label distributions of the split ``x_f <= v``."""
+def post_split(moments, key_weight, f, v, nominal, binary):
+    """``(left, right)`` label distributions of the split ``x_f <= v``: counted exactly for a
+    counted feature (:func:`is_counted`, split at 0.5), else estimated by the per-key Gaussians."""
+    n_keys = key_weight.shape[0]
+    left = np.zeros(n_keys)
+    right = np.zeros(n_keys)
+    if is_counted(moments, nominal, binary, f):
+        _counted_split(moments, key_weight, f, left, right)
+        return left, right
     weight, mean, sd, low, high = key_gaussians(moments, key_weight, f)
-    left = np.zeros(weight.shape[0])
-    right = np.zeros(weight.shape[0])
     _split_at(v, weight, mean, sd, low, high, left, right)
     return left, right
 
 
 @njit(cache=True)
-def naive_bayes(moments, key_weight, idx, val, n_labels):
-    """Per-label P(1) of Gaussian naive Bayes over the observers: for every label, its records
-    against the others, each feature a Gaussian in each (implicit zeros included), every feature
-    the leaf has seen counted (an absent one as 0).
+def _bernoulli_term(moments, f, k, w_l, w_c, present):
+    """A counted feature's term of a label's naive-Bayes logit: log P(x_f | label) - log P(x_f |
+    not label), each probability of a 1 the Laplace-smoothed share of records holding it
+    ((count + 1) / (weight + 2), as MOA's and WEKA's nominal estimators)."""
+    ones_l = moments[f, k, COUNT]
+    ones_c = max(moments[f, 0, COUNT] - ones_l, 0.0)
+    p_l = (ones_l + 1.0) / (w_l + 2.0)
+    p_c = (ones_c + 1.0) / (w_c + 2.0)
+    if present:
+        return math.log(p_l / p_c)
+    return math.log((1.0 - p_l) / (1.0 - p_c))
+
+
+@njit(cache=True)
+def naive_bayes(moments, key_weight, idx, val, n_labels, nominal, binary):
+    """Per-label P(1) of naive Bayes over the observers: for every label, its records against
+    the others, each feature a Gaussian in each (implicit zeros included), or, for a counted
+    feature (:func:`is_counted`), a Bernoulli variable (:func:`_bernoulli_term`); every feature the
+    leaf has seen counted (an absent one as 0).
 
     A label's Gaussian is its key's; the others' is the total's minus it (exact subtraction of
     weight, mean and M2). Variances have ddof 1 and, as scikit-learn's ``var_smoothing``, 1e-9 of
-    the largest feature variance added (1e-9 if all are 0). A label never seen predicts 0, one
-    in every record 1. Features the leaf never saw non-zero have the same Gaussian on both sides
-    and are skipped. The cost is O(features seen × labels).
+    the largest Gaussian feature variance added (1e-9 if all are 0). A label never seen predicts
+    0, one in every record 1. Features the leaf never saw non-zero are skipped (a Gaussian one
+    has the same Gaussian on both sides). The cost is O(features seen × labels).
     """
     out = np.zeros(n_labels)
     rows = moments.shape[0]
@@ -314,6 +388,7 @@ def naive_bayes(moments, key_weight, idx, val, n_labels):
             x[idx[j]] = val[j]
     # only the features the leaf has seen non-zero count (the others add exactly 0 to a logit)
     seen = np.empty(rows, dtype=np.int64)
+    counted = np.zeros(rows, dtype=np.bool_)
     n_seen = 0
     total_mean = np.empty(rows)
     total_m2 = np.empty(rows)
@@ -323,6 +398,9 @@ def naive_bayes(moments, key_weight, idx, val, n_labels):
             continue
         seen[n_seen] = f
         n_seen += 1
+        if is_counted(moments, nominal, binary, f):
+            counted[f] = True
+            continue
         total_mean[f], total_m2[f], _ = _with_zeros(moments[f, 0], w_t)
         if w_t > 1.0:
             largest = max(largest, total_m2[f] / (w_t - 1.0))
@@ -339,6 +417,9 @@ def naive_bayes(moments, key_weight, idx, val, n_labels):
         logit = math.log(w_l / w_c)
         for i in range(n_seen):
             f = seen[i]
+            if counted[f]:
+                logit += _bernoulli_term(moments, f, k, w_l, w_c, x[f] != 0.0)
+                continue
             mean_l, m2_l, _ = _with_zeros(moments[f, k], w_l)
             mean_c = (w_t * total_mean[f] - w_l * mean_l) / w_c
             d = mean_l - mean_c

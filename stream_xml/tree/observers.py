@@ -1,4 +1,6 @@
-"""Per-leaf Gaussian attribute observers of MLHAT under sparse semantics.
+"""Per-leaf attribute observers of MLHAT under sparse semantics: Gaussian per feature and key,
+whose explicit counts also give a 0/1 feature's exact split (the features declared nominal,
+see :mod:`stream_xml.tree.observer_kernels`).
 
 The arrays grow on demand (features by half again, keys as needed); the work is done by the
 kernels of :mod:`stream_xml.tree.observer_kernels`, one call per record, one per split search
@@ -44,7 +46,10 @@ from stream_xml.tree.observer_kernels import (
     post_split,
 )
 
-__all__ = ["GaussianObservers"]
+__all__ = ["GaussianObservers", "NO_NOMINAL"]
+
+#: The nominal flags of a tree that knows of no nominal feature.
+NO_NOMINAL = np.zeros(0, dtype=np.uint8)
 
 
 def grown_vector(a: np.ndarray, size: int) -> np.ndarray:
@@ -57,7 +62,8 @@ def grown_vector(a: np.ndarray, size: int) -> np.ndarray:
 
 
 class GaussianObservers:
-    """Weighted Gaussian estimators per (feature column, key) of one leaf.
+    """Weighted Gaussian estimators per (feature column, key) of one leaf; their counts of
+    explicit values are the counts of a 0/1 feature's ones.
 
     Keys are ``[total, ∅, label 0, ...]``. Only explicit (non-zero) values are stored; the
     implicit zeros of each key are merged in when splits are evaluated.
@@ -99,20 +105,26 @@ class GaussianObservers:
         self.moments = moments
         self.key_weight = grown_vector(self.key_weight, keys)
 
-    def best_splits(self, pre_entropy: float, n_split_points: int, min_branch_fraction: float):
-        """``(merit, threshold)`` of the best split of every feature row (-inf / NaN if none)."""
+    def best_splits(self, pre_entropy: float, n_split_points: int, min_branch_fraction: float,
+                    nominal: np.ndarray = NO_NOMINAL, binary: bool = False):  # fmt: skip
+        """``(merit, threshold)`` of the best split of every feature row (-inf / NaN if none);
+        features flagged in ``nominal`` (and, with ``binary``, those whose values the leaf has seen
+        are all 0 or 1) are split at 0.5 and judged by counts
+        (:func:`~stream_xml.tree.observer_kernels.best_splits`)."""
         return best_splits(
-            self.moments, self.key_weight, pre_entropy, n_split_points, min_branch_fraction
+            self.moments, self.key_weight, pre_entropy, n_split_points, min_branch_fraction, nominal, binary
         )
 
-    def naive_bayes(self, idx, val, n_labels: int) -> np.ndarray:
-        """P(label = 1) for labels ``0..n_labels-1`` by Gaussian naive Bayes over the observed
-        features (:func:`~stream_xml.tree.observer_kernels.naive_bayes`)."""
-        return naive_bayes(self.moments, self.key_weight, idx, val, n_labels)
+    def naive_bayes(self, idx, val, n_labels: int, nominal: np.ndarray = NO_NOMINAL, binary: bool = False) -> np.ndarray:
+        """P(label = 1) for labels ``0..n_labels-1`` by naive Bayes over the observed features:
+        Gaussian, Bernoulli for the counted ones (``nominal``, ``binary`` as in :meth:`best_splits`;
+        :func:`~stream_xml.tree.observer_kernels.naive_bayes`)."""
+        return naive_bayes(self.moments, self.key_weight, idx, val, n_labels, nominal, binary)
 
-    def post_split(self, feature: int, threshold: float):
-        """Estimated ``(left, right)`` label distributions of ``x[feature] <= threshold``."""
-        return post_split(self.moments, self.key_weight, feature, threshold)
+    def post_split(self, feature: int, threshold: float, nominal: np.ndarray = NO_NOMINAL, binary: bool = False):
+        """``(left, right)`` label distributions of ``x[feature] <= threshold``: counted for a
+        feature :meth:`best_splits` counts, else estimated."""
+        return post_split(self.moments, self.key_weight, feature, threshold, nominal, binary)
 
     def gaussian(self, feature: int, key: int) -> tuple[float, float, float, float, float]:
         """Weight, mean, standard deviation (ddof 1), min and max of one key's values of
