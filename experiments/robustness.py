@@ -19,7 +19,7 @@ keyed by reader or stage, kind of input and exception type). The target is 0 cra
    ±1e308, 400-digit integers, subnormals, unpaired surrogates...) through the decoder; those it
    accepts are learned and predicted by every model, whose scores and state must stay finite.
 4. **Kills** (``--kill-rounds R``, needs the broker): R runs of the crash-consistency test
-   (``tests/test_kafka_service.py::test_kills_at_random_points...``), 7 ``kill -9`` each, with
+   (``tests/connectors/test_kafka_service.py::test_kills_at_random_points...``), 7 ``kill -9`` each, with
    seeds 18, 19, ...
 
     python experiments/robustness.py                       # parts 1-3, a few minutes
@@ -295,7 +295,7 @@ def kill_rounds(rounds: int) -> dict:
     for r in range(rounds):
         env = dict(os.environ, STREAM_XML_KILL_SEED=str(18 + r))
         done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                               "tests/test_kafka_service.py::"
+                               "tests/connectors/test_kafka_service.py::"
                                "test_kills_at_random_points_leave_the_same_model_counts_and_metrics_as_an_uninterrupted_run"],
                               cwd=ROOT, env=env, capture_output=True, timeout=1800)
         passed += done.returncode == 0

@@ -10,7 +10,7 @@ from connectors.base import RecordError, Source
 from connectors.jsonrecord import decode_bytes, decode_record, decode_text
 from connectors.tabular import CsvSource, JsonlSource
 
-DATA = os.path.join(os.path.dirname(__file__), "data")
+DATA = os.path.join(os.path.dirname(__file__), "..", "data")
 CSV = os.path.join(DATA, "tiny.csv")
 JSONL = os.path.join(DATA, "tiny.jsonl")
 

@@ -22,7 +22,7 @@ from connectors.catalog import (
 from connectors.tabular import CsvSource, JsonlSource
 from connectors.xmc import XmcSource
 
-HERE = pathlib.Path(__file__).resolve().parent
+HERE = pathlib.Path(__file__).resolve().parents[1]  # tests/
 DATA = HERE / "data"
 REAL = pathlib.Path(os.environ.get("STREAM_XML_DATA") or HERE / ".." / ".." / "shared" / "datasets").resolve()
 needs_real = pytest.mark.skipif(not REAL.is_dir(), reason=f"no datasets folder at {REAL}")

