@@ -34,6 +34,7 @@ MODELS: dict[str, tuple[str, str | None, str]] = {
     "mlhat": ("stream_xml.tree:MLHAT", None, "multi-label Hoeffding adaptive tree"),
     "labeltree": ("stream_xml.labeltree:LabelTreeClassifier", None, "online probabilistic label tree for extreme label spaces"),
     "mlht": ("stream_xml.tree:MLHT", None, "multi-label Hoeffding tree, majority-labelset leaves"),
+    "mlhtps": ("stream_xml.tree:MLHTPS", None, "multi-label Hoeffding tree, pruned-set leaves (MOA's MLHT)"),
     "majority": ("stream_xml.baselines:MajorityLabelset", None, "most frequent labelset so far"),
     "br-ht": ("stream_xml.baselines:BinaryRelevance", "river.tree:HoeffdingTreeClassifier",
               "binary relevance, river Hoeffding trees"),
@@ -89,7 +90,7 @@ def unknown_model_message(name: str) -> str:
     """What to say of a model name that is not registered: the closest names, then all.
 
     >>> unknown_model_message("ihomr")
-    "unknown model 'ihomr' (did you mean 'ihomer'?); known models: ihomer, mlhat, labeltree, mlht, majority, br-ht, br-arf, br-knn, br-nb, br-lr, cc-lr, cc-ht"
+    "unknown model 'ihomr' (did you mean 'ihomer'?); known models: ihomer, mlhat, labeltree, mlht, mlhtps, majority, br-ht, br-arf, br-knn, br-nb, br-lr, cc-lr, cc-ht"
 
     """
     close = difflib.get_close_matches(name, list(MODELS), n=2)

@@ -61,7 +61,7 @@ from stream_xml.bench.processes import peak_rss_bytes, wait_with_usage
 
 __all__ = ["bench_source", "bench_model", "add_ratios", "format_table", "MAIN_METRICS", "RANKING_METRICS"]
 
-DEFAULT_MODELS = ("ihomer", "mlhat", "mlht", "br-ht")
+DEFAULT_MODELS = ("ihomer", "mlhat", "mlht", "mlhtps", "br-ht")
 DEFAULT_MOA = ("moa-mlht", "moa-cc")
 DEFAULT_VW = ("vw-plt",)
 MAIN_METRICS = ("subset_accuracy", "hamming_loss", "example_f1", "micro_f1", "macro_f1")

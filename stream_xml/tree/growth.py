@@ -20,6 +20,7 @@ import numpy as np
 from stream_xml.tree.adaptation import ALTERNATE
 from stream_xml.tree.bagging import BaggedLogisticBR
 from stream_xml.tree.knn import DistanceMemo, KnnLabelCombination
+from stream_xml.tree.pruned_sets import PrunedSets
 from stream_xml.tree.nodes import DEACTIVATE, Branch, Leaf, iter_nodes
 from stream_xml.tree.observers import NO_NOMINAL
 
@@ -95,7 +96,9 @@ class Growth:
             bagging = BaggedLogisticBR(
                 n_models=self.bagging_size, lr=self.bagging_lr, seed=self._rng.getrandbits(31)
             )
-        return Leaf(depth, stats, background, knn, bagging, n_features=len(self._features), policy=policy)
+        pruned_sets = PrunedSets(self.ps_sets, self.ps_buffer) if policy.uses_pruned_sets else None
+        return Leaf(depth, stats, background, knn, bagging, n_features=len(self._features), policy=policy,
+                    pruned_sets=pruned_sets)  # fmt: skip
 
     def _event(self, kind: str, node, **details) -> None:
         event = {"kind": kind, "depth": node.depth, "t": self._n_learned}

@@ -8,6 +8,8 @@ None before the leaf has learned anything) and how it learns a record (:meth:`Le
 - :class:`MajorityLeaves`: the leaf's most frequent labelset.
 - :class:`NaiveBayesLeaves`: naive Bayes per label over the leaf's split observers (Gaussian;
   Bernoulli for the features the split search counts).
+- :class:`PrunedSetsLeaves`: the leaf's frequent labelsets as the classes of naive Bayes
+  (:mod:`stream_xml.tree.pruned_sets`), MOA's multi-label Hoeffding tree's leaves.
 - :class:`KnnLeaves`, :class:`BaggingLeaves`: the kNN label combination, the bagged logistic
   regressions (:mod:`stream_xml.tree.knn`, :mod:`stream_xml.tree.bagging`).
 - :class:`CardinalitySwitch`: MLHAT's rule (Esteban et al., 2024): kNN while the leaf is light or
@@ -37,10 +39,10 @@ from stream_xml.tree.common_kernels import label_errors
 
 __all__ = [
     "LEAF_MODELS", "LEAF_SWITCHES", "SWITCH_FADING", "leaf_policy", "LeafPolicy", "MajorityLeaves",
-    "NaiveBayesLeaves", "KnnLeaves", "BaggingLeaves", "CardinalitySwitch", "LossSwitch",
+    "NaiveBayesLeaves", "PrunedSetsLeaves", "KnnLeaves", "BaggingLeaves", "CardinalitySwitch", "LossSwitch",
 ]  # fmt: skip
 
-LEAF_MODELS = ("switch", "majority", "knn", "bagging", "nb")
+LEAF_MODELS = ("switch", "majority", "knn", "bagging", "nb", "ps")
 LEAF_SWITCHES = ("cardinality", "loss", "loss_with_majority")
 #: Per-record fading of the leaf models' error counts under :class:`LossSwitch` (a memory of
 #: about 200 records, so the choice follows drift).
@@ -52,6 +54,7 @@ class LeafPolicy:
 
     uses_knn = False
     uses_bagging = False
+    uses_pruned_sets = False
 
     def proba(self, leaf, idx, val, n_labels: int):
         """P(1) per label from the leaf, None if the leaf has learned nothing."""
@@ -90,6 +93,25 @@ class NaiveBayesLeaves(LeafPolicy):
         if leaf.majority.n_labelsets > 1 and leaf.observers is not None:
             return leaf.observers.naive_bayes(idx, val, n_labels, *self.counted())
         return leaf.majority.predict_proba(n_labels)
+
+
+class PrunedSetsLeaves(LeafPolicy):
+    """The leaf's pruned sets (:class:`~stream_xml.tree.pruned_sets.PrunedSets`; Bernoulli for
+    the features ``counted()`` says the split search counts), its majority labelset until they
+    have chosen their classes."""
+
+    uses_pruned_sets = True
+
+    def __init__(self, counted=_none_counted):
+        self.counted = counted
+
+    def _proba(self, leaf, idx, val, n_labels: int):
+        proba = leaf.pruned_sets.predict_proba(idx, val, n_labels, *self.counted())
+        return leaf.majority.predict_proba(n_labels) if proba is None else proba
+
+    def learn(self, leaf, idx, val, positives, w: float, predictions, wrong) -> None:
+        leaf.learn(idx, val, positives, w, predictions.n_labels)
+        leaf.pruned_sets.learn(idx, val, positives, w, *self.counted())
 
 
 class KnnLeaves(LeafPolicy):
@@ -203,4 +225,6 @@ def leaf_policy(leaf_model: str, leaf_switch: str, cardinality_th: float = 750,
         return LossSwitch(with_majority=leaf_switch == "loss_with_majority")
     if leaf_model == "nb":
         return NaiveBayesLeaves(counted)
+    if leaf_model == "ps":
+        return PrunedSetsLeaves(counted)
     return {"majority": MajorityLeaves, "knn": KnnLeaves, "bagging": BaggingLeaves}[leaf_model]()

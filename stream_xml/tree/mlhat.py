@@ -54,6 +54,7 @@ from stream_xml.tree.common_kernels import label_errors
 from stream_xml.tree.adaptation import ALTERNATE, ALTERNATE_STRATEGIES, ERROR_WEIGHTINGS, AdaptiveBranches
 from stream_xml.tree.growth import REPORTED_TREE_EVENTS, Growth
 from stream_xml.tree.knn import DistanceMemo
+from stream_xml.tree.pruned_sets import PS_BUFFER, PS_SETS
 from stream_xml.tree.leaf_policies import leaf_policy
 from stream_xml.tree.nodes import Leaf, leaf_of, reached_leaves
 
@@ -150,10 +151,13 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         Leaf-model switch: kNN while the leaf has seen less weight than ``cardinality_th`` or its
         entropy is below ``entropy_th``, bagged logistic regression otherwise.
     leaf_model
-        "switch" (the three models, as above), "majority", "knn", "bagging", or "nb": naive
+        "switch" (the three models, as above), "majority", "knn", "bagging", "nb": naive
         Bayes per label over the leaf's split observers, Gaussian, Bernoulli for the features
         split by counts (see ``nominal``); no model of its own to learn; a deactivated leaf,
-        whose observers are gone, and a leaf of one labelset answer with the majority labelset.
+        whose observers are gone, and a leaf of one labelset answer with the majority labelset;
+        or "ps": pruned sets, the leaf's ``ps_sets`` heaviest labelsets among its first
+        ``ps_buffer`` records as the classes of naive-Bayes-adaptive leaves
+        (:mod:`stream_xml.tree.pruned_sets`; MOA's multi-label Hoeffding tree).
     leaf_switch
         How "switch" chooses between kNN and bagging at a leaf with two labelsets or more:
         "cardinality" (the rule above, the paper's); "loss": the one of kNN and bagging that has
@@ -161,6 +165,9 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         learned, errors faded by :data:`SWITCH_FADING` per record), kNN on a tie; or
         "loss_with_majority": the same over kNN, bagging and the majority labelset (ties go to
         kNN, then bagging).
+    ps_sets, ps_buffer
+        Labelsets kept as classes, and records seen before they are chosen, of ``leaf_model="ps"``
+        (MEKA's PSUpdateable's 10 and 1,000).
     knn_k, knn_window
         Neighbours and window of the kNN label-combination model.
     bagging_size, bagging_lr
@@ -232,6 +239,8 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         entropy_th: float = 0.3,
         leaf_model: str = "switch",
         leaf_switch: str = "cardinality",
+        ps_sets: int = PS_SETS,
+        ps_buffer: int = PS_BUFFER,
         knn_k: int = 4,
         knn_window: int = 170,
         bagging_size: int = 10,
@@ -256,8 +265,8 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
             raise ValueError(f"error_weighting must be one of {ERROR_WEIGHTINGS}")
         if not 0.0 < delta < 1.0 or not 0.0 < switch_significance < 2.0:
             raise ValueError("delta must lie in (0, 1) and switch_significance in (0, 2)")
-        if grace_period < 1 or n_split_points < 1 or knn_k < 1 or knn_window < 1:
-            raise ValueError("grace_period, n_split_points, knn_k and knn_window must be >= 1")
+        if min(grace_period, n_split_points, knn_k, knn_window, ps_sets, ps_buffer) < 1:
+            raise ValueError("grace_period, n_split_points, knn_k, knn_window, ps_sets and ps_buffer must be >= 1")
         if (max_size is not None and not max_size > 0) or memory_estimate_period < 1:
             raise ValueError("max_size must be positive (or None) and memory_estimate_period >= 1")
         if nominal not in NOMINAL_MODES:
@@ -273,6 +282,8 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         self.entropy_th = entropy_th
         self.leaf_model = leaf_model
         self.leaf_switch = leaf_switch
+        self.ps_sets = ps_sets
+        self.ps_buffer = ps_buffer
         self.knn_k = knn_k
         self.knn_window = knn_window
         self.bagging_size = bagging_size
@@ -309,6 +320,7 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         yield {}
         yield {"grace_period": 20, "leaf_model": "knn", "alternate_strategy": "drift"}
         yield {"grace_period": 20, "leaf_model": "nb"}
+        yield {"grace_period": 20, "leaf_model": "ps", "ps_buffer": 30, "ps_sets": 4}
 
     # -- labels and features -------------------------------------------------------------------
 
@@ -484,10 +496,31 @@ def _signature_with_defaults(func, **defaults) -> inspect.Signature:
     return sig.replace(parameters=params)
 
 
+def _mlhat_with_defaults(**defaults):
+    """Class decorator: an :class:`MLHAT` subclass whose ``__init__`` takes MLHAT's parameters
+    with ``defaults`` in place of MLHAT's, and says so in its signature (river's clone, repr and
+    checks read it)."""
+
+    def decorate(cls):
+        def __init__(self, **params):
+            bound = __init__.__signature__.bind(self, **params)
+            bound.apply_defaults()
+            del bound.arguments["self"]
+            MLHAT.__init__(self, **bound.arguments)
+
+        __init__.__signature__ = _signature_with_defaults(MLHAT.__init__, **defaults)
+        cls.__init__ = __init__
+        return cls
+
+    return decorate
+
+
+@_mlhat_with_defaults(drift_detection=False, leaf_model="majority")
 class MLHT(MLHAT):
     """Multi-label Hoeffding tree: :class:`MLHAT` without drift handling, with majority-labelset
-    leaves by default. It takes the same parameters as :class:`MLHAT`; only the defaults of
-    ``drift_detection`` (False) and ``leaf_model`` ("majority") differ.
+    leaves by default (the "MLHT" of Esteban et al.'s study). It takes the same parameters as
+    :class:`MLHAT`; only the defaults of ``drift_detection`` (False) and ``leaf_model``
+    ("majority") differ.
 
     Examples
     --------
@@ -501,19 +534,40 @@ class MLHT(MLHAT):
 
     """
 
-    def __init__(self, **params):
-        bound = MLHT.__init__.__signature__.bind(self, **params)
-        bound.apply_defaults()
-        del bound.arguments["self"]
-        super().__init__(**bound.arguments)
-
     @classmethod
     def _unit_test_params(cls):
         yield {}
         yield {"grace_period": 20, "leaf_model": "switch", "drift_detection": True}
 
 
-# MLHT's signature is MLHAT's with its own defaults, so river's clone, repr and checks see them.
-MLHT.__init__.__signature__ = _signature_with_defaults(
-    MLHAT.__init__, drift_detection=False, leaf_model="majority"
-)
+@_mlhat_with_defaults(drift_detection=False, leaf_model="ps")
+class MLHTPS(MLHAT):
+    """Multi-label Hoeffding tree with pruned-set leaves (Read et al., 2012; "MLHTPS" in Esteban
+    et al.'s study): :class:`MLHAT` without drift handling whose leaves keep their frequent
+    labelsets as the classes of naive-Bayes-adaptive leaves
+    (:mod:`stream_xml.tree.pruned_sets`). This is what MOA 24.07's MultilabelHoeffdingTree runs
+    whatever its ``-a`` option says (experiments/RESULTS.md, issue 22), so the bench's
+    ``moa-mlht`` is its anchor. Only the defaults of ``drift_detection`` (False) and
+    ``leaf_model`` ("ps") differ from MLHAT's.
+
+    Examples
+    --------
+    >>> from river import datasets
+    >>> from stream_xml.tree import MLHTPS
+    >>> model = MLHTPS(ps_buffer=100)
+    >>> for x, y in datasets.Yeast().take(300):
+    ...     model.learn_one(x, y)
+    >>> leaf = model._root
+    >>> leaf.pruned_sets.built, len(leaf.pruned_sets.classes)
+    (True, 10)
+
+    References
+    ----------
+    Read, J., Bifet, A., Holmes, G. and Pfahringer, B. (2012). Scalable and efficient multi-label
+    classification for evolving data streams. Machine Learning 88(1-2), 243-272.
+
+    """
+
+    @classmethod
+    def _unit_test_params(cls):
+        yield {"grace_period": 20, "ps_buffer": 20}

@@ -83,7 +83,7 @@ class Leaf:
         Initial label distribution ``[total, ∅, labels...]`` (the parent's estimate after a split).
     background
         True inside an alternate subtree.
-    knn, bagging
+    knn, bagging, pruned_sets
         The learned leaf models, or None when the leaf's policy does not use them.
     n_features
         Initial number of observer rows.
@@ -94,9 +94,10 @@ class Leaf:
     """
 
     is_leaf = True
+    pruned_sets = None  # leaves pickled before pruned sets existed have none
 
     def __init__(self, depth, stats, background=False, knn=None, bagging=None, n_features=0,
-                 policy: LeafPolicy | None = None):  # fmt: skip
+                 policy: LeafPolicy | None = None, pruned_sets=None):  # fmt: skip
         self.depth = depth
         self.stats = stats
         self.background = background
@@ -106,6 +107,7 @@ class Leaf:
         self.majority = MajorityLabelset()
         self.knn = knn
         self.bagging = bagging
+        self.pruned_sets = pruned_sets
         self.loss = RunningMean()
         # faded exact-match errors of knn, bagging, majority (loss switch)
         self.model_errors = [0.0, 0.0, 0.0]
@@ -193,7 +195,7 @@ class Leaf:
         n = self.stats.nbytes + self.majority.memory_bytes()
         if self.observers is not None:
             n += self.observers.nbytes
-        for model in (self.knn, self.bagging):
+        for model in (self.knn, self.bagging, self.pruned_sets):
             if model is not None:
                 n += model.memory_bytes()
         return n

@@ -680,8 +680,9 @@ def local_check_datasets(monkeypatch):
     monkeypatch.setattr(checks, "_yield_datasets", yield_datasets)
 
 
-@pytest.mark.parametrize("model", [MLHAT(), MLHT(), MLHT(leaf_model="nb", grace_period=20)],
-                         ids=["mlhat", "mlht", "mlht-nb"])
+@pytest.mark.parametrize("model", [MLHAT(), MLHT(), MLHT(leaf_model="nb", grace_period=20),
+                                   MLHT(leaf_model="ps", grace_period=20, ps_buffer=20)],
+                         ids=["mlhat", "mlht", "mlht-nb", "mlht-ps"])
 def test_river_estimator_checks(model, local_check_datasets):
     checks.check_estimator(model)
 
