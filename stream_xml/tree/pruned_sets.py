@@ -2,8 +2,11 @@
 single-label learner, the leaf learner of MOA's multi-label Hoeffding tree (Read et al., 2012).
 
 A leaf's :class:`PrunedSets` keeps its first ``buffer`` records while the leaf answers with its
-majority labelset. Then it keeps the ``n_sets`` heaviest labelsets of those records as its
-classes (the empty labelset is one like any other) and learns, in their order, the buffered
+majority labelset. Then it keeps as its classes the labelsets of those records heavier than the
+one in place ``n_sets + 1`` of their ranking (MEKA's pruning: raise the count a labelset must
+exceed until at most ``n_sets`` do, so a tie at the cut drops every labelset of the tie, and a
+buffer of labelsets all seen once keeps none: the leaf then stays with its majority labelset).
+The empty labelset is a class like any other. It learns, in their order, the buffered
 records whose labelset is a class; every later record too, and a record whose labelset is not a
 class is not learned (pruned; the pruned-sets method's subsampling of frequent subsets, MEKA's
 ``N``, is 0 in MEKA's streaming version and not provided). The classes stay fixed: drift is the
@@ -209,7 +212,10 @@ class PrunedSets:
         for _, _, key, positives, w in buffered:
             weights[key] = weights.get(key, 0.0) + w
             first.setdefault(key, positives)
-        order = sorted(weights, key=lambda k: -weights[k])[: self.n_sets]  # stable: first seen on ties
+        order = sorted(weights, key=lambda k: -weights[k])  # stable: first seen first on ties
+        if len(order) > self.n_sets:
+            cut = weights[order[self.n_sets]]  # MEKA's pruning: only labelsets heavier than it
+            order = [k for k in order[: self.n_sets] if weights[k] > cut]
         self.classes = [np.array(first[k], dtype=np.int64) for k in order]
         self._class_of = {k: i for i, k in enumerate(order)}
         k = len(order)

@@ -85,7 +85,7 @@ def test_naive_bayes_matches_a_direct_computation(binary):
     ps = PrunedSets(n_sets=4, buffer=50)
     for idx, val, y in records:
         ps.learn(idx, val, y, 1.0, nominal, binary)
-    assert len(ps.classes) == 4
+    assert 2 <= len(ps.classes) <= 4
     for idx, val, _ in mixed_records(20, seed=4):
         x = np.zeros(16)
         x[idx] = val
@@ -98,7 +98,7 @@ def test_classes_are_the_heaviest_labelsets_of_the_buffer_and_others_are_not_lea
     ps = PrunedSets(n_sets=2, buffer=6)
     nominal = np.zeros(0, dtype=np.uint8)
     one = (np.array([0]), np.array([1.0]))
-    ys = [[], [3], [1, 2], [3], [1, 2], [5]]  # [3] and [1, 2] twice: tie kept in first-seen order
+    ys = [[], [3], [1, 2], [3], [1, 2], [5]]  # [3] and [1, 2] twice, in first-seen order
     for y in ys:
         assert ps.predict_proba(*one, 6, nominal, False) is None  # still buffering
         ps.learn(*one, np.array(y, dtype=np.int64), 1.0, nominal, False)
@@ -108,6 +108,24 @@ def test_classes_are_the_heaviest_labelsets_of_the_buffer_and_others_are_not_lea
     ps.learn(*one, np.array([3]), 2.0, nominal, False)
     assert ps._weight.tolist() == [4.0, 2.0]
     assert ps.predict_proba(*one, 6, nominal, False).shape == (6,)
+
+
+def test_a_tie_at_the_cut_drops_every_labelset_of_the_tie():
+    nominal = np.zeros(0, dtype=np.uint8)
+    one = (np.array([0]), np.array([1.0]))
+    ps = PrunedSets(n_sets=2, buffer=7)
+    for y in ([1], [1], [1], [2], [2], [3], [4]):  # [2] is kept; [3] and [4] tie below it
+        ps.learn(*one, np.array(y), 1.0, nominal, False)
+    assert [c.tolist() for c in ps.classes] == [[1], [2]]
+    ps = PrunedSets(n_sets=2, buffer=6)
+    for y in ([1], [1], [2], [2], [3], [3]):  # three tied: none is heavier than the third
+        ps.learn(*one, np.array(y), 1.0, nominal, False)
+    assert ps.classes == [] and ps.predict_proba(*one, 4, nominal, False) is None
+    ps.learn(*one, np.array([1]), 1.0, nominal, False)  # nothing to learn, nothing breaks
+    ps = PrunedSets(n_sets=2, buffer=5)
+    for y in ([1], [1], [1], [2], [3]):  # [1] alone is heavier than the tie at the cut
+        ps.learn(*one, np.array(y), 1.0, nominal, False)
+    assert [c.tolist() for c in ps.classes] == [[1]]
 
 
 def test_the_empty_labelset_is_a_class_like_any_other():
@@ -168,7 +186,7 @@ def test_mlht_with_pruned_sets_answers_with_its_majority_labelset_until_the_buff
         majority.learn_one(x, y)
     assert changed > 50
     leaf = model._root
-    assert leaf.pruned_sets.built and len(leaf.pruned_sets.classes) == 10
+    assert leaf.pruned_sets.built and 2 <= len(leaf.pruned_sets.classes) <= 10
     assert model.memory_bytes() > majority.memory_bytes()
 
 
