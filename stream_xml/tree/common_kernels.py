@@ -22,7 +22,7 @@ import numba
 import numpy as np
 
 __all__ = ["EMPTY", "GOLDEN", "new_key_table", "key_position", "rehash_keys", "class_of", "rehash_labelsets",
-           "label_errors", "also_errors", "sigmoid"]
+           "label_errors", "also_errors", "sigmoid", "dense_record"]
 
 #: Marker of an unused slot in every table (feature ids and class ids are >= 0).
 EMPTY = -1
@@ -154,3 +154,14 @@ def sigmoid(z):
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
     return e / (1.0 + e)
+
+
+@numba.njit(cache=True)
+def dense_record(idx, val, width):
+    """A sparse record as a dense array of ``width`` values (absent features 0; ids at or beyond
+    ``width`` dropped)."""
+    x = np.zeros(width)
+    for j in range(idx.shape[0]):
+        if idx[j] < width:
+            x[idx[j]] = val[j]
+    return x

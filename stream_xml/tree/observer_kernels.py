@@ -60,7 +60,7 @@ import numpy as np
 from numba import njit
 
 from stream_xml.tree.entropy import split_merit
-from stream_xml.tree.common_kernels import sigmoid
+from stream_xml.tree.common_kernels import dense_record, sigmoid
 
 __all__ = [
     "COUNT",
@@ -382,10 +382,7 @@ def naive_bayes(moments, key_weight, idx, val, n_labels, nominal, binary):
     w_t = key_weight[0]
     if w_t <= 0.0:
         return out
-    x = np.zeros(rows)
-    for j in range(idx.shape[0]):
-        if idx[j] < rows:
-            x[idx[j]] = val[j]
+    x = dense_record(idx, val, rows)
     # only the features the leaf has seen non-zero count (the others add exactly 0 to a logit)
     seen = np.empty(rows, dtype=np.int64)
     counted = np.zeros(rows, dtype=np.bool_)

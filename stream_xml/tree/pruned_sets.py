@@ -57,6 +57,7 @@ import math
 import numpy as np
 from numba import njit
 
+from stream_xml.tree.common_kernels import dense_record
 from stream_xml.tree.leaf_arrays import grown, resized, sum_nbytes
 
 __all__ = ["PrunedSets", "PS_SETS", "PS_BUFFER"]
@@ -113,10 +114,7 @@ def ps_log_posterior(ones, squares, weight, base, counted, gaussian, idx, val):
     out = np.full(n_classes, -np.inf)
     if total <= 0.0:
         return out
-    x = np.zeros(cols)
-    for j in range(idx.shape[0]):
-        if idx[j] < cols:
-            x[idx[j]] = val[j]
+    x = dense_record(idx, val, cols)
     largest = 0.0
     if total > 1.0:
         for f in gaussian:
