@@ -14,8 +14,8 @@ None before the leaf has learned anything) and how it learns a record (:meth:`Le
   regressions (:mod:`stream_xml.tree.knn`, :mod:`stream_xml.tree.bagging`).
 - :class:`CardinalitySwitch`: MLHAT's rule (Esteban et al., 2024): kNN while the leaf is light or
   nearly pure, bagging after.
-- :class:`LossSwitch`: the one of kNN and bagging (and, ``with_majority``, the majority labelset)
-  that has made fewer faded exact-match errors on the records reaching the leaf, each scored
+- :class:`LossSwitch`: the one of kNN and bagging (and, ``with_majority``, the majority labelset;
+  ``with_nb``, naive Bayes) that has made fewer faded exact-match errors on the records reaching the leaf, each scored
   before it is learned (test, then train).
 
 >>> from stream_xml.tree.leaf_policies import leaf_policy
@@ -26,6 +26,9 @@ None before the leaf has learned anything) and how it learns a record (:meth:`Le
 
 References
 ----------
+Gama, J., Rocha, R. and Medas, P. (2003). Accurate decision trees for mining high-speed data
+streams. Proc. KDD 2003, 523-528.
+
 Esteban, A., Cano, A., Zafra, A. and Ventura, S. (2024). Hoeffding adaptive trees for
 multi-label classification on data streams. Knowledge-Based Systems 304, 112561.
 """
@@ -43,7 +46,7 @@ __all__ = [
 ]  # fmt: skip
 
 LEAF_MODELS = ("switch", "majority", "knn", "bagging", "nb", "ps")
-LEAF_SWITCHES = ("cardinality", "loss", "loss_with_majority")
+LEAF_SWITCHES = ("cardinality", "loss", "loss_with_majority", "loss_with_nb", "loss_with_majority_and_nb")
 #: Per-record fading of the leaf models' error counts under :class:`LossSwitch` (a memory of
 #: about 200 records, so the choice follows drift).
 SWITCH_FADING = 0.995
@@ -154,61 +157,96 @@ class CardinalitySwitch(LeafPolicy):
 class LossSwitch(LeafPolicy):
     """The model with the fewest faded exact-match errors on the leaf's records (kNN on a tie;
     the majority labelset, a candidate ``with_majority``, only if strictly fewer), its majority
-    labelset while the leaf has seen one labelset at most."""
+    labelset while the leaf has seen one labelset at most.
+
+    ``with_nb`` adds naive Bayes over the leaf's observers (no learning of its own; while the
+    leaf is active): it answers instead of that model while it has made fewer faded *label*
+    errors than it, MOA's naive-Bayes-adaptive rule (Gama et al., 2003), which counts a binary
+    leaf's errors, carried to the labels. Label errors rather than exact matches, because naive
+    Bayes' labels are independent guesses that rarely make the whole labelset: by exact matches
+    it would almost never answer, even where it knows most labels best. It costs one naive-Bayes
+    prediction per record at each leaf reached."""
 
     uses_knn = uses_bagging = True
 
-    def __init__(self, with_majority: bool = False):
+    def __init__(self, with_majority: bool = False, with_nb: bool = False, counted=_none_counted):
         self.with_majority = with_majority
+        self.with_nb = with_nb
+        self.counted = counted
+
+    def _base(self, leaf) -> tuple:
+        """The model chosen by exact-match errors, and its slot (0 kNN, 1 bagging, 2 majority)."""
+        knn_errors, bagging_errors, majority_errors = leaf.model_errors
+        if self.with_majority and majority_errors < min(knn_errors, bagging_errors):
+            return leaf.majority, 2
+        return (leaf.knn, 0) if knn_errors <= bagging_errors else (leaf.bagging, 1)
 
     def choice(self, leaf):
-        """The model the leaf answers with."""
+        """The model the leaf answers with (``leaf.observers`` standing for naive Bayes)."""
         if leaf.majority.n_labelsets <= 1:
             return leaf.majority
-        knn_errors, bagging_errors, majority_errors = leaf.model_errors
-        model = leaf.knn if knn_errors <= bagging_errors else leaf.bagging
-        if self.with_majority and majority_errors < min(knn_errors, bagging_errors):
-            return leaf.majority
+        model, slot = self._base(leaf)
+        label_errors_ = leaf.label_error_counts
+        if self.with_nb and leaf.observers is not None and label_errors_ is not None \
+                and label_errors_[3] < label_errors_[slot]:  # fmt: skip
+            return leaf.observers
         return model
+
+    def _nb_proba(self, leaf, idx, val, n_labels: int):
+        return leaf.observers.naive_bayes(idx, val, n_labels, *self.counted())
 
     def _proba(self, leaf, idx, val, n_labels: int):
         model = self.choice(leaf)
         if model is leaf.majority:
             return model.predict_proba(n_labels)
+        if model is leaf.observers:
+            return self._nb_proba(leaf, idx, val, n_labels)
         return model.predict_proba(idx, val, n_labels)
+
+    def _count(self, leaf, slot: int, wrong: int) -> None:
+        """Fade in one record's ``wrong`` labels of the model in ``slot`` (3: naive Bayes)."""
+        if slot < 3:
+            leaf.model_errors[slot] = leaf.model_errors[slot] * SWITCH_FADING + (wrong > 0)
+        if self.with_nb:
+            counts = leaf.label_error_counts
+            counts[slot] = counts[slot] * SWITCH_FADING + wrong
 
     def learn(self, leaf, idx, val, positives, w: float, predictions, wrong) -> None:
         """The leaf learns the record after a test-then-train score of its kNN and bagging (and,
-        ``with_majority``, its majority labelset) on it. The model in use is scored from its
-        cached prediction (whose label errors are ``wrong`` if the caller counted them); a model
-        without one is scored by the call in which it learns."""
+        ``with_majority`` or ``with_nb``, its majority labelset; ``with_nb``, naive Bayes) on it.
+        The model in use is scored from its cached prediction (whose label errors are ``wrong``
+        if the caller counted them); a model without one is scored by the call in which it
+        learns."""
         majority = leaf.majority
         n_labels = predictions.n_labels
         if majority.n_labelsets == 0:
             leaf.learn(idx, val, positives, w, n_labels)
             return
-        errors = leaf.model_errors  # knn, bagging, majority
+        if self.with_nb and leaf.label_error_counts is None:
+            leaf.label_error_counts = [0.0, 0.0, 0.0, 0.0]  # kNN, bagging, majority, naive Bayes
         in_use = self.choice(leaf)
         cached = predictions.probas.get(id(leaf))  # the prediction of the model in use
-        j = -1  # the model scored from the cached prediction
+        slot = -1  # the model scored from the cached prediction
         also = None  # that prediction, when the call that trains another model is to score it
         if cached is not None:
-            j = 0 if in_use is leaf.knn else 1 if in_use is leaf.bagging else 2 if self.with_majority else -1
-            if j >= 0:
-                if wrong is None:
-                    also = cached[1]
-                else:
-                    errors[j] = errors[j] * SWITCH_FADING + (wrong > 0)
-        if self.with_majority and j != 2:
-            wrong = label_errors(majority.predict_proba(n_labels), positives)
-            errors[2] = errors[2] * SWITCH_FADING + (wrong > 0)
-        knn_wrong, bagging_wrong, also_wrong = leaf.learn(idx, val, positives, w, n_labels, j != 0, j != 1, also)
+            slot = {id(leaf.knn): 0, id(leaf.bagging): 1, id(majority): 2, id(leaf.observers): 3}[id(in_use)]
+            if slot == 2 and not (self.with_majority or self.with_nb):
+                slot = -1
+            elif wrong is None:
+                also = cached[1]
+            else:
+                self._count(leaf, slot, wrong)
+        if (self.with_majority or self.with_nb) and slot != 2:
+            self._count(leaf, 2, label_errors(majority.predict_proba(n_labels), positives))
+        if self.with_nb and slot != 3 and leaf.observers is not None:
+            self._count(leaf, 3, label_errors(self._nb_proba(leaf, idx, val, n_labels), positives))
+        knn_wrong, bagging_wrong, also_wrong = leaf.learn(idx, val, positives, w, n_labels, slot != 0, slot != 1, also)
         if knn_wrong is not None:
-            errors[0] = errors[0] * SWITCH_FADING + (knn_wrong > 0)
+            self._count(leaf, 0, knn_wrong)
         if bagging_wrong is not None:
-            errors[1] = errors[1] * SWITCH_FADING + (bagging_wrong > 0)
+            self._count(leaf, 1, bagging_wrong)
         if also_wrong is not None:
-            errors[j] = errors[j] * SWITCH_FADING + (also_wrong > 0)
+            self._count(leaf, slot, also_wrong)
 
 
 def leaf_policy(leaf_model: str, leaf_switch: str, cardinality_th: float = 750,
@@ -222,7 +260,8 @@ def leaf_policy(leaf_model: str, leaf_switch: str, cardinality_th: float = 750,
     if leaf_model == "switch":
         if leaf_switch == "cardinality":
             return CardinalitySwitch(cardinality_th, entropy_th)
-        return LossSwitch(with_majority=leaf_switch == "loss_with_majority")
+        return LossSwitch(with_majority="majority" in leaf_switch, with_nb=leaf_switch.endswith("nb"),
+                          counted=counted)
     if leaf_model == "nb":
         return NaiveBayesLeaves(counted)
     if leaf_model == "ps":

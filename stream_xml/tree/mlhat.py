@@ -164,7 +164,9 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         made fewer exact-match errors on the records reaching the leaf (each scored before it is
         learned, errors faded by :data:`SWITCH_FADING` per record), kNN on a tie; or
         "loss_with_majority": the same over kNN, bagging and the majority labelset (ties go to
-        kNN, then bagging).
+        kNN, then bagging); "loss_with_nb" and "loss_with_majority_and_nb": the same with naive
+        Bayes over the leaf's observers (as ``leaf_model="nb"``) a candidate too while the leaf
+        is active (chosen only with strictly fewer errors; MOA's naive-Bayes-adaptive rule).
     ps_sets, ps_buffer
         Labelsets kept as classes, and records seen before they are chosen, of ``leaf_model="ps"``
         (MEKA's PSUpdateable's 10 and 1,000).

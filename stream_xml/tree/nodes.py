@@ -95,6 +95,8 @@ class Leaf:
 
     is_leaf = True
     pruned_sets = None  # leaves pickled before pruned sets existed have none
+    #: faded label errors of knn, bagging, majority, naive Bayes (a loss switch ``with_nb``)
+    label_error_counts = None
 
     def __init__(self, depth, stats, background=False, knn=None, bagging=None, n_features=0,
                  policy: LeafPolicy | None = None, pruned_sets=None):  # fmt: skip

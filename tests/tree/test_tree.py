@@ -799,3 +799,66 @@ def test_a_leaf_scores_another_prediction_along_with_its_models_or_alone():
     query = (np.arange(3), rng.normal(size=3), 2)
     np.testing.assert_array_equal(a.knn.predict_proba(*query), b.knn.predict_proba(*query))
     np.testing.assert_array_equal(a.bagging.predict_proba(*query), b.bagging.predict_proba(*query))
+
+
+def _independent_labels_stream(n: int, seed: int):
+    """Six labels, each switched on by its own feature's Gaussian shift and nothing else, among
+    twenty noise features: naive Bayes' independence holds, so it knows every label, kNN's
+    distances are mostly noise, and whole labelsets (2^6 of them) are rarely exactly right."""
+    rng = random.Random(seed)
+    stream = []
+    for _ in range(n):
+        labels = [f"l{j}" for j in range(6) if rng.random() < 0.4]
+        x = {f"f{j}": rng.gauss(1.0 if f"l{j}" in labels else -1.0, 1.0) for j in range(6)}
+        x.update({f"noise{j}": rng.gauss(0.0, 3.0) for j in range(20)})
+        stream.append((x, labels))
+    return stream
+
+
+def _late_label_hits(model, stream, start: int) -> int:
+    hits = 0
+    for t, (x, labels) in enumerate(stream):
+        if t >= start:
+            predicted = {k for k, v in model.predict_one(x).items() if v}
+            hits += sum((f"l{j}" in predicted) == (f"l{j}" in labels) for j in range(6))
+        model.learn_labelset(x, labels)
+    return hits
+
+
+def test_loss_with_nb_answers_with_naive_bayes_where_it_gets_more_labels_right():
+    stream = _independent_labels_stream(1500, seed=4)
+
+    def tree(switch):
+        return MLHAT(grace_period=10**6, drift_detection=False, seed=3, leaf_switch=switch)
+
+    with_nb = tree("loss_with_nb")
+    hits = _late_label_hits(with_nb, stream, 1000)
+    leaf = with_nb.root
+    knn_c, bagging_c, majority_c, nb_c = leaf.label_error_counts
+    assert nb_c < min(knn_c, bagging_c)
+    assert leaf.policy.choice(leaf) is leaf.observers
+    encoded = with_nb._features.encode(stream[0][0], learn=False)
+    np.testing.assert_array_equal(leaf.policy.proba(leaf, *encoded, 6),
+                                  leaf.observers.naive_bayes(*encoded, 6, *with_nb._nominal_flags()))
+    assert hits > _late_label_hits(tree("loss"), stream, 1000) + 50
+    # kNN's and bagging's exact-match counts, which choose between them, are those of "loss"
+    plain = tree("loss")
+    _late_label_hits(plain, stream, 10**9)
+    assert leaf.model_errors[:2] == pytest.approx(plain.root.model_errors[:2])
+
+
+def test_loss_with_nb_keeps_the_other_models_where_naive_bayes_errs_more():
+    """Labels by the XOR of two features' signs: no feature tells a label on its own."""
+    rng = random.Random(6)
+    stream = []
+    for _ in range(1500):
+        x = {"a": rng.uniform(-1, 1), "b": rng.uniform(-1, 1)}
+        stream.append((x, [f"l{j}" for j in range(6) if ((x["a"] > 0) != (x["b"] > 0)) == (j % 2 == 0)]))
+    model = MLHAT(grace_period=10**6, drift_detection=False, seed=3, leaf_switch="loss_with_majority_and_nb")
+    _late_label_hits(model, stream, 10**9)
+    leaf = model.root
+    assert leaf.policy.choice(leaf) is not leaf.observers
+    assert leaf.label_error_counts[3] > min(leaf.label_error_counts[:2])
+    copy = pickle.loads(pickle.dumps(model))
+    for x, _ in stream[:50]:
+        assert copy.predict_scores(x) == model.predict_scores(x)
