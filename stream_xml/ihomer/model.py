@@ -21,8 +21,13 @@ Three engines (``mode``):
   co-occurrence (:mod:`stream_xml.labeltree`, docs/extreme.md): HOMER's meta-labels made
   probabilistic, one sparse logistic regression per node, its cost logarithmic in the labels.
 - ``"auto"`` (the default): ``"partition"`` while fewer than :data:`AUTO_TREE_LABELS` labels are
-  known, ``"tree"`` from there on (a partition engine that meets that many labels hands over to a
-  label tree, which first replays the records it kept for warm starts).
+  known and the records are not sparse, ``"tree"`` otherwise: a partition engine that meets that
+  many labels hands over to a label tree, which first replays the records it kept for warm
+  starts, and so does one whose first :data:`AUTO_PROBE_RECORDS` records were sparse (on average
+  fewer non-zero features than :data:`AUTO_SPARSE_DENSITY` of the features they showed: texts as
+  bags of words, where linear node learners do better than trees that split on one feature at a
+  time; such a label tree, handed over below :data:`AUTO_TREE_LABELS` labels, also keeps the
+  stream's frequent labelsets, which repeat in small label spaces).
 
 Every kNN leaf of every tree looks distances up in one shared memo, so the recent records all
 blocks' leaves hold are compared with a query once.
@@ -65,7 +70,7 @@ from stream_xml.ihomer.watchers import SIGNALS
 from stream_xml.labeltree import LabelTreeClassifier
 from stream_xml.tree import MLHAT
 
-__all__ = ["IHOMER", "AUTO_TREE_LABELS", "default_tree", "default_root_tree", "default_clustering"]
+__all__ = ["IHOMER", "AUTO_TREE_LABELS", "AUTO_PROBE_RECORDS", "AUTO_SPARSE_DENSITY", "default_tree", "default_root_tree", "default_clustering"]
 
 FALLBACKS = ("root", "replaced")
 ENGINES = ("auto", *MODES, "tree")
@@ -73,6 +78,16 @@ ENGINES = ("auto", *MODES, "tree")
 #: engine by the stream"): the partition engine's cost grows with the labels (a tree per block,
 #: every leaf with statistics per feature and label), the label tree's with their logarithm.
 AUTO_TREE_LABELS = 128
+#: ``mode="auto"`` looks at this many records before it judges them sparse or not ...
+AUTO_PROBE_RECORDS = 100
+#: ... and takes them as sparse (and hands over to the label tree) when their mean number of
+#: non-zero features is below this share of the features they showed. The 26 streams of
+#: experiments/RESULTS.md fall in two groups, at most 0.062 (texts, tags, sparse image words) and
+#: at least 0.195 (dense measurements, Langlog's word indicators); the cut lies between.
+AUTO_SPARSE_DENSITY = 0.1
+#: Labelsets kept by the label tree ``mode="auto"`` hands over to on sparse records (when no
+#: ``extreme`` template is given).
+AUTO_KEPT_LABELSETS = 256
 
 
 def default_clustering() -> ODACJ:
@@ -91,8 +106,11 @@ def default_root_tree(tree: MLHAT) -> MLHAT:
     kNN memory, which a tree over all labels needs to find its many labelsets among neighbours
     (on Yeast 0.178 / 0.623 subset accuracy / micro-F1 against 0.139 / 0.606 with the blocks'
     170 records and 4 neighbours), and the majority labelset as a third leaf candidate (which
-    suits a tree over all labels, not block trees, whose majority is often the empty set)."""
-    return tree.clone({"leaf_switch": "loss_with_majority", "knn_window": 1000, "knn_k": 5})
+    suits a tree over all labels, not block trees, whose majority is often the empty set), and
+    naive Bayes over its observers answering instead while it makes fewer label errors (MOA's
+    naive-Bayes-adaptive rule; on Emotions micro-F1 0.434 → 0.612; in the blocks' trees too it
+    changed nothing measured and cost time: experiments/RESULTS.md, issue 23)."""
+    return tree.clone({"leaf_switch": "loss_with_majority_and_nb", "knn_window": 1000, "knn_k": 5})
 
 
 class IHOMER(MultiLabelLearner):
@@ -159,6 +177,8 @@ class IHOMER(MultiLabelLearner):
 
     """
 
+    _probe = None  # models pickled before the sparse-records probe have none
+
     def __init__(
         self,
         mode: str = "auto",
@@ -206,6 +226,7 @@ class IHOMER(MultiLabelLearner):
         self.extreme = extreme
         self.seed = seed
         self._labels: dict = {}  # the labels known before an engine is chosen (mode "auto")
+        self._probe: list | None = [0, 0, set()] if mode == "auto" else None  # records, non-zeros, features
         self._events: list = []
         self._kinds: dict = {}  # the feature kinds declared, for every engine to come
         self._engine = None if mode == "auto" else self._new_engine(mode)
@@ -221,9 +242,9 @@ class IHOMER(MultiLabelLearner):
         templates["extreme"] = self.extreme if self.extreme is not None else LabelTreeClassifier(seed=self.seed)
         return templates
 
-    def _new_engine(self, mode: str):
+    def _new_engine(self, mode: str, tree_params: dict | None = None):
         if mode == "tree":
-            engine = self.templates()["extreme"].clone()
+            engine = self.templates()["extreme"].clone(tree_params)
         else:
             engine = ClusterHierarchy(
                 mode, self.templates(), self.root_choice, self.min_block, self.restructure_min_t, self.replay,
@@ -245,17 +266,36 @@ class IHOMER(MultiLabelLearner):
             engine = self._engine = self._new_engine("partition")
         return engine
 
-    def _handed_over(self, hierarchy: ClusterHierarchy | None) -> LabelTreeClassifier:
+    def _handed_over(self, hierarchy: ClusterHierarchy | None, sparse: bool = False) -> LabelTreeClassifier:
         """A label tree over every label known, which first learns the records ``hierarchy`` kept
-        for warm starts."""
-        tree = self._new_engine("tree")
+        for warm starts; one taken for ``sparse`` records keeps labelsets (unless the model was
+        given its ``extreme`` template)."""
+        kept = {"labelsets": AUTO_KEPT_LABELSETS} if sparse and self.extreme is None else None
+        tree = self._new_engine("tree", kept)
         tree.add_labels(list(self._labels))
         if hierarchy is not None:
             for x, relevant in hierarchy.recent_records():
                 tree.learn_labelset(x, relevant)
             self._events.extend(hierarchy.drain_events())
-            self._events.append({"kind": "engine_switch", "to": "tree", "labels": len(self._labels)})
+            self._events.append({"kind": "engine_switch", "to": "tree", "labels": len(self._labels),
+                                 "reason": "sparse records" if sparse else "labels"})
         return tree
+
+    def _probed(self, x) -> None:
+        """Mode ``"auto"``: count the non-zero features of one of the first records; after
+        :data:`AUTO_PROBE_RECORDS` of them, hand a partition engine over to the label tree if
+        they were sparse."""
+        probe = self._probe
+        probe[0] += 1
+        for name, value in x.items():
+            if value != 0:
+                probe[1] += 1
+                probe[2].add(name)
+        if probe[0] >= AUTO_PROBE_RECORDS:
+            self._probe = None
+            seen = len(probe[2])
+            if seen and probe[1] / probe[0] < AUTO_SPARSE_DENSITY * seen and isinstance(self._engine, ClusterHierarchy):
+                self._engine = self._handed_over(self._engine, sparse=True)
 
     @classmethod
     def _unit_test_params(cls):
@@ -295,6 +335,8 @@ class IHOMER(MultiLabelLearner):
             if engine is None or not labelset <= self._labels.keys():
                 engine = self._auto_engine(labelset)
         engine.learn_labelset(x, labelset)
+        if self._probe is not None:
+            self._probed(x)
 
     def predict_with_scores(self, x) -> tuple[frozenset, dict]:
         if self._engine is None:

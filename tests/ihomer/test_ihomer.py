@@ -223,7 +223,7 @@ def test_record_choice_answers_every_label_from_the_side_with_the_smaller_labels
     model = ihomer(warmup=0, root_learner=True, root_choice="record", seed=3)
     _learn(model, two_group_stream(600))
     root = model.root
-    assert root.leaf_switch == "loss_with_majority"
+    assert root.leaf_switch == "loss_with_majority_and_nb"
     assert len(model.blocks) == 2 and all(b.learner.leaf_switch == "loss" for b in model.blocks)
     everything = model.labels
     root.predict_scores = lambda x, encoded=None: dict.fromkeys(everything, 0.9)
@@ -577,7 +577,7 @@ def test_every_node_learner_is_a_clone_of_its_template_with_a_seed_of_its_own():
     assert tree.n_learned == 0  # the template itself never learns
     # the root learner derives from the block template: its parameters, a longer kNN memory
     assert (model.root.grace_period, model.root.knn_window, model.root.knn_k) == (50, 1000, 5)
-    assert model.templates()["root_tree"].leaf_switch == "loss_with_majority"
+    assert model.templates()["root_tree"].leaf_switch == "loss_with_majority_and_nb"
 
 
 def test_a_record_the_trees_cannot_digest_is_refused_before_ihomer_counts_anything():
@@ -602,6 +602,49 @@ def test_auto_mode_runs_the_partition_engine_below_the_crossover_and_the_label_t
     assert declared.engine == "tree" and declared.blocks == () and declared.partition == []
     assert isinstance(declared._engine, LabelTreeClassifier) and declared._engine.seed == 3
     assert len(declared.labels) == AUTO_TREE_LABELS
+
+
+def _bag_of_words_stream(n: int, vocabulary: int, words: int, seed: int):
+    """Records of ``words`` word counts drawn from ``vocabulary`` words (absent = 0), labelled by
+    which of two halves of the vocabulary most of their words come from."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        half = rng.randrange(2)
+        drawn = [rng.randrange(vocabulary // 2) + half * (vocabulary // 2) if rng.random() < 0.8
+                 else rng.randrange(vocabulary) for _ in range(words)]
+        x = {}
+        for w in drawn:
+            x[f"w{w}"] = x.get(f"w{w}", 0.0) + 1.0
+        out.append((x, {"low"} if half == 0 else {"high", "any"}))
+    return out
+
+
+def test_auto_mode_hands_sparse_records_over_to_a_label_tree_that_keeps_labelsets():
+    from stream_xml.ihomer.model import AUTO_KEPT_LABELSETS, AUTO_PROBE_RECORDS
+    from stream_xml.labeltree import LabelTreeClassifier
+
+    model = IHOMER(seed=2)
+    stream = _bag_of_words_stream(AUTO_PROBE_RECORDS + 50, vocabulary=400, words=6, seed=1)
+    for t, (x, labels) in enumerate(stream):
+        model.learn_labelset(x, labels)
+        assert model.engine == ("partition" if t + 1 < AUTO_PROBE_RECORDS else "tree")
+    assert isinstance(model._engine, LabelTreeClassifier) and model._engine.labelsets == AUTO_KEPT_LABELSETS
+    switches = [e for e in model.drain_events() if e["kind"] == "engine_switch"]
+    assert [(e["reason"], e["labels"]) for e in switches] == [("sparse records", 3)]
+    # a given label tree is taken as it is
+    given = IHOMER(extreme=LabelTreeClassifier(labelsets=0), seed=2)
+    for x, labels in stream:
+        given.learn_labelset(x, labels)
+    assert given.engine == "tree" and given._engine.labelsets == 0
+    # dense records keep the partition engine, and so does every mode but "auto"
+    dense = IHOMER(seed=2)
+    _learn(dense, two_group_stream(AUTO_PROBE_RECORDS + 50))
+    assert dense.engine == "partition"
+    fixed = IHOMER(mode="partition", seed=2)
+    for x, labels in stream:
+        fixed.learn_labelset(x, labels)
+    assert fixed.engine == "partition"
 
 
 def test_a_partition_engine_that_meets_the_crossover_hands_over_to_a_label_tree():
