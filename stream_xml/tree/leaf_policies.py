@@ -203,6 +203,17 @@ class LossSwitch(LeafPolicy):
             return self._nb_proba(leaf, idx, val, n_labels)
         return model.predict_proba(idx, val, n_labels)
 
+    def _slot(self, leaf, model) -> int:
+        """The slot of the model in use whose errors are counted: 0 kNN, 1 bagging, 2 the majority
+        labelset (only if it is scored, ``with_majority`` or ``with_nb``), 3 naive Bayes; -1 none."""
+        if model is leaf.knn:
+            return 0
+        if model is leaf.bagging:
+            return 1
+        if model is leaf.majority:
+            return 2 if self.with_majority or self.with_nb else -1
+        return 3
+
     def _count(self, leaf, slot: int, wrong: int) -> None:
         """Fade in one record's ``wrong`` labels of the model in ``slot`` (3: naive Bayes)."""
         if slot < 3:
@@ -226,13 +237,11 @@ class LossSwitch(LeafPolicy):
             leaf.label_error_counts = [0.0, 0.0, 0.0, 0.0]  # kNN, bagging, majority, naive Bayes
         in_use = self.choice(leaf)
         cached = predictions.probas.get(id(leaf))  # the prediction of the model in use
-        slot = -1  # the model scored from the cached prediction
+        # the model scored from the cached prediction (-1: none)
+        slot = self._slot(leaf, in_use) if cached is not None else -1
         also = None  # that prediction, when the call that trains another model is to score it
-        if cached is not None:
-            slot = {id(leaf.knn): 0, id(leaf.bagging): 1, id(majority): 2, id(leaf.observers): 3}[id(in_use)]
-            if slot == 2 and not (self.with_majority or self.with_nb):
-                slot = -1
-            elif wrong is None:
+        if slot >= 0:
+            if wrong is None:
                 also = cached[1]
             else:
                 self._count(leaf, slot, wrong)
