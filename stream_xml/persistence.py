@@ -62,8 +62,10 @@ log = logging.getLogger(__name__)
 #    __setstate__ shims for older pickles, which the refactor removed); 2: after it, with the
 #    format and the writer in the header; 3: the trees' feature indexes hold the features declared
 #    nominal, and iHOMER keeps the declared kinds for the engines it makes (issue 22; iHOMER as a
-#    facade over its engines, merged from main at format 2, pickles differently too)
-CHECKPOINT_FORMAT = 3
+#    facade over its engines, merged from main at format 2, pickles differently too); 4: kNN
+#    leaves keep their float32 rows over absolute feature ids (the frame), not from each row's
+#    first id
+CHECKPOINT_FORMAT = 4
 MAGIC = b"STREAM-XML-CHECKPOINT "
 _NAME = re.compile(r"^checkpoint-(\d{12})\.ckpt$")
 _DAMAGED = re.compile(r"^checkpoint-(\d{12})\.ckpt\.damaged$")

@@ -25,6 +25,7 @@ from stream_xml.tree.knn_kernels import (
     RUN,
     SHARED_HEAD,
     STORED,
+    UNFRAMED,
     f32_stride,
     knn_learn,
     knn_predict,
@@ -113,11 +114,13 @@ class KnnLabelCombination(ScoredLeafModel):
     norm. So memory follows the non-zeros actually stored, not the longest record, and a scan
     of the window reads contiguous memory. Distances are ``|a|² + |b|² - 2 a·b``; a dot product
     merges the row's and the query's sorted ids, so neither memory nor time depends on how large
-    feature ids get. Dense rows (one run of ids) are also kept in float32, each a column of one
-    array, so that the dot products of a query with every row vectorise: a query first
-    estimates its distances to them from float32 dot products, and measures in float64 only
-    the rows that could be among the ``k`` nearest given the estimates' error bound, so
-    predictions are exactly those of measuring every row.
+    feature ids get. Dense data (records with non-zeros on at least half of the feature ids up
+    to their largest, below 512) is also kept in float32, each row a column of one array over
+    the feature ids (the frame, widened as such records show larger ids; zeros included), so
+    that the dot products of a query with every row vectorise: a query within the frame first
+    estimates its distances to the rows in it from float32 dot products, and measures in
+    float64 only the rows that could be among the ``k`` nearest given the estimates' error
+    bound, so predictions are exactly those of measuring every row.
 
     Parameters
     ----------
@@ -161,8 +164,8 @@ class KnnLabelCombination(ScoredLeafModel):
         self._row_sqnorm = np.zeros(window)
         self._row_class = np.zeros(window, dtype=np.int64)
         self._row_seq = np.full(window, -1, dtype=np.int64)  # record numbers in ``memo``
-        self._col_f32 = np.zeros((0, window), dtype=np.float32)  # dense rows for screening, one a column
-        self._row_run_first = np.full(window, -1, dtype=np.int64)  # first id of screened rows
+        self._col_f32 = np.zeros((0, window), dtype=np.float32)  # the frame: rows for screening, one a column
+        self._row_run_first = np.full(window, UNFRAMED, dtype=np.int64)  # first id of screened runs, or GAPPED
         self._class_ptr = np.zeros(9, dtype=np.int64)
         self._class_labels = np.zeros(16, dtype=np.int64)
         self._class_table = np.full(16, EMPTY, dtype=np.int64)
@@ -200,7 +203,7 @@ class KnnLabelCombination(ScoredLeafModel):
                                idx, val, labelset, seq)  # fmt: skip
             if not needed:
                 return
-            self._make_room(needed, val, labelset)
+            self._make_room(needed, idx, val, labelset)
 
     def score_and_learn(self, idx: np.ndarray, val: np.ndarray, labelset: np.ndarray, n_labels: int,
                         also: np.ndarray | None = None) -> tuple[int, int | None]:  # fmt: skip
@@ -211,14 +214,17 @@ class KnnLabelCombination(ScoredLeafModel):
             labelset, *self._predict_args(idx, val, n_labels), self._class_table, NO_PROBA if also is None else also
         )  # fmt: skip
         if needed:
-            self._make_room(needed, val, labelset)
+            self._make_room(needed, idx, val, labelset)
             self.learn(idx, val, labelset)
         return wrong, None if also is None else also_wrong
 
-    def _make_room(self, needed: int, val: np.ndarray, labelset: np.ndarray) -> None:
+    def _make_room(self, needed: int, idx: np.ndarray, val: np.ndarray, labelset: np.ndarray) -> None:
         """Grow what :func:`knn_learn`'s return value ``needed`` says lacks room."""
         if needed == NEEDS_F32_ROWS:
-            self._col_f32 = np.zeros((f32_stride(int(np.count_nonzero(val))), self.window), dtype=np.float32)
+            # widen the frame to the record's ids; the rows already in it keep their columns
+            frame = np.zeros((f32_stride(int(idx[val != 0.0].max()) + 1), self.window), dtype=np.float32)
+            frame[: self._col_f32.shape[0]] = self._col_f32
+            self._col_f32 = frame
         elif needed == NEEDS_CLASS_ROOM:
             self._reserve_class(labelset.shape[0])
         else:

@@ -19,21 +19,26 @@ import numpy as np
 from stream_xml.tree.common_kernels import also_errors, class_of, label_errors
 
 __all__ = ["NEXT_ROW", "STORED", "CLASSES", "POOL_USED", "RUN", "ROW_START", "ROW_NNZ", "ROW_CLASS", "ROW_SEQ",
-           "ROW_RUN_FIRST", "SHARED_HEAD", "NEEDS_CLASS_ROOM", "NEEDS_F32_ROWS", "f32_stride", "knn_learn",
+           "ROW_RUN_FIRST", "UNFRAMED", "GAPPED", "SHARED_HEAD", "NEEDS_CLASS_ROOM", "NEEDS_F32_ROWS", "f32_stride", "knn_learn",
            "knn_repack", "knn_predict", "knn_score_and_learn"]
 
 #: Slots of ``counts``: the next row to write, the rows stored, the classes, the pool entries used,
 #: and how many of the newest rows hold records numbered one after the other in the memo.
 NEXT_ROW, STORED, CLASSES, POOL_USED, RUN = range(5)
 #: Rows of ``rows``: per ring row its start in the pool, its non-zeros, its class, its record
-#: number in the memo and its first feature id if screened (else -1).
+#: number in the memo and whether it is screened: its first feature id if its ids are one run,
+#: :data:`GAPPED` if not, :data:`UNFRAMED` when it is not screened.
 ROW_START, ROW_NNZ, ROW_CLASS, ROW_SEQ, ROW_RUN_FIRST = range(5)
+#: ``row_run_first`` of a row that is not screened (not in the float32 frame) ...
+UNFRAMED = -1
+#: ... and of a screened row whose ids are not one run (a dense row with zeros).
+GAPPED = -2
 
 
 #: What :func:`knn_learn` returns when the class arrays must grow first.
 NEEDS_CLASS_ROOM = -1
-#: What :func:`knn_learn` returns when a row could be screened but the float32 rows have no
-#: values yet (the caller gives them :func:`f32_stride` values and calls again).
+#: What :func:`knn_learn` returns when a dense row lies beyond the float32 frame (the caller
+#: widens the frame to :func:`f32_stride` of the row's largest id + 1, and calls again).
 NEEDS_F32_ROWS = -2
 
 # Screening of dense rows in float32 (see knn_predict). A float64 value v with
@@ -47,14 +52,14 @@ NEEDS_F32_ROWS = -2
 # the last float64 additions included.
 _F32_SAFE_MIN = 1e-15
 _F32_SAFE_MAX = 1e15
-_F32_MAX_STRIDE = 512  # longer rows are not screened (float32 rows cost stride x window x 4 bytes)
+_F32_MAX_STRIDE = 512  # rows with larger ids are not screened (the frame costs stride x window x 4 bytes)
 _F32_EPS = 2.0**-24
 
 
-def f32_stride(nnz: int) -> int:
-    """Values of each float32 row for rows of ``nnz`` values: rounded up to a multiple of 16,
-    so that runs a little longer than the first one are screened too."""
-    return -(-nnz // 16) * 16
+def f32_stride(ids: int) -> int:
+    """Values of each float32 column for a frame of feature ids ``0..ids-1``: rounded up to a
+    multiple of 16, so that it widens seldom."""
+    return -(-ids // 16) * 16
 
 
 @numba.njit(cache=True)
@@ -74,14 +79,15 @@ def _screen_margin(n, q_sq, r_sq):
 # the rows are the columns of ``col_f32``: the products of one feature with every row's value are
 # independent sums, which LLVM vectorises across rows (no reassociation, no horizontal sums)
 @numba.njit(cache=True, fastmath={"contract"})
-def _f32_dots(col_f32, q_f32, n):
-    """The float32 dot products of the query ``q_f32`` with the first ``n`` rows of ``col_f32``
-    (one column per ring row, the query's values in its first rows; screening only, see
-    above)."""
+def _f32_dots(col_f32, q_idx, q_f32, n):
+    """The float32 dot products of the query (non-zeros ``q_f32`` at feature ids ``q_idx``) with
+    the first ``n`` rows of ``col_f32`` (one column per ring row, feature ``i``'s values in its
+    row ``i``; screening only, see above). A product with a row's absent feature is an exact
+    zero, so the sums have ``len(q_idx)`` terms that matter, as the error bound counts."""
     dots = np.zeros(n, dtype=np.float32)
     for j in range(q_f32.shape[0]):
         v = q_f32[j]
-        col = col_f32[j]
+        col = col_f32[q_idx[j]]
         for r in range(n):
             dots[r] += col[r] * v
     return dots
@@ -108,10 +114,13 @@ def knn_learn(
 
     A row is its non-zeros in increasing feature id order, packed in the pool arrays from
     ``row_start[r]``; rows are appended at ``counts[POOL_USED]``, or written over the entries of the
-    row they evict when it has as many (see the code for when). A row whose ids are one run (dense
-    data) of values fit for screening also goes, rounded to float32, to column ``r`` of
-    ``col_f32`` (from its first row on), and ``row_run_first[r]`` holds its first feature id
-    (-1 for other rows). ``counts[RUN]`` counts the newest rows whose numbers follow each other
+    row they evict when it has as many (see the code for when). A row of values fit for screening
+    whose ids lie in the float32 frame (ids ``0..len(col_f32)-1``) also goes, rounded to float32,
+    to column ``r`` of ``col_f32`` (feature ``i`` in its row ``i``, the others zero), and
+    ``row_run_first[r]`` holds its first feature id if its ids are one run, else
+    :data:`GAPPED` (:data:`UNFRAMED` for rows outside the frame). A dense row (non-zeros on at
+    least half of the ids up to its largest) that lies beyond the frame asks for a wider one
+    first, up to ids below 512: so dense data is screened whether or not it has zeros. ``counts[RUN]`` counts the newest rows whose numbers follow each other
     (each ``seq`` one more than the row's before): when it reaches the rows stored ``n``, they
     are exactly the records numbered ``newest - n + 1 .. newest``.
     Returns 0 when stored; else, having changed
@@ -136,8 +145,8 @@ def knn_learn(
                 first = idx[j]
             if idx[j] > last:
                 last = idx[j]
-    screened = safe and 0 < nnz <= _F32_MAX_STRIDE and last - first == nnz - 1
-    if screened and col_f32.shape[0] == 0:
+    framable = safe and nnz > 0 and last < _F32_MAX_STRIDE
+    if framable and last >= col_f32.shape[0] and 2 * nnz >= last + 1:
         return NEEDS_F32_ROWS
     window = row_start.shape[0]
     r = counts[NEXT_ROW]
@@ -152,6 +161,10 @@ def knn_learn(
             r = r - 1 if r > 0 else window - 1
             needed += row_nnz[r]
         return needed
+    if counts[STORED] == window and row_run_first[r] != UNFRAMED:
+        # the evicted row's floats leave its column (before its pool entries may be written over)
+        for j in range(row_start[r], row_start[r] + row_nnz[r]):
+            col_f32[pool_idx[j], r] = 0.0
     cls = class_of(class_table, class_ptr, class_labels, n_classes, labelset)
     if cls == n_classes:
         counts[CLASSES] = n_classes + 1
@@ -174,10 +187,11 @@ def knn_learn(
     row_sqnorm[r] = sq
     row_class[r] = cls
     row_seq[r] = seq
-    row_run_first[r] = first if screened and nnz <= col_f32.shape[0] else -1
-    if row_run_first[r] >= 0:
-        for j in range(nnz):
-            col_f32[j, r] = pool_val[used + j]
+    framed = framable and last < col_f32.shape[0]
+    row_run_first[r] = UNFRAMED if not framed else first if last - first == nnz - 1 else GAPPED
+    if framed:
+        for j in range(used, used + nnz):
+            col_f32[pool_idx[j], r] = pool_val[j]
     if not reuse:
         counts[POOL_USED] = at
     counts[NEXT_ROW] = (r + 1) % window
@@ -374,10 +388,10 @@ def _memo_write(memo_seq, memo_query, memo_d2, slot, seq, query, d2):
 
 
 @numba.njit(cache=True)
-def _is_screened(row_run_first, row_nnz, r, q_first, q_n):
-    """Whether row ``r`` is screened against a query that can be (its float32 values have the
-    query's run of ids)."""
-    return (row_run_first[r] == q_first) & (row_nnz[r] == q_n)
+def _is_screened(row_run_first, r):
+    """Whether row ``r`` is screened against a query that can be (both lie in the float32
+    frame)."""
+    return row_run_first[r] != UNFRAMED
 
 
 @numba.njit(cache=True)
@@ -514,7 +528,7 @@ def knn_predict(
     lo, hi, missing = _known_bounds(pool_idx, pool_val, rows, row_sqnorm, col_f32, n, q, memo, query)
     if missing.shape[0] > 0:
         _measure_missing(pool_idx, pool_val, rows, row_sqnorm, counts, window, n, q, memo, query, missing, lo, hi)
-    best_d2, best_row, n_best = _rank(pool_val, rows, row_sqnorm, n, newest, min(k, n), q, memo, query, lo, hi)
+    best_d2, best_row, n_best = _rank(pool_idx, pool_val, rows, row_sqnorm, n, newest, min(k, n), q, memo, query, lo, hi)
     if sharing:
         shared[SHARED_QUERY], shared[SHARED_NEWEST], shared[SHARED_STORED] = query, row_seq[newest], n
         shared[SHARED_K], shared[SHARED_FOUND] = k, n_best
@@ -527,14 +541,14 @@ def knn_predict(
 
 @numba.njit(cache=True)
 def _query_of(idx, val, stride):
-    """The query (:data:`_Query`) of a record; it is screened when its ids are one run of at
-    most ``stride`` values safe for float32."""
+    """The query (:data:`_Query`) of a record; it is screened when its ids lie in the float32
+    frame of ``stride`` ids and its values are safe for float32."""
     q_idx, q_val, q_sq = _sorted_query(idx, val)
     q_n = q_idx.shape[0]
     q_run = q_n > 0 and q_idx[q_n - 1] - q_idx[0] == q_n - 1
     q_first = q_idx[0] if q_n > 0 else -1
     q_last = q_idx[q_n - 1] if q_n > 0 else -1
-    screen = q_run and q_n <= stride
+    screen = q_n > 0 and q_last < stride
     q_f32 = np.zeros(q_n if screen else 0, dtype=np.float32)
     if screen:
         for j in range(q_n):
@@ -564,13 +578,13 @@ def _known_bounds(pool_idx, pool_val, rows, row_sqnorm, col_f32, n, q, memo, que
     hi = np.empty(n)
     n_screened = 0
     if q.screen:
-        _screen_bounds(_f32_dots(col_f32, q.f32, n), row_sqnorm, q.sq, q.n, lo, hi)
+        _screen_bounds(_f32_dots(col_f32, q.idx, q.f32, n), row_sqnorm, q.sq, q.n, lo, hi)
         for r in range(n):
-            n_screened += _is_screened(row_run_first, row_nnz, r, q.first, q.n)
+            n_screened += _is_screened(row_run_first, r)
     missing = np.empty(n - n_screened, dtype=np.int64)  # rows whose distance is still to come
     n_missing = 0
     for r in range(n if n_screened < n else 0):
-        if q.screen and _is_screened(row_run_first, row_nnz, r, q.first, q.n):
+        if q.screen and _is_screened(row_run_first, r):
             continue
         seq = row_seq[r]
         slot, known = _remembered(memo, seq, query)
@@ -578,8 +592,8 @@ def _known_bounds(pool_idx, pool_val, rows, row_sqnorm, col_f32, n, q, memo, que
             lo[r] = hi[r] = memo.d2[slot]
             continue
         start = row_start[r]
-        # a screenable row is a run of ids, so its first id and length place it without a look
-        # into the pool (a cache miss per row)
+        # a row in the frame says whether it is a run of ids and its first id, so its first id
+        # and length place it without a look into the pool (a cache miss per row)
         run_first = row_run_first[r]
         if q.run and row_nnz[r] == q.n and (
                 run_first == q.first if run_first >= 0
@@ -625,19 +639,19 @@ def _measure_missing(pool_idx, pool_val, rows, row_sqnorm, counts, window, n, q,
 
 
 @numba.njit(cache=True)
-def _rank(pool_val, rows, row_sqnorm, n, newest, k, q, memo, query, lo, hi):
+def _rank(pool_idx, pool_val, rows, row_sqnorm, n, newest, k, q, memo, query, lo, hi):
     """The ``k`` nearest rows newest first, their squared distances ascending (strict ``<``
     keeps the newer row on ties), or the newest exact match alone (its distance marked -1);
     returns ``(best_d2, best_row, found)``.
 
     A row whose lower bound exceeds a value at least the k-th smallest upper bound has k rows
     nearer, and one whose lower bound exceeds the exact-match tolerance is no exact match: such
-    rows are skipped, whole words of eight flags at once (only a query with a run of ids has
+    rows are skipped, whole words of eight flags at once (only a query in the float32 frame has
     screened rows: the others measure every row and skip none). A screened row still ranked is
     measured in float64 here."""
     row_start, row_nnz, _, row_seq, row_run_first = _ring_rows(rows)
     n_words = (n + 7) // 8
-    kth = _kth_bound(hi, k) if q.run else np.inf
+    kth = _kth_bound(hi, k) if q.screen else np.inf
     skip, skip_words = _skip_flags(lo, row_sqnorm, q.sq, kth, n_words)
     best_d2 = np.empty(k)
     best_row = np.empty(k, dtype=np.int64)
@@ -653,13 +667,13 @@ def _rank(pool_val, rows, row_sqnorm, n, newest, k, q, memo, query, lo, hi):
                     r -= 1
                 continue
             d2 = lo[r]
-            if q.screen and _is_screened(row_run_first, row_nnz, r, q.first, q.n):
+            if q.screen and _is_screened(row_run_first, r):
                 seq = row_seq[r]
                 slot, known = _remembered(memo, seq, query)
                 if known:
                     d2 = memo.d2[slot]
                 else:
-                    d2 = max(q.sq + row_sqnorm[r] - 2.0 * _row_dot(pool_val, row_start[r], q.val, q.n), 0.0)
+                    d2 = max(q.sq + row_sqnorm[r] - 2.0 * _screened_dot(pool_idx, pool_val, rows, r, q), 0.0)
                     if slot >= 0:
                         _memo_write(memo.seq, memo.query, memo.d2, slot, seq, query, d2)
             if d2 <= 1e-12 * (q.sq + row_sqnorm[r] + 1.0):
@@ -678,6 +692,19 @@ def _rank(pool_val, rows, row_sqnorm, n, newest, k, q, memo, query, lo, hi):
                     n_best += 1
             r -= 1
     return best_d2, best_row, n_best
+
+
+@numba.njit(cache=True)
+def _screened_dot(pool_idx, pool_val, rows, r, q):
+    """The float64 dot product of screened row ``r`` with the query by the sums the rows that are
+    not screened get (:func:`_known_bounds`, :func:`_measure_missing`): position by position
+    when both are the same run of ids, else over the row's and the query's merged ids."""
+    row_start, row_nnz, _, _, row_run_first = _ring_rows(rows)
+    start = row_start[r]
+    if q.run and row_run_first[r] == q.first and row_nnz[r] == q.n:
+        return _row_dot(pool_val, start, q.val, q.n)
+    end = start + row_nnz[r]
+    return _sorted_dot(pool_idx[start:end], pool_val[start:end], end - start, q.idx, q.val)
 
 
 @numba.njit(cache=True)

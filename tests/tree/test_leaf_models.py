@@ -11,7 +11,7 @@ from river import linear_model, optim
 from stream_xml.tree.bagging import BaggedLogisticBR
 from stream_xml.tree.bagging_kernels import _poisson_of_uniform, new_rng_state, poisson_draws
 from stream_xml.tree.knn import DistanceMemo, KnnLabelCombination
-from stream_xml.tree.knn_kernels import SHARED_HEAD
+from stream_xml.tree.knn_kernels import GAPPED, SHARED_HEAD, UNFRAMED
 from stream_xml.tree.majority import MajorityLabelset
 
 # ------------------------------------------------------------------------------------------------
@@ -144,7 +144,9 @@ def test_knn_storage_does_not_depend_on_feature_id_magnitude():
         )
         small.learn(idx, val, labelset)
         huge.learn(idx + offset, val, labelset)
-    assert huge.memory_bytes() == small.memory_bytes() < 50_000
+    # the sparse rows take the same room; only small ids (below 512) may also get a float32 frame
+    assert huge._col_f32.size == 0
+    assert huge.memory_bytes() == small.memory_bytes() - small._col_f32.nbytes < 50_000
 
 
 @pytest.mark.parametrize("memo_size", [3, 1 << 13])
@@ -378,14 +380,58 @@ def test_knn_answers_bit_for_bit_as_float64_everywhere(memo_size):
     assert n_exact > 100
 
 
+def test_knn_screens_dense_rows_with_zeros_bit_for_bit_as_float64_everywhere():
+    """Dense records whose zeros break their runs of ids (as sparse ARFF files give), over a
+    feature range that widens as the stream goes on, are screened in the float32 frame and
+    still answer as measuring every row in float64 does, bit for bit."""
+    rng = np.random.default_rng(41)
+    base = rng.normal(size=(5, 60))
+    memo = DistanceMemo(size=128)
+    models = [KnnLabelCombination(k=k, window=w, memo=memo) for k, w in [(3, 30), (5, 120)]]
+    histories = [[] for _ in models]
+    n_measured = n_stored = 0
+    for t in range(400):
+        width = 20 if t < 150 else 60  # new features from record 150 on: the frame widens
+        val = base[rng.integers(5), :width] * (1.0 + 1e-7 * rng.normal(size=width))
+        val[rng.random(width) < 0.2] = 0.0  # zeros, which a sparse encoding leaves out
+        if t % 37 == 0 and histories[1]:
+            val = np.zeros(width)
+            h_idx, h_val, _ = histories[1][-3]
+            val[h_idx] = h_val  # an exact repeat
+        keep = val != 0.0
+        idx, val, labelset = np.arange(width)[keep], val[keep], np.array([int(rng.integers(4))])
+        for model, history in zip(models, histories):
+            expected, _ = _float64_knn(history, idx, val, model.k, model.window, 4)
+            np.testing.assert_array_equal(model.predict_proba(idx, val, 4), expected)
+        n_measured += int((memo.query == memo.query.max()).sum())
+        n_stored += models[1].n_stored
+        for model, history in zip(models, histories):
+            model.learn(idx, val, labelset)
+            history.append((idx, val, labelset))
+    assert models[1]._col_f32.shape[0] == 64
+    assert (models[1]._row_run_first == GAPPED).sum() > 100  # rows with zeros were screened
+    assert n_stored - n_measured > 10_000  # distances that stayed float32 estimates
+
+
 def test_knn_rows_outside_the_float32_safe_range_are_not_screened():
     model = KnnLabelCombination(k=1, window=4)
     for v in (1.0, 1e-20, 1e20, 0.5):
         model.learn(np.arange(3), np.array([2.0, v, 1.0]), np.array([0]))
     assert model._row_run_first.tolist() == [0, -1, -1, 0]
     assert model._col_f32.shape == (16, 4)  # a column per row, room for runs up to 16 ids
-    model.learn(np.array([0, 2]), np.array([1.0, 1.0]), np.array([1]))  # not a run of ids
-    assert model._row_run_first[0] == -1
+    model.learn(np.array([0, 2]), np.array([1.0, 1.0]), np.array([1]))  # in the frame, not a run of ids
+    assert model._row_run_first[0] == GAPPED
+    model.learn(np.array([0, 30]), np.array([1.0, 1.0]), np.array([1]))  # sparse, beyond the frame
+    assert model._row_run_first[1] == UNFRAMED and model._col_f32.shape == (16, 4)
+    model.learn(np.arange(20) + 2, np.ones(20), np.array([1]))  # dense beyond the frame: it widens
+    assert model._row_run_first[2] == 2 and model._col_f32.shape == (32, 4)
+    np.testing.assert_array_equal(model._col_f32[:, 0], [1, 0, 1] + [0] * 29)  # kept, zeros included
+    np.testing.assert_array_equal(model._col_f32[:, 2], [0, 0] + [1] * 20 + [0] * 10)
+    model.learn(np.array([5]), np.array([4.0]), np.array([1]))  # evicts row 3, which leaves its column
+    np.testing.assert_array_equal(model._col_f32[:, 3], [0] * 5 + [4] + [0] * 26)
+    assert model._row_run_first[3] == 5
+    model.learn(np.array([7]), np.array([2.0]), np.array([1]))  # evicts row 0, which leaves its column
+    np.testing.assert_array_equal(model._col_f32[:, 0], [0] * 7 + [2] + [0] * 24)
 
 
 def test_majority_labelset_prediction_follows_the_majority():
