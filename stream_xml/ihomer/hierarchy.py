@@ -17,6 +17,7 @@ from stream_xml.clustering import LabelsetSizeHistogram, refine
 from stream_xml.ihomer.learners import LearnerFactory
 from stream_xml.ihomer.modes import MODES, PartitionEnsemble, RecordAtHand
 from stream_xml.ihomer.partition import RecentRecords
+from stream_xml.ihomer.thresholds import OnlineF1Threshold
 from stream_xml.ihomer.watchers import RisingChange
 from stream_xml.labels import LabelSpace
 from stream_xml.tree.features import FeatureIndex
@@ -38,7 +39,7 @@ class ClusterHierarchy:
 
     def __init__(self, mode: str, templates: dict, root_choice: str, min_block, restructure_min_t: int,
                  replay: int, warmup: int, warmup_limit: int, fallback: str, drift_signals: tuple,
-                 route_threshold: float, seed: int):  # fmt: skip
+                 route_threshold: float, seed: int, threshold: str = "fixed"):  # fmt: skip
         self.mode = mode
         self.min_block = min_block
         self.restructure_min_t = restructure_min_t
@@ -61,6 +62,7 @@ class ClusterHierarchy:
         self._correlation = RisingChange() if "correlation" in drift_signals else None
         self._loss = RisingChange() if "loss" in drift_signals else None
         self._at_hand: RecordAtHand | None = None  # the record last predicted
+        self._threshold = OnlineF1Threshold() if threshold == "f1" else None  # None: above 0.5
         self._t = 0
         self._pending = False  # a clustering change waiting for restructure_min_t
         self.n_restructures = 0
@@ -113,6 +115,8 @@ class ClusterHierarchy:
         at, self._at_hand = self._at_hand, None
         if at is None or not _same_encoding(at.encoded, encoded):
             at = RecordAtHand(id(x), encoded)
+        if self._threshold is not None and at.scores is not None:
+            self._threshold.observe(at.scores, names)
         self._mode.learn(x, names, ids, at)
         self._recent.append(at.encoded, ids)
 
@@ -136,10 +140,14 @@ class ClusterHierarchy:
 
     # -- prediction -------------------------------------------------------------------------------
     def predict_with_scores(self, x) -> tuple[frozenset, dict]:
-        """The labels scored above 0.5, and every known label's score."""
+        """The labels scored above 0.5 (or at least the online threshold, ``threshold="f1"``),
+        and every known label's score."""
         at = self._at_hand = RecordAtHand(id(x), self._features.encode(x, learn=False))
-        scores = self._mode.scores(x, at)
-        at.predicted = frozenset(k for k, p in scores.items() if p > 0.5)
+        scores = at.scores = self._mode.scores(x, at)
+        if self._threshold is not None:
+            at.predicted = self._threshold.predicted(scores)
+        else:
+            at.predicted = frozenset(k for k, p in scores.items() if p > 0.5)
         return at.predicted, scores
 
     # -- restructuring ----------------------------------------------------------------------------
@@ -243,6 +251,8 @@ class ClusterHierarchy:
         """Bytes of the numpy arrays of the clustering and of every learner (fallbacks included).
         The clustering's pair counts grow with the square of the largest cluster's size."""
         total = self._odac.memory_bytes() + self._factory.memo.memory_bytes()
+        if self._threshold is not None:
+            total += self._threshold.memory_bytes()
         return total + self._mode.memory_bytes()
 
     def __getstate__(self):

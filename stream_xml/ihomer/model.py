@@ -66,6 +66,7 @@ from stream_xml.clustering import ODACJ
 from stream_xml.ihomer.arbiter import CHOICES
 from stream_xml.ihomer.hierarchy import ClusterHierarchy
 from stream_xml.ihomer.modes import MODES
+from stream_xml.ihomer.thresholds import THRESHOLDS
 from stream_xml.ihomer.watchers import SIGNALS
 from stream_xml.labeltree import LabelTreeClassifier
 from stream_xml.tree import MLHAT
@@ -169,6 +170,13 @@ class IHOMER(MultiLabelLearner):
     route_threshold
         Routing mode: a record is passed down to a child whose meta-label has more than this
         probability (lower values trade speed for fewer routing misses).
+    threshold
+        How the partition and routing engines turn scores into labels: ``"fixed"``, every label
+        scored above 0.5; ``"f1"``, every label scored at least a threshold moved online towards
+        the best micro-F1 of the stream so far (:mod:`stream_xml.ihomer.thresholds`). ``"f1"``
+        answers with more labels where they are rare and trades whole labelsets for F1 (on the
+        8 dense streams of experiments/RESULTS.md mean micro-F1 0.639 -> 0.651, macro-F1 0.522
+        -> 0.537, subset accuracy 0.426 -> 0.416). The label tree keeps its own threshold.
     extreme
         The label tree to clone in tree mode (:class:`~stream_xml.labeltree.LabelTreeClassifier`;
         None: its defaults, with this model's ``seed``).
@@ -195,6 +203,7 @@ class IHOMER(MultiLabelLearner):
         fallback: str = "root",
         drift_signals: tuple = ("correlation",),
         route_threshold: float = 0.5,
+        threshold: str = "fixed",
         extreme: LabelTreeClassifier | None = None,
         seed: int = 0,
     ):
@@ -204,6 +213,8 @@ class IHOMER(MultiLabelLearner):
             raise ValueError(f"min_block must be an integer >= 1 or 'sqrt', got {min_block!r}")
         if fallback not in FALLBACKS:
             raise ValueError(f"fallback must be one of {FALLBACKS}, got {fallback!r}")
+        if threshold not in THRESHOLDS:
+            raise ValueError(f"threshold must be one of {THRESHOLDS}, got {threshold!r}")
         if root_choice not in CHOICES:
             raise ValueError(f"root_choice must be one of {CHOICES}, got {root_choice!r}")
         unknown = set(drift_signals) - set(SIGNALS)
@@ -223,6 +234,7 @@ class IHOMER(MultiLabelLearner):
         self.fallback = fallback
         self.drift_signals = tuple(drift_signals)
         self.route_threshold = route_threshold
+        self.threshold = threshold
         self.extreme = extreme
         self.seed = seed
         self._labels: dict = {}  # the labels known before an engine is chosen (mode "auto")
@@ -249,6 +261,7 @@ class IHOMER(MultiLabelLearner):
             engine = ClusterHierarchy(
                 mode, self.templates(), self.root_choice, self.min_block, self.restructure_min_t, self.replay,
                 self.warmup, self.warmup_limit, self.fallback, self.drift_signals, self.route_threshold, self.seed,
+                threshold=self.threshold,
             )  # fmt: skip
         if self._kinds:
             engine.declare_features(self._kinds)
@@ -302,6 +315,8 @@ class IHOMER(MultiLabelLearner):
         yield {"clustering": ODACJ(n_min=50, delta=0.9, tau=0.1), "tree": MLHAT(grace_period=50, leaf_switch="loss")}
         yield {"mode": "routing", "clustering": ODACJ(n_min=50, delta=0.9, tau=0.1), "tree": MLHAT(grace_period=50)}
         yield {"mode": "tree"}
+        yield {"mode": "partition", "threshold": "f1", "clustering": ODACJ(n_min=50, delta=0.9, tau=0.1),
+               "tree": MLHAT(grace_period=50, leaf_switch="loss")}
 
     @property
     def _is_stochastic(self):

@@ -27,7 +27,7 @@ class RecordAtHand:
     of it (their scores by learner, the arbiter's levels, the predicted labelset), so that the
     learning of the record reuses its prediction's work."""
 
-    __slots__ = ("x_id", "encoded", "tree_scores", "fallback_scores", "levels", "predicted")
+    __slots__ = ("x_id", "encoded", "tree_scores", "fallback_scores", "levels", "predicted", "scores")
 
     def __init__(self, x_id: int, encoded: tuple):
         self.x_id = x_id
@@ -36,6 +36,7 @@ class RecordAtHand:
         self.fallback_scores: dict = {}  # id(block) -> its fallbacks' scores
         self.levels = None  # [(block, own positives, root positives)] of the arbiter
         self.predicted = None  # the labelset predicted, once predicted
+        self.scores = None  # every label's score, once predicted
 
     def scores_of(self, learner, x) -> dict:
         """``learner.predict_scores`` of the record, asked once (the caller must not change it)."""

@@ -670,3 +670,47 @@ def test_a_partition_engine_that_meets_the_crossover_hands_over_to_a_label_tree(
     assert model._engine.counters["learned"] == 50 + len(records) - switched_at
     predicted, scores = model.predict_with_scores({"f0": 0.9, "f1": 0.5})
     assert scores and all(0.0 <= p <= 1.0 for p in scores.values())
+
+
+
+def _rare_label_stream(n, seed):
+    """Labels r0-r3, each relevant in about 30 % of the records (r0 in 45 % when f0 > 0.5, in
+    15 % otherwise): none is ever likelier than not, so a learner scores them below 0.5, yet
+    answering them all has a micro-F1 of about 2 * 0.3 / 1.3."""
+    rng = random.Random(seed)
+    for _ in range(n):
+        x = {f"f{j}": rng.random() for j in range(4)}
+        rates = [0.45 if x["f0"] > 0.5 else 0.15, 0.3, 0.3, 0.3]
+        yield x, {f"r{i}" for i, rate in enumerate(rates) if rng.random() < rate}
+
+
+def _micro_f1(model, stream, skip):
+    tp = fp = fn = 0
+    for t, (x, labels) in enumerate(stream):
+        predicted, _ = model.predict_with_scores(x)
+        if t >= skip:
+            tp, fp, fn = tp + len(predicted & labels), fp + len(predicted - labels), fn + len(labels - predicted)
+        model.learn_labelset(x, labels)
+    return 2 * tp / (2 * tp + fp + fn)
+
+
+def test_f1_threshold_answers_labels_no_learner_scores_above_one_half():
+    stream = list(_rare_label_stream(1500, seed=3))
+    fixed, tuned = ihomer(mode="partition", seed=1), ihomer(mode="partition", threshold="f1", seed=1)
+    f1_fixed, f1_tuned = _micro_f1(fixed, stream, 500), _micro_f1(tuned, stream, 500)
+    assert f1_tuned > f1_fixed + 0.15, (f1_fixed, f1_tuned)
+    assert tuned._engine._threshold.tau < 0.4
+
+
+def test_f1_threshold_is_checked_and_pickled_with_the_model():
+    with pytest.raises(ValueError, match="threshold"):
+        IHOMER(threshold="half")
+    model = ihomer(mode="partition", threshold="f1", seed=2)
+    stream = list(_rare_label_stream(800, seed=4))
+    _learn(model, stream[:400])
+    clone = pickle.loads(pickle.dumps(model))
+    for x, labels in stream[400:]:
+        assert model.predict_with_scores(x) == clone.predict_with_scores(x)
+        model.learn_labelset(x, labels)
+        clone.learn_labelset(x, labels)
+    assert model._engine._threshold.tau == clone._engine._threshold.tau < 0.5
