@@ -41,15 +41,31 @@ from stream_xml.tree.entropy import ml_entropy
 from stream_xml.tree.common_kernels import label_errors
 
 __all__ = [
-    "LEAF_MODELS", "LEAF_SWITCHES", "SWITCH_FADING", "leaf_policy", "LeafPolicy", "MajorityLeaves",
+    "LEAF_MODELS", "LEAF_SWITCHES", "LEAF_RANKINGS", "SWITCH_FADING", "leaf_policy", "LeafPolicy", "MajorityLeaves",
     "NaiveBayesLeaves", "PrunedSetsLeaves", "KnnLeaves", "BaggingLeaves", "CardinalitySwitch", "LossSwitch",
 ]  # fmt: skip
 
 LEAF_MODELS = ("switch", "majority", "knn", "bagging", "nb", "ps")
 LEAF_SWITCHES = ("cardinality", "loss", "loss_with_majority", "loss_with_nb", "loss_with_majority_and_nb")
+#: How a switching leaf scores its labels: by its answer, or its answer's decisions ranked by its
+#: bagged logistic regressions (:func:`ranked_by_bagging`).
+LEAF_RANKINGS = ("answer", "bagging")
 #: Per-record fading of the leaf models' error counts under :class:`LossSwitch` (a memory of
 #: about 200 records, so the choice follows drift).
 SWITCH_FADING = 0.995
+
+
+def ranked_by_bagging(answer, leaf, idx, val, n_labels: int):
+    """``answer``'s decisions at 0.5, each label scored half for the decision plus half the
+    leaf's bagged logistic regressions' probability (kept inside (0, 1), so that the decisions
+    at 0.5 stay): kNN votes and majority labelsets give a labelset's labels the same score,
+    which ranks them by label order; the probabilities rank them, within the answer and out of
+    it (the score encoding of pruned sets, :mod:`stream_xml.tree.pruned_sets`)."""
+    proba = np.clip(leaf.bagging.predict_proba(idx, val, n_labels), _RANK_MARGIN, 1.0 - _RANK_MARGIN)
+    return 0.5 * (answer > 0.5) + 0.5 * proba
+
+
+_RANK_MARGIN = 1e-9
 
 
 class LeafPolicy:
@@ -58,6 +74,7 @@ class LeafPolicy:
     uses_knn = False
     uses_bagging = False
     uses_pruned_sets = False
+    rank_by_bagging = False  # switching policies: score with ranked_by_bagging
 
     def proba(self, leaf, idx, val, n_labels: int):
         """P(1) per label from the leaf, None if the leaf has learned nothing."""
@@ -151,7 +168,10 @@ class CardinalitySwitch(LeafPolicy):
             return leaf.majority.predict_proba(n_labels)
         light = leaf.current_weight < self.cardinality_th
         model = leaf.knn if light or ml_entropy(leaf.stats) < self.entropy_th else leaf.bagging
-        return model.predict_proba(idx, val, n_labels)
+        proba = model.predict_proba(idx, val, n_labels)
+        if self.rank_by_bagging and model is leaf.knn:
+            return ranked_by_bagging(proba, leaf, idx, val, n_labels)
+        return proba
 
 
 class LossSwitch(LeafPolicy):
@@ -197,11 +217,17 @@ class LossSwitch(LeafPolicy):
 
     def _proba(self, leaf, idx, val, n_labels: int):
         model = self.choice(leaf)
-        if model is leaf.majority:
-            return model.predict_proba(n_labels)
         if model is leaf.observers:
             return self._nb_proba(leaf, idx, val, n_labels)
-        return model.predict_proba(idx, val, n_labels)
+        if model is leaf.majority:
+            proba = model.predict_proba(n_labels)
+            if leaf.majority.n_labelsets <= 1:
+                return proba
+        else:
+            proba = model.predict_proba(idx, val, n_labels)
+        if self.rank_by_bagging and model is not leaf.bagging:
+            return ranked_by_bagging(proba, leaf, idx, val, n_labels)
+        return proba
 
     def _slot(self, leaf, model) -> int:
         """The slot of the model in use whose errors are counted: 0 kNN, 1 bagging, 2 the majority
@@ -259,18 +285,24 @@ class LossSwitch(LeafPolicy):
 
 
 def leaf_policy(leaf_model: str, leaf_switch: str, cardinality_th: float = 750,
-                entropy_th: float = 0.3, counted=_none_counted) -> LeafPolicy:  # fmt: skip
-    """The policy of a tree's ``leaf_model`` (and, for ``"switch"``, its ``leaf_switch``);
-    ``counted`` gives the naive-Bayes leaves the tree's counted features, ``(nominal, binary)``."""
+                entropy_th: float = 0.3, counted=_none_counted, ranking: str = "answer") -> LeafPolicy:  # fmt: skip
+    """The policy of a tree's ``leaf_model`` (and, for ``"switch"``, its ``leaf_switch`` and
+    ``ranking``); ``counted`` gives the naive-Bayes leaves the tree's counted features,
+    ``(nominal, binary)``."""
     if leaf_model not in LEAF_MODELS:
         raise ValueError(f"leaf_model must be one of {LEAF_MODELS}, got {leaf_model!r}")
     if leaf_switch not in LEAF_SWITCHES:
         raise ValueError(f"leaf_switch must be one of {LEAF_SWITCHES}, got {leaf_switch!r}")
+    if ranking not in LEAF_RANKINGS:
+        raise ValueError(f"leaf_ranking must be one of {LEAF_RANKINGS}, got {ranking!r}")
     if leaf_model == "switch":
         if leaf_switch == "cardinality":
-            return CardinalitySwitch(cardinality_th, entropy_th)
-        return LossSwitch(with_majority="majority" in leaf_switch, with_nb=leaf_switch.endswith("nb"),
-                          counted=counted)
+            policy = CardinalitySwitch(cardinality_th, entropy_th)
+        else:
+            policy = LossSwitch(with_majority="majority" in leaf_switch, with_nb=leaf_switch.endswith("nb"),
+                                counted=counted)
+        policy.rank_by_bagging = ranking == "bagging"
+        return policy
     if leaf_model == "nb":
         return NaiveBayesLeaves(counted)
     if leaf_model == "ps":

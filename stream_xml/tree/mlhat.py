@@ -167,6 +167,12 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         kNN, then bagging); "loss_with_nb" and "loss_with_majority_and_nb": the same with naive
         Bayes over the leaf's observers (as ``leaf_model="nb"``) a candidate too while the leaf
         is active (chosen only with strictly fewer errors; MOA's naive-Bayes-adaptive rule).
+    leaf_ranking
+        How "switch" leaves score labels (other leaves ignore it, as they do ``leaf_switch``): "answer", as the model that answers does; "bagging":
+        a kNN or majority-labelset answer keeps its decisions at 0.5 but each label scores half
+        for the decision plus half the leaf's bagged logistic regressions' probability, so that
+        labels are ranked (P@k) by probabilities rather than by label order among the equal votes
+        of a labelset (naive Bayes' and bagging's own answers are scored as they are).
     ps_sets, ps_buffer
         Labelsets kept as classes, and records seen before they are chosen, of ``leaf_model="ps"``
         (MEKA's PSUpdateable's 10 and 1,000).
@@ -241,6 +247,7 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         entropy_th: float = 0.3,
         leaf_model: str = "switch",
         leaf_switch: str = "cardinality",
+        leaf_ranking: str = "answer",
         ps_sets: int = PS_SETS,
         ps_buffer: int = PS_BUFFER,
         knn_k: int = 4,
@@ -260,7 +267,8 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         nominal: str = "declared",
         seed: int | None = 0,
     ):
-        self._leaf_policy = leaf_policy(leaf_model, leaf_switch, cardinality_th, entropy_th, self._nominal_flags)
+        self._leaf_policy = leaf_policy(leaf_model, leaf_switch, cardinality_th, entropy_th, self._nominal_flags,
+                                        leaf_ranking)
         if alternate_strategy not in ALTERNATE_STRATEGIES:
             raise ValueError(f"alternate_strategy must be one of {ALTERNATE_STRATEGIES}")
         if error_weighting not in ERROR_WEIGHTINGS:
@@ -284,6 +292,7 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         self.entropy_th = entropy_th
         self.leaf_model = leaf_model
         self.leaf_switch = leaf_switch
+        self.leaf_ranking = leaf_ranking
         self.ps_sets = ps_sets
         self.ps_buffer = ps_buffer
         self.knn_k = knn_k
@@ -323,6 +332,7 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         yield {"grace_period": 20, "leaf_model": "knn", "alternate_strategy": "drift"}
         yield {"grace_period": 20, "leaf_model": "nb"}
         yield {"grace_period": 20, "leaf_model": "ps", "ps_buffer": 30, "ps_sets": 4}
+        yield {"grace_period": 20, "leaf_switch": "loss_with_majority_and_nb", "leaf_ranking": "bagging"}
 
     # -- labels and features -------------------------------------------------------------------
 
