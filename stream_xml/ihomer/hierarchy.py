@@ -17,7 +17,7 @@ from stream_xml.clustering import LabelsetSizeHistogram, refine
 from stream_xml.ihomer.learners import LearnerFactory
 from stream_xml.ihomer.modes import MODES, PartitionEnsemble, RecordAtHand
 from stream_xml.ihomer.partition import RecentRecords
-from stream_xml.ihomer.thresholds import OnlineF1Threshold
+from stream_xml.ihomer.thresholds import EXACT_WEIGHTS, OnlineThreshold
 from stream_xml.ihomer.watchers import RisingChange
 from stream_xml.labels import LabelSpace
 from stream_xml.tree.features import FeatureIndex
@@ -39,7 +39,7 @@ class ClusterHierarchy:
 
     def __init__(self, mode: str, templates: dict, root_choice: str, min_block, restructure_min_t: int,
                  replay: int, warmup: int, warmup_limit: int, fallback: str, drift_signals: tuple,
-                 route_threshold: float, seed: int, threshold: str = "fixed"):  # fmt: skip
+                 route_threshold: float, seed: int, threshold: str = "f1_exact"):  # fmt: skip
         self.mode = mode
         self.min_block = min_block
         self.restructure_min_t = restructure_min_t
@@ -62,7 +62,8 @@ class ClusterHierarchy:
         self._correlation = RisingChange() if "correlation" in drift_signals else None
         self._loss = RisingChange() if "loss" in drift_signals else None
         self._at_hand: RecordAtHand | None = None  # the record last predicted
-        self._threshold = OnlineF1Threshold() if threshold == "f1" else None  # None: above 0.5
+        # None: labels scored above 0.5
+        self._threshold = OnlineThreshold(EXACT_WEIGHTS[threshold]) if threshold in EXACT_WEIGHTS else None
         self._t = 0
         self._pending = False  # a clustering change waiting for restructure_min_t
         self.n_restructures = 0
@@ -140,7 +141,7 @@ class ClusterHierarchy:
 
     # -- prediction -------------------------------------------------------------------------------
     def predict_with_scores(self, x) -> tuple[frozenset, dict]:
-        """The labels scored above 0.5 (or at least the online threshold, ``threshold="f1"``),
+        """The labels scored at least the online threshold (above 0.5, ``threshold="fixed"``),
         and every known label's score."""
         at = self._at_hand = RecordAtHand(id(x), self._features.encode(x, learn=False))
         scores = at.scores = self._mode.scores(x, at)

@@ -694,18 +694,20 @@ def _micro_f1(model, stream, skip):
     return 2 * tp / (2 * tp + fp + fn)
 
 
-def test_f1_threshold_answers_labels_no_learner_scores_above_one_half():
+@pytest.mark.parametrize("threshold", ["f1", "f1_exact"])
+def test_online_threshold_answers_labels_no_learner_scores_above_one_half(threshold):
     stream = list(_rare_label_stream(1500, seed=3))
-    fixed, tuned = ihomer(mode="partition", seed=1), ihomer(mode="partition", threshold="f1", seed=1)
+    fixed, tuned = ihomer(mode="partition", threshold="fixed", seed=1), ihomer(mode="partition", threshold=threshold, seed=1)
     f1_fixed, f1_tuned = _micro_f1(fixed, stream, 500), _micro_f1(tuned, stream, 500)
     assert f1_tuned > f1_fixed + 0.15, (f1_fixed, f1_tuned)
     assert tuned._engine._threshold.tau < 0.4
+    assert fixed._engine._threshold is None
 
 
-def test_f1_threshold_is_checked_and_pickled_with_the_model():
+def test_threshold_is_checked_and_pickled_with_the_model():
     with pytest.raises(ValueError, match="threshold"):
         IHOMER(threshold="half")
-    model = ihomer(mode="partition", threshold="f1", seed=2)
+    model = ihomer(mode="partition", seed=2)  # the default, "f1_exact"
     stream = list(_rare_label_stream(800, seed=4))
     _learn(model, stream[:400])
     clone = pickle.loads(pickle.dumps(model))
