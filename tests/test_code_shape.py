@@ -1,5 +1,5 @@
 """The shape the code keeps (issue 19): no import cycle, no class over 400 lines, no function over
-120 lines, and iHOMER with at most 16 parameters. Read from the source text, as a reviewer would."""
+120 lines, and iHOMER with at most 17 parameters. Read from the source text, as a reviewer would."""
 
 import ast
 import inspect
@@ -100,7 +100,8 @@ def test_no_class_over_400_lines_and_no_function_over_120():
     assert list(_long_definitions()) == []
 
 
-def test_ihomer_takes_at_most_16_parameters():
+def test_ihomer_takes_at_most_17_parameters():
+    # 16 until issue 23's decision threshold (``threshold``); a new one should replace one
     from stream_xml import IHOMER
 
-    assert len(inspect.signature(IHOMER).parameters) <= 16
+    assert len(inspect.signature(IHOMER).parameters) <= 17
