@@ -327,17 +327,23 @@ def test_a_label_first_seen_mid_stream_joins_the_block_of_its_co_labels():
     assert "late" in model.predict_with_scores({"f0": 0.9, "f1": 0.1, "f2": 0.0, "f3": 0.0})[1]
 
 
-@pytest.mark.parametrize("mode", ["partition", "routing"])
-def test_pickled_model_continues_identically(mode):
-    model = ihomer(mode=mode, seed=7)
-    stream = list(two_group_stream(900, seed=8))
-    _learn(model, stream[:450])
+def _pickled_continues_identically(model, stream):
+    """Learn the first half of ``stream``, pickle the model, and check that the copy predicts and
+    learns the second half as the model does; returns the copy."""
+    _learn(model, stream[: len(stream) // 2])
     clone = pickle.loads(pickle.dumps(model))
-    for x, labels in stream[450:]:
+    for x, labels in stream[len(stream) // 2 :]:
         assert model.predict_with_scores(x) == clone.predict_with_scores(x)
         model.learn_labelset(x, labels)
         clone.learn_labelset(x, labels)
     assert model.partition == clone.partition
+    return clone
+
+
+@pytest.mark.parametrize("mode", ["partition", "routing"])
+def test_pickled_model_continues_identically(mode):
+    model = ihomer(mode=mode, seed=7)
+    clone = _pickled_continues_identically(model, list(two_group_stream(900, seed=8)))
     # every tree still encodes with the model's one feature index
     trees = [b.learner for b in clone.blocks] + [old for b in clone.blocks for old, _ in b.fallback]
     assert trees and all(tree._features is clone._engine._features for tree in trees)
@@ -708,11 +714,5 @@ def test_threshold_is_checked_and_pickled_with_the_model():
     with pytest.raises(ValueError, match="threshold"):
         IHOMER(threshold="half")
     model = ihomer(mode="partition", seed=2)  # the default, "f1_exact"
-    stream = list(_rare_label_stream(800, seed=4))
-    _learn(model, stream[:400])
-    clone = pickle.loads(pickle.dumps(model))
-    for x, labels in stream[400:]:
-        assert model.predict_with_scores(x) == clone.predict_with_scores(x)
-        model.learn_labelset(x, labels)
-        clone.learn_labelset(x, labels)
+    clone = _pickled_continues_identically(model, list(_rare_label_stream(800, seed=4)))
     assert model._engine._threshold.tau == clone._engine._threshold.tau < 0.5
