@@ -179,7 +179,7 @@ class IHOMER(MultiLabelLearner):
         posteriors) stay below 0.5 for most relevant labels where labels are rare; ``"f1"``
         answers them but trades whole labelsets for F1, ``"f1_exact"`` lowers the threshold only
         where F1 gains more than exact matches lose (experiments/RESULTS.md, issue 23's third
-        round: on Langlog micro-F1 0.089 -> 0.138, both halves of the 26 streams gain on subset
+        round: on Langlog micro-F1 0.089 -> 0.137, both halves of the 26 streams gain on subset
         accuracy, micro- and macro-F1). The label tree keeps its own threshold.
     extreme
         The label tree to clone in tree mode (:class:`~stream_xml.labeltree.LabelTreeClassifier`;
