@@ -19,8 +19,8 @@ import numpy as np
 from stream_xml.tree.common_kernels import also_errors, class_of, label_errors
 
 __all__ = ["NEXT_ROW", "STORED", "CLASSES", "POOL_USED", "RUN", "ROW_START", "ROW_NNZ", "ROW_CLASS", "ROW_SEQ",
-           "ROW_RUN_FIRST", "UNFRAMED", "GAPPED", "SHARED_HEAD", "NEEDS_CLASS_ROOM", "NEEDS_F32_ROWS", "f32_stride", "knn_learn",
-           "knn_repack", "knn_predict", "knn_score_and_learn"]
+           "ROW_RUN_FIRST", "UNFRAMED", "GAPPED", "SHARED_HEAD", "NEEDS_CLASS_ROOM", "NEEDS_F32_ROWS", "f32_stride",
+           "knn_learn", "knn_repack", "knn_predict", "knn_score_and_learn"]
 
 #: Slots of ``counts``: the next row to write, the rows stored, the classes, the pool entries used,
 #: and how many of the newest rows hold records numbered one after the other in the memo.
@@ -120,9 +120,10 @@ def knn_learn(
     ``row_run_first[r]`` holds its first feature id if its ids are one run, else
     :data:`GAPPED` (:data:`UNFRAMED` for rows outside the frame). A dense row (non-zeros on at
     least half of the ids up to its largest) that lies beyond the frame asks for a wider one
-    first, up to ids below 512: so dense data is screened whether or not it has zeros. ``counts[RUN]`` counts the newest rows whose numbers follow each other
-    (each ``seq`` one more than the row's before): when it reaches the rows stored ``n``, they
-    are exactly the records numbered ``newest - n + 1 .. newest``.
+    first, up to ids below 512: so dense data is screened whether or not it has zeros.
+    ``counts[RUN]`` counts the newest rows whose numbers follow each other (each ``seq`` one
+    more than the row's before): when it reaches the rows stored ``n``, they are exactly the
+    records numbered ``newest - n + 1 .. newest``.
     Returns 0 when stored; else, having changed
     nothing, :data:`NEEDS_CLASS_ROOM` when the class arrays lack room for one more class of
     ``len(labelset)`` labels (the caller enlarges them and calls again), :data:`NEEDS_F32_ROWS`
@@ -528,7 +529,8 @@ def knn_predict(
     lo, hi, missing = _known_bounds(pool_idx, pool_val, rows, row_sqnorm, col_f32, n, q, memo, query)
     if missing.shape[0] > 0:
         _measure_missing(pool_idx, pool_val, rows, row_sqnorm, counts, window, n, q, memo, query, missing, lo, hi)
-    best_d2, best_row, n_best = _rank(pool_idx, pool_val, rows, row_sqnorm, n, newest, min(k, n), q, memo, query, lo, hi)
+    best_d2, best_row, n_best = _rank(pool_idx, pool_val, rows, row_sqnorm, n, newest, min(k, n), q, memo, query,
+                                      lo, hi)
     if sharing:
         shared[SHARED_QUERY], shared[SHARED_NEWEST], shared[SHARED_STORED] = query, row_seq[newest], n
         shared[SHARED_K], shared[SHARED_FOUND] = k, n_best
@@ -649,7 +651,7 @@ def _rank(pool_idx, pool_val, rows, row_sqnorm, n, newest, k, q, memo, query, lo
     rows are skipped, whole words of eight flags at once (only a query in the float32 frame has
     screened rows: the others measure every row and skip none). A screened row still ranked is
     measured in float64 here."""
-    row_start, row_nnz, _, row_seq, row_run_first = _ring_rows(rows)
+    _, _, _, row_seq, row_run_first = _ring_rows(rows)
     n_words = (n + 7) // 8
     kth = _kth_bound(hi, k) if q.screen else np.inf
     skip, skip_words = _skip_flags(lo, row_sqnorm, q.sq, kth, n_words)

@@ -703,7 +703,8 @@ def _micro_f1(model, stream, skip):
 @pytest.mark.parametrize("threshold", ["f1", "f1_exact"])
 def test_online_threshold_answers_labels_no_learner_scores_above_one_half(threshold):
     stream = list(_rare_label_stream(1500, seed=3))
-    fixed, tuned = ihomer(mode="partition", threshold="fixed", seed=1), ihomer(mode="partition", threshold=threshold, seed=1)
+    fixed = ihomer(mode="partition", threshold="fixed", seed=1)
+    tuned = ihomer(mode="partition", threshold=threshold, seed=1)
     f1_fixed, f1_tuned = _micro_f1(fixed, stream, 500), _micro_f1(tuned, stream, 500)
     assert f1_tuned > f1_fixed + 0.15, (f1_fixed, f1_tuned)
     assert tuned._engine._threshold.tau < 0.4
