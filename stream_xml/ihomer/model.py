@@ -13,7 +13,8 @@ Three engines (``mode``):
 - ``"partition"`` (:mod:`stream_xml.ihomer.hierarchy`, :mod:`stream_xml.ihomer.modes`): one tree
   per block, every record reaches every block; a root tree over all labels learns beside them,
   and an arbiter (:mod:`stream_xml.ihomer.arbiter`) lets the blocks or the root tree answer,
-  whichever has had the smaller loss.
+  whichever has had the smaller loss; the labels answered are those scored at least a threshold
+  moved online towards the best micro-F1 plus exact-match share (:mod:`stream_xml.ihomer.thresholds`).
 - ``"routing"``: HOMER routing over the same clusters: the cluster tree's internal nodes learn
   meta-labels ("is any label below this child relevant?"); a record is learned only by the nodes
   whose labels it carries and predicted only down the branches whose meta-label fires.

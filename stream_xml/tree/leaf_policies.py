@@ -41,8 +41,9 @@ from stream_xml.tree.entropy import ml_entropy
 from stream_xml.tree.common_kernels import label_errors
 
 __all__ = [
-    "LEAF_MODELS", "LEAF_SWITCHES", "LEAF_RANKINGS", "SWITCH_FADING", "leaf_policy", "LeafPolicy", "MajorityLeaves",
-    "NaiveBayesLeaves", "PrunedSetsLeaves", "KnnLeaves", "BaggingLeaves", "CardinalitySwitch", "LossSwitch",
+    "LEAF_MODELS", "LEAF_SWITCHES", "LEAF_RANKINGS", "SWITCH_FADING", "leaf_policy", "ranked_by_bagging",
+    "LeafPolicy", "MajorityLeaves", "NaiveBayesLeaves", "PrunedSetsLeaves", "KnnLeaves", "BaggingLeaves",
+    "CardinalitySwitch", "LossSwitch",
 ]  # fmt: skip
 
 LEAF_MODELS = ("switch", "majority", "knn", "bagging", "nb", "ps")
