@@ -10,7 +10,7 @@ RUN_MODELS ?= --model ihomer --model mlhat --model mlht
 # the streams of the side-by-side benchmark against MOA and river (make bench)
 BENCH_SOURCES ?= --source yeast --source tmc2007-500 --source Imdb --source delicious
 
-.PHONY: run test test-quick install install-dev moa bench clean
+.PHONY: run test test-quick install install-dev moa bench clean clean-kernels
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,5 +52,10 @@ test-quick: install-dev
 bench: $(VENV)/.installed-bench moa
 	STREAM_XML_DATA=$(DATA) $(BIN)/stream-xml bench $(BENCH_SOURCES) --out out/bench
 
-clean:
+clean: clean-kernels
 	rm -rf $(VENV) out build *.egg-info
+
+# numba's on-disk caches: a kernel that calls one in another module keeps the callee it was
+# compiled with until its own file changes, so measure after editing a kernel module from clean
+clean-kernels:
+	find stream_xml connectors -name '*.nbi' -delete -o -name '*.nbc' -delete
