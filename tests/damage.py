@@ -27,7 +27,7 @@ from connectors.base import Record, RecordError, check_record
 from connectors.tabular import CsvSource, JsonlSource
 from connectors.xmc import XmcSource
 
-__all__ = ["Reader", "READERS", "damaged_copies", "read_all", "EXTREME_VALUES"]
+__all__ = ["Reader", "READERS", "damaged_copies", "read_all", "refusal", "EXTREME_VALUES"]
 
 # values a record may hold at the edges: the bound, subnormals, counts as large integers
 EXTREME_VALUES = (1e100, -1e100, 5e-324, -5e-324, 2.2250738585072014e-308, 1e18, float(2**63), 0.0, 1e-300)
@@ -101,6 +101,19 @@ def read_all(reader: Reader, path: str, on_error: str) -> str:
             except RecordError as err:
                 raise AssertionError(f"the reader let through a record no model can digest: {err}") from None
     return "ok"
+
+
+def refusal(read: typing.Callable, where: str, line: int) -> str:
+    """The message of the :class:`~connectors.base.RecordError` that ``read()`` raises, once it
+    is checked to name the file ``where`` and the ``line`` (and to start with ``where:line:``)."""
+    try:
+        read()
+    except RecordError as e:
+        assert (e.where, e.position) == (where, line), f"refused at {e.where}:{e.position}, expected {where}:{line}"
+        message = str(e)
+        assert message.startswith(f"{where}:{line}: "), message
+        return message
+    raise AssertionError(f"no RecordError from {where}")
 
 
 def _lines(data: bytes) -> list[bytes]:

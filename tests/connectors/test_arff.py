@@ -6,6 +6,7 @@ import pickle
 import shutil
 
 import pytest
+from damage import refusal
 
 from connectors.arff import ArffSource
 from connectors.base import RecordError, Source
@@ -217,13 +218,7 @@ BAD_ROWS = [
 @pytest.mark.parametrize("row, problem", BAD_ROWS)
 def test_bad_row_raises_naming_file_and_line(tmp_path, row, problem):
     path = write(tmp_path, HEADER + "1,red,0,1\n\n" + row + "\n2,red,0,1\n")
-    src = ArffSource(path, label_count=-2)
-    with pytest.raises(RecordError) as caught:
-        list(src)
-    assert caught.value.where == path
-    assert caught.value.position == 9
-    assert problem in str(caught.value)
-    assert str(caught.value).startswith(f"{path}:9: ")
+    assert problem in refusal(lambda: list(ArffSource(path, label_count=-2)), path, 9)
 
 
 def test_skip_mode_counts_every_bad_row_and_keeps_the_good_ones(tmp_path):
@@ -256,10 +251,7 @@ def test_skip_mode_counts_every_bad_row_and_keeps_the_good_ones(tmp_path):
 ])
 def test_header_errors_always_raise(tmp_path, header, line, problem):
     path = write(tmp_path, header)
-    with pytest.raises(RecordError) as caught:
-        ArffSource(path, on_error="skip")
-    assert (caught.value.where, caught.value.position) == (path, line)
-    assert problem in str(caught.value)
+    assert problem in refusal(lambda: ArffSource(path, on_error="skip"), path, line)
 
 
 def test_missing_label_information_is_explained(tmp_path):
