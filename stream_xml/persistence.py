@@ -64,8 +64,9 @@ log = logging.getLogger(__name__)
 #    nominal, and iHOMER keeps the declared kinds for the engines it makes (issue 22; iHOMER as a
 #    facade over its engines, merged from main at format 2, pickles differently too); 4: kNN
 #    leaves keep their float32 rows over absolute feature ids (the frame), not from each row's
-#    first id
-CHECKPOINT_FORMAT = 4
+#    first id; 5: the leaf policies keep the weight from which they rank by bagging, and iHOMER's
+#    partition engine whether it hands out ranked scores
+CHECKPOINT_FORMAT = 5
 MAGIC = b"STREAM-XML-CHECKPOINT "
 _NAME = re.compile(r"^checkpoint-(\d{12})\.ckpt$")
 _DAMAGED = re.compile(r"^checkpoint-(\d{12})\.ckpt\.damaged$")

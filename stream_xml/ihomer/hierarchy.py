@@ -21,6 +21,7 @@ from stream_xml.ihomer.thresholds import EXACT_WEIGHTS, OnlineThreshold
 from stream_xml.ihomer.watchers import RisingChange
 from stream_xml.labels import LabelSpace
 from stream_xml.tree.features import FeatureIndex
+from stream_xml.tree.leaf_policies import ranked
 from stream_xml.tree.knn import DistanceMemo
 
 __all__ = ["ClusterHierarchy"]
@@ -64,6 +65,9 @@ class ClusterHierarchy:
         self._at_hand: RecordAtHand | None = None  # the record last predicted
         # None: labels scored above 0.5
         self._threshold = OnlineThreshold(EXACT_WEIGHTS[threshold]) if threshold in EXACT_WEIGHTS else None
+        # the partition's trees rank by bagging: the scores handed out are ranked (predict_with_scores)
+        self._ranked = mode != "routing" and any(
+            t is not None and t.leaf_ranking != "answer" for t in (templates["tree"], templates.get("root_tree")))
         self._t = 0
         self._pending = False  # a clustering change waiting for restructure_min_t
         self.n_restructures = 0
@@ -142,13 +146,17 @@ class ClusterHierarchy:
     # -- prediction -------------------------------------------------------------------------------
     def predict_with_scores(self, x) -> tuple[frozenset, dict]:
         """The labels scored at least the online threshold (above 0.5, ``threshold="fixed"``),
-        and every known label's score."""
+        and every known label's score; with trees that rank by bagging (``leaf_ranking``), the
+        predicted labels score above 0.5 and the others below, each side in the order of the
+        trees' rankings (:func:`~stream_xml.tree.leaf_policies.ranked`)."""
         at = self._at_hand = RecordAtHand(id(x), self._features.encode(x, learn=False))
         scores = at.scores = self._mode.scores(x, at)
         if self._threshold is not None:
             at.predicted = self._threshold.predicted(scores)
         else:
             at.predicted = frozenset(k for k, p in scores.items() if p > 0.5)
+        if self._ranked:
+            scores = _ranked(scores, at.predicted, self._mode.ranking(x, at))
         return at.predicted, scores
 
     # -- restructuring ----------------------------------------------------------------------------
@@ -260,6 +268,16 @@ class ClusterHierarchy:
         state = self.__dict__.copy()
         state["_at_hand"] = None  # a cache of the record at hand
         return state
+
+
+def _ranked(scores: dict, predicted: frozenset, rank: dict) -> dict:
+    """``scores`` (answers, by name) encoded as :func:`~stream_xml.tree.leaf_policies.ranked`
+    with the decisions ``predicted``, each label ranked by ``rank`` where it has one, else by its
+    answer."""
+    names = list(scores)
+    decided = np.fromiter((name in predicted for name in names), dtype=bool, count=len(names))
+    order = np.fromiter((rank.get(name, p) for name, p in scores.items()), dtype=np.float64, count=len(names))
+    return dict(zip(names, ranked(decided, order).tolist()))
 
 
 def _same_encoding(a: tuple, b: tuple) -> bool:

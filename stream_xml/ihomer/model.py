@@ -129,7 +129,10 @@ class IHOMER(MultiLabelLearner):
     tree
         The node learner to clone for every block (and routing node): an
         :class:`~stream_xml.tree.MLHAT` (None: :func:`default_tree`). Every clone gets its own
-        seed, derived from ``seed``.
+        seed, derived from ``seed``. Trees with ``leaf_ranking="bagging"`` (this one or the root
+        learner's) change the partition engine's ranking only: the labelsets are those of the
+        trees' answers at the online threshold, and the scores put them above 0.5, ranked by
+        the trees' rankings.
     root_learner
         Partition mode: also train a tree over all labels, the learner of the cluster tree's
         root, which answers as ``root_choice`` says and stands in for new blocks while they are

@@ -27,22 +27,23 @@ class RecordAtHand:
     of it (their scores by learner, the arbiter's levels, the predicted labelset), so that the
     learning of the record reuses its prediction's work."""
 
-    __slots__ = ("x_id", "encoded", "tree_scores", "fallback_scores", "levels", "predicted", "scores")
+    __slots__ = ("x_id", "encoded", "tree_scores", "fallback_scores", "levels", "sources", "predicted", "scores")
 
     def __init__(self, x_id: int, encoded: tuple):
         self.x_id = x_id
         self.encoded = encoded
-        self.tree_scores: dict = {}  # id(learner) -> its scores by name
+        self.tree_scores: dict = {}  # id(learner) -> its answers by name
         self.fallback_scores: dict = {}  # id(block) -> its fallbacks' scores
         self.levels = None  # [(block, own positives, root positives)] of the arbiter
+        self.sources = None  # [(names, the learner whose answer they got, None if merged)]
         self.predicted = None  # the labelset predicted, once predicted
         self.scores = None  # every label's score, once predicted
 
     def scores_of(self, learner, x) -> dict:
-        """``learner.predict_scores`` of the record, asked once (the caller must not change it)."""
+        """``learner.answer_scores`` of the record, asked once (the caller must not change it)."""
         scores = self.tree_scores.get(id(learner))
         if scores is None:
-            scores = self.tree_scores[id(learner)] = learner.predict_scores(x, self.encoded)
+            scores = self.tree_scores[id(learner)] = learner.answer_scores(x, self.encoded)
         return scores
 
 
@@ -164,8 +165,9 @@ class PartitionEnsemble(_Mode):
     # -- prediction -----------------------------------------------------------------------------
     def scores(self, x, at: RecordAtHand) -> dict:
         """P(label) by name, block by block: each block's own answer (its fallback's during a
-        trial) or the root learner's, as the arbiter says."""
+        trial) or the root learner's, as the arbiter says; ``at.sources`` says whose."""
         scores = {}
+        sources = at.sources = []
         root = self._separate_root()
         arbiter = self.arbiter
         root_scores = None
@@ -176,11 +178,14 @@ class PartitionEnsemble(_Mode):
             root_answers = arbiter.root_answers_records()
         for block in self.partition.blocks:
             own = at.scores_of(block.learner, x)
+            source = block.learner
             if block.fallback:
                 fallback = self._fallback_scores(block, x, at)
                 # fallbacks that answer for every label of the block (as the root learner does)
                 # need no merge with the new learner's answer
                 own = fallback if fallback.keys() >= block.names else {**own, **fallback}
+                # a single learner's answer if the fallback's scores are that learner's own
+                source = block.fallback[0][0] if own is at.tree_scores.get(id(block.fallback[0][0])) else None
             if root_scores is not None:
                 root_in_block = root_positives & block.names
                 if own is root_scores:  # the root learner answers as the block's fallback
@@ -190,6 +195,8 @@ class PartitionEnsemble(_Mode):
                 levels.append((block, own_in_block, root_in_block))
                 if root_answers or arbiter.root_answers_block(block):
                     own = root_scores
+                    source = root
+            sources.append((block.names, source))
             for name in block.names:
                 scores[name] = own.get(name, 0.0)
         if root_scores is not None:
@@ -198,6 +205,20 @@ class PartitionEnsemble(_Mode):
             for name in self.space.names:
                 scores.setdefault(name, 0.0)
         return scores
+
+    def ranking(self, x, at: RecordAtHand) -> dict:
+        """The ranking scores (:meth:`~stream_xml.tree.MLHAT.ranking_scores`) of the labels
+        :meth:`scores` answered, each from the learner whose answer it got; labels whose answer
+        merged several learners' are left out."""
+        rank, asked = {}, {}
+        for names, source in at.sources:
+            if source is not None:
+                scores = asked.get(id(source))
+                if scores is None:
+                    scores = asked[id(source)] = source.ranking_scores(x, at.encoded)
+                for name in names:
+                    rank[name] = scores.get(name, 0.0)
+        return rank
 
     def _fallback_scores(self, block: Block, x, at: RecordAtHand) -> dict:
         """Scores of the block's labels from its fallback learners; a single fallback that serves

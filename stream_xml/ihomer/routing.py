@@ -157,11 +157,11 @@ class Router:
         while stack:
             node = stack.pop()
             if not isinstance(node, RouteNode):
-                own = node.learner.predict_scores(x, encoded)
+                own = node.learner.answer_scores(x, encoded)
                 for name in node.names:
                     out[name] = own.get(name, 0.0)
                 continue
-            meta = node.learner.predict_scores(x, encoded)
+            meta = node.learner.answer_scores(x, encoded)
             threshold = self.threshold
             for name, child in zip(node.meta_names, node.children):
                 if meta.get(name, 0.0) > threshold:

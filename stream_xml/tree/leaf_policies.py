@@ -41,29 +41,27 @@ from stream_xml.tree.entropy import ml_entropy
 from stream_xml.tree.common_kernels import label_errors
 
 __all__ = [
-    "LEAF_MODELS", "LEAF_SWITCHES", "LEAF_RANKINGS", "SWITCH_FADING", "leaf_policy", "ranked_by_bagging",
+    "LEAF_MODELS", "LEAF_SWITCHES", "LEAF_RANKINGS", "SWITCH_FADING", "leaf_policy", "ranked",
     "LeafPolicy", "MajorityLeaves", "NaiveBayesLeaves", "PrunedSetsLeaves", "KnnLeaves", "BaggingLeaves",
     "CardinalitySwitch", "LossSwitch",
 ]  # fmt: skip
 
 LEAF_MODELS = ("switch", "majority", "knn", "bagging", "nb", "ps")
 LEAF_SWITCHES = ("cardinality", "loss", "loss_with_majority", "loss_with_nb", "loss_with_majority_and_nb")
-#: How a switching leaf scores its labels: by its answer, or its answer's decisions ranked by its
-#: bagged logistic regressions (:func:`ranked_by_bagging`).
+#: How a switching leaf ranks its labels: by its answer, or (past a weight) by its bagged logistic
+#: regressions (:meth:`LeafPolicy.ranking`).
 LEAF_RANKINGS = ("answer", "bagging")
 #: Per-record fading of the leaf models' error counts under :class:`LossSwitch` (a memory of
 #: about 200 records, so the choice follows drift).
 SWITCH_FADING = 0.995
 
 
-def ranked_by_bagging(answer, leaf, idx, val, n_labels: int):
-    """``answer``'s decisions at 0.5, each label scored half for the decision plus half the
-    leaf's bagged logistic regressions' probability (kept inside (0, 1), so that the decisions
-    at 0.5 stay): kNN votes and majority labelsets give a labelset's labels the same score,
-    which ranks them by label order; the probabilities rank them, within the answer and out of
-    it (the score encoding of pruned sets, :mod:`stream_xml.tree.pruned_sets`)."""
-    proba = np.clip(leaf.bagging.predict_proba(idx, val, n_labels), _RANK_MARGIN, 1.0 - _RANK_MARGIN)
-    return 0.5 * (answer > 0.5) + 0.5 * proba
+def ranked(decided, rank):
+    """Scores that keep the decisions ``decided`` (bools) and rank by ``rank`` (P(1) per label):
+    half for the decision plus half the rank, kept inside (0, 1), so that every decided label
+    scores above 0.5 and every other below, each side ordered by ``rank`` (the score encoding of
+    pruned sets, :mod:`stream_xml.tree.pruned_sets`)."""
+    return 0.5 * decided + 0.5 * np.clip(rank, _RANK_MARGIN, 1.0 - _RANK_MARGIN)
 
 
 _RANK_MARGIN = 1e-9
@@ -75,7 +73,12 @@ class LeafPolicy:
     uses_knn = False
     uses_bagging = False
     uses_pruned_sets = False
-    rank_by_bagging = False  # switching policies: score with ranked_by_bagging
+    rank_by_bagging = False  # switching policies: rank by bagging (see ranking)
+    rank_after = 0.0  # the leaf weight from which they do
+
+    def choice(self, leaf):
+        """The model the leaf answers with (switching policies)."""
+        return None
 
     def proba(self, leaf, idx, val, n_labels: int):
         """P(1) per label from the leaf, None if the leaf has learned nothing."""
@@ -85,6 +88,19 @@ class LeafPolicy:
 
     def _proba(self, leaf, idx, val, n_labels: int):
         return leaf.majority.predict_proba(n_labels)
+
+    def ranking(self, leaf, idx, val, n_labels: int, answer):
+        """P(1) per label by which the leaf ranks its labels (``answer``, its :meth:`proba`, unless
+        said otherwise). With ``rank_by_bagging``, a leaf that has seen ``rank_after`` weight and
+        answers with kNN votes or its majority labelset ranks by its bagged logistic regressions'
+        probabilities: votes and labelsets give many labels the same score, which ranks them by
+        label order; the probabilities need a few hundred records before they rank better (on
+        Flags' 194 records they rank worse: experiments/RESULTS.md, issue 23)."""
+        if not self.rank_by_bagging or leaf.current_weight < self.rank_after or leaf.majority.n_labelsets <= 1:
+            return answer
+        if self.choice(leaf) not in (leaf.knn, leaf.majority):
+            return answer  # bagging's and naive Bayes' own probabilities rank
+        return leaf.bagging.predict_proba(idx, val, n_labels)
 
     def learn(self, leaf, idx, val, positives, w: float, predictions, wrong) -> None:
         """The leaf learns the record; ``predictions`` holds the tree's leaf predictions for it
@@ -164,15 +180,17 @@ class CardinalitySwitch(LeafPolicy):
         self.cardinality_th = cardinality_th
         self.entropy_th = entropy_th
 
-    def _proba(self, leaf, idx, val, n_labels: int):
+    def choice(self, leaf):
         if leaf.majority.n_labelsets <= 1:
-            return leaf.majority.predict_proba(n_labels)
+            return leaf.majority
         light = leaf.current_weight < self.cardinality_th
-        model = leaf.knn if light or ml_entropy(leaf.stats) < self.entropy_th else leaf.bagging
-        proba = model.predict_proba(idx, val, n_labels)
-        if self.rank_by_bagging and model is leaf.knn:
-            return ranked_by_bagging(proba, leaf, idx, val, n_labels)
-        return proba
+        return leaf.knn if light or ml_entropy(leaf.stats) < self.entropy_th else leaf.bagging
+
+    def _proba(self, leaf, idx, val, n_labels: int):
+        model = self.choice(leaf)
+        if model is leaf.majority:
+            return model.predict_proba(n_labels)
+        return model.predict_proba(idx, val, n_labels)
 
 
 class LossSwitch(LeafPolicy):
@@ -221,14 +239,8 @@ class LossSwitch(LeafPolicy):
         if model is leaf.observers:
             return self._nb_proba(leaf, idx, val, n_labels)
         if model is leaf.majority:
-            proba = model.predict_proba(n_labels)
-            if leaf.majority.n_labelsets <= 1:
-                return proba
-        else:
-            proba = model.predict_proba(idx, val, n_labels)
-        if self.rank_by_bagging and model is not leaf.bagging:
-            return ranked_by_bagging(proba, leaf, idx, val, n_labels)
-        return proba
+            return model.predict_proba(n_labels)
+        return model.predict_proba(idx, val, n_labels)
 
     def _slot(self, leaf, model) -> int:
         """The slot of the model in use whose errors are counted: 0 kNN, 1 bagging, 2 the majority
@@ -303,6 +315,7 @@ def leaf_policy(leaf_model: str, leaf_switch: str, cardinality_th: float = 750,
             policy = LossSwitch(with_majority="majority" in leaf_switch, with_nb=leaf_switch.endswith("nb"),
                                 counted=counted)
         policy.rank_by_bagging = ranking == "bagging"
+        policy.rank_after = cardinality_th
         return policy
     if leaf_model == "nb":
         return NaiveBayesLeaves(counted)

@@ -50,13 +50,13 @@ from river import base
 from stream_xml.base import MultiLabelLearner
 from stream_xml.labels import LabelSpace
 from stream_xml.tree.features import FeatureIndex
-from stream_xml.tree.common_kernels import label_errors
 from stream_xml.tree.adaptation import ALTERNATE, ALTERNATE_STRATEGIES, ERROR_WEIGHTINGS, AdaptiveBranches
 from stream_xml.tree.growth import REPORTED_TREE_EVENTS, Growth
 from stream_xml.tree.knn import DistanceMemo
 from stream_xml.tree.pruned_sets import PS_BUFFER, PS_SETS
 from stream_xml.tree.leaf_policies import leaf_policy
-from stream_xml.tree.nodes import Leaf, leaf_of, reached_leaves
+from stream_xml.tree.nodes import leaf_of
+from stream_xml.tree.voting import LeafPredictions, LeafVotes
 
 __all__ = ["MLHAT", "MLHT", "poisson_one", "REPORTED_TREE_EVENTS", "ALTERNATE_STRATEGIES", "NOMINAL_MODES"]
 
@@ -88,30 +88,7 @@ def poisson_one(rng: random.Random) -> int:
     return k
 
 
-class _LeafPredictions:
-    """Leaf-model predictions made for one encoded record over ``n_labels`` labels, valid while
-    the model is unchanged (``stamp``: the records it had learned; None while the record is
-    learned): the prequential ``predict`` then ``learn`` of a record need the same leaf
-    predictions."""
-
-    __slots__ = ("stamp", "n_labels", "idx", "val", "probas")
-
-    def __init__(self, stamp, n_labels, idx, val):
-        self.stamp = stamp
-        self.n_labels = n_labels
-        self.idx = idx
-        self.val = val
-        self.probas: dict[int, tuple] = {}  # id(leaf) -> (leaf, P(1) or None)
-
-    def matches(self, stamp, n_labels, idx, val) -> bool:
-        if stamp != self.stamp or n_labels != self.n_labels:
-            return False
-        if idx is self.idx and val is self.val:
-            return True
-        return np.array_equal(idx, self.idx) and np.array_equal(val, self.val)
-
-
-class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
+class MLHAT(Growth, AdaptiveBranches, LeafVotes, MultiLabelLearner):
     """Multi-label Hoeffding Adaptive Tree (Esteban et al., 2024), the node learner of iHOMER.
 
     One tree for all labels: leaves split on the numeric feature whose Gaussian-estimated split
@@ -168,11 +145,13 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         Bayes over the leaf's observers (as ``leaf_model="nb"``) a candidate too while the leaf
         is active (chosen only with strictly fewer errors; MOA's naive-Bayes-adaptive rule).
     leaf_ranking
-        How "switch" leaves score labels (other leaves ignore it, as they do ``leaf_switch``): "answer", as the model that answers does; "bagging":
-        a kNN or majority-labelset answer keeps its decisions at 0.5 but each label scores half
-        for the decision plus half the leaf's bagged logistic regressions' probability, so that
+        How "switch" leaves rank labels (other leaves ignore it, as they do ``leaf_switch``):
+        "answer", as the model that answers scores them; "bagging": a leaf that has seen
+        ``cardinality_th`` weight (where MLHAT's own switch turns to bagging) and answers with kNN
+        or its majority labelset ranks by its bagged logistic regressions' probabilities, so that
         labels are ranked (P@k) by probabilities rather than by label order among the equal votes
-        of a labelset (naive Bayes' and bagging's own answers are scored as they are).
+        of a labelset. The decisions stay: each label scores half for the answer's decision at
+        0.5 plus half its rank (:meth:`ranking_scores`; :meth:`answer_scores` gives the answers).
     ps_sets, ps_buffer
         Labelsets kept as classes, and records seen before they are chosen, of ``leaf_model="ps"``
         (MEKA's PSUpdateable's 10 and 1,000).
@@ -321,7 +300,7 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         self._rng = random.Random(seed)
         self._events: list[dict] = []
         self._n_learned = 0
-        self._predictions: _LeafPredictions | None = None
+        self._predictions: LeafPredictions | None = None
         self.n_splits = 0
         self.n_promotions = 0
         self.n_memory_deactivations = 0  # leaves deactivated to keep within max_size
@@ -378,7 +357,7 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
         n_labels = len(self._labels)
         predictions = self._predictions
         if predictions is None or not predictions.matches(self._n_learned, n_labels, idx, val):
-            predictions = _LeafPredictions(None, n_labels, idx, val)
+            predictions = LeafPredictions(None, n_labels, idx, val)
         self._predictions = None  # learning changes the leaves
         w = 1.0
         if self.bootstrap_sampling:
@@ -438,62 +417,6 @@ class MLHAT(Growth, AdaptiveBranches, MultiLabelLearner):
                 node.last_split_attempt_at = node.current_weight
 
     # -- prediction ----------------------------------------------------------------------------
-
-    def _cached_leaf_proba(self, leaf: Leaf, predictions: _LeafPredictions):
-        entry = predictions.probas.get(id(leaf))
-        if entry is None:
-            entry = (leaf, leaf.policy.proba(leaf, predictions.idx, predictions.val, predictions.n_labels))
-            predictions.probas[id(leaf)] = entry  # the leaf is kept, so its id is not reused
-        return entry[1]
-
-    def _leaf_errors(self, leaf: Leaf, positives, predictions) -> int | None:
-        """Label errors of the leaf's prediction against ``positives`` (None if it has none)."""
-        proba = self._cached_leaf_proba(leaf, predictions)
-        if proba is None:
-            return None
-        return label_errors(proba, positives)
-
-    def predict_scores_array(self, x: dict, encoded=None) -> np.ndarray:
-        """P(label = 1) for every known label, in the order of :attr:`labels` (the leaves reached, alternates' included, vote);
-        ``encoded`` as in :meth:`learn_labelset`."""
-        scores, cached = self._scores(x, encoded)
-        return scores.copy() if cached else scores  # a cached leaf prediction must not be handed out
-
-    def _scores(self, x: dict, encoded) -> tuple[np.ndarray, bool]:
-        """The scores of :meth:`predict_scores_array`, and whether the array is a leaf's cached
-        prediction (which the caller must neither change nor hand out)."""
-        n_labels = len(self._labels)
-        if self._root is None or n_labels == 0:
-            return np.zeros(n_labels), False
-        idx, val = encoded if encoded is not None else self._features.encode(x, learn=False)
-        predictions = self._predictions
-        if predictions is None or not predictions.matches(self._n_learned, n_labels, idx, val):
-            predictions = self._predictions = _LeafPredictions(self._n_learned, n_labels, idx, val)
-        leaves, probas = [], []
-        root = self._root
-        for leaf in (root,) if root.is_leaf else reached_leaves(root, x, []):
-            if leaf.background and leaf.total_weight <= self.drift_window_threshold:
-                continue
-            proba = self._cached_leaf_proba(leaf, predictions)
-            if proba is not None:
-                leaves.append(leaf)
-                probas.append(proba)
-        if not probas:
-            return np.zeros(n_labels), False
-        if len(probas) == 1:
-            return probas[0], True  # one vote: its weight does not matter
-        weights = [self._vote_weight(leaf) for leaf in leaves]
-        total = sum(weights)
-        return sum(weight * proba for weight, proba in zip(weights, probas)) / total, False
-
-    def predict_scores(self, x: dict, encoded=None) -> dict:
-        """P(label = 1) for every known label, by name."""
-        return dict(zip(self._labels.names, self._scores(x, encoded)[0].tolist()))
-
-    def predict_with_scores(self, x: dict) -> tuple[frozenset, dict]:
-        """The labels with P(1) > 0.5, and P(1) for every known label."""
-        scores = self.predict_scores(x)
-        return frozenset(name for name, p in scores.items() if p > 0.5), scores
 
     def __getstate__(self):
         state = self.__dict__.copy()

@@ -168,9 +168,9 @@ def test_each_block_answers_with_the_root_learner_when_it_has_erred_less():
     root = model.root
     assert len(model.blocks) == 2 and all(b.learner is not root for b in model.blocks)
     everything = model.labels
-    root.predict_scores = lambda x, encoded=None: dict.fromkeys(everything, 0.9)
+    root.answer_scores = lambda x, encoded=None: dict.fromkeys(everything, 0.9)
     for block in model.blocks:
-        block.learner.predict_scores = lambda x, encoded=None, names=block.names: dict.fromkeys(names, 0.1)
+        block.learner.answer_scores = lambda x, encoded=None, names=block.names: dict.fromkeys(names, 0.1)
     own_block, root_block = model.blocks
     own_block.level_errors[:] = [1.0, 5.0]
     root_block.level_errors[:] = [5.0, 1.0]
@@ -219,6 +219,53 @@ def test_level_errors_count_exact_match_misses_of_block_and_root_on_the_block_la
     assert record[0] != record[1]
 
 
+def test_trees_that_rank_by_bagging_change_the_ranking_and_no_prediction():
+    """Trees with ``leaf_ranking="bagging"`` predict the labelsets that ``"answer"`` predicts,
+    record by record (the ranking never reaches learning, the threshold or the arbiter); the
+    scores handed out put exactly the predicted labels above 0.5, and once leaves have seen
+    ``cardinality_th`` weight they are not the answers' own."""
+    def model(ranking):
+        # block trees that answer with kNN throughout (entropy_th above any entropy)
+        tree = MLHAT(grace_period=50, leaf_switch="cardinality", entropy_th=100.0, cardinality_th=100,
+                     leaf_ranking=ranking)  # fmt: skip
+        return IHOMER(clustering=ODACJ(n_min=100, delta=0.9, tau=0.1), tree=tree, root_learner=False, warmup=0, seed=4)
+
+    plain, ranked = model("answer"), model("bagging")
+    reordered = 0
+    for t, (x, labels) in enumerate(two_group_stream(900, noise=0.2)):
+        predicted, answers = plain.predict_with_scores(x)
+        same, scores = ranked.predict_with_scores(x)
+        assert same == predicted, t
+        assert {name for name, p in scores.items() if p > 0.5} == predicted, t
+        # scores that are not the answers' own encoding: some leaf ranked by bagging
+        reordered += any(p != 0.5 * (n in predicted) + 0.5 * min(max(answers[n], 1e-9), 1 - 1e-9)
+                         for n, p in scores.items())
+        plain.learn_labelset(x, labels)
+        ranked.learn_labelset(x, labels)
+    assert reordered > 100, reordered
+
+
+def test_ranked_scores_come_from_the_learner_whose_answer_was_taken():
+    model = ihomer(warmup=0, root_learner=True, root_choice="block", seed=3, tree={"leaf_ranking": "bagging"})
+    _learn(model, two_group_stream(600))
+    root = model.root
+    assert len(model.blocks) == 2 and all(b.learner is not root for b in model.blocks)
+    everything = model.labels
+    root.answer_scores = lambda x, encoded=None: dict.fromkeys(everything, 0.9)
+    root.ranking_scores = lambda x, encoded=None: {n: 0.2 + 0.1 * i for i, n in enumerate(everything)}
+    for block in model.blocks:
+        block.learner.answer_scores = lambda x, encoded=None, names=block.names: dict.fromkeys(names, 0.1)
+        block.learner.ranking_scores = lambda x, encoded=None, names=block.names: dict.fromkeys(names, 0.8)
+    own_block, root_block = model.blocks
+    own_block.level_errors[:] = [1.0, 5.0]
+    root_block.level_errors[:] = [5.0, 1.0]
+    predicted, scores = model.predict_with_scores({"f0": 0.7, "f1": 0.2, "f2": 0.5, "f3": 0.5})
+    assert predicted == root_block.names
+    assert {scores[n] for n in own_block.names} == {0.5 * 0.8}
+    assert {n: scores[n] for n in root_block.names} == {
+        n: 0.5 + 0.5 * (0.2 + 0.1 * everything.index(n)) for n in root_block.names}
+
+
 def test_record_choice_answers_every_label_from_the_side_with_the_smaller_labelset_loss():
     model = ihomer(warmup=0, root_learner=True, root_choice="record", seed=3)
     _learn(model, two_group_stream(600))
@@ -226,9 +273,9 @@ def test_record_choice_answers_every_label_from_the_side_with_the_smaller_labels
     assert root.leaf_switch == "loss_with_majority_and_nb"
     assert len(model.blocks) == 2 and all(b.learner.leaf_switch == "loss" for b in model.blocks)
     everything = model.labels
-    root.predict_scores = lambda x, encoded=None: dict.fromkeys(everything, 0.9)
+    root.answer_scores = lambda x, encoded=None: dict.fromkeys(everything, 0.9)
     for block in model.blocks:
-        block.learner.predict_scores = lambda x, encoded=None, names=block.names: dict.fromkeys(names, 0.1)
+        block.learner.answer_scores = lambda x, encoded=None, names=block.names: dict.fromkeys(names, 0.1)
         block.level_errors[:] = [5.0, 1.0]  # the per-block choice would take the root: ignored here
     x = {"f0": 0.7, "f1": 0.2, "f2": 0.5, "f3": 0.5}
     model.arbiter.record_losses[:] = [1.0, 2.0]
@@ -538,7 +585,7 @@ def test_a_root_of_its_own_leaf_model_learns_and_answers_beside_a_single_block()
     assert root.n_learned == 60 and model.blocks[0].learner.n_learned == 60
     x = {"f0": 0.7, "f1": 0.2, "f2": 0.5, "f3": 0.5}
     everything = model.labels
-    root.predict_scores = lambda x, encoded=None: dict.fromkeys(everything, 0.9)
+    root.answer_scores = lambda x, encoded=None: dict.fromkeys(everything, 0.9)
     model.arbiter.record_losses[:] = [2.0, 1.0]
     assert model.predict_with_scores(x)[0] == frozenset(everything)
 

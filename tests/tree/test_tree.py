@@ -866,38 +866,44 @@ def test_loss_with_nb_keeps_the_other_models_where_naive_bayes_errs_more():
 
 @pytest.mark.parametrize("leaf_switch", ["cardinality", "loss_with_majority"])
 def test_bagging_ranking_keeps_the_answers_and_ranks_labels_by_bagging(leaf_switch):
-    """``leaf_ranking="bagging"``: the same labelsets predicted, record by record, as the answer's
-    own scores give (single-leaf trees, so no vote mixes leaves), each label scored half for the
-    decision plus half the leaf's bagging probability; fewer ties at the top of the ranking."""
-    from stream_xml.tree.leaf_policies import ranked_by_bagging
+    """``leaf_ranking="bagging"``: the same tree and answers as ``"answer"``, record by record
+    (single-leaf trees, so no vote mixes leaves); the scores are the answers until the leaf has
+    seen ``cardinality_th`` weight, then half the decision plus half the leaf's bagging
+    probability wherever kNN or the majority labelset answers; fewer ties at the top."""
+    from stream_xml.tree.leaf_policies import ranked
 
     def tree(ranking):
+        # entropy_th above any entropy: the cardinality switch answers with kNN throughout
         return MLHAT(grace_period=10**6, drift_detection=False, seed=5, leaf_switch=leaf_switch,
-                     leaf_ranking=ranking)  # fmt: skip
+                     leaf_ranking=ranking, cardinality_th=300, entropy_th=100.0)  # fmt: skip
 
-    plain, ranked = tree("answer"), tree("bagging")
+    plain, ranked_tree = tree("answer"), tree("bagging")
     ties = {"answer": 0, "bagging": 0}
-    checked = 0
-    for x, y in datasets.Yeast().take(600):
+    before = after = 0
+    for x, y in datasets.Yeast().take(900):
         labels = {k for k, v in y.items() if v}
-        a, b = plain.predict_scores(x), ranked.predict_scores(x)
+        a, b = plain.predict_scores(x), ranked_tree.predict_scores(x)
+        assert ranked_tree.answer_scores(x) == a
         assert {k for k, p in a.items() if p > 0.5} == {k for k, p in b.items() if p > 0.5}
-        leaf = ranked.root
-        answer = np.array([a.get(name, 0.0) for name in ranked.labels])
-        scored = np.array([b.get(name, 0.0) for name in ranked.labels])
-        if a and leaf.majority.n_labelsets > 1 and not np.array_equal(answer, scored):  # not bagging's own answer
-            encoded = ranked._features.encode(x, learn=False)
+        leaf = ranked_tree.root
+        answer = np.array([a.get(name, 0.0) for name in ranked_tree.labels])
+        scored = np.array([b.get(name, 0.0) for name in ranked_tree.labels])
+        if leaf is None or leaf.current_weight < 300 or leaf.majority.n_labelsets <= 1:
+            np.testing.assert_array_equal(scored, answer)
+            before += leaf is not None and leaf.majority.n_labelsets > 1
+        elif leaf.policy.choice(leaf) in (leaf.knn, leaf.majority):
+            encoded = ranked_tree._features.encode(x, learn=False)
             bagging = leaf.bagging.predict_proba(*encoded, len(answer))
-            np.testing.assert_allclose(scored, 0.5 * (answer > 0.5) + 0.5 * np.clip(bagging, 1e-9, 1 - 1e-9))
-            np.testing.assert_array_equal(ranked_by_bagging(answer, leaf, *encoded, len(answer)), scored)
-            checked += 1
-        for name, scores in (("answer", a), ("bagging", b)):
-            if scores:
+            np.testing.assert_array_equal(scored, ranked(answer > 0.5, bagging))
+            rank = ranked_tree.ranking_scores(x)
+            np.testing.assert_array_equal([rank[name] for name in ranked_tree.labels], bagging)
+            after += 1
+            for name, scores in (("answer", a), ("bagging", b)):
                 top = max(scores.values())
                 ties[name] += sum(p == top for p in scores.values()) > 1
         plain.learn_labelset(x, labels)
-        ranked.learn_labelset(x, labels)
-    assert checked > 300
+        ranked_tree.learn_labelset(x, labels)
+    assert before > 200 and after > 400, (before, after)
     assert ties["bagging"] < ties["answer"] / 10, ties
 
 

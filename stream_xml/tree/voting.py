@@ -1,0 +1,127 @@
+"""What an MLHAT answers for a record: the leaves it reaches (alternates' included) vote, each
+with its answer (:meth:`~stream_xml.tree.leaf_policies.LeafPolicy.proba`) or its ranking
+(:meth:`~stream_xml.tree.leaf_policies.LeafPolicy.ranking`), weighted as
+:class:`~stream_xml.tree.adaptation.AdaptiveBranches` says; the leaves' predictions for a record are
+cached (:class:`LeafPredictions`), so that its prequential ``predict`` then ``learn`` make them once.
+
+:class:`LeafVotes` is mixed into :class:`~stream_xml.tree.MLHAT`, whose attributes it reads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stream_xml.tree.common_kernels import label_errors
+from stream_xml.tree.leaf_policies import ranked
+from stream_xml.tree.nodes import Leaf, reached_leaves
+
+__all__ = ["LeafPredictions", "LeafVotes"]
+
+
+class LeafPredictions:
+    """Leaf-model predictions made for one encoded record over ``n_labels`` labels, valid while
+    the model is unchanged (``stamp``: the records it had learned; None while the record is
+    learned): the prequential ``predict`` then ``learn`` of a record need the same leaf
+    predictions."""
+
+    __slots__ = ("stamp", "n_labels", "idx", "val", "probas", "ranks")
+
+    def __init__(self, stamp, n_labels, idx, val):
+        self.stamp = stamp
+        self.n_labels = n_labels
+        self.idx = idx
+        self.val = val
+        self.probas: dict[int, tuple] = {}  # id(leaf) -> (leaf, P(1) or None)
+        self.ranks: dict[int, np.ndarray] = {}  # id(leaf) -> its ranking (LeafPolicy.ranking)
+
+    def matches(self, stamp, n_labels, idx, val) -> bool:
+        if stamp != self.stamp or n_labels != self.n_labels:
+            return False
+        if idx is self.idx and val is self.val:
+            return True
+        return np.array_equal(idx, self.idx) and np.array_equal(val, self.val)
+
+
+class LeafVotes:
+    """The scores of an MLHAT's reached leaves: answers, rankings and the two together."""
+
+    def _cached_leaf_proba(self, leaf: Leaf, predictions: LeafPredictions):
+        entry = predictions.probas.get(id(leaf))
+        if entry is None:
+            entry = (leaf, leaf.policy.proba(leaf, predictions.idx, predictions.val, predictions.n_labels))
+            predictions.probas[id(leaf)] = entry  # the leaf is kept, so its id is not reused
+        return entry[1]
+
+    def _leaf_errors(self, leaf: Leaf, positives, predictions) -> int | None:
+        """Label errors of the leaf's prediction against ``positives`` (None if it has none)."""
+        proba = self._cached_leaf_proba(leaf, predictions)
+        if proba is None:
+            return None
+        return label_errors(proba, positives)
+
+    def predict_scores_array(self, x: dict, encoded=None) -> np.ndarray:
+        """The leaves' answers, P(label = 1) for every known label in the order of :attr:`labels`
+        (the leaves reached, alternates' included, vote); ``encoded`` as in :meth:`learn_labelset`."""
+        scores, cached = self._scores(x, encoded)
+        return scores.copy() if cached else scores  # a cached leaf prediction must not be handed out
+
+    def _scores(self, x: dict, encoded, ranking: bool = False) -> tuple[np.ndarray, bool]:
+        """The scores of :meth:`predict_scores_array` (``ranking``: the leaves' rankings, see
+        :meth:`ranking_scores`), and whether the array is a leaf's cached vector (which the
+        caller must neither change nor hand out)."""
+        n_labels = len(self._labels)
+        if self._root is None or n_labels == 0:
+            return np.zeros(n_labels), False
+        idx, val = encoded if encoded is not None else self._features.encode(x, learn=False)
+        predictions = self._predictions
+        if predictions is None or not predictions.matches(self._n_learned, n_labels, idx, val):
+            predictions = self._predictions = LeafPredictions(self._n_learned, n_labels, idx, val)
+        leaves, probas = [], []
+        root = self._root
+        for leaf in (root,) if root.is_leaf else reached_leaves(root, x, []):
+            if leaf.background and leaf.total_weight <= self.drift_window_threshold:
+                continue
+            proba = self._cached_leaf_proba(leaf, predictions)
+            if proba is not None:
+                leaves.append(leaf)
+                probas.append(self._cached_leaf_ranking(leaf, predictions, proba) if ranking else proba)
+        if not probas:
+            return np.zeros(n_labels), False
+        if len(probas) == 1:
+            return probas[0], True  # one vote: its weight does not matter
+        weights = [self._vote_weight(leaf) for leaf in leaves]
+        total = sum(weights)
+        return sum(weight * proba for weight, proba in zip(weights, probas)) / total, False
+
+    def _cached_leaf_ranking(self, leaf: Leaf, predictions: LeafPredictions, proba: np.ndarray) -> np.ndarray:
+        rank = predictions.ranks.get(id(leaf))
+        if rank is None:
+            rank = predictions.ranks[id(leaf)] = leaf.policy.ranking(
+                leaf, predictions.idx, predictions.val, predictions.n_labels, proba)
+        return rank
+
+    def answer_scores(self, x: dict, encoded=None) -> dict:
+        """The leaves' answers, P(label = 1) by name: the labels above 0.5 are the prediction."""
+        return dict(zip(self._labels.names, self._scores(x, encoded)[0].tolist()))
+
+    def ranking_scores(self, x: dict, encoded=None) -> dict:
+        """P(label = 1) by name by which the leaves rank the labels: their answers, or with
+        ``leaf_ranking="bagging"`` their bagged logistic regressions' probabilities where a leaf
+        ranks by them (:meth:`~stream_xml.tree.leaf_policies.LeafPolicy.ranking`)."""
+        return dict(zip(self._labels.names, self._scores(x, encoded, ranking=True)[0].tolist()))
+
+    def predict_scores(self, x: dict, encoded=None) -> dict:
+        """P(label = 1) for every known label, by name: the answers, or with
+        ``leaf_ranking="bagging"``, where a leaf ranks by bagging, the answers' decisions ranked
+        by :meth:`ranking_scores` (:func:`~stream_xml.tree.leaf_policies.ranked`)."""
+        answer = self._scores(x, encoded)[0]
+        if self.leaf_ranking != "answer":
+            rank = self._scores(x, encoded, ranking=True)[0]
+            if rank is not answer and not np.array_equal(rank, answer):  # some leaf ranks otherwise
+                answer = ranked(answer > 0.5, rank)
+        return dict(zip(self._labels.names, answer.tolist()))
+
+    def predict_with_scores(self, x: dict) -> tuple[frozenset, dict]:
+        """The labels with P(1) > 0.5, and P(1) for every known label."""
+        scores = self.predict_scores(x)
+        return frozenset(name for name, p in scores.items() if p > 0.5), scores
