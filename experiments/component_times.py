@@ -71,7 +71,10 @@ def main() -> None:
     totals: dict = collections.defaultdict(lambda: [0, 0.0])
     # iHOMER's root tree is the one with the 1,000-record kNN memory (default_root_tree)
     _wrap(MLHAT, "learn_labelset", totals, lambda t: "root tree" if t.knn_window == 1000 else "other trees")
-    _wrap(MLHAT, "predict_scores", totals, lambda t: "root tree" if t.knn_window == 1000 else "other trees")
+    # the engine asks trees for answer_scores (and ranking_scores), a tree alone for predict_scores
+    for method in ("predict_scores", "answer_scores", "ranking_scores"):
+        if hasattr(MLHAT, method):  # older checkouts have predict_scores only
+            _wrap(MLHAT, method, totals, lambda t: "root tree" if t.knn_window == 1000 else "other trees")
     _wrap(ClusterHierarchy, "learn_labelset", totals, lambda _: "cluster engine")
     _wrap(ClusterHierarchy, "predict_with_scores", totals, lambda _: "cluster engine")
     for method in ("score_and_learn", "predict_proba"):

@@ -21,7 +21,7 @@ from stream_xml.ihomer.thresholds import EXACT_WEIGHTS, OnlineThreshold
 from stream_xml.ihomer.watchers import RisingChange
 from stream_xml.labels import LabelSpace
 from stream_xml.tree.features import FeatureIndex
-from stream_xml.tree.leaf_policies import ranked
+from stream_xml.tree.leaf_policies import ranked_score
 from stream_xml.tree.knn import DistanceMemo
 
 __all__ = ["ClusterHierarchy"]
@@ -274,10 +274,7 @@ def _ranked(scores: dict, predicted: frozenset, rank: dict) -> dict:
     """``scores`` (answers, by name) encoded as :func:`~stream_xml.tree.leaf_policies.ranked`
     with the decisions ``predicted``, each label ranked by ``rank`` where it has one, else by its
     answer."""
-    names = list(scores)
-    decided = np.fromiter((name in predicted for name in names), dtype=bool, count=len(names))
-    order = np.fromiter((rank.get(name, p) for name, p in scores.items()), dtype=np.float64, count=len(names))
-    return dict(zip(names, ranked(decided, order).tolist()))
+    return {name: ranked_score(name in predicted, rank.get(name, p)) for name, p in scores.items()}
 
 
 def _same_encoding(a: tuple, b: tuple) -> bool:

@@ -41,7 +41,7 @@ from stream_xml.tree.entropy import ml_entropy
 from stream_xml.tree.common_kernels import label_errors
 
 __all__ = [
-    "LEAF_MODELS", "LEAF_SWITCHES", "LEAF_RANKINGS", "SWITCH_FADING", "leaf_policy", "ranked",
+    "LEAF_MODELS", "LEAF_SWITCHES", "LEAF_RANKINGS", "SWITCH_FADING", "leaf_policy", "ranked", "ranked_score",
     "LeafPolicy", "MajorityLeaves", "NaiveBayesLeaves", "PrunedSetsLeaves", "KnnLeaves", "BaggingLeaves",
     "CardinalitySwitch", "LossSwitch",
 ]  # fmt: skip
@@ -61,7 +61,12 @@ def ranked(decided, rank):
     half for the decision plus half the rank, kept inside (0, 1), so that every decided label
     scores above 0.5 and every other below, each side ordered by ``rank`` (the score encoding of
     pruned sets, :mod:`stream_xml.tree.pruned_sets`)."""
-    return 0.5 * decided + 0.5 * np.clip(rank, _RANK_MARGIN, 1.0 - _RANK_MARGIN)
+    return 0.5 * decided + 0.5 * np.minimum(np.maximum(rank, _RANK_MARGIN), 1.0 - _RANK_MARGIN)
+
+
+def ranked_score(decided: bool, rank: float) -> float:
+    """:func:`ranked` of one label (for scores kept by name, where arrays would cost more)."""
+    return 0.5 * decided + 0.5 * min(max(rank, _RANK_MARGIN), 1.0 - _RANK_MARGIN)
 
 
 _RANK_MARGIN = 1e-9
