@@ -88,8 +88,9 @@ class CheckpointLocked(RuntimeError):
 def encode_state(state) -> bytes:
     """Header (format, writer), checksum and pickle of ``state``.
 
-    >>> encode_state({"a": 1}).split(b"\\n")[0].split()[:2]
-    [b'STREAM-XML-CHECKPOINT', b'4']
+    >>> magic, number = encode_state({"a": 1}).split(b"\\n")[0].split()[:2]
+    >>> magic, int(number) == CHECKPOINT_FORMAT
+    (b'STREAM-XML-CHECKPOINT', True)
     >>> decode_state(encode_state({"a": 1}), "mem")
     {'a': 1}
 
@@ -125,7 +126,7 @@ def decode_state(data: bytes, where: str):
     >>> decode_state(b"STREAM-XML-CHECKPOINT 1\\n...", "ckpt-8")
     Traceback (most recent call last):
     ...
-    stream_xml.persistence.CheckpointFormatError: ckpt-8: checkpoint format 1 (written by an older stream-xml) is an older format than this stream-xml (...) reads, 4; it is refused rather than half-restored. Go on with the stream-xml that wrote it, or start a new model in another checkpoint folder
+    stream_xml.persistence.CheckpointFormatError: ckpt-8: checkpoint format 1 (written by an older stream-xml) is an older format than this stream-xml (...) reads, ...; it is refused rather than half-restored. Go on with the stream-xml that wrote it, or start a new model in another checkpoint folder
 
     """
     if not data.startswith(MAGIC):
