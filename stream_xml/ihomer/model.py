@@ -324,7 +324,7 @@ class IHOMER(MultiLabelLearner):
         yield {"mode": "routing", "clustering": ODACJ(n_min=50, delta=0.9, tau=0.1), "tree": MLHAT(grace_period=50)}
         yield {"mode": "tree"}
         yield {"mode": "partition", "threshold": "f1", "clustering": ODACJ(n_min=50, delta=0.9, tau=0.1),
-               "tree": MLHAT(grace_period=50, leaf_switch="loss")}
+               "tree": MLHAT(grace_period=50, leaf_switch="loss", leaf_ranking="bagging", cardinality_th=30)}
 
     @property
     def _is_stochastic(self):

@@ -452,7 +452,7 @@ def test_loss_detector_restarts_the_clustering_after_an_abrupt_change():
     assert model._engine._odac is not odac_before
 
 
-@pytest.mark.parametrize("params", [{}, {"mode": "routing"}], ids=["partition", "routing"])
+@pytest.mark.parametrize("params", [{}, *IHOMER._unit_test_params()], ids=str)
 def test_river_estimator_checks(params):
     check_estimator_offline(IHOMER(**params))
 
