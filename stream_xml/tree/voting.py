@@ -5,6 +5,19 @@ with its answer (:meth:`~stream_xml.tree.leaf_policies.LeafPolicy.proba`) or its
 cached (:class:`LeafPredictions`), so that its prequential ``predict`` then ``learn`` make them once.
 
 :class:`LeafVotes` is mixed into :class:`~stream_xml.tree.MLHAT`, whose attributes it reads.
+
+>>> from river import datasets
+>>> from stream_xml.tree import MLHAT
+>>> # one leaf answering with kNN throughout (no split; entropy_th above any entropy)
+>>> tree = MLHAT(leaf_ranking="bagging", leaf_switch="cardinality", cardinality_th=50, entropy_th=100.0,
+...              grace_period=10**6, seed=1)
+>>> for x, y in datasets.Yeast().take(300):
+...     tree.learn_labelset(x, {k for k, v in y.items() if v})
+>>> answers, ranks, scores = tree.answer_scores(x), tree.ranking_scores(x), tree.predict_scores(x)
+>>> {k for k, p in answers.items() if p > 0.5} == {k for k, p in scores.items() if p > 0.5}
+True
+>>> ranks != answers  # past cardinality_th the leaf ranks by its bagged regressions
+True
 """
 
 from __future__ import annotations
