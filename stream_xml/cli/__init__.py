@@ -20,6 +20,7 @@ this package that adds its parser (``add_parser``) with the function that runs i
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from stream_xml import __version__
@@ -59,7 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # inside the try: a closed pipe would otherwise raise at exit
+        return status
     except (ValueError, FileNotFoundError) as e:
         print(f"stream-xml {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # the reader closed the pipe (`stream-xml models | head`): stop quietly as Unix tools do;
+        # stdout goes to /dev/null so that the interpreter's final flush cannot raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # killed by SIGPIPE, by the shell's convention

@@ -199,3 +199,20 @@ def test_serve_takes_model_labels_as_evaluate_does():
         "ihomer": {"model": "ihomer", "params": {}, "seed": 3},
         "routed": {"model": "ihomer", "params": {"mode": "routing"}, "seed": 3},
     }
+
+
+def test_a_reader_that_closes_the_pipe_gets_no_traceback():
+    """`stream-xml models ihomer | head -1` when head has gone before the listing is written:
+    the command stops without a traceback, with the shell's status for SIGPIPE."""
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the command writes anything
+    try:
+        proc = subprocess.run([sys.executable, "-m", "stream_xml", "models", "ihomer"], stdout=write_end,
+                              stderr=subprocess.PIPE, timeout=120)
+    finally:
+        os.close(write_end)
+    assert b"Traceback" not in proc.stderr and b"BrokenPipe" not in proc.stderr, proc.stderr.decode()
+    assert proc.returncode == 141
