@@ -65,8 +65,9 @@ log = logging.getLogger(__name__)
 #    facade over its engines, merged from main at format 2, pickles differently too); 4: kNN
 #    leaves keep their float32 rows over absolute feature ids (the frame), not from each row's
 #    first id; 5: the leaf policies keep the weight from which they rank by bagging, and iHOMER's
-#    partition engine whether it hands out ranked scores
-CHECKPOINT_FORMAT = 5
+#    partition engine whether it hands out ranked scores; 6: a loss switch's leaves keep naive
+#    Bayes' and the labels' priors' errors per label (stream_xml.tree.label_fallback)
+CHECKPOINT_FORMAT = 6
 MAGIC = b"STREAM-XML-CHECKPOINT "
 _NAME = re.compile(r"^checkpoint-(\d{12})\.ckpt$")
 _DAMAGED = re.compile(r"^checkpoint-(\d{12})\.ckpt\.damaged$")

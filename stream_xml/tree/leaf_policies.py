@@ -39,6 +39,7 @@ import numpy as np
 
 from stream_xml.tree.entropy import ml_entropy
 from stream_xml.tree.common_kernels import label_errors
+from stream_xml.tree.label_fallback import LabelFallback
 
 __all__ = [
     "LEAF_MODELS", "LEAF_SWITCHES", "LEAF_RANKINGS", "SWITCH_FADING", "leaf_policy", "ranked", "ranked_score",
@@ -208,8 +209,10 @@ class LossSwitch(LeafPolicy):
     errors than it, MOA's naive-Bayes-adaptive rule (Gama et al., 2003), which counts a binary
     leaf's errors, carried to the labels. Label errors rather than exact matches, because naive
     Bayes' labels are independent guesses that rarely make the whole labelset: by exact matches
-    it would almost never answer, even where it knows most labels best. It costs one naive-Bayes
-    prediction per record at each leaf reached."""
+    it would almost never answer, even where it knows most labels best. Naive Bayes is itself
+    adaptive per label: where a label's prior says "relevant" and has erred less than naive Bayes
+    on it, the prior answers for that label (:mod:`stream_xml.tree.label_fallback`). It costs one
+    naive-Bayes prediction per record at each leaf reached, two where naive Bayes answers."""
 
     uses_knn = uses_bagging = True
 
@@ -237,7 +240,15 @@ class LossSwitch(LeafPolicy):
         return model
 
     def _nb_proba(self, leaf, idx, val, n_labels: int):
-        return leaf.observers.naive_bayes(idx, val, n_labels, *self.counted())
+        """Naive Bayes' answer: its P(1) per label, adaptive per label (:meth:`_nb_answer`)."""
+        return self._nb_answer(leaf, leaf.observers.naive_bayes(idx, val, n_labels, *self.counted()))
+
+    @staticmethod
+    def _nb_answer(leaf, raw):
+        """Naive Bayes' P(1) per label ``raw``, each label's prior instead where the leaf's
+        :class:`~stream_xml.tree.label_fallback.LabelFallback` says so."""
+        fallback = leaf.nb_fallback
+        return raw if fallback is None else fallback.answer(raw, leaf.stats)
 
     def _proba(self, leaf, idx, val, n_labels: int):
         model = self.choice(leaf)
@@ -291,8 +302,13 @@ class LossSwitch(LeafPolicy):
                 self._count(leaf, slot, wrong)
         if (self.with_majority or self.with_nb) and slot != 2:
             self._count(leaf, 2, label_errors(majority.predict_proba(n_labels), positives))
-        if self.with_nb and slot != 3 and leaf.observers is not None:
-            self._count(leaf, 3, label_errors(self._nb_proba(leaf, idx, val, n_labels), positives))
+        if self.with_nb and leaf.observers is not None:
+            raw = leaf.observers.naive_bayes(idx, val, n_labels, *self.counted())
+            if leaf.nb_fallback is None:
+                leaf.nb_fallback = LabelFallback(SWITCH_FADING)
+            if slot != 3:
+                self._count(leaf, 3, label_errors(self._nb_answer(leaf, raw), positives))
+            leaf.nb_fallback.learn(raw, leaf.stats, positives)
         knn_wrong, bagging_wrong, also_wrong = leaf.learn(idx, val, positives, w, n_labels, slot != 0, slot != 1, also)
         if knn_wrong is not None:
             self._count(leaf, 0, knn_wrong)

@@ -143,7 +143,9 @@ class MLHAT(Growth, AdaptiveBranches, LeafVotes, MultiLabelLearner):
         "loss_with_majority": the same over kNN, bagging and the majority labelset (ties go to
         kNN, then bagging); "loss_with_nb" and "loss_with_majority_and_nb": the same with naive
         Bayes over the leaf's observers (as ``leaf_model="nb"``) a candidate too while the leaf
-        is active (chosen only with strictly fewer errors; MOA's naive-Bayes-adaptive rule).
+        is active (chosen only with strictly fewer label errors; MOA's naive-Bayes-adaptive rule),
+        and adaptive per label itself: a label's prior answers for it where it says "relevant"
+        and has erred less (:mod:`stream_xml.tree.label_fallback`).
     leaf_ranking
         How "switch" leaves rank labels (other leaves ignore it, as they do ``leaf_switch``):
         "answer", as the model that answers scores them; "bagging": a leaf that has seen

@@ -97,6 +97,8 @@ class Leaf:
     pruned_sets = None  # leaves pickled before pruned sets existed have none
     #: faded label errors of knn, bagging, majority, naive Bayes (a loss switch ``with_nb``)
     label_error_counts = None
+    #: naive Bayes adaptive per label (a loss switch ``with_nb``; :mod:`stream_xml.tree.label_fallback`)
+    nb_fallback = None
 
     def __init__(self, depth, stats, background=False, knn=None, bagging=None, n_features=0,
                  policy: LeafPolicy | None = None, pruned_sets=None):  # fmt: skip
@@ -126,6 +128,7 @@ class Leaf:
 
     def deactivate(self) -> None:
         self.observers = None
+        self.nb_fallback = None  # naive Bayes needs the observers
 
     def learn(self, idx, val, positives, w, n_labels, score_knn=False, score_bagging=False, also=None) -> tuple:
         """Statistics, observers (if active) and leaf models; the learned models get weight 1.
@@ -197,6 +200,8 @@ class Leaf:
         n = self.stats.nbytes + self.majority.memory_bytes()
         if self.observers is not None:
             n += self.observers.nbytes
+        if self.nb_fallback is not None:
+            n += self.nb_fallback.nbytes
         for model in (self.knn, self.bagging, self.pruned_sets):
             if model is not None:
                 n += model.memory_bytes()

@@ -531,7 +531,7 @@ def test_river_api_agrees_with_the_labelset_api():
     assert river_side.labels == fast_side.labels and len(river_side.labels) == 14
 
 
-@pytest.mark.parametrize("leaf_switch", ["cardinality", "loss"])
+@pytest.mark.parametrize("leaf_switch", ["cardinality", "loss", "loss_with_majority_and_nb"])
 def test_reusing_predict_time_leaf_predictions_is_exact(leaf_switch):
     """``learn`` reuses the leaf predictions ``predict`` made for the same record; a model that
     never predicts, and a record mutated in place in between, must give the same model."""
