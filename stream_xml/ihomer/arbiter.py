@@ -5,7 +5,9 @@ With ``choice="record"`` a record is answered wholly by the assembled blocks or 
 root learner, whichever has the smaller faded Jaccard loss on whole labelsets; with
 ``choice="block"`` each block answers with its own learner or the root learner, whichever has
 made fewer faded exact-match errors on the block's labels. Both sides are scored on every
-record either way; ties go to the blocks.
+record either way, except that a record without a relevant label leaves the Jaccard losses as
+they are (on it only an empty answer has no loss: counting it hands the stream to whichever side
+says nothing where such records are common, issue 23); ties go to the blocks.
 
 >>> from stream_xml.ihomer.arbiter import RootArbiter, jaccard_loss
 >>> arbiter = RootArbiter("record")
@@ -17,6 +19,9 @@ record either way; ties go to the blocks.
 >>> arbiter.score([(block, frozenset(), frozenset({"a", "b"}))], frozenset({"a", "b"}))
 >>> arbiter.root_answers_records(), block.level_errors
 (True, [1.0, 0.0])
+>>> arbiter.score([(block, frozenset(), frozenset({"a"}))], frozenset())  # nothing relevant
+>>> arbiter.record_losses, block.level_errors
+([1.0, 0.0], [0.995, 1.0])
 
 """
 
@@ -65,6 +70,8 @@ class RootArbiter:
             errors[1] = errors[1] * LEVEL_FADING + (root != relevant)
             own_all |= own
             root_all |= root
+        if not truth:
+            return  # no relevant label: it would reward whichever side says nothing (labeltree.labelsets)
         losses = self.record_losses
         losses[0] = losses[0] * LEVEL_FADING + jaccard_loss(own_all, truth)
         losses[1] = losses[1] * LEVEL_FADING + jaccard_loss(root_all, truth)

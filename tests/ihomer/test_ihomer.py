@@ -191,7 +191,7 @@ def test_level_errors_count_exact_match_misses_of_block_and_root_on_the_block_la
     model = ihomer(warmup=0, root_learner=True, seed=1)
     expected = {}
     record = [0.0, 0.0]
-    checked = 0
+    checked = unscored = scored_empty_free = 0
     for x, labels in two_group_stream(1500, seed=6, noise=0.15):
         root = model.root
         if len(model.blocks) > 1:
@@ -205,8 +205,12 @@ def test_level_errors_count_exact_match_misses_of_block_and_root_on_the_block_la
                                                old[1] * LEVEL_FADING + (by_root != truth)])
                 own_all |= own
                 root_all |= by_root
-            record = [record[0] * LEVEL_FADING + jaccard_distance(own_all, set(labels)),
-                      record[1] * LEVEL_FADING + jaccard_distance(root_all, set(labels))]
+            if labels:  # a record without a relevant label does not score the record-level choice
+                record = [record[0] * LEVEL_FADING + jaccard_distance(own_all, set(labels)),
+                          record[1] * LEVEL_FADING + jaccard_distance(root_all, set(labels))]
+                scored_empty_free += 1
+            else:
+                unscored += 1
         model.predict_with_scores(x)
         model.learn_labelset(x, labels)
         for block in model.blocks:
@@ -214,7 +218,7 @@ def test_level_errors_count_exact_match_misses_of_block_and_root_on_the_block_la
                 assert block.level_errors == pytest.approx(expected[id(block)][1])
                 checked += 1
         assert model.arbiter.record_losses == pytest.approx(record)
-    assert checked > 1000
+    assert checked > 1000 and unscored > 50 and scored_empty_free > 1000
     assert any(b.level_errors[0] != b.level_errors[1] for b in model.blocks)
     assert record[0] != record[1]
 
