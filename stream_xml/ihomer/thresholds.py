@@ -31,7 +31,7 @@ True
 
 References
 ----------
-Lipton, Z. C., Elkan, C. and Naryanaswamy, B. (2014). Optimal thresholding of classifiers to
+Lipton, Z. C., Elkan, C. and Narayanaswamy, B. (2014). Optimal thresholding of classifiers to
 maximize F1 measure. Proc. ECML PKDD 2014, 225-239.
 """
 

@@ -177,7 +177,7 @@ class LabelTreeClassifier(MultiLabelLearner):
       SDM 2007.
     - Metwally, A., Agrawal, D., El Abbadi, A. (2005). Efficient computation of frequent and top-k
       elements in data streams. ICDT 2005 (the co-occurrence rows).
-    - Lipton, Z. C., Elkan, C., Naryanaswamy, B. (2014). Optimal thresholding of classifiers to
+    - Lipton, Z. C., Elkan, C., Narayanaswamy, B. (2014). Optimal thresholding of classifiers to
       maximize F1 measure. ECML PKDD 2014 (the labelset threshold).
     - Domingos, P., Hulten, G. (2000). Mining high-speed data streams. KDD 2000 (the Hoeffding
       bound as a guard on decisions from a stream).

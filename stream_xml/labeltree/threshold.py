@@ -4,7 +4,7 @@ asked, a weighted share of the records answered exactly).
 The predicted labelset is every label whose marginal (the product of node probabilities on its
 path) is at least ``tau``. A fixed ``tau = 0.5`` is a poor choice for rare labels; for
 calibrated marginals the micro-F1-optimal threshold is half the optimal F1 (Lipton, Elkan,
-Naryanaswamy, ECML PKDD 2014), well below 0.5 in extreme label spaces. Rather than trust the
+Narayanaswamy, ECML PKDD 2014), well below 0.5 in extreme label spaces. Rather than trust the
 calibration, this keeps two faded histograms of prequential scores (200 bins over [0, 1]): the
 scores the search returned for labels that turned out relevant, and for labels that did not.
 A relevant label the search did not return counts in bin 0 (it was below the search's reach).
