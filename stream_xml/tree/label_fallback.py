@@ -112,11 +112,8 @@ def fallback_answer(nb, stats, errors):
 def count_fallback_errors(nb, stats, positives, errors, fading):
     """Fade every label's two error counts and add this record's errors (``errors`` holds at
     least ``len(nb)`` labels)."""
-    p = 0
-    n_pos = positives.shape[0]
+    relevant = np.zeros(nb.shape[0], dtype=np.bool_)
+    relevant[positives[positives < nb.shape[0]]] = True
     for j in range(nb.shape[0]):
-        relevant = p < n_pos and positives[p] == j
-        if relevant:
-            p += 1
-        errors[0, j] = errors[0, j] * fading + ((nb[j] > 0.5) != relevant)
-        errors[1, j] = errors[1, j] * fading + ((_prior(stats, j) > 0.5) != relevant)
+        errors[0, j] = errors[0, j] * fading + ((nb[j] > 0.5) != relevant[j])
+        errors[1, j] = errors[1, j] * fading + ((_prior(stats, j) > 0.5) != relevant[j])
