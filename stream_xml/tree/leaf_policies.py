@@ -86,13 +86,15 @@ class LeafPolicy:
         """The model the leaf answers with (switching policies)."""
         return None
 
-    def proba(self, leaf, idx, val, n_labels: int):
-        """P(1) per label from the leaf, None if the leaf has learned nothing."""
+    def proba(self, leaf, idx, val, n_labels: int, memo=None):
+        """P(1) per label from the leaf, None if the leaf has learned nothing. ``memo`` (a dict
+        kept with the record's leaf predictions, or None) is where a policy may leave, under
+        ``id(leaf)``, what its :meth:`learn` on the same record can reuse."""
         if leaf.majority.n_labelsets == 0:
             return None
-        return self._proba(leaf, idx, val, n_labels)
+        return self._proba(leaf, idx, val, n_labels, memo)
 
-    def _proba(self, leaf, idx, val, n_labels: int):
+    def _proba(self, leaf, idx, val, n_labels: int, memo=None):
         return leaf.majority.predict_proba(n_labels)
 
     def ranking(self, leaf, idx, val, n_labels: int, answer):
@@ -132,7 +134,7 @@ class NaiveBayesLeaves(LeafPolicy):
     def __init__(self, counted=_none_counted):
         self.counted = counted
 
-    def _proba(self, leaf, idx, val, n_labels: int):
+    def _proba(self, leaf, idx, val, n_labels: int, memo=None):
         if leaf.majority.n_labelsets > 1 and leaf.observers is not None:
             return leaf.observers.naive_bayes(idx, val, n_labels, *self.counted())
         return leaf.majority.predict_proba(n_labels)
@@ -148,7 +150,7 @@ class PrunedSetsLeaves(LeafPolicy):
     def __init__(self, counted=_none_counted):
         self.counted = counted
 
-    def _proba(self, leaf, idx, val, n_labels: int):
+    def _proba(self, leaf, idx, val, n_labels: int, memo=None):
         proba = leaf.pruned_sets.predict_proba(idx, val, n_labels, *self.counted())
         return leaf.majority.predict_proba(n_labels) if proba is None else proba
 
@@ -162,7 +164,7 @@ class KnnLeaves(LeafPolicy):
 
     uses_knn = True
 
-    def _proba(self, leaf, idx, val, n_labels: int):
+    def _proba(self, leaf, idx, val, n_labels: int, memo=None):
         return leaf.knn.predict_proba(idx, val, n_labels)
 
 
@@ -171,7 +173,7 @@ class BaggingLeaves(LeafPolicy):
 
     uses_bagging = True
 
-    def _proba(self, leaf, idx, val, n_labels: int):
+    def _proba(self, leaf, idx, val, n_labels: int, memo=None):
         return leaf.bagging.predict_proba(idx, val, n_labels)
 
 
@@ -192,7 +194,7 @@ class CardinalitySwitch(LeafPolicy):
         light = leaf.current_weight < self.cardinality_th
         return leaf.knn if light or ml_entropy(leaf.stats) < self.entropy_th else leaf.bagging
 
-    def _proba(self, leaf, idx, val, n_labels: int):
+    def _proba(self, leaf, idx, val, n_labels: int, memo=None):
         model = self.choice(leaf)
         if model is leaf.majority:
             return model.predict_proba(n_labels)
@@ -212,7 +214,7 @@ class LossSwitch(LeafPolicy):
     it would almost never answer, even where it knows most labels best. Naive Bayes is itself
     adaptive per label: where a label's prior says "relevant" and has erred less than naive Bayes
     on it, the prior answers for that label (:mod:`stream_xml.tree.label_fallback`). It costs one
-    naive-Bayes prediction per record at each leaf reached, two where naive Bayes answers."""
+    naive-Bayes prediction per record at each leaf reached."""
 
     uses_knn = uses_bagging = True
 
@@ -239,9 +241,13 @@ class LossSwitch(LeafPolicy):
             return leaf.observers
         return model
 
-    def _nb_proba(self, leaf, idx, val, n_labels: int):
-        """Naive Bayes' answer: its P(1) per label, adaptive per label (:meth:`_nb_answer`)."""
-        return self._nb_answer(leaf, leaf.observers.naive_bayes(idx, val, n_labels, *self.counted()))
+    def _nb_proba(self, leaf, idx, val, n_labels: int, memo=None):
+        """Naive Bayes' answer: its P(1) per label, adaptive per label (:meth:`_nb_answer`); its
+        own P(1), which the learning call counts, goes to ``memo``."""
+        raw = leaf.observers.naive_bayes(idx, val, n_labels, *self.counted())
+        if memo is not None:
+            memo[id(leaf)] = raw
+        return self._nb_answer(leaf, raw)
 
     @staticmethod
     def _nb_answer(leaf, raw):
@@ -250,10 +256,10 @@ class LossSwitch(LeafPolicy):
         fallback = leaf.nb_fallback
         return raw if fallback is None else fallback.answer(raw, leaf.stats)
 
-    def _proba(self, leaf, idx, val, n_labels: int):
+    def _proba(self, leaf, idx, val, n_labels: int, memo=None):
         model = self.choice(leaf)
         if model is leaf.observers:
-            return self._nb_proba(leaf, idx, val, n_labels)
+            return self._nb_proba(leaf, idx, val, n_labels, memo)
         if model is leaf.majority:
             return model.predict_proba(n_labels)
         return model.predict_proba(idx, val, n_labels)
@@ -303,7 +309,10 @@ class LossSwitch(LeafPolicy):
         if (self.with_majority or self.with_nb) and slot != 2:
             self._count(leaf, 2, label_errors(majority.predict_proba(n_labels), positives))
         if self.with_nb and leaf.observers is not None:
-            raw = leaf.observers.naive_bayes(idx, val, n_labels, *self.counted())
+            # naive Bayes' own P(1), kept by the prediction it made if it is the model in use
+            raw = predictions.memo.get(id(leaf)) if slot == 3 else None
+            if raw is None:
+                raw = leaf.observers.naive_bayes(idx, val, n_labels, *self.counted())
             if leaf.nb_fallback is None:
                 leaf.nb_fallback = LabelFallback(SWITCH_FADING)
             if slot != 3:

@@ -37,7 +37,7 @@ class LeafPredictions:
     learned): the prequential ``predict`` then ``learn`` of a record need the same leaf
     predictions."""
 
-    __slots__ = ("stamp", "n_labels", "idx", "val", "probas", "ranks")
+    __slots__ = ("stamp", "n_labels", "idx", "val", "probas", "ranks", "memo")
 
     def __init__(self, stamp, n_labels, idx, val):
         self.stamp = stamp
@@ -46,6 +46,7 @@ class LeafPredictions:
         self.val = val
         self.probas: dict[int, tuple] = {}  # id(leaf) -> (leaf, P(1) or None)
         self.ranks: dict[int, np.ndarray] = {}  # id(leaf) -> its ranking (LeafPolicy.ranking)
+        self.memo: dict = {}  # id(leaf) -> what its policy kept for learning (LeafPolicy.proba)
 
     def matches(self, stamp, n_labels, idx, val) -> bool:
         if stamp != self.stamp or n_labels != self.n_labels:
@@ -61,7 +62,8 @@ class LeafVotes:
     def _cached_leaf_proba(self, leaf: Leaf, predictions: LeafPredictions):
         entry = predictions.probas.get(id(leaf))
         if entry is None:
-            entry = (leaf, leaf.policy.proba(leaf, predictions.idx, predictions.val, predictions.n_labels))
+            entry = (leaf, leaf.policy.proba(leaf, predictions.idx, predictions.val, predictions.n_labels,
+                                             predictions.memo))
             predictions.probas[id(leaf)] = entry  # the leaf is kept, so its id is not reused
         return entry[1]
 
