@@ -15,6 +15,7 @@ from stream_xml.labels import LabelSpace
 from stream_xml.labeltree.arena import WeightArena
 from stream_xml.labeltree.cooccurrence import CoOccurrence
 from stream_xml.labeltree.features import FeatureEncoder
+from stream_xml.labeltree.label_thresholds import LabelThresholds
 from stream_xml.labeltree.labelsets import KeptLabelsets
 from stream_xml.labeltree.layout import (
     EV_DEPTH,
@@ -122,6 +123,13 @@ class LabelTreeClassifier(MultiLabelLearner):
     labelsets
         Frequent labelsets kept to answer with the likeliest of them when that answer has done
         better than the thresholded labels (0: always the thresholded labels).
+    label_thresholds
+        Give every label a threshold of its own as well, moved towards that label's best F1
+        (online F-measure optimisation, :mod:`stream_xml.labeltree.label_thresholds`); a label
+        is predicted at the lower of its own and the shared one. It raises macro-F1 (rare
+        labels) at some cost in micro-F1 and whole labelsets: over the 26 real streams at hand
+        0.3722 → 0.3836 macro-F1, 0.5755 → 0.5689 micro-F1, 0.3095 → 0.3034 subset accuracy
+        (experiments/RESULTS.md, issue 23's fifth round); two floats per label.
     placement
         Where a new label goes: ``"cooccurrence"`` (beside the record's known labels, else down
         the path the record's features score best), ``"features"`` (always down that path), or
@@ -181,8 +189,12 @@ class LabelTreeClassifier(MultiLabelLearner):
       maximize F1 measure. ECML PKDD 2014 (the labelset threshold).
     - Domingos, P., Hulten, G. (2000). Mining high-speed data streams. KDD 2000 (the Hoeffding
       bound as a guard on decisions from a stream).
+    - Busa-Fekete, R., Szörényi, B., Dembczyński, K., Hüllermeier, E. (2015). Online F-measure
+      optimization. NIPS 2015 (``label_thresholds``).
 
     """
+
+    _own_thresholds = None  # models pickled before label_thresholds existed have none
 
     def __init__(
         self,
@@ -203,6 +215,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         normalize: bool = True,
         max_expansions: int = 2000,
         labelsets: int = 0,
+        label_thresholds: bool = False,
         placement: str = "cooccurrence",
         seed: int = 0,
     ):
@@ -223,6 +236,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         self.normalize = normalize
         self.max_expansions = max_expansions
         self.labelsets = labelsets
+        self.label_thresholds = label_thresholds
         self.placement = placement
         self.seed = seed
         check_params(self)
@@ -241,9 +255,11 @@ class LabelTreeClassifier(MultiLabelLearner):
         self._ip, self._fp = pack_parameters(self._get_params(), self._tree.lanes, PLACEMENTS[placement])
         self._work = Workspace(arity, max_expansions)
         self._events: list[dict] = []
-        self._last: tuple | None = None  # (encoded record, candidate ids, their scores, stamp)
+        # (encoded record, candidate ids, their scores, stamp, ids predicted by the thresholds)
+        self._last: tuple | None = None
         self._ids_of: dict = {}  # frozenset of names -> sorted id array (labelsets repeat)
         self._kept = KeptLabelsets(labelsets) if labelsets else None
+        self._own_thresholds = LabelThresholds() if label_thresholds else None
         self._reserve_labels(0)
 
     def _allocate_table(self) -> None:
@@ -260,7 +276,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         yield {"bits": 16}
         yield {"bits": 16, "arity": 3, "threshold": 0.5, "drift_detection": False, "restructure_every": 10}
         yield {"bits": 16, "arity": 4, "normalize": False, "min_count": 0}
-        yield {"bits": 16, "labelsets": 8}
+        yield {"bits": 16, "labelsets": 8, "label_thresholds": True}
 
     # -- labels ----------------------------------------------------------------------------------
     @property
@@ -313,6 +329,8 @@ class LabelTreeClassifier(MultiLabelLearner):
         if last is not None and last[0] is encoded and last[3] == state[STAMP]:
             cand_labels, cand_scores = last[1], last[2]
             n_cand = cand_labels.shape[0]
+            if last[4] is not None:  # the labels' own thresholds answered this record
+                self._own_thresholds.learn(ids, last[4])
         else:
             state[STAMP] += 1  # void logits cached by a prediction of another record
             cand_labels, cand_scores, n_cand = _EMPTY_IDS, _EMPTY_SCORES, -1
@@ -365,7 +383,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         # search (same record, see learn_labelset) reads them
         labels = ws.out_labels[:n_out]
         scores = ws.out_scores[:n_out]
-        self._last = (encoded, labels, scores, self._tree.state[STAMP])
+        self._last = (encoded, labels, scores, self._tree.state[STAMP], None)
         return labels, scores
 
     def predict_with_scores(self, x: dict) -> tuple[frozenset, dict]:
@@ -376,14 +394,18 @@ class LabelTreeClassifier(MultiLabelLearner):
             return frozenset(), {}
         names = self._labels.names
         chosen = [names[i] for i in labels.tolist()]
-        # the search returns labels in decreasing score: those at or above tau come first
-        n_predicted = int(np.searchsorted(-scores, -self._threshold.state[TAU], side="right"))
+        tau = self._threshold.state[TAU]
+        if self._own_thresholds is not None:
+            thresholded = self._own_thresholds.predicted(labels, scores, tau)
+            self._last = self._last[:4] + (thresholded,)  # counted when the record is learned
+        else:  # the search returns labels in decreasing score: those at or above tau come first
+            thresholded = labels[: int(np.searchsorted(-scores, -tau, side="right"))]
         if self._kept is not None:
-            likeliest = self._kept.answer(self._last[0], labels, scores, n_predicted, len(self._labels),
+            likeliest = self._kept.answer(self._last[0], labels, scores, thresholded, len(self._labels),
                                           self.threshold_floor)
             if likeliest is not None:
                 return frozenset(names[i] for i in likeliest), dict(zip(chosen, scores.tolist()))
-        return frozenset(chosen[:n_predicted]), dict(zip(chosen, scores.tolist()))
+        return frozenset(names[i] for i in thresholded.tolist()), dict(zip(chosen, scores.tolist()))
 
     # -- introspection ---------------------------------------------------------------------------
     @property
@@ -435,6 +457,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         total += self._tree.memory_bytes() + self._co.memory_bytes()
         total += self._monitors.memory_bytes() + self._threshold.memory_bytes()
         total += self._kept.memory_bytes() if self._kept is not None else 0
+        total += self._own_thresholds.memory_bytes() if self._own_thresholds is not None else 0
         return total + _NAME_BYTES * len(self._labels) + self._features.memory_bytes()
 
     def __getstate__(self):

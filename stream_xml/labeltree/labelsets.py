@@ -110,16 +110,16 @@ class KeptLabelsets:
         self._default = 0.0
         self._pending: tuple | None = None  # (record, thresholded ids, likeliest labelset's ids)
 
-    def answer(self, record, cand: np.ndarray, cand_scores: np.ndarray, n_predicted: int, n_labels: int,
+    def answer(self, record, cand: np.ndarray, cand_scores: np.ndarray, thresholded: np.ndarray, n_labels: int,
                floor: float):
-        """The label ids to answer with instead of the thresholded ``cand[:n_predicted]``, or None
-        to keep those; both answers are kept to be scored when ``record`` is learned."""
+        """The label ids to answer with instead of the ids ``thresholded``, or None to keep those;
+        both answers are kept to be scored when ``record`` is learned."""
         self._pending = None
         row = self.decode(cand, cand_scores, n_labels, floor)
         if row < 0:
             return None
         likeliest = self.labelset(row)
-        self._pending = (record, set(cand[:n_predicted].tolist()), set(likeliest))
+        self._pending = (record, set(thresholded.tolist()), set(likeliest))
         return likeliest if self.decodes() else None
 
     def learn_record(self, record, truth: np.ndarray) -> None:
