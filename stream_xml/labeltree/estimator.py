@@ -15,7 +15,7 @@ from stream_xml.labels import LabelSpace
 from stream_xml.labeltree.arena import WeightArena
 from stream_xml.labeltree.cooccurrence import CoOccurrence
 from stream_xml.labeltree.features import FeatureEncoder
-from stream_xml.labeltree.label_thresholds import LabelThresholds
+from stream_xml.labeltree.label_thresholds import LabelThresholds, thresholded_ids
 from stream_xml.labeltree.labelsets import KeptLabelsets
 from stream_xml.labeltree.layout import (
     EV_DEPTH,
@@ -124,12 +124,9 @@ class LabelTreeClassifier(MultiLabelLearner):
         Frequent labelsets kept to answer with the likeliest of them when that answer has done
         better than the thresholded labels (0: always the thresholded labels).
     label_thresholds
-        Give every label a threshold of its own as well, moved towards that label's best F1
-        (online F-measure optimisation, :mod:`stream_xml.labeltree.label_thresholds`); a label
-        is predicted at the lower of its own and the shared one. It raises macro-F1 (rare
-        labels) at some cost in micro-F1 and whole labelsets: over the 26 real streams at hand
-        0.3722 → 0.3836 macro-F1, 0.5755 → 0.5689 micro-F1, 0.3095 → 0.3034 subset accuracy
-        (experiments/RESULTS.md, issue 23's fifth round); two floats per label.
+        Also give every label a threshold of its own, moved towards its best F1
+        (:mod:`stream_xml.labeltree.label_thresholds`): more macro-F1 for a little micro-F1 and
+        subset accuracy (docs/extreme.md); a label is predicted at the lower of the two.
     placement
         Where a new label goes: ``"cooccurrence"`` (beside the record's known labels, else down
         the path the record's features score best), ``"features"`` (always down that path), or
@@ -255,8 +252,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         self._ip, self._fp = pack_parameters(self._get_params(), self._tree.lanes, PLACEMENTS[placement])
         self._work = Workspace(arity, max_expansions)
         self._events: list[dict] = []
-        # (encoded record, candidate ids, their scores, stamp, ids predicted by the thresholds)
-        self._last: tuple | None = None
+        self._last: tuple | None = None  # (encoded record, candidate ids, scores, stamp, ids predicted)
         self._ids_of: dict = {}  # frozenset of names -> sorted id array (labelsets repeat)
         self._kept = KeptLabelsets(labelsets) if labelsets else None
         self._own_thresholds = LabelThresholds() if label_thresholds else None
@@ -329,7 +325,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         if last is not None and last[0] is encoded and last[3] == state[STAMP]:
             cand_labels, cand_scores = last[1], last[2]
             n_cand = cand_labels.shape[0]
-            if last[4] is not None:  # the labels' own thresholds answered this record
+            if self._own_thresholds is not None and last[4] is not None:
                 self._own_thresholds.learn(ids, last[4])
         else:
             state[STAMP] += 1  # void logits cached by a prediction of another record
@@ -394,12 +390,8 @@ class LabelTreeClassifier(MultiLabelLearner):
             return frozenset(), {}
         names = self._labels.names
         chosen = [names[i] for i in labels.tolist()]
-        tau = self._threshold.state[TAU]
-        if self._own_thresholds is not None:
-            thresholded = self._own_thresholds.predicted(labels, scores, tau)
-            self._last = self._last[:4] + (thresholded,)  # counted when the record is learned
-        else:  # the search returns labels in decreasing score: those at or above tau come first
-            thresholded = labels[: int(np.searchsorted(-scores, -tau, side="right"))]
+        thresholded = thresholded_ids(labels, scores, self._threshold.state[TAU], self._own_thresholds)
+        self._last = self._last[:4] + (thresholded,)  # the labels' own thresholds count it when learned
         if self._kept is not None:
             likeliest = self._kept.answer(self._last[0], labels, scores, thresholded, len(self._labels),
                                           self.threshold_floor)

@@ -43,7 +43,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-__all__ = ["LabelThresholds"]
+__all__ = ["LabelThresholds", "thresholded_ids"]
 
 
 class LabelThresholds:
@@ -76,6 +76,14 @@ class LabelThresholds:
 
     def memory_bytes(self) -> int:
         return self.hits.nbytes + self.total.nbytes
+
+
+def thresholded_ids(labels: np.ndarray, scores: np.ndarray, tau: float, own: LabelThresholds | None) -> np.ndarray:
+    """The ids among the search's ``labels`` (best first) predicted at the shared threshold
+    ``tau``, and at the labels' ``own`` thresholds if given."""
+    if own is not None:
+        return own.predicted(labels, scores, tau)
+    return labels[: int(np.searchsorted(-scores, -tau, side="right"))]
 
 
 @numba.njit(cache=True)
