@@ -14,8 +14,8 @@ train) by their faded Jaccard losses, as iHOMER's arbiter scores the blocks agai
 learner, and the one with the smaller loss answers the next record. Records without a relevant
 label are not scored: on them the empty answer alone has no loss, so where they are common the
 kept empty labelset would win the choice and answer nothing on every record (on a synthetic
-stream with 29 % of them, micro-F1 0.424 without kept labelsets, 0.288 with them scored, 0.422
-without; experiments/RESULTS.md, issue 23's fifth round).
+stream with 29 % of them, micro-F1 0.424 without kept labelsets, 0.288 with them when those
+records were scored, 0.422 now; experiments/RESULTS.md, issue 23's fifth round).
 
 The kept labelsets are at most ``capacity`` rows of at most ``width`` label ids (longer
 labelsets are not kept); a new labelset takes the row of the least frequent one when the table
