@@ -56,9 +56,7 @@ class LabelThresholds:
 
     def tau_of(self, label: int) -> float:
         """The label's own threshold ``a / b`` (1/2 before it was predicted or relevant)."""
-        if label >= self.hits.shape[0]:
-            return 0.5
-        return float((self.hits[label] + 1.0) / (self.total[label] + 2.0))
+        return float(own_tau(self.hits, self.total, label))
 
     def predicted(self, labels: np.ndarray, scores: np.ndarray, tau: float) -> np.ndarray:
         """The ids among ``labels`` whose ``scores`` reach their own threshold or ``tau``, in the
@@ -87,14 +85,22 @@ def thresholded_ids(labels: np.ndarray, scores: np.ndarray, tau: float, own: Lab
 
 
 @numba.njit(cache=True)
+def own_tau(hits, total, label):
+    """OFO's threshold of ``label``, its counts starting at a = 1, b = 2 (1/2 for a label not
+    counted yet)."""
+    if label >= hits.shape[0]:
+        return 0.5
+    return (hits[label] + 1.0) / (total[label] + 2.0)
+
+
+@numba.njit(cache=True)
 def predicted_labels(labels, scores, tau, hits, total):
-    """:meth:`LabelThresholds.predicted` over arrays (the counts start at a = 1, b = 2)."""
+    """:meth:`LabelThresholds.predicted` over arrays."""
     out = np.empty(labels.shape[0], dtype=np.int64)
     n = 0
     for i in range(labels.shape[0]):
         label = labels[i]
-        own = (hits[label] + 1.0) / (total[label] + 2.0) if label < hits.shape[0] else 0.5
-        if scores[i] >= min(own, tau):
+        if scores[i] >= min(own_tau(hits, total, label), tau):
             out[n] = label
             n += 1
     return out[:n]
