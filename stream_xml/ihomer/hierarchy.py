@@ -65,7 +65,7 @@ class ClusterHierarchy:
         self._at_hand: RecordAtHand | None = None  # the record last predicted
         # None: labels scored above 0.5
         self._threshold = OnlineThreshold(EXACT_WEIGHTS[threshold]) if threshold in EXACT_WEIGHTS else None
-        # the partition's trees rank by bagging: the scores handed out are ranked (predict_with_scores)
+        # the partition's trees rank otherwise than by their answers: the scores handed out are ranked
         self._ranked = mode != "routing" and any(
             t is not None and t.leaf_ranking != "answer" for t in (templates["tree"], templates.get("root_tree")))
         self._t = 0
@@ -146,7 +146,7 @@ class ClusterHierarchy:
     # -- prediction -------------------------------------------------------------------------------
     def predict_with_scores(self, x) -> tuple[frozenset, dict]:
         """The labels scored at least the online threshold (above 0.5, ``threshold="fixed"``),
-        and every known label's score; with trees that rank by bagging (``leaf_ranking``), the
+        and every known label's score; with trees that rank otherwise than by their answers (``leaf_ranking``), the
         predicted labels score above 0.5 and the others below, each side in the order of the
         trees' rankings (:func:`~stream_xml.tree.leaf_policies.ranked`)."""
         at = self._at_hand = RecordAtHand(id(x), self._features.encode(x, learn=False))

@@ -209,10 +209,11 @@ class PartitionEnsemble(_Mode):
     def ranking(self, x, at: RecordAtHand) -> dict:
         """The ranking scores (:meth:`~stream_xml.tree.MLHAT.ranking_scores`) of the labels
         :meth:`scores` answered, each from the learner whose answer it got; labels whose answer
-        merged several learners' are left out."""
+        merged several learners', or came from a learner that ranks by its answers, are left out
+        (their answers rank them)."""
         rank, asked = {}, {}
         for names, source in at.sources:
-            if source is not None:
+            if source is not None and source.leaf_ranking != "answer":
                 scores = asked.get(id(source))
                 if scores is None:
                     scores = asked[id(source)] = source.ranking_scores(x, at.encoded)

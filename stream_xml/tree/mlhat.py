@@ -152,8 +152,11 @@ class MLHAT(Growth, AdaptiveBranches, LeafVotes, MultiLabelLearner):
         ``cardinality_th`` weight (where MLHAT's own switch turns to bagging) and answers with kNN
         or its majority labelset ranks by its bagged logistic regressions' probabilities, so that
         labels are ranked (P@k) by probabilities rather than by label order among the equal votes
-        of a labelset. The decisions stay: each label scores half for the answer's decision at
-        0.5 plus half its rank (:meth:`ranking_scores`; :meth:`answer_scores` gives the answers).
+        of a labelset; "prior": a leaf that answers with kNN or its majority labelset ranks by the
+        mean of its answer and the label's share of its records, so that among equal votes the
+        commoner label comes first (no model to wait for; iHOMER's root learner ranks so). The
+        decisions stay: each label scores half for the answer's decision at 0.5 plus half its
+        rank (:meth:`ranking_scores`; :meth:`answer_scores` gives the answers).
     ps_sets, ps_buffer
         Labelsets kept as classes, and records seen before they are chosen, of ``leaf_model="ps"``
         (MEKA's PSUpdateable's 10 and 1,000).

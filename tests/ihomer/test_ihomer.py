@@ -14,6 +14,7 @@ from stream_xml.ihomer import IHOMER
 from stream_xml.ihomer.arbiter import LEVEL_FADING
 from stream_xml.ihomer.routing import RouteNode
 from stream_xml.tree import MLHAT
+from stream_xml.tree.leaf_policies import ranked_score
 
 
 def ihomer(n_min=100, grace_period=50, tree=None, **params):
@@ -84,9 +85,12 @@ def test_unchanged_blocks_keep_their_learner_and_new_blocks_fall_back_to_the_old
             assert old_learners, "new blocks must keep the replaced learner as a fallback"
             old = old_learners[0]
             predicted, scores = model.predict_with_scores(x)
-            old_scores = old.predict_scores(x)
+            # the old learner's answers, encoded with the decisions and its ranking (the default
+            # root learner ranks by label shares, so the engine hands out ranked scores)
+            old_rank = old.ranking_scores(x)
+            assert predicted == {name for name, p in old.answer_scores(x).items() if p > 0.5}
             for name in scores:
-                assert scores[name] == pytest.approx(old_scores[name])
+                assert scores[name] == pytest.approx(ranked_score(name in predicted, old_rank[name]))
             break
     assert before is not None
     # the fallback goes at the latest after warmup_limit records, with a handover event each
@@ -118,9 +122,10 @@ def test_with_the_root_as_fallback_new_blocks_answer_with_it_and_replaced_learne
     # nothing but the new blocks' learners and the root is kept: the replaced learners are gone
     assert {id(tree) for tree in model.learners()} == {id(b.learner) for b in model.blocks} | {id(root)}
     x = stream[t + 61][0]
-    scores = model.predict_with_scores(x)[1]
-    root_scores = root.predict_scores(x)
-    assert scores == pytest.approx({name: root_scores[name] for name in scores})
+    predicted, scores = model.predict_with_scores(x)
+    assert predicted == {name for name, p in root.answer_scores(x).items() if p > 0.5}
+    root_rank = root.ranking_scores(x)  # the root ranks by label shares: the scores are ranked
+    assert scores == pytest.approx({name: ranked_score(name in predicted, root_rank[name]) for name in scores})
     learned = root.n_learned
     for x, labels in stream[t + 61 : t + 121]:
         model.learn_labelset(x, labels)
@@ -162,21 +167,27 @@ def test_handover_waits_until_the_new_learner_is_as_good_as_the_old():
     assert {frozenset(b.labels): b.learner for b in model.blocks} == learners
 
 
+def _answer_with(tree, names, p: float) -> None:
+    """Make ``tree`` answer, and rank, every label of ``names`` with P(1) = ``p``."""
+    tree.answer_scores = tree.ranking_scores = lambda x, encoded=None: dict.fromkeys(names, p)
+
+
 def test_each_block_answers_with_the_root_learner_when_it_has_erred_less():
     model = ihomer(warmup=0, root_learner=True, root_choice="block", seed=3)
     _learn(model, two_group_stream(600))
     root = model.root
     assert len(model.blocks) == 2 and all(b.learner is not root for b in model.blocks)
     everything = model.labels
-    root.answer_scores = lambda x, encoded=None: dict.fromkeys(everything, 0.9)
+    _answer_with(root, everything, 0.9)
     for block in model.blocks:
-        block.learner.answer_scores = lambda x, encoded=None, names=block.names: dict.fromkeys(names, 0.1)
+        _answer_with(block.learner, block.names, 0.1)
     own_block, root_block = model.blocks
     own_block.level_errors[:] = [1.0, 5.0]
     root_block.level_errors[:] = [5.0, 1.0]
     predicted, scores = model.predict_with_scores({"f0": 0.7, "f1": 0.2, "f2": 0.5, "f3": 0.5})
-    assert {scores[n] for n in own_block.names} == {0.1}
-    assert {scores[n] for n in root_block.names} == {0.9}
+    # scores ranked (the root ranks by label shares): half the decision plus half the rank
+    assert {scores[n] for n in own_block.names} == {0.05}
+    assert {scores[n] for n in root_block.names} == {0.95}
     assert predicted == root_block.names
 
 
@@ -249,6 +260,36 @@ def test_trees_that_rank_by_bagging_change_the_ranking_and_no_prediction():
     assert reordered > 100, reordered
 
 
+def test_the_root_learner_ranks_by_label_shares_without_changing_a_prediction():
+    """The default root learner ranks by ``leaf_ranking="prior"``: record by record the labelsets
+    of one whose root ranks by its answers, with exactly those labels above 0.5; the top label
+    differs on some records, and is relevant more often on Yeast (no label ranked above a
+    predicted one, so only the order among predicted labels moves)."""
+    from stream_xml.ihomer.model import default_root_tree, default_tree
+
+    by_answer = default_root_tree(default_tree()).clone({"leaf_ranking": "answer"})
+    assert default_root_tree(default_tree()).leaf_ranking == "prior"
+    assert default_root_tree(MLHAT(leaf_ranking="bagging")).leaf_ranking == "bagging"
+    prior, plain = IHOMER(seed=2), IHOMER(seed=2, root_tree=by_answer)
+    hits = {"prior": 0, "answer": 0}
+    moved = 0
+    for t, (x, y) in enumerate(datasets.Yeast().take(1200)):
+        labels = {k for k, v in y.items() if v}
+        predicted, scores = prior.predict_with_scores(x)
+        same, plain_scores = plain.predict_with_scores(x)
+        assert predicted == same, t
+        assert {n for n, p in scores.items() if p > 0.5} == predicted, t
+        if scores:
+            top, plain_top = max(scores, key=scores.get), max(plain_scores, key=plain_scores.get)
+            moved += top != plain_top
+            hits["prior"] += top in labels
+            hits["answer"] += plain_top in labels
+        prior.learn_labelset(x, labels)
+        plain.learn_labelset(x, labels)
+    assert moved > 50, moved
+    assert hits["prior"] > hits["answer"], hits
+
+
 def test_ranked_scores_come_from_the_learner_whose_answer_was_taken():
     model = ihomer(warmup=0, root_learner=True, root_choice="block", seed=3, tree={"leaf_ranking": "bagging"})
     _learn(model, two_group_stream(600))
@@ -277,16 +318,16 @@ def test_record_choice_answers_every_label_from_the_side_with_the_smaller_labels
     assert root.leaf_switch == "loss_with_majority_and_nb"
     assert len(model.blocks) == 2 and all(b.learner.leaf_switch == "loss" for b in model.blocks)
     everything = model.labels
-    root.answer_scores = lambda x, encoded=None: dict.fromkeys(everything, 0.9)
+    _answer_with(root, everything, 0.9)
     for block in model.blocks:
-        block.learner.answer_scores = lambda x, encoded=None, names=block.names: dict.fromkeys(names, 0.1)
+        _answer_with(block.learner, block.names, 0.1)
         block.level_errors[:] = [5.0, 1.0]  # the per-block choice would take the root: ignored here
     x = {"f0": 0.7, "f1": 0.2, "f2": 0.5, "f3": 0.5}
     model.arbiter.record_losses[:] = [1.0, 2.0]
-    assert set(model.predict_with_scores(x)[1].values()) == {0.1}
+    assert set(model.predict_with_scores(x)[1].values()) == {0.05}  # ranked, as above
     model.arbiter.record_losses[:] = [2.0, 1.0]
     predicted, scores = model.predict_with_scores(x)
-    assert set(scores.values()) == {0.9} and predicted == frozenset(everything)
+    assert set(scores.values()) == {0.95} and predicted == frozenset(everything)
     with pytest.raises(ValueError, match="root_choice"):
         IHOMER(root_choice="label")
 

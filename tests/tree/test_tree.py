@@ -907,6 +907,55 @@ def test_bagging_ranking_keeps_the_answers_and_ranks_labels_by_bagging(leaf_swit
     assert ties["bagging"] < ties["answer"] / 10, ties
 
 
+@pytest.mark.parametrize("leaf_switch", ["loss", "loss_with_majority_and_nb"])
+def test_prior_ranking_keeps_the_answers_and_ranks_by_answer_and_label_share(leaf_switch):
+    """``leaf_ranking="prior"``: the same tree and answers as ``"answer"``, record by record
+    (single-leaf trees); wherever kNN or the majority labelset answers, each label scores half
+    its decision plus half of (its answer + its share of the leaf's records) / 2, the share
+    counted here from the labelsets learned so far; naive Bayes' and bagging's answers rank as
+    they are."""
+    from stream_xml.tree.leaf_policies import ranked
+
+    def tree(ranking):
+        # no bootstrap: every record weighs 1, so the shares are counts over records
+        return MLHAT(grace_period=10**6, drift_detection=False, bootstrap_sampling=False, seed=5,
+                     leaf_switch=leaf_switch, leaf_ranking=ranking)  # fmt: skip
+
+    plain, prior_tree = tree("answer"), tree("prior")
+    seen, counts = 0, {}
+    by_prior = as_answered = 0
+    ties = {"answer": 0, "prior": 0}
+    for x, y in datasets.Yeast().take(700):
+        labels = {k for k, v in y.items() if v}
+        a, b = plain.predict_scores(x), prior_tree.predict_scores(x)
+        assert prior_tree.answer_scores(x) == a
+        assert {k for k, p in a.items() if p > 0.5} == {k for k, p in b.items() if p > 0.5}
+        leaf = prior_tree.root
+        names = prior_tree.labels
+        answer = np.array([a.get(name, 0.0) for name in names])
+        scored = np.array([b.get(name, 0.0) for name in names])
+        if leaf is not None and leaf.majority.n_labelsets > 1:
+            if leaf.policy.choice(leaf) in (leaf.knn, leaf.majority):
+                shares = np.array([counts.get(name, 0) / seen for name in names])
+                np.testing.assert_allclose(scored, ranked(answer > 0.5, 0.5 * answer + 0.5 * shares), rtol=1e-12)
+                by_prior += 1
+                for name, scores in (("answer", a), ("prior", b)):
+                    top = max(scores.values())
+                    ties[name] += sum(p == top for p in scores.values()) > 1
+            else:
+                np.testing.assert_array_equal(scored, answer)
+                as_answered += 1
+        plain.learn_labelset(x, labels)
+        prior_tree.learn_labelset(x, labels)
+        seen += 1
+        for name in labels:
+            counts[name] = counts.get(name, 0) + 1
+    assert by_prior > 300, by_prior
+    assert ties["prior"] < ties["answer"] / 5, ties
+    if leaf_switch.endswith("nb"):
+        assert as_answered > 0
+
+
 def test_leaf_ranking_is_checked():
     with pytest.raises(ValueError, match="leaf_ranking"):
         MLHAT(leaf_ranking="votes")
