@@ -180,6 +180,18 @@ def _with_zeros(cell, total):
 
 
 @njit(cache=True)
+def _mean_m2_with_zeros(cell, total, inv_total):
+    """``(mean, M2)`` of :func:`_with_zeros`, given ``1 / total`` too (for inner loops)."""
+    explicit = cell[COUNT]
+    if explicit <= 0.0:
+        return 0.0, 0.0
+    zeros = total - explicit
+    if zeros <= 1e-9 * total:
+        return cell[MEAN] * explicit * inv_total, cell[M2]
+    return cell[MEAN] * explicit * inv_total, cell[M2] + cell[MEAN] * cell[MEAN] * explicit * zeros * inv_total
+
+
+@njit(cache=True)
 def _key_gaussians(moments, key_weight, f, weight, mean, sd, low, high):
     """Fill the per-key Gaussian of feature ``f`` with its implicit zeros merged in; return the
     feature's (min, max) over all keys. Keys never seen get weight 0."""
@@ -350,24 +362,10 @@ def post_split(moments, key_weight, f, v, nominal, binary):
 
 
 @njit(cache=True)
-def _bernoulli_term(moments, f, k, w_l, w_c, present):
-    """A counted feature's term of a label's naive-Bayes logit: log P(x_f | label) - log P(x_f |
-    not label), each probability of a 1 the Laplace-smoothed share of records holding it
-    ((count + 1) / (weight + 2), as MOA's and WEKA's nominal estimators)."""
-    ones_l = moments[f, k, COUNT]
-    ones_c = max(moments[f, 0, COUNT] - ones_l, 0.0)
-    p_l = (ones_l + 1.0) / (w_l + 2.0)
-    p_c = (ones_c + 1.0) / (w_c + 2.0)
-    if present:
-        return math.log(p_l / p_c)
-    return math.log((1.0 - p_l) / (1.0 - p_c))
-
-
-@njit(cache=True)
 def naive_bayes(moments, key_weight, idx, val, n_labels, nominal, binary):
     """Per-label P(1) of naive Bayes over the observers: for every label, its records against
     the others, each feature a Gaussian in each (implicit zeros included), or, for a counted
-    feature (:func:`is_counted`), a Bernoulli variable (:func:`_bernoulli_term`); every feature the
+    feature (:func:`is_counted`), a Bernoulli variable; every feature the
     leaf has seen counted (an absent one as 0).
 
     A label's Gaussian is its key's; the others' is the total's minus it (exact subtraction of
@@ -412,19 +410,46 @@ def naive_bayes(moments, key_weight, idx, val, n_labels, nominal, binary):
             out[label] = 1.0
             continue
         logit = math.log(w_l / w_c)
+        # Bernoulli likelihoods (numerator, denominator) and Gaussian variance ratios are
+        # multiplied up and their logs taken once per label (a log per feature was most of the
+        # cost); a product that leaves [1e-100, 1e100] goes into the logit at once, so none
+        # overflows. Per-label constants are reciprocals: divisions were much of the rest.
+        odds_num = odds_den = ratio = 1.0
+        inv_l, inv_c = 1.0 / w_l, 1.0 / w_c
+        inv_l2, inv_c2 = 1.0 / (w_l + 2.0), 1.0 / (w_c + 2.0)
+        spread = w_l * w_c / w_t
+        inv_dof_l = 1.0 / (w_l - 1.0) if w_l > 1.0 else 0.0
+        inv_dof_c = 1.0 / (w_c - 1.0) if w_c > 1.0 else 0.0
         for i in range(n_seen):
             f = seen[i]
             if counted[f]:
-                logit += _bernoulli_term(moments, f, k, w_l, w_c, x[f] != 0.0)
+                # P(x_f = 1) the Laplace-smoothed share of records holding it ((count + 1) /
+                # (weight + 2), as MOA's and WEKA's nominal estimators), the label's and the others'
+                ones_l = moments[f, k, COUNT]
+                p_l = (ones_l + 1.0) * inv_l2
+                p_c = (max(moments[f, 0, COUNT] - ones_l, 0.0) + 1.0) * inv_c2
+                if x[f] != 0.0:
+                    odds_num *= p_l
+                    odds_den *= p_c
+                else:
+                    odds_num *= 1.0 - p_l
+                    odds_den *= 1.0 - p_c
+                if odds_num < 1e-100 or odds_den < 1e-100:
+                    logit += math.log(odds_num / odds_den)
+                    odds_num = odds_den = 1.0
                 continue
-            mean_l, m2_l, _ = _with_zeros(moments[f, k], w_l)
-            mean_c = (w_t * total_mean[f] - w_l * mean_l) / w_c
+            mean_l, m2_l = _mean_m2_with_zeros(moments[f, k], w_l, inv_l)
+            mean_c = (w_t * total_mean[f] - w_l * mean_l) * inv_c
             d = mean_l - mean_c
-            m2_c = max(total_m2[f] - m2_l - d * d * w_l * w_c / w_t, 0.0)
-            var_l = (m2_l / (w_l - 1.0) if w_l > 1.0 else 0.0) + smoothing
-            var_c = (m2_c / (w_c - 1.0) if w_c > 1.0 else 0.0) + smoothing
+            m2_c = max(total_m2[f] - m2_l - d * d * spread, 0.0)
+            precision_l = 1.0 / (m2_l * inv_dof_l + smoothing)
+            var_c = m2_c * inv_dof_c + smoothing
             a = x[f] - mean_l
             b = x[f] - mean_c
-            logit += 0.5 * (b * b / var_c - a * a / var_l + math.log(var_c / var_l))
-        out[label] = sigmoid(logit)
+            logit += 0.5 * (b * b / var_c - a * a * precision_l)
+            ratio *= var_c * precision_l
+            if not 1e-100 <= ratio <= 1e100:
+                logit += 0.5 * math.log(ratio)
+                ratio = 1.0
+        out[label] = sigmoid(logit + math.log(odds_num / odds_den) + 0.5 * math.log(ratio))
     return out

@@ -192,6 +192,33 @@ def test_naive_bayes_over_the_observers_matches_a_dense_computation():
         assert got[n_labels] == 0.0  # a label never seen
 
 
+def test_naive_bayes_over_many_features_matches_a_dense_computation():
+    """600 features whose variances differ by 10^4 between a label's records and the others',
+    the first half one way and the second the other: the variance ratios' product runs far past
+    the floats' range and back (the kernel multiplies them up and takes their logs now and then),
+    while the logit stays moderate; the answer is still the dense, log-by-log computation's."""
+    rng = np.random.default_rng(8)
+    n, half = 400, 300
+    Y = (rng.random(size=(n, 1)) < 0.5)
+    on = Y[:, 0]
+    scale = np.where(on[:, None], np.r_[np.full(half, 10.0), np.full(half, 0.1)],
+                     np.r_[np.full(half, 0.1), np.full(half, 10.0)])  # fmt: skip
+    X = rng.normal(size=(n, 2 * half)) * scale + 50.0  # no zeros: every feature is dense
+    obs, stats = GaussianObservers(), np.zeros(2)
+    for row, labels in zip(X, Y):
+        stats = obs.update(stats, np.arange(2 * half), row, np.flatnonzero(labels), 1.0)
+    ratios = X[on].var(axis=0, ddof=1) / X[~on].var(axis=0, ddof=1)
+    with np.errstate(over="ignore"):
+        assert np.prod(ratios[:half]) == np.inf  # the product the kernel must not form in one piece
+    flows = 0
+    for row in rng.normal(size=(20, 2 * half)) * 0.05 + 50.0:
+        got = obs.naive_bayes(np.arange(2 * half), row, 1)
+        want = naive_bayes_by_hand(X, Y, row)
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-12)
+        flows += 1e-6 < want[0] < 1 - 1e-6
+    assert flows >= 5, flows  # answers that are not saturated, so the comparison says something
+
+
 def test_naive_bayes_leaves_answer_by_the_features_before_any_split():
     """One leaf (no split within the stream): the majority labelset answers the same for
     everyone, naive Bayes by the record; a leaf whose observers are gone falls back to the
