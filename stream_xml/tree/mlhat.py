@@ -317,6 +317,7 @@ class MLHAT(Growth, AdaptiveBranches, LeafVotes, MultiLabelLearner):
         yield {"grace_period": 20, "leaf_model": "nb"}
         yield {"grace_period": 20, "leaf_model": "ps", "ps_buffer": 30, "ps_sets": 4}
         yield {"grace_period": 20, "leaf_switch": "loss_with_majority_and_nb", "leaf_ranking": "bagging"}
+        yield {"grace_period": 20, "leaf_switch": "loss_with_majority", "leaf_ranking": "prior"}
 
     # -- labels and features -------------------------------------------------------------------
 

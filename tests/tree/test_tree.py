@@ -708,8 +708,9 @@ def local_check_datasets(monkeypatch):
 
 
 @pytest.mark.parametrize("model", [MLHAT(), MLHT(), MLHT(leaf_model="nb", grace_period=20),
-                                   MLHT(leaf_model="ps", grace_period=20, ps_buffer=20)],
-                         ids=["mlhat", "mlht", "mlht-nb", "mlht-ps"])
+                                   MLHT(leaf_model="ps", grace_period=20, ps_buffer=20),
+                                   MLHAT(grace_period=20, leaf_switch="loss_with_majority", leaf_ranking="prior")],
+                         ids=["mlhat", "mlht", "mlht-nb", "mlht-ps", "mlhat-prior"])
 def test_river_estimator_checks(model, local_check_datasets):
     checks.check_estimator(model)
 
