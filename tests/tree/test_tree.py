@@ -892,6 +892,27 @@ def test_loss_with_nb_keeps_the_other_models_where_naive_bayes_errs_more():
         assert copy.predict_scores(x) == model.predict_scores(x)
 
 
+def _side_by_side(plain, ranking_tree, n: int):
+    """Two trees over Yeast's first ``n`` records, one ranking by its answers (``plain``), the
+    other otherwise: per record, after checking that both answer alike and hand out the same
+    labels above 0.5, yields ``(x, labels, answers, scores, answer array, score array)`` (arrays
+    over ``ranking_tree``'s labels); both trees learn the record once the caller is done."""
+    for x, y in datasets.Yeast().take(n):
+        labels = {k for k, v in y.items() if v}
+        a, b = plain.predict_scores(x), ranking_tree.predict_scores(x)
+        assert ranking_tree.answer_scores(x) == a
+        assert {k for k, p in a.items() if p > 0.5} == {k for k, p in b.items() if p > 0.5}
+        names = ranking_tree.labels
+        yield x, labels, a, b, np.array([a.get(name, 0.0) for name in names]), np.array([b.get(name, 0.0) for name in names])
+        plain.learn_labelset(x, labels)
+        ranking_tree.learn_labelset(x, labels)
+
+
+def _top_tied(scores: dict) -> bool:
+    top = max(scores.values())
+    return sum(p == top for p in scores.values()) > 1
+
+
 @pytest.mark.parametrize("leaf_switch", ["cardinality", "loss_with_majority"])
 def test_bagging_ranking_keeps_the_answers_and_ranks_labels_by_bagging(leaf_switch):
     """``leaf_ranking="bagging"``: the same tree and answers as ``"answer"``, record by record
@@ -905,17 +926,11 @@ def test_bagging_ranking_keeps_the_answers_and_ranks_labels_by_bagging(leaf_swit
         return MLHAT(grace_period=10**6, drift_detection=False, seed=5, leaf_switch=leaf_switch,
                      leaf_ranking=ranking, cardinality_th=300, entropy_th=100.0)  # fmt: skip
 
-    plain, ranked_tree = tree("answer"), tree("bagging")
+    ranked_tree = tree("bagging")
     ties = {"answer": 0, "bagging": 0}
     before = after = 0
-    for x, y in datasets.Yeast().take(900):
-        labels = {k for k, v in y.items() if v}
-        a, b = plain.predict_scores(x), ranked_tree.predict_scores(x)
-        assert ranked_tree.answer_scores(x) == a
-        assert {k for k, p in a.items() if p > 0.5} == {k for k, p in b.items() if p > 0.5}
+    for x, _, a, b, answer, scored in _side_by_side(tree("answer"), ranked_tree, 900):
         leaf = ranked_tree.root
-        answer = np.array([a.get(name, 0.0) for name in ranked_tree.labels])
-        scored = np.array([b.get(name, 0.0) for name in ranked_tree.labels])
         if leaf is None or leaf.current_weight < 300 or leaf.majority.n_labelsets <= 1:
             np.testing.assert_array_equal(scored, answer)
             before += leaf is not None and leaf.majority.n_labelsets > 1
@@ -926,11 +941,8 @@ def test_bagging_ranking_keeps_the_answers_and_ranks_labels_by_bagging(leaf_swit
             rank = ranked_tree.ranking_scores(x)
             np.testing.assert_array_equal([rank[name] for name in ranked_tree.labels], bagging)
             after += 1
-            for name, scores in (("answer", a), ("bagging", b)):
-                top = max(scores.values())
-                ties[name] += sum(p == top for p in scores.values()) > 1
-        plain.learn_labelset(x, labels)
-        ranked_tree.learn_labelset(x, labels)
+            ties["answer"] += _top_tied(a)
+            ties["bagging"] += _top_tied(b)
     assert before > 200 and after > 400, (before, after)
     assert ties["bagging"] < ties["answer"] / 10, ties
 
@@ -949,32 +961,22 @@ def test_prior_ranking_keeps_the_answers_and_ranks_by_answer_and_label_share(lea
         return MLHAT(grace_period=10**6, drift_detection=False, bootstrap_sampling=False, seed=5,
                      leaf_switch=leaf_switch, leaf_ranking=ranking)  # fmt: skip
 
-    plain, prior_tree = tree("answer"), tree("prior")
+    prior_tree = tree("prior")
     seen, counts = 0, {}
     by_prior = as_answered = 0
     ties = {"answer": 0, "prior": 0}
-    for x, y in datasets.Yeast().take(700):
-        labels = {k for k, v in y.items() if v}
-        a, b = plain.predict_scores(x), prior_tree.predict_scores(x)
-        assert prior_tree.answer_scores(x) == a
-        assert {k for k, p in a.items() if p > 0.5} == {k for k, p in b.items() if p > 0.5}
+    for _, labels, a, b, answer, scored in _side_by_side(tree("answer"), prior_tree, 700):
         leaf = prior_tree.root
-        names = prior_tree.labels
-        answer = np.array([a.get(name, 0.0) for name in names])
-        scored = np.array([b.get(name, 0.0) for name in names])
         if leaf is not None and leaf.majority.n_labelsets > 1:
             if leaf.policy.choice(leaf) in (leaf.knn, leaf.majority):
-                shares = np.array([counts.get(name, 0) / seen for name in names])
+                shares = np.array([counts.get(name, 0) / seen for name in prior_tree.labels])
                 np.testing.assert_allclose(scored, ranked(answer > 0.5, 0.5 * answer + 0.5 * shares), rtol=1e-12)
                 by_prior += 1
-                for name, scores in (("answer", a), ("prior", b)):
-                    top = max(scores.values())
-                    ties[name] += sum(p == top for p in scores.values()) > 1
+                ties["answer"] += _top_tied(a)
+                ties["prior"] += _top_tied(b)
             else:
                 np.testing.assert_array_equal(scored, answer)
                 as_answered += 1
-        plain.learn_labelset(x, labels)
-        prior_tree.learn_labelset(x, labels)
         seen += 1
         for name in labels:
             counts[name] = counts.get(name, 0) + 1
