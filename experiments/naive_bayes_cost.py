@@ -8,7 +8,8 @@ untimed pass that loads the kernel). ``--save FILE`` keeps the answers (``.npy``
 so an optimisation of the kernel can show what it changed:
 
     STREAM_XML_DATA=../shared/datasets python experiments/naive_bayes_cost.py --source yeast --save /tmp/new.npy
-    (cd /tmp/base && PYTHONPATH=. STREAM_XML_DATA=... python /work/main/experiments/naive_bayes_cost.py --source yeast --save /tmp/old.npy)
+    cd /tmp/base && PYTHONPATH=. STREAM_XML_DATA=... \
+        python /path/to/this/experiments/naive_bayes_cost.py --source yeast --save /tmp/old.npy
     ... --against /tmp/old.npy
 
 Run from another checkout's folder with ``PYTHONPATH=.`` to time that checkout's kernel.

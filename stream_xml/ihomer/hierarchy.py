@@ -146,9 +146,9 @@ class ClusterHierarchy:
     # -- prediction -------------------------------------------------------------------------------
     def predict_with_scores(self, x) -> tuple[frozenset, dict]:
         """The labels scored at least the online threshold (above 0.5, ``threshold="fixed"``),
-        and every known label's score; with trees that rank otherwise than by their answers (``leaf_ranking``), the
-        predicted labels score above 0.5 and the others below, each side in the order of the
-        trees' rankings (:func:`~stream_xml.tree.leaf_policies.ranked`)."""
+        and every known label's score; with trees that rank otherwise than by their answers
+        (``leaf_ranking``), the predicted labels score above 0.5 and the others below, each side
+        in the order of the trees' rankings (:func:`~stream_xml.tree.leaf_policies.ranked`)."""
         at = self._at_hand = RecordAtHand(id(x), self._features.encode(x, learn=False))
         scores = at.scores = self._mode.scores(x, at)
         if self._threshold is not None:

@@ -903,7 +903,8 @@ def _side_by_side(plain, ranking_tree, n: int):
         assert ranking_tree.answer_scores(x) == a
         assert {k for k, p in a.items() if p > 0.5} == {k for k, p in b.items() if p > 0.5}
         names = ranking_tree.labels
-        yield x, labels, a, b, np.array([a.get(name, 0.0) for name in names]), np.array([b.get(name, 0.0) for name in names])
+        answer = np.array([a.get(name, 0.0) for name in names])
+        yield x, labels, a, b, answer, np.array([b.get(name, 0.0) for name in names])
         plain.learn_labelset(x, labels)
         ranking_tree.learn_labelset(x, labels)
 
