@@ -14,8 +14,9 @@ labelsets (``learn_labelset``: stream-xml's own) are the ones it takes.
     python experiments/compare_checkouts.py /tmp/base . --source imdb --limit 20000 --data-dir ../shared/datasets
 
 Prints, per checkout, every run's records/s and their median, the ratio of the medians (second
-over first), whether the predictions (labelsets and scores) were identical, and whether the
-predicted labelsets alone were (a change of the ranking keeps them and changes the scores).
+over first), and whether the predictions were identical: the scores and the predicted labelsets
+each (a change of the ranking keeps the labelsets and changes the scores; a change of how
+labels are decided, the other way round). Before 423fe4c only the scores were compared.
 """
 
 from __future__ import annotations
@@ -121,9 +122,11 @@ def main(argv=None) -> int:
     digests = {r["digest"] for c in checkouts for r in runs[c]}
     labelsets = {r["labelsets"] for c in checkouts for r in runs[c]}
     print(f"second / first: {medians[1] / medians[0]:.3f}")
-    print("predictions: " + ("identical" if len(digests) == 1 else "DIFFERENT"))
-    # a change of the ranking alone keeps every labelset and changes the scores
-    print("predicted labelsets: " + ("identical" if len(labelsets) == 1 else "DIFFERENT"))
+    print("predictions: " + ("identical" if len(digests) == 1 and len(labelsets) == 1 else "DIFFERENT"))
+    # a change of the ranking alone keeps every labelset and changes the scores; a change of the
+    # decisions alone (kept labelsets, thresholds) the other way round
+    print("  scores: " + ("identical" if len(digests) == 1 else "DIFFERENT"))
+    print("  predicted labelsets: " + ("identical" if len(labelsets) == 1 else "DIFFERENT"))
     return 0
 
 

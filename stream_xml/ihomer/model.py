@@ -87,8 +87,8 @@ AUTO_PROBE_RECORDS = 100
 #: experiments/RESULTS.md fall in two groups, at most 0.062 (texts, tags, sparse image words) and
 #: at least 0.195 (dense measurements, Langlog's word indicators); the cut lies between.
 AUTO_SPARSE_DENSITY = 0.1
-#: Labelsets kept by the label tree ``mode="auto"`` hands over to on sparse records (when no
-#: ``extreme`` template is given).
+#: Labelsets kept by the label tree ``mode="auto"`` hands over to on sparse records (unless the
+#: ``extreme`` template sets ``labelsets``).
 AUTO_KEPT_LABELSETS = 256
 
 
@@ -193,7 +193,8 @@ class IHOMER(MultiLabelLearner):
         accuracy, micro- and macro-F1). The label tree keeps its own threshold.
     extreme
         The label tree to clone in tree mode (:class:`~stream_xml.labeltree.LabelTreeClassifier`;
-        None: its defaults, with this model's ``seed``).
+        None: its defaults, with this model's ``seed``). One taken over for sparse records keeps
+        :data:`AUTO_KEPT_LABELSETS` labelsets unless this template sets ``labelsets``.
     seed
         Seed of the node learners (each gets its own, derived from this one).
 
@@ -295,9 +296,11 @@ class IHOMER(MultiLabelLearner):
 
     def _handed_over(self, hierarchy: ClusterHierarchy | None, sparse: bool = False) -> LabelTreeClassifier:
         """A label tree over every label known, which first learns the records ``hierarchy`` kept
-        for warm starts; one taken for ``sparse`` records keeps labelsets (unless the model was
-        given its ``extreme`` template)."""
-        kept = {"labelsets": AUTO_KEPT_LABELSETS} if sparse and self.extreme is None else None
+        for warm starts; one taken for ``sparse`` records keeps labelsets (unless the ``extreme``
+        template says how many: a template given for another parameter keeps them too, so that
+        ``extreme__learning_rate=...`` changes the step size alone)."""
+        unset = self.templates()["extreme"].labelsets is None
+        kept = {"labelsets": AUTO_KEPT_LABELSETS} if sparse and unset else None
         tree = self._new_engine("tree", kept)
         tree.add_labels(list(self._labels))
         if hierarchy is not None:

@@ -122,7 +122,10 @@ class LabelTreeClassifier(MultiLabelLearner):
         Most nodes one search expands.
     labelsets
         Frequent labelsets kept to answer with the likeliest of them when that answer has done
-        better than the thresholded labels (0: always the thresholded labels).
+        better than the thresholded labels (0: always the thresholded labels). None, the
+        default, is 0 unless the tree is iHOMER's and takes over sparse records (then
+        :data:`~stream_xml.ihomer.model.AUTO_KEPT_LABELSETS`): a template given to iHOMER for
+        another setting keeps that choice.
     label_thresholds
         Also give every label a threshold of its own, moved towards its best F1
         (:mod:`stream_xml.labeltree.label_thresholds`): more macro-F1 for a little micro-F1 and
@@ -211,7 +214,7 @@ class LabelTreeClassifier(MultiLabelLearner):
         drift_delta: float = 0.002,
         normalize: bool = True,
         max_expansions: int = 2000,
-        labelsets: int = 0,
+        labelsets: int | None = None,
         label_thresholds: bool = False,
         placement: str = "cooccurrence",
         seed: int = 0,
@@ -478,7 +481,7 @@ def check_params(model: "LabelTreeClassifier") -> None:
         raise ValueError("need restructure_every >= 0, min_count >= 0 and 0 < move_delta < 1")
     if model.placement not in PLACEMENTS:
         raise ValueError(f"placement must be one of {', '.join(PLACEMENTS)}, got {model.placement!r}")
-    if model.labelsets < 0:
-        raise ValueError(f"labelsets must be >= 0, got {model.labelsets!r}")
+    if model.labelsets is not None and model.labelsets < 0:
+        raise ValueError(f"labelsets must be None or >= 0, got {model.labelsets!r}")
     if not 0.0 < model.cooccurrence_fading <= 1.0:
         raise ValueError(f"cooccurrence_fading must be in (0, 1], got {model.cooccurrence_fading!r}")

@@ -730,11 +730,16 @@ def test_auto_mode_hands_sparse_records_over_to_a_label_tree_that_keeps_labelset
     assert isinstance(model._engine, LabelTreeClassifier) and model._engine.labelsets == AUTO_KEPT_LABELSETS
     switches = [e for e in model.drain_events() if e["kind"] == "engine_switch"]
     assert [(e["reason"], e["labels"]) for e in switches] == [("sparse records", 3)]
-    # a given label tree is taken as it is
-    given = IHOMER(extreme=LabelTreeClassifier(labelsets=0), seed=2)
-    for x, labels in stream:
-        given.learn_labelset(x, labels)
-    assert given.engine == "tree" and given._engine.labelsets == 0
+    # a given label tree is taken as it is: labelsets it sets stay, labelsets it leaves unset
+    # are the sparse hand-over's (a template for another parameter does not turn them off)
+    for template, kept in ((LabelTreeClassifier(labelsets=0), 0), (LabelTreeClassifier(labelsets=8), 8),
+                           (LabelTreeClassifier(learning_rate=0.5), AUTO_KEPT_LABELSETS)):  # fmt: skip
+        given = IHOMER(extreme=template, seed=2)
+        for x, labels in stream:
+            given.learn_labelset(x, labels)
+        assert given.engine == "tree" and given._engine.labelsets == kept
+        assert given._engine.learning_rate == template.learning_rate
+    assert LabelTreeClassifier().labelsets is None and LabelTreeClassifier()._kept is None
     # dense records keep the partition engine, and so does every mode but "auto"
     dense = IHOMER(seed=2)
     _learn(dense, two_group_stream(AUTO_PROBE_RECORDS + 50))
