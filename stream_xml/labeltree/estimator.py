@@ -121,11 +121,8 @@ class LabelTreeClassifier(MultiLabelLearner):
     max_expansions
         Most nodes one search expands.
     labelsets
-        Frequent labelsets kept to answer with the likeliest of them when that answer has done
-        better than the thresholded labels (0: always the thresholded labels). None, the
-        default, is 0 unless the tree is iHOMER's and takes over sparse records (then
-        :data:`~stream_xml.ihomer.model.AUTO_KEPT_LABELSETS`): a template given to iHOMER for
-        another setting keeps that choice.
+        Frequent labelsets kept to answer with the likeliest of them while that has done better
+        than the thresholded labels (0 or None: none; iHOMER's sparse hand-over sets None to 256).
     label_thresholds
         Also give every label a threshold of its own, moved towards its best F1
         (:mod:`stream_xml.labeltree.label_thresholds`): more macro-F1 for a little micro-F1 and
