@@ -52,6 +52,7 @@ import numba
 import numpy as np
 
 from stream_xml.tree.leaf_arrays import grown, resized
+from stream_xml.tree.observer_kernels import label_share
 
 __all__ = ["LabelFallback"]
 
@@ -90,19 +91,11 @@ class LabelFallback:
 
 
 @numba.njit(cache=True)
-def _prior(stats, j):
-    """The leaf's share of records carrying label ``j`` (0 for a label it has not counted)."""
-    if 2 + j >= stats.shape[0] or stats[0] <= 0.0:
-        return 0.0
-    return stats[2 + j] / stats[0]
-
-
-@numba.njit(cache=True)
 def fallback_answer(nb, stats, errors):
     """:meth:`LabelFallback.answer` over arrays: ``errors`` is ``(2, >= 0)``, row 0 naive Bayes'."""
     out = nb.copy()
     for j in range(min(nb.shape[0], errors.shape[1])):
-        prior = _prior(stats, j)
+        prior = label_share(stats, j)
         if prior > 0.5 and errors[1, j] < errors[0, j]:
             out[j] = prior
     return out
@@ -116,4 +109,4 @@ def count_fallback_errors(nb, stats, positives, errors, fading):
     relevant[positives[positives < nb.shape[0]]] = True
     for j in range(nb.shape[0]):
         errors[0, j] = errors[0, j] * fading + ((nb[j] > 0.5) != relevant[j])
-        errors[1, j] = errors[1, j] * fading + ((_prior(stats, j) > 0.5) != relevant[j])
+        errors[1, j] = errors[1, j] * fading + ((label_share(stats, j) > 0.5) != relevant[j])

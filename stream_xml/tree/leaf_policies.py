@@ -40,6 +40,7 @@ import numpy as np
 from stream_xml.tree.entropy import ml_entropy
 from stream_xml.tree.common_kernels import label_errors
 from stream_xml.tree.label_fallback import LabelFallback
+from stream_xml.tree.observer_kernels import answer_with_shares
 
 __all__ = [
     "LEAF_MODELS", "LEAF_SWITCHES", "LEAF_RANKINGS", "SWITCH_FADING", "leaf_policy", "ranked", "ranked_score",
@@ -71,16 +72,6 @@ def ranked_score(decided: bool, rank: float) -> float:
 
 
 _RANK_MARGIN = 1e-9
-
-
-def label_shares(stats, n_labels: int):
-    """The share of a leaf's records that carry each of ``n_labels`` labels, from the leaf's
-    statistics ``stats`` (``stats[2 + j] / stats[0]``; 0 for a label it has not counted)."""
-    out = np.zeros(n_labels)
-    counted = min(n_labels, stats.shape[0] - 2)
-    if stats[0] > 0.0 and counted > 0:
-        out[:counted] = stats[2 : 2 + counted] / stats[0]
-    return out
 
 
 class LeafPolicy:
@@ -117,15 +108,16 @@ class LeafPolicy:
           regressions' probabilities, which need a few hundred records before they rank better
           (on Flags' 194 records they rank worse: experiments/RESULTS.md, issue 23);
         - ``rank_by == "prior"``: by the mean of its answer and its share of records carrying
-          the label (:func:`label_shares`): among the labels answered, the commoner first, the
-          neighbours' votes still counting (Yeast P@1 0.704 -> 0.738 as iHOMER's root, where the
-          most frequent label alone scores 0.750; issue 23's sixth round)."""
+          the label (:func:`~stream_xml.tree.observer_kernels.answer_with_shares`): among the
+          labels answered, the commoner first, the neighbours' votes still counting (Yeast P@1
+          0.704 -> 0.738 as iHOMER's root, where the most frequent label alone scores 0.750;
+          issue 23's sixth round)."""
         if self.rank_by == "answer" or leaf.majority.n_labelsets <= 1:
             return answer
         if self.choice(leaf) not in (leaf.knn, leaf.majority):
             return answer
         if self.rank_by == "prior":
-            return 0.5 * answer + 0.5 * label_shares(leaf.stats, n_labels)
+            return answer_with_shares(answer, leaf.stats)
         if leaf.current_weight < self.rank_after:
             return answer
         return leaf.bagging.predict_proba(idx, val, n_labels)

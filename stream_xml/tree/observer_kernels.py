@@ -70,6 +70,8 @@ __all__ = [
     "HIGH",
     "new_moments",
     "count_labels",
+    "label_share",
+    "answer_with_shares",
     "observe",
     "key_gaussians",
     "best_splits",
@@ -105,6 +107,25 @@ def count_labels(stats, positives, w):
     for p in positives:
         stats[2 + p] += w
     return 0
+
+
+@njit(cache=True)
+def label_share(stats, j):
+    """The share of a label distribution's records that carry label ``j`` (0 for a label it has
+    not counted)."""
+    if 2 + j >= stats.shape[0] or stats[0] <= 0.0:
+        return 0.0
+    return stats[2 + j] / stats[0]
+
+
+@njit(cache=True)
+def answer_with_shares(answer, stats):
+    """Per label, the mean of ``answer`` (P(1) per label) and the label's share of the records of
+    ``stats`` (:func:`label_share`), as a new array."""
+    out = np.empty(answer.shape[0])
+    for j in range(answer.shape[0]):
+        out[j] = 0.5 * answer[j] + 0.5 * label_share(stats, j)
+    return out
 
 
 @njit(cache=True)
