@@ -191,18 +191,17 @@ def _observe_key(moments, k, idx, val, w):
 def _with_zeros(cell, total):
     """``(mean, M2, implicit zeros)`` of one key's values of a feature, its ``total`` weight
     minus the explicit count being zeros (a remainder below 1e-9 of the total is rounding)."""
-    explicit = cell[COUNT]
-    zeros = total - explicit
+    zeros = total - cell[COUNT]
     if zeros <= 1e-9 * total:
         zeros = 0.0
-    if explicit <= 0.0:
-        return 0.0, 0.0, zeros
-    return cell[MEAN] * explicit / total, cell[M2] + cell[MEAN] * cell[MEAN] * explicit * zeros / total, zeros
+    mean, m2 = _mean_m2_with_zeros(cell, total, 1.0 / total)
+    return mean, m2, zeros
 
 
 @njit(cache=True)
 def _mean_m2_with_zeros(cell, total, inv_total):
-    """``(mean, M2)`` of :func:`_with_zeros`, given ``1 / total`` too (for inner loops)."""
+    """``(mean, M2)`` of :func:`_with_zeros`, given ``1 / total`` too (inner loops compute it
+    once for many cells)."""
     explicit = cell[COUNT]
     if explicit <= 0.0:
         return 0.0, 0.0
@@ -386,8 +385,8 @@ def post_split(moments, key_weight, f, v, nominal, binary):
 def naive_bayes(moments, key_weight, idx, val, n_labels, nominal, binary):
     """Per-label P(1) of naive Bayes over the observers: for every label, its records against
     the others, each feature a Gaussian in each (implicit zeros included), or, for a counted
-    feature (:func:`is_counted`), a Bernoulli variable; every feature the
-    leaf has seen counted (an absent one as 0).
+    feature (:func:`is_counted`), a Bernoulli variable; every feature the leaf has seen counted
+    (an absent one as 0).
 
     A label's Gaussian is its key's; the others' is the total's minus it (exact subtraction of
     weight, mean and M2). Variances have ddof 1 and, as scikit-learn's ``var_smoothing``, 1e-9 of
