@@ -76,7 +76,7 @@ def run_stream(info, challenger: tuple[str, str, dict], anchor: tuple[str, str, 
            "wall_seconds": time.perf_counter() - started}
     for key, m in result["models"].items():
         row[key] = {**{k: m["metrics"][k] for k in KEPT}, "records_per_s": m["records_per_s"],
-                    "events": m.get("event_counts", {})}
+                    "events": m.get("event_counts", {}), "answer_shares": m.get("answer_shares")}
     return row
 
 

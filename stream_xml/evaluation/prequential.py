@@ -48,6 +48,13 @@ def _describe(model) -> str:
         return type(model).__name__
 
 
+def _answer_shares(model) -> dict | None:
+    """Who in the model answered the labels, for models that say (iHOMER's partition engine:
+    its blocks, its root learner, fallbacks during trials); None for the others."""
+    shares = getattr(model, "answer_shares", None)
+    return shares() if callable(shares) else None
+
+
 class ModelTrack:
     """Everything the loop keeps about one model (a :class:`~stream_xml.base.MultiLabelLearner`):
     metrics, timings, memory, events.
@@ -276,6 +283,7 @@ class PrequentialEvaluator:
                 "memory_peak_bytes": track.memory_peak,
                 "event_counts": dict(track.event_counts),
                 "events": list(track.events),
+                "answer_shares": _answer_shares(track.model),
             }
         return EvaluationResult({
             "interrupted": interrupted,

@@ -215,11 +215,27 @@ def _hierarchy_section(result: dict) -> str:
             parts.append(f"<details{open_}><summary>record {_fmt(e['t'])}: {e.get('blocks', len(e['partition']))} "
                          f"blocks ({e.get('kept', 0)} kept, {e.get('rebuilt', 0)} rebuilt)</summary>"
                          f'<div class="blocks">{chips}</div>{tree}</details>')
-    if not parts:
+    shares = _answer_shares_table(result)
+    if not parts and not shares:
         return ""
-    return ("<h2>Label hierarchy</h2><p class=\"how\">Models that cluster their labels restructure their hierarchy "
-            "when the clusters change. Under each restructure: its blocks and the clustering's tree, every label "
-            "in its block's colour (the last restructure is open).</p>" + "".join(parts))
+    return ("<h2>Label hierarchy</h2>" + shares
+            + ("<p class=\"how\">Models that cluster their labels restructure their hierarchy when the clusters "
+               "change. Under each restructure: its blocks and the clustering's tree, every label in its block's "
+               "colour (the last restructure is open).</p>" + "".join(parts) if parts else ""))
+
+
+def _answer_shares_table(result: dict) -> str:
+    """Who answered the labels, for models that say (``answer_shares`` in report.json)."""
+    models = {n: m["answer_shares"] for n, m in result.get("models", {}).items() if m.get("answer_shares")}
+    if not models:
+        return ""
+    kinds = list(dict.fromkeys(k for shares in models.values() for k in shares))
+    columns = [([models[n].get(k) for n in models], None, 3) for k in kinds]
+    return ('<p class="how">Who answered the labels, as a share of every label answer handed out over the stream: '
+            "the blocks' own learners, the root learner over all labels (where the arbiter found it better), or a "
+            "fallback while a new block's learner was on trial. A hierarchy whose blocks answer little costs "
+            "without deciding much.</p>"
+            + _table(kinds, list(models), columns, report_plots.model_colors(result)))
 
 
 def _config_section(config: dict) -> str:

@@ -151,6 +151,7 @@ class ClusterHierarchy:
         in the order of the trees' rankings (:func:`~stream_xml.tree.leaf_policies.ranked`)."""
         at = self._at_hand = RecordAtHand(id(x), self._features.encode(x, learn=False))
         scores = at.scores = self._mode.scores(x, at)
+        self._mode.note_answers(at)
         if self._threshold is not None:
             at.predicted = self._threshold.predicted(scores)
         else:
@@ -255,6 +256,12 @@ class ClusterHierarchy:
     def learners(self) -> list:
         """Every node learner the model holds, once each (blocks', fallbacks', root's, routers')."""
         return self._mode.learners()
+
+    def answer_shares(self) -> dict | None:
+        """Partition mode: the shares of the label answers given by the blocks' own learners, the
+        root learner and the fallbacks of blocks on trial
+        (:meth:`~stream_xml.ihomer.modes.PartitionEnsemble.answer_shares`); None otherwise."""
+        return self._mode.answer_shares()
 
     def memory_bytes(self) -> int:
         """Bytes of the numpy arrays of the clustering and of every learner (fallbacks included).

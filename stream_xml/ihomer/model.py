@@ -431,6 +431,16 @@ class IHOMER(MultiLabelLearner):
         hierarchy = self._hierarchy()
         return hierarchy.partition if hierarchy is not None else []
 
+    def answer_shares(self) -> dict | None:
+        """Whether the hierarchy answers: the shares of the label answers handed out so far that
+        came from the blocks' own learners (``"blocks"``), from the root learner (``"root"``, as
+        the arbiter chose), and from the root learner or the replaced learners answering for a
+        block whose new learner is on trial (``"on trial"``). Partition engine only (None under
+        the label tree, HOMER routing, or before the first prediction); the evaluation report
+        shows them."""
+        hierarchy = self._hierarchy()
+        return hierarchy.answer_shares() if hierarchy is not None else None
+
     def cluster_tree(self) -> dict:
         """The clustering's tree (JSON-serialisable; label ids, counts and coefficients)."""
         hierarchy = self._hierarchy()

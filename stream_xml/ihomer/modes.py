@@ -19,7 +19,12 @@ from stream_xml.ihomer.partition import Block, Partition
 from stream_xml.ihomer.routing import Router
 from stream_xml.tree.mlhat import REPORTED_TREE_EVENTS
 
-__all__ = ["PartitionEnsemble", "HomerRouting", "RecordAtHand", "MODES"]
+__all__ = ["PartitionEnsemble", "HomerRouting", "RecordAtHand", "MODES", "ANSWER_KINDS"]
+
+#: Who answers a block's labels in the partition mode (:meth:`PartitionEnsemble.answer_shares`):
+#: the block's own learner, the root learner (as the arbiter chose, or as the learner of a
+#: single block spanning every label), or a fallback while the block's learner is on trial.
+ANSWER_KINDS = ("blocks", "root", "on trial")
 
 
 class RecordAtHand:
@@ -27,7 +32,8 @@ class RecordAtHand:
     of it (their scores by learner, the arbiter's levels, the predicted labelset), so that the
     learning of the record reuses its prediction's work."""
 
-    __slots__ = ("x_id", "encoded", "tree_scores", "fallback_scores", "levels", "sources", "predicted", "scores")
+    __slots__ = ("x_id", "encoded", "tree_scores", "fallback_scores", "levels", "sources", "answered", "predicted",
+                 "scores")  # fmt: skip
 
     def __init__(self, x_id: int, encoded: tuple):
         self.x_id = x_id
@@ -36,6 +42,7 @@ class RecordAtHand:
         self.fallback_scores: dict = {}  # id(block) -> its fallbacks' scores
         self.levels = None  # [(block, own positives, root positives)] of the arbiter
         self.sources = None  # [(names, the learner whose answer they got, None if merged)]
+        self.answered = None  # how many labels each kind of learner answered (ANSWER_KINDS)
         self.predicted = None  # the labelset predicted, once predicted
         self.scores = None  # every label's score, once predicted
 
@@ -87,6 +94,13 @@ class _Mode:
     def memory_bytes(self) -> int:
         return sum(learner.memory_bytes() for learner in self.learners())
 
+    def note_answers(self, at) -> None:
+        """Count who answered a prediction (partition mode only)."""
+
+    def answer_shares(self) -> dict | None:
+        """Who answered the labels (:meth:`PartitionEnsemble.answer_shares`); None: not kept."""
+        return None
+
     def _tree_events(self, owners) -> list:
         events = []
         for learner, size in owners:
@@ -101,6 +115,7 @@ class PartitionEnsemble(_Mode):
     learner over all labels beside them (see :class:`~stream_xml.ihomer.IHOMER`)."""
 
     name = "partition"
+    answered = None  # the counts of answer_shares (class default for older pickles)
 
     def __init__(self, space, feature_names, recent, new_learner, tree, events, root_tree=None,
                  root_choice: str = "record", fallback: str = "root", warmup: int = 500,
@@ -115,6 +130,7 @@ class PartitionEnsemble(_Mode):
         self.warmup = warmup
         self.warmup_limit = warmup_limit
         self.root = None  # the root learner, made with the first labels
+        self.answered = [0, 0, 0]  # label answers handed out, by ANSWER_KINDS
 
     # -- the partition --------------------------------------------------------------------------
     def install(self, partition: list, cluster_tree) -> tuple[int, int]:
@@ -168,6 +184,7 @@ class PartitionEnsemble(_Mode):
         trial) or the root learner's, as the arbiter says; ``at.sources`` says whose."""
         scores = {}
         sources = at.sources = []
+        answered = at.answered = [0, 0, 0]  # label answers by ANSWER_KINDS
         root = self._separate_root()
         arbiter = self.arbiter
         root_scores = None
@@ -197,6 +214,8 @@ class PartitionEnsemble(_Mode):
                     own = root_scores
                     source = root
             sources.append((block.names, source))
+            kind = 2 if block.fallback else 1 if source is not None and source is self.root else 0
+            answered[kind] += len(block.names)
             for name in block.names:
                 scores[name] = own.get(name, 0.0)
         if root_scores is not None:
@@ -205,6 +224,22 @@ class PartitionEnsemble(_Mode):
             for name in self.space.names:
                 scores.setdefault(name, 0.0)
         return scores
+
+    def note_answers(self, at: RecordAtHand) -> None:
+        """Count who answered the record just predicted (``at``) into :meth:`answer_shares`."""
+        if self.answered is None:  # a model pickled before the counts were kept
+            self.answered = [0, 0, 0]
+        for kind, n in enumerate(at.answered):
+            self.answered[kind] += n
+
+    def answer_shares(self) -> dict | None:
+        """The share of the label answers handed out so far (every label of every prediction)
+        that came from the blocks' own learners, from the root learner, and from the learners
+        answering for blocks whose learner was on trial; None before the first prediction."""
+        total = sum(self.answered or ())
+        if not total:
+            return None
+        return {kind: n / total for kind, n in zip(ANSWER_KINDS, self.answered)}
 
     def ranking(self, x, at: RecordAtHand) -> dict:
         """The ranking scores (:meth:`~stream_xml.tree.MLHAT.ranking_scores`) of the labels

@@ -3,6 +3,7 @@
 import copy
 import pickle
 import random
+import re
 
 import pytest
 from river import datasets
@@ -814,3 +815,69 @@ def test_threshold_is_checked_and_pickled_with_the_model():
     model = ihomer(mode="partition", seed=2)  # the default, "f1_exact"
     clone = _pickled_continues_identically(model, list(_rare_label_stream(800, seed=4)))
     assert model._engine._threshold.tau == clone._engine._threshold.tau < 0.5
+
+
+def _expected_answerer(model, block) -> str:
+    """Who answers ``block``'s labels on the next record, read from the public state as the
+    partition engine's docstrings describe it."""
+    if block.fallback:
+        return "on trial"
+    root, arbiter = model.root, model.arbiter
+    if block.learner is root:
+        return "root"
+    if root is not None and (arbiter.root_answers_records() or arbiter.root_answers_block(block)):
+        return "root"
+    return "blocks"
+
+
+@pytest.mark.parametrize("root_choice", ["record", "block"])
+def test_answer_shares_count_who_answered_every_label(root_choice):
+    model = IHOMER(root_choice=root_choice, seed=0)
+    expected = dict.fromkeys(("blocks", "root", "on trial"), 0)
+    assert model.answer_shares() is None
+    for x, y in datasets.Yeast():
+        for block in model.blocks:
+            expected[_expected_answerer(model, block)] += len(block.names)
+        model.predict_with_scores(x)
+        model.learn_labelset(x, {k for k, v in y.items() if v})
+    assert model.engine == "partition" and all(expected.values())  # every kind answered somewhere on Yeast
+    total = sum(expected.values())
+    assert model.answer_shares() == pytest.approx({k: n / total for k, n in expected.items()}, abs=1e-12)
+    shares = model.answer_shares()
+    model.learn_labelset(x, {"Class1"})  # learning without a prediction answers nothing
+    assert model.answer_shares() == shares
+    # the counts travel with the model; one pickled before they were kept starts counting afresh
+    assert pickle.loads(pickle.dumps(model)).answer_shares() == model.answer_shares()
+    old = pickle.loads(pickle.dumps(model))
+    del old._engine._mode.answered
+    assert old.answer_shares() is None
+    old.predict_with_scores(x)
+    assert sum(old.answer_shares().values()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("mode", ["tree", "routing"])
+def test_answer_shares_are_none_without_a_partition_engine(mode):
+    model = ihomer(mode=mode)
+    for x, labels in two_group_stream(300, seed=1):
+        model.predict_with_scores(x)
+        model.learn_labelset(x, labels)
+    assert model.answer_shares() is None
+
+
+def test_answer_shares_reach_the_report(tmp_path):
+    from connectors.base import Record
+    from stream_xml.evaluation.report import write_report
+
+    ev = PrequentialEvaluator({"ihomer": ihomer(), "mlhat": MLHAT()})
+    for x, labels in two_group_stream(700, seed=3):
+        ev.process(Record(x, frozenset(labels), {}))
+    result = ev.result()
+    shares = result["models"]["ihomer"]["answer_shares"]
+    assert shares == ev.tracks[0].model.answer_shares() and sum(shares.values()) == pytest.approx(1.0)
+    assert result["models"]["mlhat"]["answer_shares"] is None
+    write_report(result, str(tmp_path))
+    section = (tmp_path / "report.html").read_text().split(">Label hierarchy", 1)[1].split("<h2>", 1)[0]
+    row = section[section.index(">ihomer</th>"):]
+    assert "Who answered the labels" in section and ">mlhat</th>" not in section
+    assert [f"{shares[k]:,.3f}" for k in ("blocks", "root", "on trial")] == \
+        re.findall(r'<td class="">([0-9.]+)</td>', row)[:3]
