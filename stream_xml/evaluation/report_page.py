@@ -3,7 +3,8 @@
 Top to bottom: what was run on what (the stream's shape, wall time, numba's compilation kept
 apart), the whole-stream metrics and the costs of every model (the best value of each column in
 bold), the events the models reported, the metrics over the stream, speed and memory, the label
-hierarchy of models that restructure, and the configuration. Every plot has its title and how
+hierarchy of models that cluster their labels (who answered, the blocks at each restructure), and
+the configuration. Every plot has its title and how
 to read it above it.
 
 >>> from connectors.bundled import YeastSource
