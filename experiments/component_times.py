@@ -54,19 +54,15 @@ def main() -> None:
 
     from connectors.catalog import open_source
     from stream_xml.ihomer.hierarchy import ClusterHierarchy
-    from stream_xml.models import make_model, parse_params
+    from model_specs import model_from_spec
     from stream_xml.tree.knn import KnnLabelCombination
     from stream_xml.tree.mlhat import MLHAT
 
     records = [(r.x, frozenset(r.y)) for r in open_source(args.source)]
     names = args.model or ["ihomer", "mlhat"]
 
-    def model(spec: str):
-        name, _, pairs = spec.partition(":")
-        return make_model(name, parse_params(filter(None, pairs.split(","))), seed=0)
-
     for name in names:  # untimed: loads (or compiles) the kernels
-        _run(records, model(name))
+        _run(records, model_from_spec(name))
 
     totals: dict = collections.defaultdict(lambda: [0, 0.0])
     # iHOMER's root tree is the one with the 1,000-record kNN memory (default_root_tree)
@@ -82,7 +78,7 @@ def main() -> None:
     for name in names:
         totals.clear()
         started = time.perf_counter()
-        n, empty = _run(records, model(name))
+        n, empty = _run(records, model_from_spec(name))
         wall = time.perf_counter() - started
         print(f"{args.source} {name}: {wall:.3f} s for {n} records ({1e6 * wall / n:.0f} µs a record, "
               f"timers included); no label answered on {empty} ({empty / n:.1%})")

@@ -47,7 +47,7 @@ def main(argv=None) -> int:
 
     from connectors.catalog import open_source
     from stream_xml.evaluation.prequential import evaluate
-    from stream_xml.models import make_model, parse_params
+    from model_specs import model_from_spec
 
     counts = collections.Counter(label for record in open_source(args.source) for label in (record.y or ()))
     dropped = {label for label, _ in counts.most_common(args.drop)}
@@ -60,8 +60,7 @@ def main(argv=None) -> int:
 
     models = {}
     for spec in args.model or ["ihomer", "mlhat"]:
-        name, _, pairs = spec.partition(":")
-        models[spec] = make_model(name, parse_params(filter(None, pairs.split(","))), seed=0)
+        models[spec] = model_from_spec(spec)
     silent = collections.Counter()
 
     def count_empty_answers(record, predictions):

@@ -85,14 +85,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from connectors.catalog import open_source
-    from stream_xml.models import make_model, parse_params
+    from model_specs import model_from_spec
 
     records = [(r.x, frozenset(r.y)) for r in open_source(args.source)]
     specs = args.model or ["ihomer", "mlhat"]
-
-    def model(spec: str):
-        name, _, pairs = spec.partition(":")
-        return make_model(name, parse_params(filter(None, pairs.split(","))), seed=0)
 
     def run(m) -> float:
         started = time.perf_counter()
@@ -102,14 +98,14 @@ def main() -> None:
         return time.perf_counter() - started
 
     for spec in specs:  # loads (or compiles) the kernels, and imports every module the models use
-        run(model(spec))
+        run(model_from_spec(spec))
     totals: dict = collections.defaultdict(lambda: [0, 0])
     _wrap_everywhere(totals)
     n = len(records)
     print(f"{args.source}: {n} records; a timer wrapper costs {_timer_cost() * 1e6:.2f} µs a call (included below)")
     for spec in specs:
         totals.clear()
-        wall = run(model(spec))
+        wall = run(model_from_spec(spec))
         calls = sum(c for c, _ in totals.values())
         kernel_s = sum(ns for _, ns in totals.values()) / 1e9
         print(f"{spec}: {wall / n * 1e6:.1f} µs a record, of which kernels {kernel_s / n * 1e6:.1f} µs "

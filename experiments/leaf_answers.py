@@ -26,7 +26,7 @@ def main() -> None:
 
     from connectors.base import feature_kinds
     from connectors.catalog import open_source
-    from stream_xml.models import make_model, parse_params
+    from model_specs import model_from_spec
     from stream_xml.tree.leaf_policies import LossSwitch
 
     counts: collections.Counter = collections.Counter()
@@ -40,11 +40,10 @@ def main() -> None:
         return answer(self, leaf, idx, val, n_labels, memo)
 
     LossSwitch._proba = counted
-    name, _, pairs = args.model.partition(":")
     for source_name in args.source or ["yeast"]:
         counts.clear()
         source = open_source(source_name)
-        model = make_model(name, parse_params(filter(None, pairs.split(","))), seed=0)
+        model = model_from_spec(args.model)
         kinds = feature_kinds(source)
         if kinds:
             model.declare_features(dict(kinds))

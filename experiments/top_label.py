@@ -35,10 +35,9 @@ def main() -> None:
     from connectors.catalog import open_source
     from stream_xml.evaluation.metrics import top_k
     from stream_xml.labels import LabelSpace
-    from stream_xml.models import make_model, parse_params
+    from model_specs import model_from_spec
 
-    name, _, pairs = args.model.partition(":")
-    model = make_model(name, parse_params(filter(None, pairs.split(","))), seed=0)
+    model = model_from_spec(args.model)
     counts: collections.Counter = collections.Counter()
     # per group: records, hits of the model's top label, hits of the most frequent label so far
     tally = {group: [0, 0, 0] for group in ("holds it", "lacks it", "empty answer")}

@@ -1,0 +1,19 @@
+"""Models named on an experiment's command line as ``NAME[:k=v,...]`` (the parameters as
+``stream-xml evaluate``'s ``--param``), shared by the experiments that take ``--model``.
+
+Only stream_xml's long-standing ``make_model`` and ``parse_params`` are used, so an experiment
+run against an older checkout (``PYTHONPATH=`` that checkout) still finds what it needs.
+
+>>> model_from_spec("mlhat:grace_period=100").grace_period
+100
+"""
+
+from __future__ import annotations
+
+
+def model_from_spec(spec: str, seed: int = 0):
+    """The model ``NAME[:k=v,...]`` with that seed."""
+    from stream_xml.models import make_model, parse_params
+
+    name, _, pairs = spec.partition(":")
+    return make_model(name, parse_params(filter(None, pairs.split(","))), seed=seed)
