@@ -127,13 +127,24 @@ def _open_predictions(args):
         raise ValueError(f"--predictions {args.predictions}: cannot write it ({err.strerror or err})") from None
 
 
+# the kinds of IHOMER.answer_shares, as the run's closing lines name them
+_ANSWERERS = {"blocks": "its blocks' own learners", "root": "its root learner",
+              "on trial": "fallbacks while a block's learner was on trial"}
+
+
 def _report_on_stderr(result: dict, args) -> None:
-    """numba's compilation, skipped records and the predictions file: what the table leaves out."""
+    """numba's compilation, who answered a hierarchy's labels, skipped records and the predictions
+    file: what the table leaves out."""
     spent = {name: m.get("compile_seconds") or 0.0 for name, m in result["models"].items()}
     if sum(spent.values()) >= 0.05:
         each = ", ".join(f"{name} {s:.1f} s" for name, s in spent.items() if s >= 0.05)
         print(f"numba compilation and cache loading: {sum(spent.values()):.1f} s ({each}); "
               "not counted in records/s (a first run compiles, later runs load the cache)", file=sys.stderr)
+    for name, m in result["models"].items():
+        shares = m.get("answer_shares")
+        if shares:
+            parts = ", ".join(f"{_ANSWERERS.get(kind, kind)} {share:.1%}" for kind, share in shares.items())
+            print(f"{name} answered its labels with {parts} (report.html: Label hierarchy)", file=sys.stderr)
     errors = (result.get("source") or {}).get("errors") or {}
     if errors.get("skipped"):
         print(f"skipped {errors['skipped']} bad records; first: {errors['samples'][:3]}", file=sys.stderr)
