@@ -24,7 +24,11 @@ from stream_xml.tree.features import FeatureIndex
 from stream_xml.tree.leaf_policies import ranked_score
 from stream_xml.tree.knn import DistanceMemo
 
-__all__ = ["ClusterHierarchy"]
+__all__ = ["ClusterHierarchy", "MIN_BLOCKS"]
+
+#: The named rules of IHOMER's ``min_block`` (besides a least size): one block of every label,
+#: ⌈√L⌉ labels, or ``"all"`` in the partition engine with a root learner and ⌈√L⌉ otherwise.
+MIN_BLOCKS = ("all", "sqrt", "auto")
 
 # restructure events carry the partition and the tree for the report; these bound their size
 REPORTED_NAMES = 40
@@ -183,9 +187,14 @@ class ClusterHierarchy:
 
     def _min_block_size(self) -> int:
         floor = self._sizes.min_size()
-        if self.min_block == "sqrt":
+        rule = self.min_block
+        if rule == "auto":
+            rule = "all" if self.mode == "partition" and self._mode.root_tree is not None else "sqrt"
+        if rule == "all":
+            return max(floor, len(self._space))
+        if rule == "sqrt":
             return max(floor, math.isqrt(len(self._space) - 1) + 1 if len(self._space) > 1 else 1)
-        return max(floor, self.min_block)
+        return max(floor, rule)
 
     def _restart_clustering(self, reason: str) -> None:
         """Fresh co-occurrence statistics over all known labels; learners stay until the new

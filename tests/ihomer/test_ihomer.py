@@ -21,7 +21,9 @@ from stream_xml.tree.leaf_policies import ranked_score
 def ihomer(n_min=100, grace_period=50, tree=None, **params):
     """iHOMER with a clustering that checks every ``n_min`` records and block trees that attempt
     splits every ``grace_period`` (both quicker than the defaults), the other tree parameters
-    in ``tree``."""
+    in ``tree``; blocks of ⌈√L⌉ labels unless ``min_block`` says otherwise (the default keeps one
+    block beside a root learner, and these tests are about the blocks)."""
+    params.setdefault("min_block", "sqrt")
     return IHOMER(clustering=ODACJ(n_min=n_min, delta=0.9, tau=0.1),
                   tree=MLHAT(grace_period=grace_period, leaf_switch="loss", **(tree or {})), **params)
 
@@ -533,7 +535,7 @@ def correlation_shift_stream(n, change_at, seed=0):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_correlation_change_restructures_after_a_bounded_delay_and_not_before(seed):
-    model = IHOMER(tree=MAJORITY_TREE, replay=0, warmup=0, seed=seed)
+    model = IHOMER(tree=MAJORITY_TREE, replay=0, warmup=0, min_block="sqrt", seed=seed)
     restructures, global_drifts = [], []
     for t, labels in correlation_shift_stream(6000, change_at=3000, seed=seed):
         model.learn_labelset({"bias": 1.0}, labels)
@@ -614,6 +616,28 @@ def test_min_block_sets_the_least_block_size_and_merges_whole_clusters(min_block
         assert len(sizes) < 8
 
 
+@pytest.mark.parametrize("params, blocks", [
+    ({}, 1),  # "auto": the partition engine with a root learner keeps one block, the root's
+    ({"min_block": "all"}, 1),
+    ({"min_block": "sqrt"}, 2),
+    ({"root_learner": False}, 2),  # "auto" without a root learner: blocks of ⌈√L⌉
+    ({"mode": "routing"}, 2),
+])
+def test_by_default_the_root_learner_is_the_one_block_and_the_clustering_still_runs(params, blocks):
+    model = IHOMER(clustering=ODACJ(n_min=100, delta=0.9, tau=0.1), tree=MLHAT(grace_period=50, leaf_switch="loss"),
+                   seed=3, **params)
+    for x, labels in two_group_stream(600, seed=3):
+        model.predict_with_scores(x)
+        model.learn_labelset(x, labels)
+    assert len(model.partition) == blocks
+    # the clustering finds the two groups either way; one block merges them
+    groups = sorted(sorted(c["labels"]) for c in model.cluster_tree_named()["children"])
+    assert groups == [["a0", "a1", "a2"], ["b0", "b1", "b2"]]
+    if blocks == 1 and model.root is not None:
+        assert model.learners() == [model.root] and model.blocks[0].learner is model.root
+        assert model.answer_shares() == {"blocks": 0.0, "root": 1.0, "on trial": 0.0}
+
+
 def test_min_block_is_checked():
     with pytest.raises(ValueError, match="min_block"):
         IHOMER(min_block=0)
@@ -667,7 +691,7 @@ def test_every_node_learner_gets_the_memory_budget(mode):
 
 def test_every_node_learner_is_a_clone_of_its_template_with_a_seed_of_its_own():
     tree = MLHAT(grace_period=50, leaf_switch="loss", knn_k=3)
-    model = IHOMER(clustering=ODACJ(n_min=100, delta=0.9, tau=0.1), tree=tree, seed=4)
+    model = IHOMER(clustering=ODACJ(n_min=100, delta=0.9, tau=0.1), tree=tree, min_block="sqrt", seed=4)
     _learn(model, two_group_stream(600))
     blocks = [b.learner for b in model.blocks]
     assert len(blocks) == 2 and all(b is not tree and (b.knn_k, b.grace_period) == (3, 50) for b in blocks)
@@ -832,7 +856,7 @@ def _expected_answerer(model, block) -> str:
 
 @pytest.mark.parametrize("root_choice", ["record", "block"])
 def test_answer_shares_count_who_answered_every_label(root_choice):
-    model = IHOMER(root_choice=root_choice, seed=0)
+    model = IHOMER(root_choice=root_choice, min_block="sqrt", seed=0)
     expected = dict.fromkeys(("blocks", "root", "on trial"), 0)
     assert model.answer_shares() is None
     for x, y in datasets.Yeast():
