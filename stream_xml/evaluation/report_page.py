@@ -233,9 +233,9 @@ def _answer_shares_table(result: dict) -> str:
     kinds = list(dict.fromkeys(k for shares in models.values() for k in shares))
     columns = [([models[n].get(k) for n in models], None, 3) for k in kinds]
     return ('<p class="how">Who answered the labels, as a share of every label answer handed out over the stream: '
-            "the blocks' own learners, the root learner over all labels (where the arbiter found it better), or a "
-            "fallback while a new block's learner was on trial. A hierarchy whose blocks answer little costs "
-            "without deciding much.</p>"
+            "the blocks' own learners, the root learner over all labels (the only learner of a partition of one "
+            "block, else where the arbiter found it better), or a fallback while a new block's learner was on "
+            "trial. A hierarchy whose blocks answer little costs without deciding much.</p>"
             + _table(kinds, list(models), columns, report_plots.model_colors(result)))
 
 
