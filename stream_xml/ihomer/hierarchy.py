@@ -26,8 +26,9 @@ from stream_xml.tree.knn import DistanceMemo
 
 __all__ = ["ClusterHierarchy", "MIN_BLOCKS"]
 
-#: The named rules of IHOMER's ``min_block`` (besides a least size): one block of every label,
-#: ⌈√L⌉ labels, or ``"all"`` in the partition engine with a root learner and ⌈√L⌉ otherwise.
+#: The named rules of IHOMER's ``min_block`` (besides a least size): ``"all"``, one block of
+#: every label; ``"sqrt"``, blocks of ⌈√L⌉ labels; ``"auto"``, ``"all"`` in the partition engine
+#: with a root learner and ``"sqrt"`` otherwise.
 MIN_BLOCKS = ("all", "sqrt", "auto")
 
 # restructure events carry the partition and the tree for the report; these bound their size
@@ -116,7 +117,9 @@ class ClusterHierarchy:
         self._t += 1
         if self._loss is not None:
             self._watch_loss(x, names)
-        if self._correlation is not None and len(ids) > 1:
+        # a partition of one block straddles no pair: the watcher would only count zeros, which
+        # never rise, and it starts afresh when a restructure installs more blocks
+        if self._correlation is not None and len(ids) > 1 and len(self._mode.partition.blocks) > 1:
             if self._correlation.update(self._mode.partition.straddling_share(ids)) and self._t > self.restructure_min_t:
                 self._correlation.reset()
                 self._restart_clustering("correlation")
