@@ -142,7 +142,7 @@ def _report_on_stderr(result: dict, args) -> None:
               "not counted in records/s (a first run compiles, later runs load the cache)", file=sys.stderr)
     for name, m in result["models"].items():
         shares = m.get("answer_shares")
-        if shares:
+        if shares and shares.get("root", 0.0) < 1.0:  # a root learner alone says nothing new
             parts = ", ".join(f"{_ANSWERERS.get(kind, kind)} {share:.1%}" for kind, share in shares.items())
             print(f"{name} answered its labels with {parts} (report.html: Label hierarchy)", file=sys.stderr)
     errors = (result.get("source") or {}).get("errors") or {}

@@ -96,11 +96,12 @@ def test_datasets_command_lists_the_shared_datasets(data_dir, capsys):
 
 
 def test_ihomer_run_says_who_answered_its_labels(tmp_path, capsys):
-    code = main(["evaluate", "--source", "yeast", "--model", "ihomer", "--model", "majority", "--out", str(tmp_path),
-                 "--no-progress", "--limit", "700"])
+    code = main(["evaluate", "--source", "yeast", "--model", "blocks=ihomer", "--param", "blocks:min_block=sqrt",
+                 "--model", "one=ihomer", "--model", "majority", "--out", str(tmp_path), "--no-progress", "--limit", "700"])
     assert code == 0
-    shares = json.loads((tmp_path / "report.json").read_text())["models"]["ihomer"]["answer_shares"]
+    shares = json.loads((tmp_path / "report.json").read_text())["models"]["blocks"]["answer_shares"]
     err = capsys.readouterr().err
-    line = next(l for l in err.splitlines() if l.startswith("ihomer answered its labels with its blocks'"))
+    line = next(l for l in err.splitlines() if l.startswith("blocks answered its labels with its blocks'"))
     assert re.findall(r" (\d+\.\d)%", line) == [f"{100 * v:.1f}" for v in shares.values()]
-    assert not any(l.startswith("majority answered") for l in err.splitlines())
+    # the default's one block, the root learner alone, and a model without a hierarchy say nothing
+    assert not any(l.startswith(("majority answered", "one answered")) for l in err.splitlines())
