@@ -48,6 +48,13 @@ def _describe(model) -> str:
         return type(model).__name__
 
 
+def _cluster_tree(model) -> dict | None:
+    """The label clusters of a model that clusters its labels, at the end of the stream (its
+    ``cluster_tree_named``: leaves with up to a few of their label names); None for the others."""
+    tree = getattr(model, "cluster_tree_named", None)
+    return (tree() or None) if callable(tree) else None
+
+
 def _answer_shares(model) -> dict | None:
     """Who in the model answered the labels, for models that say (iHOMER's partition engine:
     its blocks, its root learner, fallbacks during trials); None for the others."""
@@ -284,6 +291,7 @@ class PrequentialEvaluator:
                 "event_counts": dict(track.event_counts),
                 "events": list(track.events),
                 "answer_shares": _answer_shares(track.model),
+                "cluster_tree": _cluster_tree(track.model),
             }
         return EvaluationResult({
             "interrupted": interrupted,

@@ -1,4 +1,5 @@
-"""The report's view of a model's label hierarchy over time, from its ``restructure`` events.
+"""The report's view of a model's label hierarchy over time, from its ``restructure`` events (and,
+for a model whose clusters never became blocks, of its clusters at the end of the stream).
 
 Every restructure event carries the new partition (the blocks of labels that get a learner) and
 the clustering's tree. :func:`block_colours` follows the blocks from one restructure to the next
@@ -24,7 +25,8 @@ from __future__ import annotations
 
 import html
 
-__all__ = ["restructures", "block_colours", "timeline_figure", "tree_svg", "printable", "MAX_TREE_LEAVES"]
+__all__ = ["restructures", "block_colours", "leaf_colours", "timeline_figure", "tree_svg", "printable",
+           "MAX_TREE_LEAVES"]
 
 # blocks get these colours in turn (tab20's pairs, dark first, then light)
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
@@ -71,6 +73,23 @@ def block_colours(events: list[dict]) -> list[dict]:
         previous = colours
         out.append({name: colour for colour, block in colours for name in block})
     return out
+
+
+def leaf_colours(tree: dict) -> dict:
+    """Label name -> a colour of its own for every leaf cluster of ``tree`` (the clusters
+    themselves, where no restructure gave them blocks).
+
+    >>> leaf_colours({"children": [{"labels": ["a", "b"]}, {"labels": ["c"]}]}) == {"a": COLOURS[0], "b": COLOURS[0], "c": COLOURS[1]}
+    True
+    """
+    leaves, _ = _layout(_copied(tree))
+    return {name: COLOURS[i % len(COLOURS)] for i, leaf in enumerate(leaves) for name in leaf.get("labels", ())}
+
+
+def _copied(tree: dict) -> dict:
+    import copy
+
+    return copy.deepcopy(tree)
 
 
 def _label_order(events: list[dict]) -> list:
@@ -143,9 +162,7 @@ def _layout(tree: dict) -> tuple[list, int]:
 def tree_svg(tree: dict, colours: dict) -> str:
     """The cluster tree, root on top, every leaf's labels listed under it in their block's colour
     (a leaf the model listed in part says how many labels it holds)."""
-    import copy
-
-    tree = copy.deepcopy(tree)
+    tree = _copied(tree)
     leaves, depth = _layout(tree)
     if len(leaves) > MAX_TREE_LEAVES:
         return f'<p class="note">The tree has {len(leaves)} leaves; it is in report.json.</p>'

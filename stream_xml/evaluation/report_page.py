@@ -195,10 +195,11 @@ def _events_section(result: dict) -> str:
 
 
 def _hierarchy_section(result: dict) -> str:
-    parts = []
+    parts, clusters = [], []
     for name, m in result.get("models", {}).items():
         events = report_hierarchy.restructures(m)
         if not events:
+            clusters.append(_final_clusters(name, m.get("cluster_tree")))
             continue
         colours = report_hierarchy.block_colours(events)
         fig = report_hierarchy.timeline_figure(m, result.get("stream", {}).get("records") or 0, report_plots.WIDTH,
@@ -217,12 +218,26 @@ def _hierarchy_section(result: dict) -> str:
                          f"blocks ({e.get('kept', 0)} kept, {e.get('rebuilt', 0)} rebuilt)</summary>"
                          f'<div class="blocks">{chips}</div>{tree}</details>')
     shares = _answer_shares_table(result)
-    if not parts and not shares:
+    clusters = "".join(clusters)
+    if not parts and not shares and not clusters:
         return ""
     return ("<h2>Label hierarchy</h2>" + shares
             + ("<p class=\"how\">Models that cluster their labels restructure their hierarchy when the clusters "
                "change. Under each restructure: its blocks and the clustering's tree, every label in its block's "
-               "colour (the last restructure is open).</p>" + "".join(parts) if parts else ""))
+               "colour (the last restructure is open).</p>" + "".join(parts) if parts else "") + clusters)
+
+
+def _final_clusters(name: str, tree: dict | None) -> str:
+    """The label clusters of a model whose clustering never made blocks (no restructure), each
+    leaf cluster in a colour of its own; empty if the model has none or a single cluster."""
+    if not tree or not tree.get("children"):
+        return ""
+    svg = report_hierarchy.tree_svg(tree, report_hierarchy.leaf_colours(tree))
+    return (f"<h3>{html.escape(name)}: label clusters at the end of the stream</h3>"
+            '<p class="how">The clustering\'s tree when the stream ended, every leaf cluster in a colour of its own. '
+            "No restructure made them blocks (one block of every label, the partition engine's default), so they "
+            "grouped the labels without deciding who answers.</p>"
+            f'<div class="tree">{svg}</div>')
 
 
 def _answer_shares_table(result: dict) -> str:

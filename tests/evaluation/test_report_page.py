@@ -149,3 +149,28 @@ def test_windowed_speed_matches_the_records_and_seconds_between_samples():
     t, speed = report_plots.windowed_speed({"series": series, "window": 20}, "m")
     assert t == [10, 20, 30, 40]
     assert speed == pytest.approx([10 / 0.1, 20 / 0.2, 20 / 0.4, 20 / 0.4])
+
+
+class Clustering(MajorityLabelset):
+    """The majority labelset with label clusters that never became blocks (no restructure)."""
+
+    def cluster_tree_named(self):
+        return {"n_labels": 6, "children": [{"n_labels": 4, "labels": ["l0", "l1", "l2", "l5"]},
+                                            {"n_labels": 2, "children": [{"n_labels": 1, "labels": ["l3"]},
+                                                                         {"n_labels": 1, "labels": ["l4"]}]}]}
+
+
+def test_clusters_without_a_restructure_are_drawn_at_the_end_each_leaf_in_its_colour():
+    result = evaluate(Stream(), {"clusters": Restructuring(), "plain": Clustering(), "majority": MajorityLabelset()},
+                      every=10, window=50)
+    assert result["models"]["plain"]["cluster_tree"]["n_labels"] == 6
+    assert result["models"]["majority"]["cluster_tree"] is None
+    page = render_page(result, {"source": "toy"})
+    section = page[page.index(">Label hierarchy"):page.index(">Configuration")]
+    # the restructuring model keeps its restructures; the other gets its final clusters, after them
+    assert section.index(">clusters: blocks over the stream") < section.index(">plain: label clusters at the end")
+    assert ">clusters: label clusters" not in section and ">majority: label clusters" not in section
+    final = section[section.index(">plain: label clusters at the end"):]
+    colours = dict(re.findall(r'fill="(#[0-9a-f]{6})" font-weight="600">(l\d)<', final)[i][::-1] for i in range(6))
+    assert colours["l0"] == colours["l1"] == colours["l2"] == colours["l5"]
+    assert len({colours["l0"], colours["l3"], colours["l4"]}) == 3

@@ -905,3 +905,24 @@ def test_answer_shares_reach_the_report(tmp_path):
     assert "Who answered the labels" in section and ">mlhat</th>" not in section
     assert [f"{shares[k]:,.3f}" for k in ("blocks", "root", "on trial")] == \
         re.findall(r'<td class="">([0-9.]+)</td>', row)[:3]
+
+
+def test_the_report_draws_the_default_s_label_clusters_though_they_make_no_blocks(tmp_path):
+    from connectors.base import Record
+    from stream_xml.evaluation.report import write_report
+
+    model = IHOMER(clustering=ODACJ(n_min=100, delta=0.9, tau=0.1), tree=MLHAT(grace_period=50, leaf_switch="loss"),
+                   seed=3)
+    ev = PrequentialEvaluator({"ihomer": model})
+    for x, labels in two_group_stream(600, seed=3):
+        ev.process(Record(x, frozenset(labels), {}))
+    result = ev.result()
+    tree = result["models"]["ihomer"]["cluster_tree"]
+    assert tree == model.cluster_tree_named() and len(model.partition) == 1
+    assert sorted(sorted(c["labels"]) for c in tree["children"]) == [["a0", "a1", "a2"], ["b0", "b1", "b2"]]
+    write_report(result, str(tmp_path))
+    page = (tmp_path / "report.html").read_text()
+    section = page[page.index(">ihomer: label clusters at the end of the stream"):]
+    colour = dict(re.findall(r'fill="(#[0-9a-f]{6})" font-weight="600">([ab]\d)<', section)[i][::-1] for i in range(6))
+    assert colour["a0"] == colour["a1"] == colour["a2"] != colour["b0"] == colour["b1"] == colour["b2"]
+    assert "blocks over the stream" not in page  # no restructure, no timeline of blocks
