@@ -81,13 +81,16 @@ WHOLE_METRICS = ("subset_accuracy", "micro_f1", "hamming_loss", "example_f1", "m
 
 # name -> (registered model, parameters, extra: {"freeze": True} freezes the partition at the first change)
 NO_GLOBAL = {"drift_signals": (), "restructure_min_t": 10**12}
+# the hierarchy this study takes apart: blocks of ⌈√L⌉ labels (iHOMER's default keeps one block
+# beside its root learner since issue 23's seventh round, as "ihomer-no-global" does)
+BLOCKS = {"min_block": "sqrt"}
 VARIANTS: dict[str, tuple[str, dict, dict]] = {
-    "ihomer": ("ihomer", {}, {}),
+    "ihomer": ("ihomer", dict(BLOCKS), {}),
     "ihomer-b": ("ihomer", {"mode": "routing"}, {}),
-    "ihomer-frozen": ("ihomer", {}, {"freeze": True}),
+    "ihomer-frozen": ("ihomer", dict(BLOCKS), {"freeze": True}),
     "ihomer-no-global": ("ihomer", dict(NO_GLOBAL), {}),
-    "ihomer-no-local": ("ihomer", {"tree__drift_detection": False}, {}),
-    "ihomer-frozen-no-local": ("ihomer", {"tree__drift_detection": False}, {"freeze": True}),
+    "ihomer-no-local": ("ihomer", {**BLOCKS, "tree__drift_detection": False}, {}),
+    "ihomer-frozen-no-local": ("ihomer", {**BLOCKS, "tree__drift_detection": False}, {"freeze": True}),
     "ihomer-no-drift": ("ihomer", {**NO_GLOBAL, "tree__drift_detection": False}, {}),
     "mlhat": ("mlhat", {}, {}),
     "mlht": ("mlht", {}, {}),

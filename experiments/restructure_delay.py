@@ -35,8 +35,10 @@ CONFIGS = {
     "no correlation drift signal": {"drift_signals": ()},
 }
 # the learners do not influence when the clustering restructures (except through the loss
-# signal); light ones keep the study fast
-LIGHT = {"tree": MLHAT(leaf_model="majority", drift_detection=False, leaf_switch="loss"), "replay": 0, "warmup": 0}
+# signal); light ones keep the study fast. Blocks of ⌈√L⌉ labels: the default keeps one block
+# beside the root learner (issue 23), which never restructures
+LIGHT = {"tree": MLHAT(leaf_model="majority", drift_detection=False, leaf_switch="loss"), "replay": 0, "warmup": 0,
+         "min_block": "sqrt"}
 
 
 def run(seed: int, n: int, change_at: int, params: dict) -> dict:
