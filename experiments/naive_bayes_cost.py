@@ -59,7 +59,7 @@ def main() -> None:
         for idx, val in encoded:
             leaf.observers.naive_bayes(idx, val, n_labels, *counted)
         best = min(best, (time.perf_counter() - started) / len(encoded))
-    seen = int((leaf.observers.moments[:, 0, COUNT] > 0).sum())
+    seen = int((leaf.observers.moments[:, COUNT, 0] > 0).sum())
     print(f"{args.source}: {1e6 * best:.1f} µs a call (best of {args.reps} passes over {len(encoded)} records; "
           f"{seen} features seen x {n_labels} labels)")
     if args.save:

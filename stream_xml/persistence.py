@@ -67,8 +67,9 @@ log = logging.getLogger(__name__)
 #    first id; 5: the leaf policies keep the weight from which they rank by bagging, and iHOMER's
 #    partition engine whether it hands out ranked scores; 6: a loss switch's leaves keep naive
 #    Bayes' and the labels' priors' errors per label (stream_xml.tree.label_fallback); 7: the leaf
-#    policies keep how they rank (``rank_by``, one of three) instead of whether by bagging
-CHECKPOINT_FORMAT = 7
+#    policies keep how they rank (``rank_by``, one of three) instead of whether by bagging; 8: a
+#    leaf's observers are laid out ``(features, 5, keys)``, each statistic's keys side by side
+CHECKPOINT_FORMAT = 8
 MAGIC = b"STREAM-XML-CHECKPOINT "
 _NAME = re.compile(r"^checkpoint-(\d{12})\.ckpt$")
 _DAMAGED = re.compile(r"^checkpoint-(\d{12})\.ckpt\.damaged$")

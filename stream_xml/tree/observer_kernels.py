@@ -1,9 +1,10 @@
 """Numba kernels of the attribute observers: Gaussian, and counted for nominal indicators.
 
-A leaf's observers are one float64 array ``moments`` of shape ``(features, keys, 5)``: for every
+A leaf's observers are one float64 array ``moments`` of shape ``(features, 5, keys)``: for every
 feature column and key (``[total, ∅, label 0, ...]``, see :mod:`stream_xml.tree.entropy`) the
 weighted count, mean, M2 (weighted Welford), min and max of the feature's **explicit** values in
-the records of that key. ``key_weight[k]`` is the weight of every record of key ``k`` the
+the records of that key; ``moments[f, COUNT]`` is feature ``f``'s counts of every key side by
+side, which is what naive Bayes reads of a counted feature for every label. ``key_weight[k]`` is the weight of every record of key ``k`` the
 observers saw. A feature absent from a record means 0: instead of storing those zeros, the
 split search adds, for each key, the ``key_weight[k] - count`` implicit zeros as a point mass at
 0 (exact merge of mean and M2; min and max take in 0). An update thus costs
@@ -86,7 +87,7 @@ _SQRT2 = math.sqrt(2.0)
 def new_moments(n_features: int, n_keys: int) -> np.ndarray:
     """Empty observers, all zeros (a cell's min and max are set by its first value), so a
     large array costs no memory until its cells are touched."""
-    return np.zeros((n_features, n_keys, 5))
+    return np.zeros((n_features, 5, n_keys))
 
 
 @njit(cache=True)
@@ -132,21 +133,21 @@ def answer_with_shares(answer, stats):
 def _welford(moments, f, k, x, w):
     """Add ``x`` with weight ``w`` to the cell of feature ``f`` and key ``k`` (indexed in place:
     a view of the cell per update costs twice the update)."""
-    count = moments[f, k, COUNT]
+    count = moments[f, COUNT, k]
     if count == 0.0:
-        moments[f, k, LOW] = x
-        moments[f, k, HIGH] = x
-    elif x < moments[f, k, LOW]:
-        moments[f, k, LOW] = x
-    elif x > moments[f, k, HIGH]:
-        moments[f, k, HIGH] = x
+        moments[f, LOW, k] = x
+        moments[f, HIGH, k] = x
+    elif x < moments[f, LOW, k]:
+        moments[f, LOW, k] = x
+    elif x > moments[f, HIGH, k]:
+        moments[f, HIGH, k] = x
     n = count + w
-    mean = moments[f, k, MEAN]
+    mean = moments[f, MEAN, k]
     d = x - mean
     mean += d * w / n
-    moments[f, k, MEAN] = mean
-    moments[f, k, M2] += w * d * (x - mean)
-    moments[f, k, COUNT] = n
+    moments[f, MEAN, k] = mean
+    moments[f, M2, k] += w * d * (x - mean)
+    moments[f, COUNT, k] = n
 
 
 @njit(cache=True)
@@ -163,52 +164,49 @@ def observe(stats, moments, key_weight, idx, val, positives, w):
     n_keys = _keys_needed(positives)
     if (
         n_features > moments.shape[0]
-        or n_keys > moments.shape[1]
+        or n_keys > moments.shape[2]
         or n_keys > stats.shape[0]
         or n_keys > key_weight.shape[0]
     ):
         return n_features, n_keys
     count_labels(stats, positives, w)
     count_labels(key_weight, positives, w)
-    # key by key, not feature by feature: the cells of one key do not depend on each other,
-    # and this order takes a third off the kernel's time on Yeast (same arithmetic per cell)
-    _observe_key(moments, 0, idx, val, w)
-    if positives.shape[0] == 0:
-        _observe_key(moments, 1, idx, val, w)
-    for p in positives:
-        _observe_key(moments, 2 + p, idx, val, w)
+    # feature by feature: a feature's cells of every key share its five rows of statistics
+    empty = positives.shape[0] == 0
+    for j in range(idx.shape[0]):
+        f = idx[j]
+        x = val[j]
+        _welford(moments, f, 0, x, w)
+        if empty:
+            _welford(moments, f, 1, x, w)
+        for p in positives:
+            _welford(moments, f, 2 + p, x, w)
     return 0, 0
 
 
 @njit(cache=True)
-def _observe_key(moments, k, idx, val, w):
-    """The record's explicit values into the cells of key ``k``."""
-    for j in range(idx.shape[0]):
-        _welford(moments, idx[j], k, val[j], w)
-
-
-@njit(cache=True)
-def _with_zeros(cell, total):
-    """``(mean, M2, implicit zeros)`` of one key's values of a feature, its ``total`` weight
+def _with_zeros(moments, f, k, total):
+    """``(mean, M2, implicit zeros)`` of key ``k``'s values of feature ``f``, its ``total`` weight
     minus the explicit count being zeros (a remainder below 1e-9 of the total is rounding)."""
-    zeros = total - cell[COUNT]
+    zeros = total - moments[f, COUNT, k]
     if zeros <= 1e-9 * total:
         zeros = 0.0
-    mean, m2 = _mean_m2_with_zeros(cell, total, 1.0 / total)
+    mean, m2 = _mean_m2_with_zeros(moments, f, k, total, 1.0 / total)
     return mean, m2, zeros
 
 
 @njit(cache=True)
-def _mean_m2_with_zeros(cell, total, inv_total):
+def _mean_m2_with_zeros(moments, f, k, total, inv_total):
     """``(mean, M2)`` of :func:`_with_zeros`, given ``1 / total`` too (inner loops compute it
     once for many cells)."""
-    explicit = cell[COUNT]
+    explicit = moments[f, COUNT, k]
     if explicit <= 0.0:
         return 0.0, 0.0
     zeros = total - explicit
+    mean = moments[f, MEAN, k]
     if zeros <= 1e-9 * total:
-        return cell[MEAN] * explicit * inv_total, cell[M2]
-    return cell[MEAN] * explicit * inv_total, cell[M2] + cell[MEAN] * cell[MEAN] * explicit * zeros * inv_total
+        return mean * explicit * inv_total, moments[f, M2, k]
+    return mean * explicit * inv_total, moments[f, M2, k] + mean * mean * explicit * zeros * inv_total
 
 
 @njit(cache=True)
@@ -222,11 +220,10 @@ def _key_gaussians(moments, key_weight, f, weight, mean, sd, low, high):
         weight[k] = total
         if total <= 0.0:
             continue
-        cell = moments[f, k]
-        mean[k], m2, zeros = _with_zeros(cell, total)
-        if cell[COUNT] > 0.0:
-            low[k] = cell[LOW]
-            high[k] = cell[HIGH]
+        mean[k], m2, zeros = _with_zeros(moments, f, k, total)
+        if moments[f, COUNT, k] > 0.0:
+            low[k] = moments[f, LOW, k]
+            high[k] = moments[f, HIGH, k]
             if zeros > 0.0:
                 low[k] = min(low[k], 0.0)
                 high[k] = max(high[k], 0.0)
@@ -281,7 +278,7 @@ def is_counted(moments, nominal, binary, f):
     value of it the leaf has seen is 1."""
     if f < nominal.shape[0] and nominal[f]:
         return True
-    return binary and moments[f, 0, LOW] == 1.0 and moments[f, 0, HIGH] == 1.0
+    return binary and moments[f, LOW, 0] == 1.0 and moments[f, HIGH, 0] == 1.0
 
 
 @njit(cache=True)
@@ -293,7 +290,7 @@ def _counted_split(moments, key_weight, f, left, right):
     n_right = 0
     for k in range(key_weight.shape[0]):
         total = max(key_weight[k], 0.0)
-        ones = moments[f, k, COUNT] if total > 0.0 else 0.0
+        ones = moments[f, COUNT, k] if total > 0.0 else 0.0
         zeros = total - ones
         if zeros <= 1e-9 * total:  # rounding of the weights' sums, not records with a 0
             zeros = 0.0
@@ -330,7 +327,7 @@ def best_splits(moments, key_weight, pre_entropy, n_split_points, min_branch_fra
     left = np.zeros(n_keys)
     right = np.zeros(n_keys)
     for f in range(n_features):
-        if moments[f, 0, COUNT] <= 0.0:
+        if moments[f, COUNT, 0] <= 0.0:
             continue
         if is_counted(moments, nominal, binary, f):
             n_left, n_right = _counted_split(moments, key_weight, f, left, right)
@@ -381,7 +378,7 @@ def post_split(moments, key_weight, f, v, nominal, binary):
     return left, right
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")  # no zero-division checks: they keep loops from vectorizing
 def naive_bayes(moments, key_weight, idx, val, n_labels, nominal, binary):
     """Per-label P(1) of naive Bayes over the observers: for every label, its records against
     the others, each feature a Gaussian in each (implicit zeros included), or, for a counted
@@ -409,17 +406,32 @@ def naive_bayes(moments, key_weight, idx, val, n_labels, nominal, binary):
     total_m2 = np.empty(rows)
     largest = 0.0
     for f in range(rows):
-        if moments[f, 0, COUNT] <= 0.0:
+        if moments[f, COUNT, 0] <= 0.0:
             continue
         seen[n_seen] = f
         n_seen += 1
         if is_counted(moments, nominal, binary, f):
             counted[f] = True
             continue
-        total_mean[f], total_m2[f], _ = _with_zeros(moments[f, 0], w_t)
+        total_mean[f], total_m2[f], _ = _with_zeros(moments, f, 0, w_t)
         if w_t > 1.0:
             largest = max(largest, total_m2[f] / (w_t - 1.0))
     smoothing = 1e-9 * largest if largest > 0.0 else 1e-9
+    # Per label: whether it is scored, its logit, and the per-label constants. Bernoulli
+    # likelihoods (numerator, denominator) and Gaussian variance ratios are multiplied up and
+    # their logs taken once per label (a log per feature was most of the cost); a product that
+    # leaves [1e-100, 1e100] goes into the logit at once, so none overflows. Constants are
+    # reciprocals: divisions were much of the rest. Features are the outer loop, labels the
+    # inner, which reads each statistic of a feature for every key in one contiguous run (a
+    # label's statistics of every feature lie a feature's width apart: the label-outer order
+    # missed the cache on wide streams). Each label takes its features in the order it always
+    # did, so its sums are the same to the bit.
+    active = np.zeros(n_labels, dtype=np.bool_)
+    per_label = np.zeros((12, n_labels))  # one allocation: small label sets call this often
+    logit, odds_num, odds_den, ratio = per_label[0], per_label[1], per_label[2], per_label[3]
+    odds_num[:] = odds_den[:] = ratio[:] = 1.0
+    w_ls, inv_l, inv_c, inv_l2 = per_label[4], per_label[5], per_label[6], per_label[7]
+    inv_c2, spread, inv_dof_l, inv_dof_c = per_label[8], per_label[9], per_label[10], per_label[11]
     for label in range(n_labels):
         k = label + 2
         w_l = key_weight[k] if k < n_keys else 0.0
@@ -429,47 +441,65 @@ def naive_bayes(moments, key_weight, idx, val, n_labels, nominal, binary):
         if w_c <= 1e-9 * w_t:
             out[label] = 1.0
             continue
-        logit = math.log(w_l / w_c)
-        # Bernoulli likelihoods (numerator, denominator) and Gaussian variance ratios are
-        # multiplied up and their logs taken once per label (a log per feature was most of the
-        # cost); a product that leaves [1e-100, 1e100] goes into the logit at once, so none
-        # overflows. Per-label constants are reciprocals: divisions were much of the rest.
-        odds_num = odds_den = ratio = 1.0
-        inv_l, inv_c = 1.0 / w_l, 1.0 / w_c
-        inv_l2, inv_c2 = 1.0 / (w_l + 2.0), 1.0 / (w_c + 2.0)
-        spread = w_l * w_c / w_t
-        inv_dof_l = 1.0 / (w_l - 1.0) if w_l > 1.0 else 0.0
-        inv_dof_c = 1.0 / (w_c - 1.0) if w_c > 1.0 else 0.0
-        for i in range(n_seen):
-            f = seen[i]
-            if counted[f]:
-                # P(x_f = 1) the Laplace-smoothed share of records holding it ((count + 1) /
-                # (weight + 2), as MOA's and WEKA's nominal estimators), the label's and the others'
-                ones_l = moments[f, k, COUNT]
-                p_l = (ones_l + 1.0) * inv_l2
-                p_c = (max(moments[f, 0, COUNT] - ones_l, 0.0) + 1.0) * inv_c2
-                if x[f] != 0.0:
-                    odds_num *= p_l
-                    odds_den *= p_c
-                else:
-                    odds_num *= 1.0 - p_l
-                    odds_den *= 1.0 - p_c
-                if odds_num < 1e-100 or odds_den < 1e-100:
-                    logit += math.log(odds_num / odds_den)
-                    odds_num = odds_den = 1.0
-                continue
-            mean_l, m2_l = _mean_m2_with_zeros(moments[f, k], w_l, inv_l)
-            mean_c = (w_t * total_mean[f] - w_l * mean_l) * inv_c
+        active[label] = True
+        logit[label] = math.log(w_l / w_c)
+        w_ls[label] = w_l
+        inv_l[label], inv_c[label] = 1.0 / w_l, 1.0 / w_c
+        inv_l2[label], inv_c2[label] = 1.0 / (w_l + 2.0), 1.0 / (w_c + 2.0)
+        spread[label] = w_l * w_c / w_t
+        inv_dof_l[label] = 1.0 / (w_l - 1.0) if w_l > 1.0 else 0.0
+        inv_dof_c[label] = 1.0 / (w_c - 1.0) if w_c > 1.0 else 0.0
+    for i in range(n_seen):
+        f = seen[i]
+        x_f = x[f]
+        if counted[f]:
+            # P(x_f = 1) the Laplace-smoothed share of records holding it ((count + 1) /
+            # (weight + 2), as MOA's and WEKA's nominal estimators), the label's and the others'
+            total_ones = moments[f, COUNT, 0]
+            counts = moments[f, COUNT]
+            # two loops without branches on the labels (the compiler vectorizes them), then one
+            # that moves a product leaving [1e-100, 1] into the logit
+            if x_f != 0.0:
+                for label in range(n_labels):
+                    ones_l = counts[label + 2] if active[label] else 0.0
+                    odds_num[label] *= (ones_l + 1.0) * inv_l2[label]
+                    odds_den[label] *= (max(total_ones - ones_l, 0.0) + 1.0) * inv_c2[label]
+            else:
+                for label in range(n_labels):
+                    ones_l = counts[label + 2] if active[label] else 0.0
+                    odds_num[label] *= 1.0 - (ones_l + 1.0) * inv_l2[label]
+                    odds_den[label] *= 1.0 - (max(total_ones - ones_l, 0.0) + 1.0) * inv_c2[label]
+            for label in range(n_labels):
+                if active[label] and (odds_num[label] < 1e-100 or odds_den[label] < 1e-100):
+                    logit[label] += math.log(odds_num[label] / odds_den[label])
+                    odds_num[label] = odds_den[label] = 1.0
+            continue
+        counts, means, m2s = moments[f, COUNT], moments[f, MEAN], moments[f, M2]
+        mean_t, m2_t = total_mean[f], total_m2[f]
+        for label in range(n_labels):
+            # :func:`_mean_m2_with_zeros` with selects for its branches, so that the compiler
+            # vectorizes the loop; an inactive label reads an empty cell (finite results, unused)
+            w_l = w_ls[label]
+            explicit = counts[label + 2] if active[label] else 0.0
+            mean_x = means[label + 2] if explicit > 0.0 else 0.0
+            m2_x = m2s[label + 2] if explicit > 0.0 else 0.0
+            zeros = w_l - explicit
+            mean_l = mean_x * explicit * inv_l[label]
+            m2_l = m2_x if zeros <= 1e-9 * w_l else m2_x + mean_x * mean_x * explicit * zeros * inv_l[label]
+            mean_c = (w_t * mean_t - w_l * mean_l) * inv_c[label]
             d = mean_l - mean_c
-            m2_c = max(total_m2[f] - m2_l - d * d * spread, 0.0)
-            precision_l = 1.0 / (m2_l * inv_dof_l + smoothing)
-            var_c = m2_c * inv_dof_c + smoothing
-            a = x[f] - mean_l
-            b = x[f] - mean_c
-            logit += 0.5 * (b * b / var_c - a * a * precision_l)
-            ratio *= var_c * precision_l
-            if not 1e-100 <= ratio <= 1e100:
-                logit += 0.5 * math.log(ratio)
-                ratio = 1.0
-        out[label] = sigmoid(logit + math.log(odds_num / odds_den) + 0.5 * math.log(ratio))
+            m2_c = max(m2_t - m2_l - d * d * spread[label], 0.0)
+            precision_l = 1.0 / (m2_l * inv_dof_l[label] + smoothing)
+            var_c = m2_c * inv_dof_c[label] + smoothing
+            a = x_f - mean_l
+            b = x_f - mean_c
+            logit[label] += 0.5 * (b * b / var_c - a * a * precision_l)
+            ratio[label] *= var_c * precision_l
+        for label in range(n_labels):
+            if active[label] and not 1e-100 <= ratio[label] <= 1e100:
+                logit[label] += 0.5 * math.log(ratio[label])
+                ratio[label] = 1.0
+    for label in range(n_labels):
+        if active[label]:
+            out[label] = sigmoid(logit[label] + math.log(odds_num[label] / odds_den[label]) + 0.5 * math.log(ratio[label]))
     return out

@@ -94,14 +94,14 @@ class GaussianObservers:
         return stats
 
     def _grow(self, n_features: int, n_keys: int) -> None:
-        rows, keys, _ = self.moments.shape
+        rows, _, keys = self.moments.shape
         if n_features <= rows and n_keys <= keys:
             return
         if n_features > rows:
             rows = max(n_features, rows + rows // 2)
         keys = max(keys, n_keys)
         moments = new_moments(rows, keys)
-        moments[: self.moments.shape[0], : self.moments.shape[1]] = self.moments
+        moments[: self.moments.shape[0], :, : self.moments.shape[2]] = self.moments
         self.moments = moments
         self.key_weight = grown_vector(self.key_weight, keys)
 
@@ -129,7 +129,7 @@ class GaussianObservers:
     def gaussian(self, feature: int, key: int) -> tuple[float, float, float, float, float]:
         """Weight, mean, standard deviation (ddof 1), min and max of one key's values of
         ``feature``, implicit zeros included."""
-        rows, keys, _ = self.moments.shape
+        rows, _, keys = self.moments.shape
         if key >= keys or self.key_weight[key] <= 0.0:
             return 0.0, 0.0, 0.0, 0.0, 0.0
         if feature >= rows:
