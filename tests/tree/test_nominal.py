@@ -216,13 +216,14 @@ def bernoulli_by_hand(X, Y, x):
     return np.array(out)
 
 
-@pytest.mark.parametrize("n_features", [7, 2000])
-def test_naive_bayes_over_counted_features_is_bernoulli_naive_bayes(n_features):
+@pytest.mark.parametrize("n_features, n_labels", [(7, 3), (2000, 3), (7, 11)])
+def test_naive_bayes_over_counted_features_is_bernoulli_naive_bayes(n_features, n_labels):
     """Against a dense, log-by-log computation; with 2,000 features the likelihoods' products
-    (which the kernel forms, taking their logs now and then) fall far below the floats' range."""
+    (which the kernel forms, taking their logs now and then) fall far below the floats' range;
+    11 labels take more than one of the kernel's blocks of 8 lanes."""
     rng = np.random.default_rng(9)
-    n, n_labels = 300, 3
-    Y = rng.random(size=(n, n_labels)) < [0.2, 0.5, 0.7]
+    n = 300
+    Y = rng.random(size=(n, n_labels)) < np.linspace(0.2, 0.7, n_labels)
     X = (rng.random(size=(n, n_features)) < 0.3).astype(float)
     X[Y[:, 0], 2] = (rng.random(Y[:, 0].sum()) < 0.9)  # label 0 makes feature 2 likely
     obs, stats = GaussianObservers(), np.zeros(2)

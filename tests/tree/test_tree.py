@@ -173,12 +173,13 @@ def naive_bayes_by_hand(X, Y, x):
     return np.array(out)
 
 
-def test_naive_bayes_over_the_observers_matches_a_dense_computation():
+@pytest.mark.parametrize("n_labels", [3, 11])  # the kernel's label loops run 8 lanes at a time
+def test_naive_bayes_over_the_observers_matches_a_dense_computation(n_labels):
     rng = np.random.default_rng(5)
-    n, n_features, n_labels = 300, 6, 3
+    n, n_features = 300, 6
     X = rng.normal(size=(n, n_features)) + np.arange(n_features)
     X[rng.random(size=X.shape) < 0.3] = 0.0  # absent features: implicit zeros for the observers
-    Y = rng.random(size=(n, n_labels)) < [0.2, 0.5, 0.7]
+    Y = rng.random(size=(n, n_labels)) < np.linspace(0.2, 0.7, n_labels)
     X[Y[:, 0], 2] += 3.0  # label 0 shifts feature 2
     obs, stats = GaussianObservers(), np.zeros(2)
     for row, labels in zip(X, Y):
