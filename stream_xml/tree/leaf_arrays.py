@@ -28,7 +28,8 @@ NO_PROBA = np.zeros(0)  # no other prediction to score along
 
 def resized(a: np.ndarray, shape: tuple, fill) -> np.ndarray:
     """A copy of ``a`` enlarged to ``shape`` (no axis shrinks), new cells set to ``fill``."""
-    out = np.full(shape, fill, dtype=a.dtype)
+    # zeros come from fresh pages untouched until used: half the time of filling a large array
+    out = np.zeros(shape, dtype=a.dtype) if fill == 0 else np.full(shape, fill, dtype=a.dtype)
     out[tuple(slice(0, n) for n in a.shape)] = a
     return out
 
