@@ -393,7 +393,6 @@ def naive_bayes(moments, key_weight, idx, val, n_labels, nominal, binary):
     """
     out = np.zeros(n_labels)
     rows = moments.shape[0]
-    n_keys = key_weight.shape[0]
     w_t = key_weight[0]
     if w_t <= 0.0:
         return out
@@ -417,41 +416,19 @@ def naive_bayes(moments, key_weight, idx, val, n_labels, nominal, binary):
         if w_t > 1.0:
             largest = max(largest, total_m2[f] / (w_t - 1.0))
     smoothing = 1e-9 * largest if largest > 0.0 else 1e-9
-    # Per label: whether it is scored, its logit, and the per-label constants. Bernoulli
-    # likelihoods (numerator, denominator) and Gaussian variance ratios are multiplied up and
-    # their logs taken once per label (a log per feature was most of the cost); a product that
-    # leaves [1e-100, 1e100] goes into the logit at once, so none overflows. Constants are
-    # reciprocals: divisions were much of the rest. Features are the outer loop, labels the
-    # inner, which reads each statistic of a feature for every key in one contiguous run (a
-    # label's statistics of every feature lie a feature's width apart: the label-outer order
-    # missed the cache on wide streams). Each label takes its features in the order it always
-    # did, so its sums are the same to the bit. The label loops run over a multiple of 8 lanes,
-    # the lanes past the labels inactive: the compiler's vector loop then takes every label
-    # (a dozen labels otherwise went mostly to its scalar remainder, at twice the time).
-    n_lanes = (n_labels + 7) // 8 * 8
-    active = np.zeros(n_lanes, dtype=np.bool_)
-    per_label = np.zeros((12, n_lanes))  # one allocation: small label sets call this often
-    logit, odds_num, odds_den, ratio = per_label[0], per_label[1], per_label[2], per_label[3]
-    odds_num[:] = odds_den[:] = ratio[:] = 1.0
-    w_ls, inv_l, inv_c, inv_l2 = per_label[4], per_label[5], per_label[6], per_label[7]
-    inv_c2, spread, inv_dof_l, inv_dof_c = per_label[8], per_label[9], per_label[10], per_label[11]
-    for label in range(n_labels):
-        k = label + 2
-        w_l = key_weight[k] if k < n_keys else 0.0
-        w_c = w_t - w_l
-        if w_l <= 0.0:
-            continue
-        if w_c <= 1e-9 * w_t:
-            out[label] = 1.0
-            continue
-        active[label] = True
-        logit[label] = math.log(w_l / w_c)
-        w_ls[label] = w_l
-        inv_l[label], inv_c[label] = 1.0 / w_l, 1.0 / w_c
-        inv_l2[label], inv_c2[label] = 1.0 / (w_l + 2.0), 1.0 / (w_c + 2.0)
-        spread[label] = w_l * w_c / w_t
-        inv_dof_l[label] = 1.0 / (w_l - 1.0) if w_l > 1.0 else 0.0
-        inv_dof_c[label] = 1.0 / (w_c - 1.0) if w_c > 1.0 else 0.0
+    # Bernoulli likelihoods (numerator, denominator) and Gaussian variance ratios are multiplied
+    # up and their logs taken once per label (a log per feature was most of the cost); a product
+    # that leaves [1e-100, 1e100] goes into the logit at once, so none overflows. Features are
+    # the outer loop, labels the inner, which reads each statistic of a feature for every key in
+    # one contiguous run (a label's statistics of every feature lie a feature's width apart: the
+    # label-outer order missed the cache on wide streams). Each label takes its features in the
+    # order it always did, so its sums are the same to the bit. The loops stay in this function:
+    # a call per feature cost a fifth more on a dozen labels.
+    active, state = _nb_labels(key_weight, w_t, n_labels, out)
+    n_lanes = active.shape[0]
+    logit, odds_num, odds_den, ratio = state[_LOGIT], state[_NUM], state[_DEN], state[_RATIO]
+    w_ls, inv_l, inv_c, inv_l2 = state[_W], state[_INV_L], state[_INV_C], state[_INV_L2]
+    inv_c2, spread, inv_dof_l, inv_dof_c = state[_INV_C2], state[_SPREAD], state[_INV_DOF_L], state[_INV_DOF_C]
     for i in range(n_seen):
         f = seen[i]
         x_f = x[f]
@@ -506,3 +483,40 @@ def naive_bayes(moments, key_weight, idx, val, n_labels, nominal, binary):
         if active[label]:
             out[label] = sigmoid(logit[label] + math.log(odds_num[label] / odds_den[label]) + 0.5 * math.log(ratio[label]))
     return out
+
+
+# Rows of naive Bayes' per-label state (:func:`_nb_labels`): the logit, the running products of
+# the Bernoulli likelihoods (numerator, denominator) and of the Gaussian variance ratios, then
+# constants: the label's weight and reciprocals (divisions were much of the cost).
+_LOGIT, _NUM, _DEN, _RATIO, _W, _INV_L, _INV_C, _INV_L2, _INV_C2, _SPREAD, _INV_DOF_L, _INV_DOF_C = range(12)
+
+
+@njit(cache=True, error_model="numpy")
+def _nb_labels(key_weight, w_t, n_labels, out):
+    """``(active, state)``: which labels naive Bayes scores and their state (rows as named
+    above), over a multiple of 8 lanes, the lanes past the labels inactive: the compiler's vector
+    loop then takes every label (a dozen labels otherwise went mostly to its scalar remainder,
+    at twice the time). A label in every record gets ``out`` 1 and is not scored."""
+    n_keys = key_weight.shape[0]
+    n_lanes = (n_labels + 7) // 8 * 8
+    active = np.zeros(n_lanes, dtype=np.bool_)
+    state = np.zeros((12, n_lanes))  # one allocation: small label sets call this often
+    state[_NUM] = state[_DEN] = state[_RATIO] = 1.0
+    for label in range(n_labels):
+        k = label + 2
+        w_l = key_weight[k] if k < n_keys else 0.0
+        w_c = w_t - w_l
+        if w_l <= 0.0:
+            continue
+        if w_c <= 1e-9 * w_t:
+            out[label] = 1.0
+            continue
+        active[label] = True
+        state[_LOGIT, label] = math.log(w_l / w_c)
+        state[_W, label] = w_l
+        state[_INV_L, label], state[_INV_C, label] = 1.0 / w_l, 1.0 / w_c
+        state[_INV_L2, label], state[_INV_C2, label] = 1.0 / (w_l + 2.0), 1.0 / (w_c + 2.0)
+        state[_SPREAD, label] = w_l * w_c / w_t
+        state[_INV_DOF_L, label] = 1.0 / (w_l - 1.0) if w_l > 1.0 else 0.0
+        state[_INV_DOF_C, label] = 1.0 / (w_c - 1.0) if w_c > 1.0 else 0.0
+    return active, state
