@@ -4,11 +4,11 @@ A leaf's observers are one float64 array ``moments`` of shape ``(features, 5, ke
 feature column and key (``[total, ∅, label 0, ...]``, see :mod:`stream_xml.tree.entropy`) the
 weighted count, mean, M2 (weighted Welford), min and max of the feature's **explicit** values in
 the records of that key; ``moments[f, COUNT]`` is feature ``f``'s counts of every key side by
-side, which is what naive Bayes reads of a counted feature for every label. ``key_weight[k]`` is the weight of every record of key ``k`` the
-observers saw. A feature absent from a record means 0: instead of storing those zeros, the
-split search adds, for each key, the ``key_weight[k] - count`` implicit zeros as a point mass at
-0 (exact merge of mean and M2; min and max take in 0). An update thus costs
-O(nnz(x) · (positive labels + 1)).
+side, which is what naive Bayes reads of a counted feature for every label. ``key_weight[k]`` is
+the weight of every record of key ``k`` the observers saw. A feature absent from a record means
+0: instead of storing those zeros, the split search adds, for each key, the
+``key_weight[k] - count`` implicit zeros as a point mass at 0 (exact merge of mean and M2; min
+and max take in 0). An update thus costs O(nnz(x) · (positive labels + 1)).
 
 A nominal indicator (a feature declared nominal: 0 or 1, its explicit values all 1) needs no
 state of its own: its explicit count per key is the weight of that key's records holding a 1,
@@ -481,7 +481,8 @@ def naive_bayes(moments, key_weight, idx, val, n_labels, nominal, binary):
                 ratio[label] = 1.0
     for label in range(n_labels):
         if active[label]:
-            out[label] = sigmoid(logit[label] + math.log(odds_num[label] / odds_den[label]) + 0.5 * math.log(ratio[label]))
+            odds = math.log(odds_num[label] / odds_den[label])
+            out[label] = sigmoid(logit[label] + odds + 0.5 * math.log(ratio[label]))
     return out
 
 
