@@ -39,7 +39,7 @@ import numpy as np
 
 from stream_xml.tree.entropy import ml_entropy
 from stream_xml.tree.common_kernels import label_errors
-from stream_xml.tree.label_fallback import LabelFallback
+from stream_xml.tree.label_fallback import LabelAdditions, LabelFallback
 from stream_xml.tree.observer_kernels import answer_with_shares
 
 __all__ = [
@@ -225,8 +225,12 @@ class LossSwitch(LeafPolicy):
     Bayes' labels are independent guesses that rarely make the whole labelset: by exact matches
     it would almost never answer, even where it knows most labels best. Naive Bayes is itself
     adaptive per label: where a label's prior says "relevant" and has erred less than naive Bayes
-    on it, the prior answers for that label (:mod:`stream_xml.tree.label_fallback`). It costs one
-    naive-Bayes prediction per record at each leaf reached."""
+    on it, the prior answers for that label (:mod:`stream_xml.tree.label_fallback`). While another
+    model answers, naive Bayes adds to its answer the labels it says are relevant where, on the
+    records it said so and that model did not, they were relevant more often than not
+    (:class:`~stream_xml.tree.label_fallback.LabelAdditions`). It costs one naive-Bayes prediction
+    per record at each leaf reached; a record learned unpredicted is predicted by its learning
+    call, so that what is counted does not depend on whether the caller asked first."""
 
     uses_knn = uses_bagging = True
 
@@ -255,11 +259,12 @@ class LossSwitch(LeafPolicy):
 
     def _nb_proba(self, leaf, idx, val, n_labels: int, memo=None):
         """Naive Bayes' answer: its P(1) per label, adaptive per label (:meth:`_nb_answer`); its
-        own P(1), which the learning call counts, goes to ``memo``."""
+        own P(1) and its answer, which the learning call counts, go to ``memo``."""
         raw = leaf.observers.naive_bayes(idx, val, n_labels, *self.counted())
+        answer = self._nb_answer(leaf, raw)
         if memo is not None:
-            memo[id(leaf)] = raw
-        return self._nb_answer(leaf, raw)
+            memo[id(leaf)] = (raw, answer, None)
+        return answer
 
     @staticmethod
     def _nb_answer(leaf, raw):
@@ -273,8 +278,18 @@ class LossSwitch(LeafPolicy):
         if model is leaf.observers:
             return self._nb_proba(leaf, idx, val, n_labels, memo)
         if model is leaf.majority:
-            return model.predict_proba(n_labels)
-        return model.predict_proba(idx, val, n_labels)
+            answer = model.predict_proba(n_labels)
+        else:
+            answer = model.predict_proba(idx, val, n_labels)
+        if leaf.nb_additions is None or leaf.observers is None:
+            return answer
+        # naive Bayes' additions (stream_xml.tree.label_fallback.LabelAdditions)
+        raw = leaf.observers.naive_bayes(idx, val, n_labels, *self.counted())
+        nb = self._nb_answer(leaf, raw)
+        added = leaf.nb_additions.answer(answer, nb)
+        if memo is not None:
+            memo[id(leaf)] = (raw, nb, None if added is None else answer)
+        return answer if added is None else added
 
     def _slot(self, leaf, model) -> int:
         """The slot of the model in use whose errors are counted: 0 kNN, 1 bagging, 2 the majority
@@ -310,6 +325,14 @@ class LossSwitch(LeafPolicy):
             leaf.label_error_counts = [0.0, 0.0, 0.0, 0.0]  # kNN, bagging, majority, naive Bayes
         in_use = self.choice(leaf)
         cached = predictions.probas.get(id(leaf))  # the prediction of the model in use
+        if cached is None and self.with_nb and leaf.observers is not None:
+            # naive Bayes' additions count the answer of the model in use: a record learned
+            # unpredicted is predicted here, as the prequential predict would have done
+            cached = predictions.probas[id(leaf)] = (leaf, self.proba(leaf, idx, val, n_labels, predictions.memo))
+        # naive Bayes' P(1), its answer and the answer before its additions (None: none made)
+        kept = predictions.memo.get(id(leaf))
+        if kept is not None and kept[2] is not None:  # the model in use is scored without them
+            cached, wrong = (leaf, kept[2]), None
         # the model scored from the cached prediction (-1: none)
         slot = self._slot(leaf, in_use) if cached is not None else -1
         also = None  # that prediction, when the call that trains another model is to score it
@@ -321,14 +344,18 @@ class LossSwitch(LeafPolicy):
         if (self.with_majority or self.with_nb) and slot != 2:
             self._count(leaf, 2, label_errors(majority.predict_proba(n_labels), positives))
         if self.with_nb and leaf.observers is not None:
-            # naive Bayes' own P(1), kept by the prediction it made if it is the model in use
-            raw = predictions.memo.get(id(leaf)) if slot == 3 else None
-            if raw is None:
+            if kept is not None:  # made by the prediction
+                raw, nb = kept[0], kept[1]
+            else:
                 raw = leaf.observers.naive_bayes(idx, val, n_labels, *self.counted())
+                nb = self._nb_answer(leaf, raw)
             if leaf.nb_fallback is None:
                 leaf.nb_fallback = LabelFallback(SWITCH_FADING)
             if slot != 3:
-                self._count(leaf, 3, label_errors(self._nb_answer(leaf, raw), positives))
+                self._count(leaf, 3, label_errors(nb, positives))
+                if leaf.nb_additions is None:
+                    leaf.nb_additions = LabelAdditions(SWITCH_FADING)
+                leaf.nb_additions.learn(cached[1], nb, positives)
             leaf.nb_fallback.learn(raw, leaf.stats, positives)
         knn_wrong, bagging_wrong, also_wrong = leaf.learn(idx, val, positives, w, n_labels, slot != 0, slot != 1, also)
         if knn_wrong is not None:

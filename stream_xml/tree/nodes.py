@@ -99,6 +99,8 @@ class Leaf:
     label_error_counts = None
     #: naive Bayes adaptive per label (a loss switch ``with_nb``; :mod:`stream_xml.tree.label_fallback`)
     nb_fallback = None
+    #: naive Bayes' additions to the answer of kNN, bagging or the majority labelset (idem)
+    nb_additions = None
 
     def __init__(self, depth, stats, background=False, knn=None, bagging=None, n_features=0,
                  policy: LeafPolicy | None = None, pruned_sets=None):  # fmt: skip
@@ -128,7 +130,7 @@ class Leaf:
 
     def deactivate(self) -> None:
         self.observers = None
-        self.nb_fallback = None  # naive Bayes needs the observers
+        self.nb_fallback = self.nb_additions = None  # naive Bayes needs the observers
 
     def learn(self, idx, val, positives, w, n_labels, score_knn=False, score_bagging=False, also=None) -> tuple:
         """Statistics, observers (if active) and leaf models; the learned models get weight 1.
@@ -200,8 +202,9 @@ class Leaf:
         n = self.stats.nbytes + self.majority.memory_bytes()
         if self.observers is not None:
             n += self.observers.nbytes
-        if self.nb_fallback is not None:
-            n += self.nb_fallback.nbytes
+        for per_label in (self.nb_fallback, self.nb_additions):
+            if per_label is not None:
+                n += per_label.nbytes
         for model in (self.knn, self.bagging, self.pruned_sets):
             if model is not None:
                 n += model.memory_bytes()

@@ -1,6 +1,6 @@
-"""Naive Bayes adaptive per label (stream_xml.tree.label_fallback): the rule against a direct
-computation, the restriction to priors that say "relevant", and its wiring into a loss switch's
-leaves (test, then train)."""
+"""Naive Bayes adaptive per label (stream_xml.tree.label_fallback): the rules (fallback to the
+prior, additions to the whole-labelset answer) against direct computations, the restriction to
+answers that say "relevant", and their wiring into a loss switch's leaves (test, then train)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from stream_xml.tree import MLHAT
-from stream_xml.tree.label_fallback import LabelFallback
+from stream_xml.tree.label_fallback import LabelAdditions, LabelFallback
 
 
 class DirectFallback:
@@ -127,3 +127,129 @@ def test_a_loss_switch_leaf_counts_naive_bayes_and_priors_before_it_learns():
     raw = leaf.observers.naive_bayes(idx, val, 2, *model._leaf_policy.counted())
     answer = leaf.policy._nb_proba(leaf, idx, val, 2)
     assert raw[common] < 0.5 < answer[common] == pytest.approx(leaf.stats[2 + common] / leaf.stats[0])
+
+
+class DirectAdditions:
+    """The additions rule written out label by label over dicts."""
+
+    def __init__(self, fading):
+        self.fading = fading
+        self.carried: dict[int, float] = {}  # records where naive Bayes would add j, j relevant
+        self.not_carried: dict[int, float] = {}
+
+    def answer(self, base, nb):
+        out = list(base)
+        for j, (b, p) in enumerate(zip(base, nb)):
+            yes, no = self.carried.get(j, 0.0), self.not_carried.get(j, 0.0)
+            if p > 0.5 and b <= 0.5 and yes > no:
+                out[j] = (yes + 1.0) / (yes + no + 2.0)
+        return out
+
+    def learn(self, base, nb, positives):
+        for j, (b, p) in enumerate(zip(base, nb)):
+            yes = self.carried.get(j, 0.0) * self.fading
+            no = self.not_carried.get(j, 0.0) * self.fading
+            if p > 0.5 and b <= 0.5:
+                if j in set(positives):
+                    yes += 1.0
+                else:
+                    no += 1.0
+            self.carried[j], self.not_carried[j] = yes, no
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_additions_answer_as_the_rule_written_out(seed):
+    rng = np.random.default_rng(seed)
+    additions, direct = LabelAdditions(0.9), DirectAdditions(0.9)
+    added = 0
+    for t in range(400):
+        n_labels = min(2 + t // 50, 9)  # labels appear mid-stream
+        relevant_share = np.linspace(0.8, 0.1, n_labels)
+        positives = np.flatnonzero(rng.random(n_labels) < relevant_share)
+        base, nb = rng.random(n_labels), rng.random(n_labels)
+        got = additions.answer(base, nb)
+        expected = direct.answer(base, nb)
+        if got is None:
+            np.testing.assert_array_equal(base, expected)
+        else:
+            np.testing.assert_allclose(got, expected, rtol=1e-15, atol=0)
+            changed = got != base
+            # only labels the answer left out and naive Bayes says relevant, and they become relevant
+            assert changed.any() and (base[changed] <= 0.5).all() and (nb[changed] > 0.5).all()
+            assert (got[changed] > 0.5).all() and (got[changed] < 1.0).all()
+            added += int(changed.sum())
+        additions.learn(base, nb, positives)
+        direct.learn(base, nb, positives)
+    assert added > 50  # the rule was exercised
+    assert np.isfinite(additions.counts).all()
+
+
+def test_additions_need_more_relevant_than_irrelevant_records():
+    additions = LabelAdditions(fading=1.0)
+    base, nb = np.array([0.0]), np.array([0.9])
+    additions.learn(base, nb, np.array([0]))
+    additions.learn(base, nb, np.array([], dtype=np.int64))
+    assert additions.answer(base, nb) is None  # one each: a tie adds nothing
+    additions.learn(base, nb, np.array([0]))
+    np.testing.assert_allclose(additions.answer(base, nb), [3.0 / 5.0])
+    # records on which naive Bayes would not add the label count nothing
+    additions.learn(np.array([0.9]), nb, np.array([], dtype=np.int64))
+    additions.learn(base, np.array([0.1]), np.array([], dtype=np.int64))
+    np.testing.assert_array_equal(additions.counts[:, 0], [2.0, 1.0])
+    assert additions.answer(base, np.array([0.4])) is None  # naive Bayes says irrelevant now
+
+
+def test_a_loss_switch_leaf_counts_additions_from_the_answer_it_would_give():
+    """The leaf's addition counts are those of the answer of the model in use and of naive Bayes'
+    answer before each record (replayed here from the leaf's own models), fading only on the
+    records a whole-labelset model answers; on Yeast they add labels to the leaf's answers."""
+    from river import datasets
+
+    model = MLHAT(grace_period=10**6, drift_detection=False, leaf_switch="loss_with_majority_and_nb", seed=1)
+    direct = DirectAdditions(0.995)
+    n_added = 0
+    for x, y in datasets.Yeast().take(600):
+        labelset = [name for name, on in y.items() if on]
+        model.add_labels(sorted(y))
+        leaf = model.root
+        if leaf is not None and leaf.majority.n_labelsets > 0:
+            idx, val = model._features.encode(x, learn=False)
+            n = len(model.labels)
+            in_use = leaf.policy.choice(leaf)
+            if in_use is not leaf.observers:
+                base = in_use.predict_proba(n) if in_use is leaf.majority else in_use.predict_proba(idx, val, n)
+                raw = leaf.observers.naive_bayes(idx, val, n, *model._leaf_policy.counted())
+                nb = leaf.policy._nb_answer(leaf, raw)
+                answer = model.predict_scores_array(x)
+                assert np.allclose(answer, direct.answer(list(base), list(nb)), rtol=1e-15, atol=0)
+                n_added += int((answer > 0.5).sum() > (base > 0.5).sum())
+                direct.learn(list(base), list(nb), sorted(model.labels.index(name) for name in labelset))
+        model.learn_labelset(x, labelset)
+    counts = model.root.nb_additions.counts
+    n = len(model.labels)
+    np.testing.assert_allclose(counts[0, :n], [direct.carried[j] for j in range(n)], rtol=1e-12)
+    np.testing.assert_allclose(counts[1, :n], [direct.not_carried[j] for j in range(n)], rtol=1e-12)
+    assert n_added > 20
+
+
+def test_a_tree_that_never_predicts_learns_the_same_additions():
+    """A record learned unpredicted is predicted by the learning call, so that naive Bayes'
+    additions count the same answers: both trees end identical, additions made."""
+    import pickle
+
+    from river import datasets
+
+    predicting, silent = (MLHAT(grace_period=150, leaf_switch="loss_with_majority_and_nb", seed=2) for _ in range(2))
+    for x, y in datasets.Yeast().take(700):
+        predicting.predict_one(x)
+        predicting.learn_one(x, y)
+        silent.learn_one(x, y)
+    assert pickle.dumps(predicting) == pickle.dumps(silent)
+    counts = [leaf.nb_additions.counts for leaf in _leaves(predicting._root) if leaf.nb_additions is not None]
+    assert counts and any((c[0] > c[1]).any() for c in counts)
+
+
+def _leaves(node):
+    if node.is_leaf:
+        return [node]
+    return [leaf for child in node.children for leaf in _leaves(child)]
