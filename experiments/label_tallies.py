@@ -15,13 +15,23 @@ from __future__ import annotations
 import argparse
 import collections
 
+from stream_xml.labels import LabelSpace
 
-def tallies(records: list, model) -> dict:
-    """label -> [TP, FP, FN] of ``model`` over ``records`` ((x, relevant labels)), and the exact matches."""
+
+def tallies(records: list, model, declared_labels: tuple = ()) -> dict:
+    """label -> [TP, FP, FN] of ``model`` over ``records`` ((x, relevant labels)), and the exact
+    matches; labels reach the model as the evaluator hands them over (``declared_labels`` first,
+    then each record's new ones before it is learned)."""
     out = collections.defaultdict(lambda: [0, 0, 0])
     exact = 0
+    space = LabelSpace(declared_labels)
+    if len(space):
+        model.add_labels(list(space.names))
     for x, truth in records:
         predicted, _ = model.predict_with_scores(x)
+        new = space.add_all(truth)
+        if new:
+            model.add_labels([space.names[i] for i in new])
         model.learn_labelset(x, truth)
         for label in predicted & truth:
             out[label][0] += 1
@@ -52,7 +62,7 @@ def main() -> None:
         model = model_from_spec(name)
         if hasattr(model, "declare_features"):
             model.declare_features(feature_kinds(source))
-        results[name] = tallies(records, model)
+        results[name] = tallies(records, model, tuple(getattr(source, "labels", ()) or ()))
         tp, fp, fn = (sum(v[i] for v in results[name]["labels"].values()) for i in range(3))
         print(f"{name}: micro-F1 {2 * tp / max(2 * tp + fp + fn, 1):.3f}, exact matches {results[name]['exact']} "
               f"of {len(records)}, labels predicted {tp + fp}, relevant {tp + fn}")
