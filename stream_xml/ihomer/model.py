@@ -111,7 +111,9 @@ def default_root_tree(tree: MLHAT) -> MLHAT:
     suits a tree over all labels, not block trees, whose majority is often the empty set), and
     naive Bayes over its observers answering instead while it makes fewer label errors (MOA's
     naive-Bayes-adaptive rule; on Emotions micro-F1 0.434 → 0.612; in the blocks' trees too it
-    changed nothing measured and cost time: experiments/RESULTS.md, issue 23). Unless ``tree``
+    changed nothing measured and cost time: experiments/RESULTS.md, issue 23), and otherwise adding
+    the labels it says are relevant where such additions were right more often than not (Flags
+    0.693 → 0.711; :class:`~stream_xml.tree.label_fallback.LabelAdditions`). Unless ``tree``
     ranks otherwise, its leaves rank the labels they answer by their shares of the leaf's records
     too (``leaf_ranking="prior"``: P@1 on Yeast 0.704 → 0.738, on Flags 0.711 → 0.732; no
     prediction changes)."""
