@@ -133,8 +133,8 @@ def main(argv=None) -> int:
         rates = [r["records"] / r["seconds"] for r in runs[checkout]]
         medians.append(statistics.median(rates))
         print(f"{checkout}: median {medians[-1]:,.0f} records/s  (runs: {', '.join(f'{v:,.0f}' for v in rates)})")
-    digests = {d for c in checkouts for r in runs[c] for d in r.get("digests", [r["digest"]])}
-    labelsets = {d for c in checkouts for r in runs[c] for d in r.get("labelsets_all", [r["labelsets"]])}
+    digests = {d for c in checkouts for r in runs[c] for d in r["digests"]}
+    labelsets = {d for c in checkouts for r in runs[c] for d in r["labelsets_all"]}
     print(f"second / first: {medians[1] / medians[0]:.3f}")
     print("predictions: " + ("identical" if len(digests) == 1 and len(labelsets) == 1 else "DIFFERENT"))
     # a change of the ranking alone keeps every labelset and changes the scores; a change of the
