@@ -7,7 +7,8 @@ tallies are of the predicted labelsets, so micro-F1 is 2·TP / (2·TP + FP + FN)
 
     STREAM_XML_DATA=../shared/datasets python experiments/label_tallies.py --source foodtruck --model ihomer --model br-ht
 
-``--model NAME[:k=v,...]`` (repeatable) as ``stream-xml evaluate``'s ``--param``.
+``--model NAME[:k=v,...]`` (repeatable) as ``stream-xml evaluate``'s ``--param``; ``--source``
+repeatable too.
 """
 
 from __future__ import annotations
@@ -15,18 +16,13 @@ from __future__ import annotations
 import argparse
 import collections
 
-from stream_xml.labels import LabelSpace
 
-
-def tallies(records: list, model, declared_labels: tuple = ()) -> dict:
+def tallies(records: list, model, space) -> dict:
     """label -> [TP, FP, FN] of ``model`` over ``records`` ((x, relevant labels)), and the exact
-    matches; labels reach the model as the evaluator hands them over (``declared_labels`` first,
-    then each record's new ones before it is learned)."""
+    matches; each record's new labels are added to ``space`` (a LabelSpace) and handed to the
+    model before it is learned, as the evaluator does."""
     out = collections.defaultdict(lambda: [0, 0, 0])
     exact = 0
-    space = LabelSpace(declared_labels)
-    if len(space):
-        model.add_labels(list(space.names))
     for x, truth in records:
         predicted, _ = model.predict_with_scores(x)
         new = space.add_all(truth)
@@ -43,33 +39,35 @@ def tallies(records: list, model, declared_labels: tuple = ()) -> dict:
     return {"labels": dict(out), "exact": exact}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--source", default="yeast")
-    parser.add_argument("--model", action="append", help="NAME[:k=v,...] (default: ihomer and mlhat)")
-    args = parser.parse_args()
-
-    from connectors.base import feature_kinds
+def report(source_name: str, specs: list) -> None:
+    """Print the models' tallies over one stream, label by label, the most common label first."""
     from connectors.catalog import open_source
-    from model_specs import model_from_spec
+    from model_specs import handed_over, model_from_spec
 
-    source = open_source(args.source)
+    source = open_source(source_name)
     records = [(r.x, frozenset(r.y)) for r in source]
     counts = collections.Counter(label for _, truth in records for label in truth)
-    names = args.model or ["ihomer", "mlhat"]
     results = {}
-    for name in names:
-        model = model_from_spec(name)
-        if hasattr(model, "declare_features"):
-            model.declare_features(feature_kinds(source))
-        results[name] = tallies(records, model, tuple(getattr(source, "labels", ()) or ()))
-        tp, fp, fn = (sum(v[i] for v in results[name]["labels"].values()) for i in range(3))
-        print(f"{name}: micro-F1 {2 * tp / max(2 * tp + fp + fn, 1):.3f}, exact matches {results[name]['exact']} "
-              f"of {len(records)}, labels predicted {tp + fp}, relevant {tp + fn}")
-    print(f"{'label':<24} {'relevant':>8} " + " ".join(f"{n[:20]:>20}" for n in names) + "   (TP / FP / FN)")
+    for spec in specs:
+        model = model_from_spec(spec)
+        results[spec] = tallies(records, model, handed_over(model, source))
+        tp, fp, fn = (sum(v[i] for v in results[spec]["labels"].values()) for i in range(3))
+        print(f"{source_name} {spec}: micro-F1 {2 * tp / max(2 * tp + fp + fn, 1):.3f}, exact matches "
+              f"{results[spec]['exact']} of {len(records)}, labels predicted {tp + fp}, relevant {tp + fn}")
+    print(f"{'label':<24} {'relevant':>8} " + " ".join(f"{spec[:20]:>20}" for spec in specs) + "   (TP / FP / FN)")
     for label, n in counts.most_common():
-        cells = " ".join(f"{'%d / %d / %d' % tuple(results[m]['labels'].get(label, (0, 0, n))):>20}" for m in names)
+        cells = " ".join(f"{'%d / %d / %d' % tuple(results[m]['labels'].get(label, (0, 0, n))):>20}" for m in specs)
         print(f"{str(label)[:24]:<24} {n:>8} {cells}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source", action="append",
+                        help="a source, as for stream-xml evaluate (repeatable; default yeast)")
+    parser.add_argument("--model", action="append", help="NAME[:k=v,...] (repeatable; default: ihomer and mlhat)")
+    args = parser.parse_args()
+    for name in args.source or ["yeast"]:
+        report(name, args.model or ["ihomer", "mlhat"])
 
 
 if __name__ == "__main__":

@@ -17,3 +17,20 @@ def model_from_spec(spec: str, seed: int = 0):
 
     name, _, pairs = spec.partition(":")
     return make_model(name, parse_params(filter(None, pairs.split(","))), seed=seed)
+
+
+def handed_over(model, source):
+    """Give ``model`` what the evaluation loop gives it before the first record, the source's
+    declared labels (in their order) and feature kinds, where the model takes them; returns the
+    :class:`~stream_xml.labels.LabelSpace` that numbers the labels as the loop does (a record's
+    new labels are added after it is predicted, before it is learned)."""
+    from connectors.base import feature_kinds
+    from stream_xml.labels import LabelSpace
+
+    space = LabelSpace(getattr(source, "labels", ()) or ())
+    if len(space) and hasattr(model, "add_labels"):
+        model.add_labels(list(space.names))
+    kinds = feature_kinds(source)
+    if kinds and hasattr(model, "declare_features"):
+        model.declare_features(dict(kinds))
+    return space

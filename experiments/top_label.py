@@ -31,23 +31,16 @@ def main() -> None:
     parser.add_argument("--model", default="ihomer", help="NAME[:k=v,...]")
     args = parser.parse_args()
 
-    from connectors.base import feature_kinds
     from connectors.catalog import open_source
     from stream_xml.evaluation.metrics import top_k
-    from stream_xml.labels import LabelSpace
-    from model_specs import model_from_spec
+    from model_specs import handed_over, model_from_spec
 
     model = model_from_spec(args.model)
     counts: collections.Counter = collections.Counter()
     # per group: records, hits of the model's top label, hits of the most frequent label so far
     tally = {group: [0, 0, 0] for group in ("holds it", "lacks it", "empty answer")}
     source = open_source(args.source)
-    space = LabelSpace(getattr(source, "labels", ()) or ())
-    if len(space):
-        model.add_labels(list(space.names))
-    kinds = feature_kinds(source)
-    if kinds:
-        model.declare_features(dict(kinds))
+    space = handed_over(model, source)
     for record in source:
         x, truth = record.x, frozenset(record.y)
         predicted, scores = model.predict_with_scores(x)

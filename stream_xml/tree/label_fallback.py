@@ -103,13 +103,20 @@ class LabelFallback:
     def learn(self, nb: np.ndarray, stats: np.ndarray, positives: np.ndarray) -> None:
         """Count one record's errors of naive Bayes' answer ``nb`` and of the priors from ``stats``
         (both before the leaf learns the record) against ``positives`` (sorted label ids)."""
-        if self.errors.shape[1] < nb.shape[0]:
-            self.errors = resized(self.errors, (2, grown(self.errors.shape[1], nb.shape[0])), 0.0)
+        self.errors = _with_room(self.errors, nb.shape[0])
         count_fallback_errors(nb, stats, positives, self.errors, self.fading)
 
     @property
     def nbytes(self) -> int:
         return self.errors.nbytes
+
+
+def _with_room(rows: np.ndarray, n_labels: int) -> np.ndarray:
+    """``rows`` (two rows of per-label numbers), grown with zeros to hold ``n_labels`` labels if
+    they are fewer."""
+    if rows.shape[1] >= n_labels:
+        return rows
+    return resized(rows, (2, grown(rows.shape[1], n_labels)), 0.0)
 
 
 @numba.njit(cache=True)
@@ -159,8 +166,7 @@ class LabelAdditions:
     def learn(self, base: np.ndarray, nb: np.ndarray, positives: np.ndarray) -> None:
         """Count one record (``base`` and ``nb`` as predicted before the leaf learns it) against
         its relevant labels ``positives`` (sorted ids)."""
-        if self.counts.shape[1] < base.shape[0]:
-            self.counts = resized(self.counts, (2, grown(self.counts.shape[1], base.shape[0])), 0.0)
+        self.counts = _with_room(self.counts, base.shape[0])
         count_additions(base, nb, positives, self.counts, self.fading)
 
     @property
