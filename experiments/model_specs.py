@@ -1,8 +1,9 @@
 """Models named on an experiment's command line as ``NAME[:k=v,...]`` (the parameters as
 ``stream-xml evaluate``'s ``--param``), shared by the experiments that take ``--model``.
 
-Only stream_xml's long-standing ``make_model`` and ``parse_params`` are used, so an experiment
-run against an older checkout (``PYTHONPATH=`` that checkout) still finds what it needs.
+:func:`model_from_spec` uses only stream_xml's long-standing ``make_model`` and ``parse_params``,
+so an experiment run against an older checkout (``PYTHONPATH=`` that checkout) still finds what it
+needs; :func:`handed_over` needs the checkout's ``connectors.base.feature_kinds`` (issue 22 on).
 
 >>> model_from_spec("mlhat:grace_period=100").grace_period
 100

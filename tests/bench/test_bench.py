@@ -144,3 +144,32 @@ def test_compare_checkouts_times_two_checkouts_and_compares_their_predictions(ca
     # several passes a run: the fastest is kept, and passes that predict alike keep one digest
     assert compare_checkouts.main(args + ["--passes", "2"]) == 0
     assert "predictions: identical" in capsys.readouterr().out
+
+
+def test_label_tallies_add_up_to_the_evaluators_micro_f1_and_exact_matches():
+    """experiments/label_tallies.py counts what the prequential evaluator scores: its summed
+    tallies give the evaluator's micro-F1 and subset accuracy for the same model and records."""
+    import itertools
+    import pathlib
+    import sys
+
+    from connectors.catalog import open_source
+    from stream_xml.evaluation.prequential import evaluate
+    from stream_xml.models import make_model
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "experiments"))
+    try:
+        import label_tallies
+        import model_specs
+    finally:
+        sys.path.pop(0)
+    source = open_source("yeast")
+    records = [(r.x, frozenset(r.y)) for r in itertools.islice(source, 300)]
+    model = model_specs.model_from_spec("mlhat")
+    out = label_tallies.tallies(records, model, model_specs.handed_over(model, source))
+    tp, fp, fn = (sum(v[i] for v in out["labels"].values()) for i in range(3))
+    metrics = evaluate(open_source("yeast"), {"m": make_model("mlhat", {}, seed=0)}, limit=300)["models"]["m"]["metrics"]
+    assert 2 * tp / (2 * tp + fp + fn) == pytest.approx(metrics["micro_f1"], abs=1e-12)
+    assert out["exact"] / 300 == pytest.approx(metrics["subset_accuracy"], abs=1e-12)
+    assert 0 < out["exact"] < 300 and fp > 0 and fn > 0
