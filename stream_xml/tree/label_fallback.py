@@ -177,13 +177,13 @@ class LabelAdditions:
 @numba.njit(cache=True)
 def added_answer(base, nb, counts):
     """:meth:`LabelAdditions.answer` over arrays: ``counts`` is ``(2, >= 0)``."""
-    out = base.copy()
-    added = False
+    out = None  # copied at the first addition: most calls add nothing
     for j in range(min(base.shape[0], counts.shape[1])):
         if nb[j] > 0.5 and base[j] <= 0.5 and counts[0, j] > counts[1, j]:
+            if out is None:
+                out = base.copy()
             out[j] = (counts[0, j] + 1.0) / (counts[0, j] + counts[1, j] + 2.0)
-            added = True
-    return out if added else None
+    return out
 
 
 @numba.njit(cache=True)
