@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import typing
 
+import numpy as np
+
 __all__ = ["LabelSpace", "jaccard_loss"]
 
 
@@ -82,6 +84,12 @@ class LabelSpace:
         out = [ids[n] for n in names]
         out.sort()
         return out
+
+    def known_ids(self, names: typing.Iterable) -> np.ndarray:
+        """Ids of the names in ``names`` that are known (int64, in the order given; the others
+        are left out)."""
+        ids = self._ids
+        return np.array([i for i in map(ids.get, names) if i is not None], dtype=np.int64)
 
     def names_of(self, ids: typing.Iterable[int]) -> frozenset:
         return frozenset(self.names[i] for i in ids)

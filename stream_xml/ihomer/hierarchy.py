@@ -9,6 +9,7 @@ parameters and hands it the templates to clone.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -21,7 +22,7 @@ from stream_xml.ihomer.thresholds import EXACT_WEIGHTS, OnlineThreshold
 from stream_xml.ihomer.watchers import RisingChange
 from stream_xml.labels import LabelSpace
 from stream_xml.tree.features import FeatureIndex
-from stream_xml.tree.leaf_policies import ranked_score
+from stream_xml.tree.leaf_policies import ranked_at, ranked_score
 from stream_xml.tree.knn import DistanceMemo
 
 __all__ = ["ClusterHierarchy", "MIN_BLOCKS"]
@@ -127,8 +128,12 @@ class ClusterHierarchy:
         at, self._at_hand = self._at_hand, None
         if at is None or not _same_encoding(at.encoded, encoded):
             at = RecordAtHand(id(x), encoded)
-        if self._threshold is not None and at.scores is not None:
-            self._threshold.observe(at.scores, names)
+        if self._threshold is not None:
+            if at.scores is not None:
+                self._threshold.observe(at.scores, names)
+            elif at.answer is not None:
+                learner_space, answer = at.answer
+                self._threshold.observe_answer(answer, learner_space.known_ids(names), len(names))
         self._mode.learn(x, names, ids, at)
         self._recent.append(at.encoded, ids)
 
@@ -157,6 +162,9 @@ class ClusterHierarchy:
         (``leaf_ranking``), the predicted labels score above 0.5 and the others below, each side
         in the order of the trees' rankings (:func:`~stream_xml.tree.leaf_policies.ranked`)."""
         at = self._at_hand = RecordAtHand(id(x), self._features.encode(x, learn=False))
+        sole = self._mode.sole_learner() if self._threshold is not None else None
+        if sole is not None:
+            return self._predict_by_arrays(x, at, sole)
         scores = at.scores = self._mode.scores(x, at)
         self._mode.note_answers(at)
         if self._threshold is not None:
@@ -166,6 +174,20 @@ class ClusterHierarchy:
         if self._ranked:
             scores = _ranked(scores, at.predicted, self._mode.ranking(x, at))
         return at.predicted, scores
+
+    def _predict_by_arrays(self, x, at: RecordAtHand, learner) -> tuple[frozenset, dict]:
+        """:meth:`predict_with_scores` of a record that one ``learner`` answers for every label
+        (:meth:`~stream_xml.ihomer.modes.PartitionEnsemble.sole_learner`): the same labels and
+        scores, its answers and rankings kept as arrays until the scores are handed out (by name,
+        the threshold's and the rankings' work cost as much a record as the tree's own Python)."""
+        answer, rank = learner.answer_arrays(x, at.encoded)
+        self._mode.note_sole_answer(at, learner)
+        self._mode.note_answers(at)
+        decided, scores = ranked_at(answer, rank, self._threshold.tau, self._ranked)
+        space = learner.label_space
+        at.predicted = frozenset(itertools.compress(space.names, decided.tolist()))
+        at.answer = (space, answer.copy())  # a leaf's vector, which its learning may change
+        return at.predicted, dict(zip(space.names, scores.tolist()))
 
     # -- restructuring ----------------------------------------------------------------------------
     def _restructure(self) -> None:

@@ -33,7 +33,7 @@ class RecordAtHand:
     learning of the record reuses its prediction's work."""
 
     __slots__ = ("x_id", "encoded", "tree_scores", "fallback_scores", "levels", "sources", "answered", "predicted",
-                 "scores")  # fmt: skip
+                 "scores", "answer")  # fmt: skip
 
     def __init__(self, x_id: int, encoded: tuple):
         self.x_id = x_id
@@ -44,7 +44,8 @@ class RecordAtHand:
         self.sources = None  # [(names, the learner whose answer they got, None if merged)]
         self.answered = None  # how many labels each kind of learner answered (ANSWER_KINDS)
         self.predicted = None  # the labelset predicted, once predicted
-        self.scores = None  # every label's score, once predicted
+        self.scores = None  # every label's score by name, once predicted by name
+        self.answer = None  # (label space, scores) of a sole learner, once predicted by arrays
 
     def scores_of(self, learner, x) -> dict:
         """``learner.answer_scores`` of the record, asked once (the caller must not change it)."""
@@ -93,6 +94,10 @@ class _Mode:
 
     def memory_bytes(self) -> int:
         return sum(learner.memory_bytes() for learner in self.learners())
+
+    def sole_learner(self):
+        """The learner that answers every label alone, if there is one (partition mode only)."""
+        return None
 
     def note_answers(self, at) -> None:
         """Count who answered a prediction (partition mode only)."""
@@ -224,6 +229,21 @@ class PartitionEnsemble(_Mode):
             for name in self.space.names:
                 scores.setdefault(name, 0.0)
         return scores
+
+    def sole_learner(self):
+        """The learner of the one block when it answers every label alone (no fallback, no root
+        learner beside it: the default's one block), else None."""
+        blocks = self.partition.blocks
+        if len(blocks) != 1 or blocks[0].fallback or len(blocks[0].names) < len(self.space):
+            return None
+        return blocks[0].learner if self._separate_root() is None else None
+
+    def note_sole_answer(self, at: RecordAtHand, learner) -> None:
+        """What :meth:`scores` notes of a record that :meth:`sole_learner` answered alone."""
+        block = self.partition.blocks[0]
+        at.sources = [(block.names, learner)]
+        at.answered = [0, 0, 0]
+        at.answered[1 if learner is self.root else 0] = len(block.names)
 
     def note_answers(self, at: RecordAtHand) -> None:
         """Count who answered the record just predicted (``at``) into :meth:`answer_shares`."""

@@ -37,6 +37,7 @@ maximize F1 measure. Proc. ECML PKDD 2014, 225-239.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from stream_xml.labeltree.threshold import F1Threshold, observe_record
@@ -77,5 +78,31 @@ class OnlineThreshold:
         observe_record(self._threshold.hist, self._threshold.state, relevant, relevant.shape[0], irrelevant,
                        irrelevant.shape[0])  # fmt: skip
 
+    def observe_answer(self, answer: np.ndarray, positions: np.ndarray, n_relevant: int) -> None:
+        """:meth:`observe` with the scores as an array, ``answer``, and the record's relevant
+        labels as their ``positions`` in it, out of ``n_relevant``: the others, and positions
+        past the answer's end (labels its learner met after answering), score 0."""
+        observe_positions(self._threshold.hist, self._threshold.state, answer, positions, n_relevant)
+
     def memory_bytes(self) -> int:
         return self._threshold.memory_bytes()
+
+
+@numba.njit(cache=True)
+def observe_positions(hist, state, answer, positions, n_relevant):
+    """:func:`~stream_xml.labeltree.threshold.observe_record` of the scores ``answer`` whose
+    ``positions`` are relevant (those past its end, and ``n_relevant - len(positions)`` more
+    relevant labels, scored 0)."""
+    relevant = np.zeros(n_relevant)
+    is_relevant = np.zeros(answer.shape[0], dtype=np.bool_)
+    for i in range(positions.shape[0]):
+        if positions[i] < answer.shape[0]:
+            relevant[i] = answer[positions[i]]
+            is_relevant[positions[i]] = True
+    irrelevant = np.empty(answer.shape[0])
+    n_irrelevant = 0
+    for j in range(answer.shape[0]):
+        if not is_relevant[j]:
+            irrelevant[n_irrelevant] = answer[j]
+            n_irrelevant += 1
+    observe_record(hist, state, relevant, n_relevant, irrelevant, n_irrelevant)

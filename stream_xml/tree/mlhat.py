@@ -326,6 +326,12 @@ class MLHAT(Growth, AdaptiveBranches, LeafVotes, MultiLabelLearner):
         """Known label names, in the order of the tree's label ids."""
         return list(self._labels.names)
 
+    @property
+    def label_space(self) -> LabelSpace:
+        """The known labels and their ids, the order of the tree's arrays (read it, do not
+        change it)."""
+        return self._labels
+
     def add_labels(self, names: typing.Iterable) -> None:
         """Make labels known (negative for every record learned so far)."""
         self._labels.add_all(names)

@@ -115,6 +115,16 @@ class LeafVotes:
                 leaf, predictions.idx, predictions.val, predictions.n_labels, proba)
         return rank
 
+    def answer_arrays(self, x: dict, encoded=None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`answer_scores` and :meth:`ranking_scores` as arrays in the order of
+        :attr:`labels`, for callers that work on arrays. Either may be a leaf's cached vector:
+        the caller must not change them, and must copy what it keeps past the tree's next
+        learning."""
+        answer = self._scores(x, encoded)[0]
+        if self.leaf_ranking == "answer":
+            return answer, answer
+        return answer, self._scores(x, encoded, ranking=True)[0]
+
     def answer_scores(self, x: dict, encoded=None) -> dict:
         """The leaves' answers, P(label = 1) by name: the labels above 0.5 are the prediction."""
         return dict(zip(self._labels.names, self._scores(x, encoded)[0].tolist()))
