@@ -22,7 +22,11 @@ import typing
 
 import numpy as np
 
-__all__ = ["LabelSpace", "jaccard_loss"]
+__all__ = ["LabelSpace", "jaccard_loss", "MAX_KEPT_LABELSETS"]
+
+#: How many labelsets a cache of their label ids holds before it starts over
+#: (:meth:`LabelSpace.known_ids`, the trees' own).
+MAX_KEPT_LABELSETS = 4096
 
 
 def jaccard_loss(predicted: typing.AbstractSet, truth: typing.AbstractSet) -> float:
@@ -43,6 +47,7 @@ class LabelSpace:
     def __init__(self, names: typing.Iterable = ()):
         self.names: list = []
         self._ids: dict = {}
+        self._known: dict = {}  # labelset -> known_ids(labelset), until a label is added
         for name in names:
             self.add(name)
 
@@ -62,6 +67,7 @@ class LabelSpace:
             i = len(self.names)
             self._ids[name] = i
             self.names.append(name)
+            self._known.clear()
         return i
 
     def add_all(self, names: typing.Iterable) -> list[int]:
@@ -85,11 +91,18 @@ class LabelSpace:
         out.sort()
         return out
 
-    def known_ids(self, names: typing.Iterable) -> np.ndarray:
-        """Ids of the names in ``names`` that are known (int64, in the order given; the others
-        are left out)."""
-        ids = self._ids
-        return np.array([i for i in map(ids.get, names) if i is not None], dtype=np.int64)
+    def known_ids(self, names: frozenset) -> np.ndarray:
+        """Ids of the names in ``names`` that are known (a read-only int64 array, in the order of
+        ``names``; the others are left out). Labelsets repeat, so the arrays are kept until a
+        label is added."""
+        out = self._known.get(names)
+        if out is None:
+            if len(self._known) >= MAX_KEPT_LABELSETS:
+                self._known.clear()
+            ids = self._ids
+            out = self._known[names] = np.array([i for i in map(ids.get, names) if i is not None], dtype=np.int64)
+            out.flags.writeable = False
+        return out
 
     def names_of(self, ids: typing.Iterable[int]) -> frozenset:
         return frozenset(self.names[i] for i in ids)
@@ -100,5 +113,6 @@ class LabelSpace:
     def __setstate__(self, state):
         self.names = []
         self._ids = {}
+        self._known = {}
         for name in state["names"]:
             self.add(name)

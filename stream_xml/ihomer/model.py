@@ -371,7 +371,8 @@ class IHOMER(MultiLabelLearner):
 
     def learn_labelset(self, x, labelset) -> None:
         engine = self._engine
-        if self.mode == "auto" and not isinstance(engine, LabelTreeClassifier):
+        # not isinstance(engine, LabelTreeClassifier), without river's Python-level type check
+        if self.mode == "auto" and (engine is None or isinstance(engine, ClusterHierarchy)):
             labelset = frozenset(labelset)
             if engine is None or not labelset <= self._labels.keys():
                 engine = self._auto_engine(labelset)

@@ -11,7 +11,7 @@ import typing
 import numpy as np
 
 from stream_xml.base import MultiLabelLearner
-from stream_xml.labels import LabelSpace
+from stream_xml.labels import MAX_KEPT_LABELSETS, LabelSpace
 from stream_xml.labeltree.arena import WeightArena
 from stream_xml.labeltree.cooccurrence import CoOccurrence
 from stream_xml.labeltree.features import FeatureEncoder
@@ -52,7 +52,6 @@ __all__ = ["LabelTreeClassifier", "check_params"]
 
 _EMPTY_IDS = np.zeros(0, dtype=np.int64)
 _EMPTY_SCORES = np.zeros(0)
-_MAX_KEPT_LABELSETS = 4096
 # rough bytes of one entry of a Python dict of names plus its list slot and the name
 _NAME_BYTES = 120
 
@@ -303,7 +302,7 @@ class LabelTreeClassifier(MultiLabelLearner):
             self._reserve_labels(len(self._labels))
         ids = np.array(self._labels.ids(names), dtype=np.int64) if names else _EMPTY_IDS
         if isinstance(labelset, frozenset):
-            if len(self._ids_of) >= _MAX_KEPT_LABELSETS:
+            if len(self._ids_of) >= MAX_KEPT_LABELSETS:
                 self._ids_of.clear()
             self._ids_of[labelset] = ids
         return ids

@@ -48,7 +48,7 @@ import numpy as np
 from river import base
 
 from stream_xml.base import MultiLabelLearner
-from stream_xml.labels import LabelSpace
+from stream_xml.labels import MAX_KEPT_LABELSETS, LabelSpace
 from stream_xml.tree.features import FeatureIndex
 from stream_xml.tree.adaptation import ALTERNATE, ALTERNATE_STRATEGIES, ERROR_WEIGHTINGS, AdaptiveBranches
 from stream_xml.tree.growth import REPORTED_TREE_EVENTS, Growth
@@ -66,8 +66,6 @@ NOMINAL_MODES = ("declared", "binary", "off")
 _EXP_MINUS_1 = math.exp(-1.0)
 # the positives of a record without relevant labels, shared (nothing writes to positives)
 _NO_POSITIVES = np.zeros(0, dtype=np.int64)
-#: Labelsets whose id arrays a tree keeps (the cache starts over past this many).
-_MAX_KEPT_LABELSETS = 4096
 
 
 def poisson_one(rng: random.Random) -> int:
@@ -393,7 +391,7 @@ class MLHAT(Growth, AdaptiveBranches, LeafVotes, MultiLabelLearner):
         self._labels.add_all(names)
         positives = np.array(self._labels.ids(names), dtype=np.int64) if names else _NO_POSITIVES
         if isinstance(labelset, frozenset):
-            if len(self._positives_of) >= _MAX_KEPT_LABELSETS:
+            if len(self._positives_of) >= MAX_KEPT_LABELSETS:
                 self._positives_of.clear()
             self._positives_of[labelset] = positives
         return positives

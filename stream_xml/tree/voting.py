@@ -84,9 +84,17 @@ class LeafVotes:
         """The scores of :meth:`predict_scores_array` (``ranking``: the leaves' rankings, see
         :meth:`ranking_scores`), and whether the array is a leaf's cached vector (which the
         caller must neither change nor hand out)."""
+        leaves, probas, predictions = self._voting_leaves(x, encoded)
+        if ranking:
+            probas = [self._cached_leaf_ranking(leaf, predictions, p) for leaf, p in zip(leaves, probas)]
+        return self._vote(leaves, probas)
+
+    def _voting_leaves(self, x: dict, encoded) -> tuple[list, list, LeafPredictions | None]:
+        """The leaves that vote for the record (reached, alternates' included, and answering),
+        their answers and the record's cached leaf predictions (None before the tree learns)."""
         n_labels = len(self._labels)
         if self._root is None or n_labels == 0:
-            return np.zeros(n_labels), False
+            return [], [], None
         idx, val = encoded if encoded is not None else self._features.encode(x, learn=False)
         predictions = self._predictions
         if predictions is None or not predictions.matches(self._n_learned, n_labels, idx, val):
@@ -99,14 +107,18 @@ class LeafVotes:
             proba = self._cached_leaf_proba(leaf, predictions)
             if proba is not None:
                 leaves.append(leaf)
-                probas.append(self._cached_leaf_ranking(leaf, predictions, proba) if ranking else proba)
-        if not probas:
-            return np.zeros(n_labels), False
-        if len(probas) == 1:
-            return probas[0], True  # one vote: its weight does not matter
+                probas.append(proba)
+        return leaves, probas, predictions
+
+    def _vote(self, leaves: list, vectors: list) -> tuple[np.ndarray, bool]:
+        """The leaves' ``vectors`` weighed by their votes, and whether it is a leaf's own."""
+        if not vectors:
+            return np.zeros(len(self._labels)), False
+        if len(vectors) == 1:
+            return vectors[0], True  # one vote: its weight does not matter
         weights = [self._vote_weight(leaf) for leaf in leaves]
         total = sum(weights)
-        return sum(weight * proba for weight, proba in zip(weights, probas)) / total, False
+        return sum(weight * vector for weight, vector in zip(weights, vectors)) / total, False
 
     def _cached_leaf_ranking(self, leaf: Leaf, predictions: LeafPredictions, proba: np.ndarray) -> np.ndarray:
         rank = predictions.ranks.get(id(leaf))
@@ -120,10 +132,12 @@ class LeafVotes:
         :attr:`labels`, for callers that work on arrays. Either may be a leaf's cached vector:
         the caller must not change them, and must copy what it keeps past the tree's next
         learning."""
-        answer = self._scores(x, encoded)[0]
+        leaves, probas, predictions = self._voting_leaves(x, encoded)
+        answer = self._vote(leaves, probas)[0]
         if self.leaf_ranking == "answer":
             return answer, answer
-        return answer, self._scores(x, encoded, ranking=True)[0]
+        ranks = [self._cached_leaf_ranking(leaf, predictions, p) for leaf, p in zip(leaves, probas)]
+        return answer, self._vote(leaves, ranks)[0]
 
     def answer_scores(self, x: dict, encoded=None) -> dict:
         """The leaves' answers, P(label = 1) by name: the labels above 0.5 are the prediction."""

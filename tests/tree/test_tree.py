@@ -313,7 +313,7 @@ def test_labelsets_as_frozensets_learn_as_lists_do(monkeypatch):
     """A tree keeps the id arrays of labelsets given as frozensets; with a label appearing
     mid-stream and the cache starting over, it learns what the same labelsets given as lists
     teach it."""
-    monkeypatch.setattr("stream_xml.tree.mlhat._MAX_KEPT_LABELSETS", 5)
+    monkeypatch.setattr("stream_xml.tree.mlhat.MAX_KEPT_LABELSETS", 5)
     stream = list(threshold_stream(1500, seed=6))
     kept, listed = MLHAT(grace_period=100, seed=1), MLHAT(grace_period=100, seed=1)
     for t, (x, y) in enumerate(stream):
