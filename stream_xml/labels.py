@@ -91,10 +91,11 @@ class LabelSpace:
         out.sort()
         return out
 
-    def known_ids(self, names: frozenset) -> np.ndarray:
+    def known_ids(self, names: typing.Iterable) -> np.ndarray:
         """Ids of the names in ``names`` that are known (a read-only int64 array, in the order of
-        ``names``; the others are left out). Labelsets repeat, so the arrays are kept until a
-        label is added."""
+        ``frozenset(names)``; the others are left out). Labelsets repeat, so the arrays are kept
+        until a label is added."""
+        names = names if isinstance(names, frozenset) else frozenset(names)
         out = self._known.get(names)
         if out is None:
             if len(self._known) >= MAX_KEPT_LABELSETS:

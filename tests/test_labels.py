@@ -20,6 +20,7 @@ def test_known_ids_leave_unknown_names_out_and_follow_added_labels():
     space.add("z")
     assert sorted(space.known_ids(labelset).tolist()) == [0, 2, 3]  # the kept array was dropped
     assert space.known_ids(frozenset()).tolist() == []
+    assert sorted(space.known_ids(["a", "q", "b"]).tolist()) == [0, 1]  # any iterable of names
 
 
 def test_the_kept_ids_start_over_past_their_bound(monkeypatch):

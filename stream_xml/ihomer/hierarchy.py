@@ -179,7 +179,7 @@ class ClusterHierarchy:
         """:meth:`predict_with_scores` of a record that one ``learner`` answers for every label
         (:meth:`~stream_xml.ihomer.modes.PartitionEnsemble.sole_learner`): the same labels and
         scores, its answers and rankings kept as arrays until the scores are handed out (by name,
-        the threshold's and the rankings' work cost as much a record as the tree's own Python)."""
+        thresholding and ranking cost a record about as much as the tree's own Python)."""
         answer, rank = learner.answer_arrays(x, at.encoded)
         self._mode.note_sole_answer(at, learner)
         self._mode.note_answers(at)
