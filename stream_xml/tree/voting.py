@@ -85,9 +85,7 @@ class LeafVotes:
         :meth:`ranking_scores`), and whether the array is a leaf's cached vector (which the
         caller must neither change nor hand out)."""
         leaves, probas, predictions = self._voting_leaves(x, encoded)
-        if ranking:
-            probas = [self._cached_leaf_ranking(leaf, predictions, p) for leaf, p in zip(leaves, probas)]
-        return self._vote(leaves, probas)
+        return self._vote(leaves, self._rankings(leaves, probas, predictions) if ranking else probas)
 
     def _voting_leaves(self, x: dict, encoded) -> tuple[list, list, LeafPredictions | None]:
         """The leaves that vote for the record (reached, alternates' included, and answering),
@@ -120,6 +118,10 @@ class LeafVotes:
         total = sum(weights)
         return sum(weight * vector for weight, vector in zip(weights, vectors)) / total, False
 
+    def _rankings(self, leaves: list, probas: list, predictions: LeafPredictions) -> list:
+        """The rankings of the voting ``leaves`` whose answers are ``probas``."""
+        return [self._cached_leaf_ranking(leaf, predictions, p) for leaf, p in zip(leaves, probas)]
+
     def _cached_leaf_ranking(self, leaf: Leaf, predictions: LeafPredictions, proba: np.ndarray) -> np.ndarray:
         rank = predictions.ranks.get(id(leaf))
         if rank is None:
@@ -136,8 +138,7 @@ class LeafVotes:
         answer = self._vote(leaves, probas)[0]
         if self.leaf_ranking == "answer":
             return answer, answer
-        ranks = [self._cached_leaf_ranking(leaf, predictions, p) for leaf, p in zip(leaves, probas)]
-        return answer, self._vote(leaves, ranks)[0]
+        return answer, self._vote(leaves, self._rankings(leaves, probas, predictions))[0]
 
     def answer_scores(self, x: dict, encoded=None) -> dict:
         """The leaves' answers, P(label = 1) by name: the labels above 0.5 are the prediction."""
