@@ -77,15 +77,27 @@ def _screen_margin(n, q_sq, r_sq):
 
 
 # the rows are the columns of ``col_f32``: the products of one feature with every row's value are
-# independent sums, which LLVM vectorises across rows (no reassociation, no horizontal sums)
+# independent sums, which LLVM vectorises across rows (no reassociation, no horizontal sums). The
+# frame does not fit the first-level cache, so the loop waits on loads and stores of ``dots``:
+# four features a pass read and write it a quarter as often (Scene's 294 features: 33 -> 26 µs).
 @numba.njit(cache=True, fastmath={"contract"})
 def _f32_dots(col_f32, q_idx, q_f32, n):
     """The float32 dot products of the query (non-zeros ``q_f32`` at feature ids ``q_idx``) with
     the first ``n`` rows of ``col_f32`` (one column per ring row, feature ``i``'s values in its
     row ``i``; screening only, see above). A product with a row's absent feature is an exact
-    zero, so the sums have ``len(q_idx)`` terms that matter, as the error bound counts."""
+    zero, so the sums have ``len(q_idx)`` terms that matter, as the error bound counts (which
+    holds for any order of the additions, so four features are summed before they join)."""
     dots = np.zeros(n, dtype=np.float32)
-    for j in range(q_f32.shape[0]):
+    m = q_f32.shape[0]
+    j = 0
+    while j + 4 <= m:
+        v0, v1, v2, v3 = q_f32[j], q_f32[j + 1], q_f32[j + 2], q_f32[j + 3]
+        c0, c1 = col_f32[q_idx[j]], col_f32[q_idx[j + 1]]
+        c2, c3 = col_f32[q_idx[j + 2]], col_f32[q_idx[j + 3]]
+        for r in range(n):
+            dots[r] += (c0[r] * v0 + c1[r] * v1) + (c2[r] * v2 + c3[r] * v3)
+        j += 4
+    for j in range(j, m):
         v = q_f32[j]
         col = col_f32[q_idx[j]]
         for r in range(n):

@@ -293,6 +293,27 @@ def test_knn_float32_screening_answers_bit_for_bit_as_measuring_every_row():
     assert n_stored - n_measured > 10_000  # the largest model's distances that stayed estimates
 
 
+@pytest.mark.parametrize("n_query", [1, 3, 4, 5, 8, 11, 103])
+def test_knn_screening_dot_products_stay_within_their_error_bound(n_query):
+    """The float32 dot products that screen rows (four features a pass, then the rest one by one)
+    are within the bound the screening assumes of the exact products of the float32 inputs, for
+    queries of every remainder modulo four, ids in any order and absent features (zeros)."""
+    from stream_xml.tree.knn_kernels import _F32_EPS, _f32_dots
+
+    rng = np.random.default_rng(n_query)
+    n_ids, n_rows = 128, 37
+    col = rng.normal(size=(n_ids, n_rows)).astype(np.float32)
+    col[rng.random(col.shape) < 0.2] = 0.0
+    q_idx = rng.choice(n_ids, size=n_query, replace=False).astype(np.int64)
+    q_f32 = (rng.normal(size=n_query) * 10.0 ** rng.integers(-3, 4, size=n_query)).astype(np.float32)
+    got = _f32_dots(col, q_idx, q_f32, n_rows - 2).astype(np.float64)
+    products = col[q_idx, : n_rows - 2].astype(np.float64) * q_f32.astype(np.float64)[:, None]
+    exact = products.sum(axis=0)
+    bound = (n_query + 3) * _F32_EPS * np.abs(products).sum(axis=0)
+    assert np.all(np.abs(got - exact) <= bound)
+    assert got.shape == (n_rows - 2,) and np.any(got != 0.0)
+
+
 def _float64_knn(history, idx, val, k, window, n_labels):
     """P(label = 1) from ``history`` (records oldest first) with every distance measured in
     float64 by the very sums the kNN makes (its dot product kernels, its squared norms added in
