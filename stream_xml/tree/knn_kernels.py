@@ -79,7 +79,8 @@ def _screen_margin(n, q_sq, r_sq):
 # the rows are the columns of ``col_f32``: the products of one feature with every row's value are
 # independent sums, which LLVM vectorises across rows (no reassociation, no horizontal sums). The
 # frame does not fit the first-level cache, so the loop waits on loads and stores of ``dots``:
-# four features a pass read and write it a quarter as often (Scene's 294 features: 33 -> 26 µs).
+# four features a pass read and write it a quarter as often (Scene's and Human's dot products a
+# fifth faster: experiments/RESULTS.md, issue 23's eleventh round).
 @numba.njit(cache=True, fastmath={"contract"})
 def _f32_dots(col_f32, q_idx, q_f32, n):
     """The float32 dot products of the query (non-zeros ``q_f32`` at feature ids ``q_idx``) with
@@ -97,9 +98,9 @@ def _f32_dots(col_f32, q_idx, q_f32, n):
         for r in range(n):
             dots[r] += (c0[r] * v0 + c1[r] * v1) + (c2[r] * v2 + c3[r] * v3)
         j += 4
-    for j in range(j, m):
-        v = q_f32[j]
-        col = col_f32[q_idx[j]]
+    for rest in range(j, m):
+        v = q_f32[rest]
+        col = col_f32[q_idx[rest]]
         for r in range(n):
             dots[r] += col[r] * v
     return dots
