@@ -20,8 +20,9 @@ import time
 import numpy as np
 
 
-def _encoded(records: list) -> list:
-    """``(idx, val, labelset ids)`` of each record, features and labels numbered as first met."""
+def _encoded(records: list) -> tuple[list, int]:
+    """``(idx, val, labelset ids)`` of each record, features and labels numbered as first met, and
+    the number of labels."""
     features, labels, out = {}, {}, []
     for x, y in records:
         idx = np.array([features.setdefault(k, len(features)) for k in x], dtype=np.int64)
