@@ -79,8 +79,8 @@ def _screen_margin(n, q_sq, r_sq):
 # the rows are the columns of ``col_f32``: the products of one feature with every row's value are
 # independent sums, which LLVM vectorises across rows (no reassociation, no horizontal sums). The
 # frame does not fit the first-level cache, so the loop waits on loads and stores of ``dots``:
-# four features a pass read and write it a quarter as often (Scene's and Human's dot products a
-# fifth faster: experiments/RESULTS.md, issue 23's eleventh round).
+# four features a pass read and write it a quarter as often (the dot products an eighth to a
+# quarter faster on Scene, Human and Plant: experiments/RESULTS.md, issue 23's eleventh round).
 @numba.njit(cache=True, fastmath={"contract"})
 def _f32_dots(col_f32, q_idx, q_f32, n):
     """The float32 dot products of the query (non-zeros ``q_f32`` at feature ids ``q_idx``) with
