@@ -270,20 +270,27 @@ class IHOMER(MultiLabelLearner):
     # -- construction -----------------------------------------------------------------------------
     def templates(self) -> dict:
         """The sub-learners this model clones, as it uses them (defaults filled in)."""
+        return {**self._partition_templates(), "extreme": self._extreme_template()}
+
+    def _partition_templates(self) -> dict:
+        """The templates a partition engine clones (a label tree is built only when it is needed:
+        building one costs as much as a few dozen records of a small stream)."""
         tree = self.tree if self.tree is not None else default_tree()
         templates = {"clustering": self.clustering if self.clustering is not None else default_clustering(),
                      "tree": tree}
         if self.root_learner:
             templates["root_tree"] = self.root_tree if self.root_tree is not None else default_root_tree(tree)
-        templates["extreme"] = self.extreme if self.extreme is not None else LabelTreeClassifier(seed=self.seed)
         return templates
+
+    def _extreme_template(self) -> LabelTreeClassifier:
+        return self.extreme if self.extreme is not None else LabelTreeClassifier(seed=self.seed)
 
     def _new_engine(self, mode: str, tree_params: dict | None = None):
         if mode == "tree":
-            engine = self.templates()["extreme"].clone(tree_params)
+            engine = self._extreme_template().clone(tree_params)
         else:
             engine = ClusterHierarchy(
-                mode, self.templates(), self.root_choice, self.min_block, self.restructure_min_t, self.replay,
+                mode, self._partition_templates(), self.root_choice, self.min_block, self.restructure_min_t, self.replay,
                 self.warmup, self.warmup_limit, self.fallback, self.drift_signals, self.route_threshold, self.seed,
                 threshold=self.threshold,
             )  # fmt: skip
@@ -308,7 +315,7 @@ class IHOMER(MultiLabelLearner):
         for warm starts; one taken for ``sparse`` records keeps labelsets (unless the ``extreme``
         template says how many: a template given for another parameter keeps them too, so that
         ``extreme__learning_rate=...`` changes the step size alone)."""
-        unset = self.templates()["extreme"].labelsets is None
+        unset = self._extreme_template().labelsets is None
         kept = {"labelsets": AUTO_KEPT_LABELSETS} if sparse and unset else None
         tree = self._new_engine("tree", kept)
         tree.add_labels(list(self._labels))

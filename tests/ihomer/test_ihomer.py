@@ -1,6 +1,7 @@
 """iHOMER: restructuring keeps knowledge, routing mode routes, events, pickling, river's checks."""
 
 import copy
+import functools
 import pickle
 import random
 import re
@@ -701,6 +702,31 @@ def test_every_node_learner_is_a_clone_of_its_template_with_a_seed_of_its_own():
     # the root learner derives from the block template: its parameters, a longer kNN memory
     assert (model.root.grace_period, model.root.knn_window, model.root.knn_k) == (50, 1000, 5)
     assert model.templates()["root_tree"].leaf_switch == "loss_with_majority_and_nb"
+
+
+def test_a_label_tree_is_built_only_when_ihomer_hands_over_to_one(monkeypatch):
+    """A partition engine builds no label tree (building one cost as much as a few records of a
+    small stream); the hand-over to a label tree, at AUTO_TREE_LABELS labels, builds it."""
+    from stream_xml.ihomer import model as model_module
+
+    built = []
+    label_tree = model_module.LabelTreeClassifier
+
+    class Counted(label_tree):
+        @functools.wraps(label_tree.__init__)  # river reads the parameters from the signature
+        def __init__(self, *args, **kwargs):
+            built.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(model_module, "LabelTreeClassifier", Counted)
+    model = IHOMER(seed=0)
+    _learn(model, two_group_stream(50))
+    assert built == [] and model.engine == "partition"
+    assert isinstance(model.templates()["extreme"], Counted)  # still described with the others
+    built.clear()
+    many = [f"l{j}" for j in range(model_module.AUTO_TREE_LABELS)]
+    model.learn_labelset({"f0": 1.0}, many)
+    assert model.engine == "tree" and len(built) >= 1
 
 
 def test_a_record_the_trees_cannot_digest_is_refused_before_ihomer_counts_anything():
