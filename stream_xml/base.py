@@ -46,13 +46,14 @@ from __future__ import annotations
 
 import abc
 import collections.abc
+import inspect
 
 from river import base
 
 from connectors.base import FEATURE_KINDS, MAX_ABS_VALUE, NOMINAL, NUMERIC, feature_kinds, value_problem
 from stream_xml.memory import deep_size
 
-__all__ = ["MultiLabelLearner", "RiverMultiLabel", "as_learner", "positive_of", "relevant_labels",
+__all__ = ["CachedParams", "MultiLabelLearner", "RiverMultiLabel", "as_learner", "positive_of", "relevant_labels",
            "refuse_undigestible", "MAX_ABS_VALUE", "FEATURE_KINDS", "NOMINAL", "NUMERIC", "feature_kinds"]
 
 
@@ -108,7 +109,46 @@ def positive_of(proba: dict) -> bool:
     return max(proba, key=proba.get) is True
 
 
-class MultiLabelLearner(base.MultiLabelClassifier, abc.ABC):
+class CachedParams(base.Base):
+    """river's ``_get_params`` (what ``clone`` and the printed form read) with the names of each
+    class's ``__init__`` parameters read once per class: river reads the signature on every call,
+    and building an iHOMER engine, whose learners are clones of templates, spent half its time
+    there. A class whose ``__init__`` takes ``*args`` or ``**kwargs`` is left to river.
+
+    >>> from stream_xml.tree.mlhat import MLHAT
+    >>> model = MLHAT(grace_period=50)
+    >>> model._get_params() == base.Base._get_params(model)
+    True
+    >>> model.clone().grace_period
+    50
+    """
+
+    def _get_params(self) -> dict:
+        names = _PARAMETERS.get(type(self))
+        if names is None:
+            names = _PARAMETERS[type(self)] = _plain_parameters(self)
+        if names is _NO_PLAIN:
+            return super()._get_params()
+        params = {}
+        for name in names:
+            value = getattr(self, name)
+            params[name] = (value.__class__, value._get_params()) if isinstance(value, base.Base) else value
+        return params
+
+
+#: type -> names of its ``__init__`` parameters (:class:`CachedParams`)
+_PARAMETERS: dict = {}
+_NO_PLAIN = ("*",)  # the marker of an ``__init__`` with ``*args`` or ``**kwargs``
+
+
+def _plain_parameters(estimator) -> tuple:
+    parameters = inspect.signature(estimator.__init__).parameters.values()
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters):
+        return _NO_PLAIN
+    return tuple(p.name for p in parameters)
+
+
+class MultiLabelLearner(CachedParams, base.MultiLabelClassifier, abc.ABC):
     """A multi-label learner of stream-xml (see the module docstring for the contract).
 
     Subclasses implement :meth:`learn_labelset` and :meth:`predict_with_scores`; they override

@@ -8,6 +8,7 @@ import pytest
 from river import datasets, evaluate, linear_model, metrics
 
 import stream_xml
+import stream_xml.models
 
 
 def test_the_estimators_import_from_the_top():
@@ -64,3 +65,24 @@ def test_an_estimator_works_inside_river_and_the_result_shows_itself():
     fig = result.plot()
     assert [ax.get_title(loc="left") for ax in fig.axes if ax.get_visible()][:2] == ["subset accuracy", "micro-F1"]
     assert result.plot("speed").axes[0].get_yscale() == "log"
+
+
+@pytest.mark.parametrize("name", sorted(stream_xml.models.model_names()))
+def test_parameters_read_once_per_class_are_the_ones_river_reads(name):
+    """CachedParams keeps each class's __init__ parameter names; what it returns (and so what
+    clone() builds) must be what river's own reading of the signature gives, nested estimators
+    included, for every model the command line names, and after a parameter is changed."""
+    from river import base
+
+    from stream_xml.base import CachedParams
+
+    model = stream_xml.models.make_model(name, seed=3)
+    models = [model, model.clone()] + [v for v in vars(model).values() if isinstance(v, CachedParams)]
+    for m in models:
+        assert m._get_params() == base.Base._get_params(m)
+    if isinstance(model, CachedParams):
+        first = next(iter(model._get_params()), None)
+        if first is not None and isinstance(getattr(model, first), (int, float)) and not isinstance(getattr(model, first), bool):
+            changed = model.clone({first: getattr(model, first) + 1})
+            assert changed._get_params()[first] == getattr(model, first) + 1
+            assert changed._get_params() == base.Base._get_params(changed)

@@ -55,7 +55,7 @@ import math
 import typing
 
 import numpy as np
-from river import base
+from stream_xml.base import CachedParams
 
 from .odac_kernels import closer_to_first, leaf_coefficients, update_counts
 from .pair_counts import PairCounts
@@ -227,7 +227,7 @@ def merge_fires(leaf: Coefficients, parent: Coefficients) -> bool:
     return leaf.d1 - parent.d1 > max(parent.eps, leaf.eps)
 
 
-class ODACJ(base.Base):
+class ODACJ(CachedParams):
     """Online divisive-agglomerative clustering of labels with the Jaccard dissimilarity.
 
     Parameters
