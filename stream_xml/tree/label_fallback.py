@@ -73,10 +73,11 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from stream_xml.tree.common_kernels import label_errors
 from stream_xml.tree.leaf_arrays import grown, resized
-from stream_xml.tree.observer_kernels import label_share
+from stream_xml.tree.observer_kernels import label_share, naive_bayes
 
-__all__ = ["LabelFallback", "LabelAdditions"]
+__all__ = ["LabelFallback", "LabelAdditions", "adaptive_naive_bayes", "count_adaptive_naive_bayes"]
 
 
 class LabelFallback:
@@ -197,3 +198,54 @@ def count_additions(base, nb, positives, counts, fading):
         counts[1, j] *= fading
         if nb[j] > 0.5 and base[j] <= 0.5:
             counts[0 if relevant[j] else 1, j] += 1.0
+
+
+# ------------------------------------------------------------------------------------------------
+# Naive Bayes, its fallback and its additions in one kernel call each way: a leaf of a loss switch
+# ``with_nb`` needs all three on every record, and on a dozen labels entering a kernel costs about
+# what the kernel's work does.
+
+#: The per-label rows of a leaf that has no fallback or no additions yet (nothing counted).
+NONE_COUNTED = np.zeros((2, 0))
+_NO_BASE = np.zeros(0)
+
+
+def adaptive_naive_bayes(observers, fallback, additions, stats, idx, val, n_labels: int, counted: tuple,
+                         base=None) -> tuple:  # fmt: skip
+    """``(raw, nb, added)``: naive Bayes' P(1) per label over the leaf's ``observers``
+    (``counted``: the tree's ``(nominal, binary)``), its answer after the leaf's ``fallback``
+    (:meth:`LabelFallback.answer`) and ``base`` with the leaf's ``additions``
+    (:meth:`LabelAdditions.answer`: None if they add nothing, always without ``base``).
+    ``fallback`` and ``additions`` may be None (nothing counted yet)."""
+    return _adaptive(observers.moments, observers.key_weight, idx, val, n_labels, counted[0], counted[1], stats,
+                     NONE_COUNTED if fallback is None else fallback.errors, _NO_BASE if base is None else base,
+                     NONE_COUNTED if additions is None else additions.counts)  # fmt: skip
+
+
+@numba.njit(cache=True)
+def _adaptive(moments, key_weight, idx, val, n_labels, nominal, binary, stats, errors, base, counts):
+    raw = naive_bayes(moments, key_weight, idx, val, n_labels, nominal, binary)
+    nb = fallback_answer(raw, stats, errors)
+    return raw, nb, added_answer(base, nb, counts)
+
+
+def count_adaptive_naive_bayes(fallback: LabelFallback, additions, raw, nb, base, stats, positives) -> int:
+    """Count one record into the leaf's ``fallback`` (:meth:`LabelFallback.learn` of ``raw``) and,
+    unless None, its ``additions`` (:meth:`LabelAdditions.learn` of ``base`` and ``nb``); return
+    the label errors of ``nb`` (:func:`~stream_xml.tree.common_kernels.label_errors`)."""
+    if fallback.errors.shape[1] < raw.shape[0]:
+        fallback.errors = _with_room(fallback.errors, raw.shape[0])
+    if additions is None:
+        return _count_adaptive(raw, nb, _NO_BASE, stats, positives, fallback.errors, fallback.fading, NONE_COUNTED, 1.0)
+    if additions.counts.shape[1] < base.shape[0]:
+        additions.counts = _with_room(additions.counts, base.shape[0])
+    return _count_adaptive(raw, nb, base, stats, positives, fallback.errors, fallback.fading, additions.counts,
+                           additions.fading)  # fmt: skip
+
+
+@numba.njit(cache=True)
+def _count_adaptive(raw, nb, base, stats, positives, errors, fading, counts, additions_fading):
+    count_fallback_errors(raw, stats, positives, errors, fading)
+    if base.shape[0] > 0:
+        count_additions(base, nb, positives, counts, additions_fading)
+    return label_errors(nb, positives)

@@ -40,7 +40,12 @@ import numpy as np
 
 from stream_xml.tree.entropy import ml_entropy
 from stream_xml.tree.common_kernels import label_errors
-from stream_xml.tree.label_fallback import LabelAdditions, LabelFallback
+from stream_xml.tree.label_fallback import (
+    LabelAdditions,
+    LabelFallback,
+    adaptive_naive_bayes,
+    count_adaptive_naive_bayes,
+)
 from stream_xml.tree.observer_kernels import answer_with_shares
 
 __all__ = [
@@ -277,20 +282,19 @@ class LossSwitch(LeafPolicy):
         return model
 
     def _nb_proba(self, leaf, idx, val, n_labels: int, memo=None):
-        """Naive Bayes' answer: its P(1) per label, adaptive per label (:meth:`_nb_answer`); its
-        own P(1) and its answer, which the learning call counts, go to ``memo``."""
-        raw = leaf.observers.naive_bayes(idx, val, n_labels, *self.counted())
-        answer = self._nb_answer(leaf, raw)
+        """Naive Bayes' answer: its P(1) per label, adaptive per label (each label's prior instead
+        where the leaf's :class:`~stream_xml.tree.label_fallback.LabelFallback` says so); its own
+        P(1) and its answer, which the learning call counts, go to ``memo``."""
+        raw, answer, _ = self._adaptive(leaf, idx, val, n_labels)
         if memo is not None:
             memo[id(leaf)] = (raw, answer, None)
         return answer
 
-    @staticmethod
-    def _nb_answer(leaf, raw):
-        """Naive Bayes' P(1) per label ``raw``, each label's prior instead where the leaf's
-        :class:`~stream_xml.tree.label_fallback.LabelFallback` says so."""
-        fallback = leaf.nb_fallback
-        return raw if fallback is None else fallback.answer(raw, leaf.stats)
+    def _adaptive(self, leaf, idx, val, n_labels: int, base=None) -> tuple:
+        """Naive Bayes' P(1), its answer and ``base`` with its additions (None: none added), from
+        one kernel call (:func:`~stream_xml.tree.label_fallback.adaptive_naive_bayes`)."""
+        return adaptive_naive_bayes(leaf.observers, leaf.nb_fallback, leaf.nb_additions, leaf.stats, idx, val,
+                                    n_labels, self.counted(), base)  # fmt: skip
 
     def _proba(self, leaf, idx, val, n_labels: int, memo=None):
         model = self.choice(leaf)
@@ -303,9 +307,7 @@ class LossSwitch(LeafPolicy):
         if leaf.nb_additions is None or leaf.observers is None:
             return answer
         # naive Bayes' additions (stream_xml.tree.label_fallback.LabelAdditions)
-        raw = leaf.observers.naive_bayes(idx, val, n_labels, *self.counted())
-        nb = self._nb_answer(leaf, raw)
-        added = leaf.nb_additions.answer(answer, nb)
+        raw, nb, added = self._adaptive(leaf, idx, val, n_labels, answer)
         if memo is not None:
             memo[id(leaf)] = (raw, nb, None if added is None else answer)
         return answer if added is None else added
@@ -363,19 +365,17 @@ class LossSwitch(LeafPolicy):
         if (self.with_majority or self.with_nb) and slot != 2:
             self._count(leaf, 2, label_errors(majority.predict_proba(n_labels), positives))
         if self.with_nb and leaf.observers is not None:
-            if kept is not None:  # made by the prediction
-                raw, nb = kept[0], kept[1]
-            else:
-                raw = leaf.observers.naive_bayes(idx, val, n_labels, *self.counted())
-                nb = self._nb_answer(leaf, raw)
+            # made by the prediction, else made now
+            raw, nb = (kept[0], kept[1]) if kept is not None else self._adaptive(leaf, idx, val, n_labels)[:2]
             if leaf.nb_fallback is None:
                 leaf.nb_fallback = LabelFallback(SWITCH_FADING)
-            if slot != 3:
-                self._count(leaf, 3, label_errors(nb, positives))
+            if slot == 3:  # naive Bayes answered (counted above): no additions to count
+                count_adaptive_naive_bayes(leaf.nb_fallback, None, raw, nb, None, leaf.stats, positives)
+            else:
                 if leaf.nb_additions is None:
                     leaf.nb_additions = LabelAdditions(SWITCH_FADING)
-                leaf.nb_additions.learn(cached[1], nb, positives)
-            leaf.nb_fallback.learn(raw, leaf.stats, positives)
+                self._count(leaf, 3, count_adaptive_naive_bayes(
+                    leaf.nb_fallback, leaf.nb_additions, raw, nb, cached[1], leaf.stats, positives))
         knn_wrong, bagging_wrong, also_wrong = leaf.learn(idx, val, positives, w, n_labels, slot != 0, slot != 1, also)
         if knn_wrong is not None:
             self._count(leaf, 0, knn_wrong)

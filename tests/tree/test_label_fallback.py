@@ -219,7 +219,7 @@ def test_a_loss_switch_leaf_counts_additions_from_the_answer_it_would_give():
             if in_use is not leaf.observers:
                 base = in_use.predict_proba(n) if in_use is leaf.majority else in_use.predict_proba(idx, val, n)
                 raw = leaf.observers.naive_bayes(idx, val, n, *model._leaf_policy.counted())
-                nb = leaf.policy._nb_answer(leaf, raw)
+                nb = raw if leaf.nb_fallback is None else leaf.nb_fallback.answer(raw, leaf.stats)
                 answer = model.predict_scores_array(x)
                 assert np.allclose(answer, direct.answer(list(base), list(nb)), rtol=1e-15, atol=0)
                 n_added += int((answer > 0.5).sum() > (base > 0.5).sum())
@@ -253,3 +253,56 @@ def _leaves(node):
     if node.is_leaf:
         return [node]
     return [leaf for child in node.children for leaf in _leaves(child)]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_one_call_paths_give_what_the_three_calls_give(seed):
+    """adaptive_naive_bayes and count_adaptive_naive_bayes (one kernel call each) against naive
+    Bayes, the fallback and the additions called one after the other, to the bit: answers,
+    additions, label errors and every count, with labels appearing mid-stream, before and after
+    the fallback and the additions exist, with and without a whole-labelset answer to add to."""
+    from stream_xml.tree.common_kernels import label_errors
+    from stream_xml.tree.label_fallback import adaptive_naive_bayes, count_adaptive_naive_bayes
+    from stream_xml.tree.observers import NO_NOMINAL, GaussianObservers
+
+    rng = np.random.default_rng(seed)
+    observers, stats = GaussianObservers(), np.zeros(2)
+    fused = [None, None]  # fallback, additions of the one-call path
+    apart = [None, None]
+    n_added = 0
+    for t in range(300):
+        n_labels = min(2 + t // 40, 8)
+        idx = np.sort(rng.choice(12, size=int(rng.integers(1, 6)), replace=False))
+        val = rng.normal(size=idx.shape[0])
+        positives = np.flatnonzero(rng.random(n_labels) < np.linspace(0.8, 0.1, n_labels))
+        base = rng.random(n_labels) if t % 3 else None  # None: naive Bayes answers
+        if stats[0] > 0:
+            raw, nb, added = adaptive_naive_bayes(observers, *fused, stats, idx, val, n_labels, (NO_NOMINAL, False), base)
+            raw_apart = observers.naive_bayes(idx, val, n_labels)
+            nb_apart = raw_apart if apart[0] is None else apart[0].answer(raw_apart, stats)
+            np.testing.assert_array_equal(raw, raw_apart)
+            np.testing.assert_array_equal(nb, nb_apart)
+            if base is None or apart[1] is None:
+                assert added is None
+            else:
+                expected = apart[1].answer(base, nb_apart)
+                assert (added is None) == (expected is None)
+                if added is not None:
+                    np.testing.assert_array_equal(added, expected)
+                    n_added += 1
+            for kept in (fused, apart):
+                if kept[0] is None:
+                    kept[0] = LabelFallback(0.99)
+                if base is not None and kept[1] is None:
+                    kept[1] = LabelAdditions(0.97)
+            wrong = count_adaptive_naive_bayes(fused[0], fused[1] if base is not None else None, raw, nb, base, stats,
+                                               positives)
+            assert wrong == label_errors(nb_apart, positives)
+            if base is not None:
+                apart[1].learn(base, nb_apart, positives)
+            apart[0].learn(raw_apart, stats, positives)
+            np.testing.assert_array_equal(fused[0].errors, apart[0].errors)
+            if apart[1] is not None:
+                np.testing.assert_array_equal(fused[1].counts, apart[1].counts)
+        stats = observers.update(stats, idx, val, positives, 1.0)
+    assert n_added > 0  # the additions were exercised
