@@ -25,17 +25,19 @@ import numba
 
 
 def _kernels() -> dict:
-    """id -> (dispatcher, "module.function") of every numba kernel in stream_xml's ``*_kernels``
-    modules but the evaluation's (the metrics)."""
+    """id -> (dispatcher, "module.function") of every numba kernel defined in a stream_xml module
+    but the evaluation's (the metrics): the ``*_kernels`` modules' and those kept next to the
+    class that owns their arrays (``leaf_policies.ranked_at``, ``label_fallback``'s, ...)."""
     import stream_xml
 
     found = {}
     for info in pkgutil.walk_packages(stream_xml.__path__, "stream_xml."):
-        if info.name.endswith("_kernels") and ".evaluation." not in info.name:
-            module = importlib.import_module(info.name)
-            for name, value in vars(module).items():
-                if isinstance(value, numba.core.registry.CPUDispatcher):
-                    found[id(value)] = (value, f"{info.name.rsplit('.', 1)[-1]}.{name}")
+        if ".evaluation" in info.name or info.name.endswith("__main__") or ".cli" in info.name:
+            continue
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if isinstance(value, numba.core.registry.CPUDispatcher) and value.py_func.__module__ == info.name:
+                found[id(value)] = (value, f"{info.name.rsplit('.', 1)[-1]}.{name}")
     return found
 
 
