@@ -14,6 +14,14 @@ One listener serves the whole process (registering one per call would cost more 
 model's call); it never runs unless numba compiles or loads something, so a warm process pays
 nothing. Compilations of other threads are counted too (numba compiles under one global lock).
 
+numba's first kernel call in a process also sets numba itself up (its typing and target
+contexts: about half a second here). Most of that is under the lock, but some 20-30 ms are not
+(typing the arguments and running a kernel for the first time), so the clock cannot see them, and
+the loop charged them to the model that happened to call a kernel first (issue 23's twelfth
+round: iHOMER's first record on Emotions took 22-31 ms against 5-6 ms once numba was up, about a
+tenth of its whole run). :meth:`CompileClock.start_numba` makes that first call on a one-line
+kernel, once per process, before any model is timed, and counts all of its time.
+
 >>> from numba import njit
 >>> @njit
 ... def twice(v):
@@ -36,6 +44,8 @@ from __future__ import annotations
 import time
 import typing
 
+import numpy as np
+from numba import njit
 from numba.core import event
 
 __all__ = ["CompileClock", "CompileSpent", "COMPILE_CLOCK"]
@@ -59,6 +69,9 @@ class CompileClock(event.Listener):
     ``on_compile``, when set, is called once per setting at the start of the first compilation
     after it was set (the loop prints its "compiling (first run only)" notice from there).
     """
+
+    #: whether :meth:`start_numba` has run in this process (numba is set up once per process)
+    started_numba = False
 
     def __init__(self):
         self.seconds = 0.0
@@ -89,6 +102,19 @@ class CompileClock(event.Listener):
             else:
                 self.compile_seconds += spent
 
+    def start_numba(self) -> float:
+        """Set numba up in this process if no kernel has run yet (module docstring): the seconds
+        it took, all counted into :attr:`seconds` (0.0 once numba is up)."""
+        if self.started_numba:
+            return 0.0
+        before = self.seconds
+        started = time.perf_counter()
+        _first_kernel(np.zeros(1))
+        spent = time.perf_counter() - started
+        self.seconds = before + spent  # what it spent under the lock is counted within the whole
+        CompileClock.started_numba = True
+        return spent
+
     def snapshot(self) -> CompileSpent:
         return CompileSpent(self.seconds, self.compile_seconds, self.compiled)
 
@@ -96,6 +122,11 @@ class CompileClock(event.Listener):
         """What was spent since ``before`` (a :meth:`snapshot`)."""
         return CompileSpent(self.seconds - before.seconds, self.compile_seconds - before.compile_seconds,
                             self.compiled - before.compiled)
+
+
+@njit(cache=True)
+def _first_kernel(values):
+    return values[0]
 
 
 COMPILE_CLOCK = CompileClock()

@@ -169,6 +169,8 @@ class PrequentialEvaluator:
         zero_division: float = 0.0,
         feature_kinds=None,
     ):
+        # numba's own set-up, before any model is timed: in no model's time (module compilation)
+        self.numba_start_seconds = COMPILE_CLOCK.start_numba()
         self.label_space = LabelSpace(labels)
         self.window = window
         self.every = max(1, int(every))
@@ -298,6 +300,8 @@ class PrequentialEvaluator:
             "wall_seconds": time.perf_counter() - self.started,
             # numba's compilation and cache loading, kept out of the models' seconds
             "compile_seconds": sum(track.compile_seconds for track in self.tracks),
+            # numba's set-up in this process, made before the first record (0 if done before)
+            "numba_start_seconds": getattr(self, "numba_start_seconds", 0.0),
             "stream": {
                 "records": self.t,
                 "unlabelled_records": self.unlabelled,
