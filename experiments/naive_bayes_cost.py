@@ -13,6 +13,12 @@ so an optimisation of the kernel can show what it changed:
     ... --against /tmp/old.npy
 
 Run from another checkout's folder with ``PYTHONPATH=.`` to time that checkout's kernel.
+
+``--adaptive`` also times the leaf's whole naive-Bayes answer (naive Bayes, its per-label
+fallback, its additions to the majority labelset's answer) made by three kernel calls, as
+before issue 23's twelfth round, against the one call of
+:func:`~stream_xml.tree.label_fallback.adaptive_naive_bayes`, in passes that alternate, and
+checks that both give the same arrays.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--save", help="write the answers to this .npy file")
     parser.add_argument("--against", help="compare the answers with this .npy file")
+    parser.add_argument("--adaptive", action="store_true", help="three calls against one (see above)")
     args = parser.parse_args()
 
     from connectors.catalog import open_source
@@ -62,11 +69,43 @@ def main() -> None:
     seen = int((leaf.observers.moments[:, COUNT, 0] > 0).sum())
     print(f"{args.source}: {1e6 * best:.1f} µs a call (best of {args.reps} passes over {len(encoded)} records; "
           f"{seen} features seen x {n_labels} labels)")
+    if args.adaptive:
+        adaptive_paths(leaf, encoded, n_labels, counted, args.reps)
     if args.save:
         np.save(args.save, answers)
     if args.against:
         other = np.load(args.against)
         print(f"largest difference from {args.against}: {np.abs(answers - other).max():.3g}")
+
+
+def adaptive_paths(leaf, encoded, n_labels: int, counted: tuple, reps: int) -> None:
+    """Print the medians of ``reps`` alternating passes of the three-call and one-call paths."""
+    from stream_xml.tree.label_fallback import adaptive_naive_bayes
+
+    base = leaf.majority.predict_proba(n_labels)
+    fallback, additions = leaf.nb_fallback, leaf.nb_additions
+
+    def three_calls(idx, val):
+        raw = leaf.observers.naive_bayes(idx, val, n_labels, *counted)
+        nb = raw if fallback is None else fallback.answer(raw, leaf.stats)
+        return raw, nb, None if additions is None else additions.answer(base, nb)
+
+    def one_call(idx, val):
+        return adaptive_naive_bayes(leaf.observers, fallback, additions, leaf.stats, idx, val, n_labels, counted, base)
+
+    for idx, val in encoded:
+        for a, b in zip(three_calls(idx, val), one_call(idx, val)):
+            assert (a is None and b is None) or np.array_equal(a, b), "the two paths differ"
+    passes = {three_calls: [], one_call: []}
+    for rep in range(reps):
+        for path in (three_calls, one_call) if rep % 2 else (one_call, three_calls):
+            started = time.perf_counter()
+            for idx, val in encoded:
+                path(idx, val)
+            passes[path].append((time.perf_counter() - started) / len(encoded))
+    print(f"naive Bayes' whole answer (fallback {fallback is not None}, additions {additions is not None}), "
+          f"medians of {reps} alternating passes: three calls {1e6 * np.median(passes[three_calls]):.2f} µs, "
+          f"one call {1e6 * np.median(passes[one_call]):.2f} µs; the same arrays")
 
 
 if __name__ == "__main__":
