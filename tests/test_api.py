@@ -82,7 +82,8 @@ def test_parameters_read_once_per_class_are_the_ones_river_reads(name):
         assert m._get_params() == base.Base._get_params(m)
     if isinstance(model, CachedParams):
         first = next(iter(model._get_params()), None)
-        if first is not None and isinstance(getattr(model, first), (int, float)) and not isinstance(getattr(model, first), bool):
-            changed = model.clone({first: getattr(model, first) + 1})
-            assert changed._get_params()[first] == getattr(model, first) + 1
+        value = getattr(model, first) if first is not None else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            changed = model.clone({first: value + 1})
+            assert changed._get_params()[first] == value + 1
             assert changed._get_params() == base.Base._get_params(changed)

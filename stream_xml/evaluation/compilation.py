@@ -18,7 +18,7 @@ numba's first kernel call in a process also sets numba itself up (its typing and
 contexts: about half a second here). Most of that is under the lock, but some 20-30 ms are not
 (typing the arguments and running a kernel for the first time), so the clock cannot see them, and
 the loop charged them to the model that happened to call a kernel first (issue 23's twelfth
-round: iHOMER's first record on Emotions took 22-31 ms against 5-6 ms once numba was up, about a
+round: iHOMER's first record on Emotions took 22-31 ms against 5-6 ms once numba was up, over a
 tenth of its whole run). :meth:`CompileClock.start_numba` makes that first call on a one-line
 kernel, once per process, before any model is timed, and counts all of its time.
 
@@ -103,8 +103,8 @@ class CompileClock(event.Listener):
                 self.compile_seconds += spent
 
     def start_numba(self) -> float:
-        """Set numba up in this process if no kernel has run yet (module docstring): the seconds
-        it took, all counted into :attr:`seconds` (0.0 once numba is up)."""
+        """Set numba up in this process, once (module docstring): the seconds its first call took,
+        all counted into :attr:`seconds` (0.0 on every later call)."""
         if self.started_numba:
             return 0.0
         before = self.seconds

@@ -169,7 +169,7 @@ class PrequentialEvaluator:
         zero_division: float = 0.0,
         feature_kinds=None,
     ):
-        # numba's own set-up, before any model is timed: in no model's time (module compilation)
+        # numba's own set-up, before any model is timed (stream_xml.evaluation.compilation)
         self.numba_start_seconds = COMPILE_CLOCK.start_numba()
         self.label_space = LabelSpace(labels)
         self.window = window

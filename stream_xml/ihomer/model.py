@@ -290,9 +290,9 @@ class IHOMER(MultiLabelLearner):
             engine = self._extreme_template().clone(tree_params)
         else:
             engine = ClusterHierarchy(
-                mode, self._partition_templates(), self.root_choice, self.min_block, self.restructure_min_t, self.replay,
-                self.warmup, self.warmup_limit, self.fallback, self.drift_signals, self.route_threshold, self.seed,
-                threshold=self.threshold,
+                mode, self._partition_templates(), self.root_choice, self.min_block, self.restructure_min_t,
+                self.replay, self.warmup, self.warmup_limit, self.fallback, self.drift_signals, self.route_threshold,
+                self.seed, threshold=self.threshold,
             )  # fmt: skip
         if self._kinds:
             engine.declare_features(self._kinds)

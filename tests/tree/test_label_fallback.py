@@ -277,7 +277,8 @@ def test_the_one_call_paths_give_what_the_three_calls_give(seed):
         positives = np.flatnonzero(rng.random(n_labels) < np.linspace(0.8, 0.1, n_labels))
         base = rng.random(n_labels) if t % 3 else None  # None: naive Bayes answers
         if stats[0] > 0:
-            raw, nb, added = adaptive_naive_bayes(observers, *fused, stats, idx, val, n_labels, (NO_NOMINAL, False), base)
+            counted = (NO_NOMINAL, False)
+            raw, nb, added = adaptive_naive_bayes(observers, *fused, stats, idx, val, n_labels, counted, base)
             raw_apart = observers.naive_bayes(idx, val, n_labels)
             nb_apart = raw_apart if apart[0] is None else apart[0].answer(raw_apart, stats)
             np.testing.assert_array_equal(raw, raw_apart)
