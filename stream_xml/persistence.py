@@ -68,8 +68,9 @@ log = logging.getLogger(__name__)
 #    partition engine whether it hands out ranked scores; 6: a loss switch's leaves keep naive
 #    Bayes' and the labels' priors' errors per label (stream_xml.tree.label_fallback); 7: the leaf
 #    policies keep how they rank (``rank_by``, one of three) instead of whether by bagging; 8: a
-#    leaf's observers are laid out ``(features, 5, keys)``, each statistic's keys side by side
-CHECKPOINT_FORMAT = 8
+#    leaf's observers are laid out ``(features, 5, keys)``, each statistic's keys side by side; 9:
+#    ODAC-J keeps the instances learnt since its last check apart, adding them to its counts at once
+CHECKPOINT_FORMAT = 9
 MAGIC = b"STREAM-XML-CHECKPOINT "
 _NAME = re.compile(r"^checkpoint-(\d{12})\.ckpt$")
 _DAMAGED = re.compile(r"^checkpoint-(\d{12})\.ckpt\.damaged$")

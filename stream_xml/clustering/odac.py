@@ -57,7 +57,7 @@ import typing
 import numpy as np
 from stream_xml.base import CachedParams
 
-from .odac_kernels import closer_to_first, leaf_coefficients, update_counts
+from .odac_kernels import closer_to_first, leaf_coefficients, update_batch, update_counts
 from .pair_counts import PairCounts
 
 __all__ = ["ODACJ", "Coefficients", "NodeView", "ClusterCounts", "cluster_coefficients"]
@@ -191,11 +191,51 @@ class ClusterNode:
 def _id_array(labels) -> np.ndarray:
     if isinstance(labels, np.ndarray):
         return labels.astype(np.int64, copy=False).reshape(-1)
-    if isinstance(labels, list):  # what iHOMER passes: faster than fromiter
-        ids = np.array(labels, dtype=np.int64)
-        if ids.ndim == 1:
-            return ids
     return np.fromiter(labels, dtype=np.int64)  # (which rejects nested lists)
+
+
+class _WaitingInstances:
+    """Instances :meth:`ODACJ.learn_one` has taken but not yet added to the counts, and the
+    labels registered (``known``), against which it tests an instance's labels."""
+
+    __slots__ = ("ids", "ends", "weights", "known")
+
+    def __init__(self):
+        self.ids: list = []  # their labels, one instance after the other
+        self.ends: list = []  # where each instance's labels end in ``ids``
+        self.weights: list = []  # their stored weights (ODACJ._weight)
+        self.known: set = set()
+
+    def add(self, ids: list, w: float) -> None:
+        self.ids.extend(ids)
+        self.ends.append(len(self.ids))
+        self.weights.append(w)
+
+    def flush(self, slot_of, local_of, counts: PairCounts) -> None:
+        """Add the waiting instances to ``counts`` in learning order, in one kernel call."""
+        if not self.ends:
+            return
+        added = update_batch(np.array(self.ids, dtype=np.int64), np.array(self.ends, dtype=np.int64),
+                             np.array(self.weights), slot_of, local_of, counts.off1, counts.off11, counts.c1,
+                             counts.c11)  # fmt: skip
+        if added != len(self.ends):  # learn_one registers every label first
+            raise RuntimeError("an instance waiting for the counts holds a label that is not registered")
+        self.ids.clear()
+        self.ends.clear()
+        self.weights.clear()
+
+
+def _checked_parameters(n_min, delta, tau, reference_mean, fading) -> None:
+    if int(n_min) != n_min or n_min < 1:
+        raise ValueError("n_min must be a positive integer")
+    if not 0.0 < delta < 1.0:
+        raise ValueError("delta must be in (0, 1)")
+    if not tau >= 0.0:
+        raise ValueError("tau must be >= 0")
+    if reference_mean not in REFERENCE_MEANS:
+        raise ValueError(f"reference_mean must be one of {REFERENCE_MEANS}")
+    if fading is not None and not 0.0 < fading < 1.0:
+        raise ValueError("fading must be None or in (0, 1)")
 
 
 def _description(node: ClusterNode, n: float, children: list) -> dict:
@@ -272,16 +312,7 @@ class ODACJ(CachedParams):
         reference_mean: str = "pairs",
         fading: float | None = None,
     ):
-        if int(n_min) != n_min or n_min < 1:
-            raise ValueError("n_min must be a positive integer")
-        if not 0.0 < delta < 1.0:
-            raise ValueError("delta must be in (0, 1)")
-        if not tau >= 0.0:
-            raise ValueError("tau must be >= 0")
-        if reference_mean not in REFERENCE_MEANS:
-            raise ValueError(f"reference_mean must be one of {REFERENCE_MEANS}")
-        if fading is not None and not 0.0 < fading < 1.0:
-            raise ValueError("fading must be None or in (0, 1)")
+        _checked_parameters(n_min, delta, tau, reference_mean, fading)
         self.n_min = int(n_min)
         self.delta = delta
         self.tau = tau
@@ -301,6 +332,7 @@ class ODACJ(CachedParams):
         # Lazy fading: stored counts are true counts divided by fading ** _age.
         self._age = 0
         self._max_age = 0 if fading is None else max(1, int(150.0 / -math.log10(fading)))
+        self._waiting = _WaitingInstances()
         self._root = self._new_node(None, [], 0).id
         self._leaves = [self._root]
 
@@ -319,12 +351,16 @@ class ODACJ(CachedParams):
         return self._counts.memory_bytes() + self._slot_of.nbytes + self._local_of.nbytes
 
     def learn_one(self, labels) -> bool:
-        """Update with the positive labels of one instance; True if the tree changed."""
-        ids = _id_array(labels)
-        w = self._weight()
-        if not self._update(ids, w):
-            self._register(ids)  # raises on a bad id before anything changed
-            self._update(ids, w)
+        """Update with the positive labels of one instance; True if the tree changed.
+
+        A new label is placed at once; the counts take the instance when they are next read (at
+        the next check, at the latest), with those learnt before it, in one kernel call: the
+        same counts, at a fraction of the cost of a call per instance.
+        """
+        ids = labels if type(labels) is list else _id_array(labels).tolist()
+        if not self._waiting.known.issuperset(ids):
+            self._register(np.asarray(ids, dtype=np.int64))  # raises on a bad id before anything changed
+        self._waiting.add(ids, self._weight())
         self.t += 1
         if self.fading is not None:
             self._age += 1
@@ -377,11 +413,13 @@ class ODACJ(CachedParams):
 
     def coefficients(self, node_id: int) -> Coefficients | None:
         """Current coefficients of an active leaf, or those frozen when an internal node split."""
+        self._flush()
         node = self._nodes[node_id]
         return self._measure(node) if node.active else node.stats
 
     def counts(self, node_id: int) -> ClusterCounts:
         """The statistics of an active leaf (faded, if fading is on), in sorted label order."""
+        self._flush()
         node = self._nodes[node_id]
         if not node.active:
             raise ValueError(f"node {node_id} is not an active leaf")
@@ -401,9 +439,10 @@ class ODACJ(CachedParams):
 
     # -- per instance -----------------------------------------------------------------------
 
-    def _update(self, ids: np.ndarray, w: float) -> bool:
-        c = self._counts
-        return update_counts(ids, self._slot_of, self._local_of, c.off1, c.off11, c.c1, c.c11, w)
+    def _flush(self) -> None:
+        """The waiting instances into the counts: before every read of the counts and every change
+        of their scale or of their labels' places (checks, rescaling; a new label only adds places)."""
+        self._waiting.flush(self._slot_of, self._local_of, self._counts)
 
     def _weight(self) -> float:
         """Stored weight of the next instance (its true weight is 1 when it arrives)."""
@@ -414,6 +453,7 @@ class ODACJ(CachedParams):
         return self.fading ** (-(self._age + 1))
 
     def _materialise(self) -> None:
+        self._flush()
         if self._age:
             self._counts.scale(self.fading**self._age)
             self._age = 0
@@ -472,6 +512,7 @@ class ODACJ(CachedParams):
             bisect.insort(self._nodes[parent].labels, label)
             parent = self._nodes[parent].parent
         self._n_labels += 1
+        self._waiting.known.add(label)
 
     # -- tree bookkeeping -------------------------------------------------------------------
 
@@ -526,6 +567,7 @@ class ODACJ(CachedParams):
         )
 
     def _check(self) -> bool:
+        self._flush()
         if self.fading is not None:
             self._materialise()
         snapshot = list(self._leaves)

@@ -34,6 +34,7 @@ __all__ = [
     "pair_index",
     "jaccard_distance",
     "update_counts",
+    "update_batch",
     "leaf_coefficients",
     "closer_to_first",
 ]
@@ -105,6 +106,20 @@ def update_counts(ids, slot_of, local_of, off1, off11, c1, c11, w):
         start = stop
     return True
 
+
+
+@numba.njit(cache=True)
+def update_batch(ids, ends, weights, slot_of, local_of, off1, off11, c1, c11):
+    """:func:`update_counts` of labelsets one after the other: labelset ``r`` is
+    ``ids[ends[r - 1]:ends[r]]`` (from 0 for the first) with weight ``weights[r]``. Returns how
+    many were added: all of them, unless one holds an id that is negative or not registered,
+    which is left out with those after it."""
+    start = 0
+    for r in range(ends.shape[0]):
+        if not update_counts(ids[start:ends[r]], slot_of, local_of, off1, off11, c1, c11, weights[r]):
+            return r
+        start = ends[r]
+    return ends.shape[0]
 
 @numba.njit(cache=True)
 def leaf_coefficients(c1, c11, gids):

@@ -139,6 +139,28 @@ def test_fading_counts_equal_discounted_batch_counts():
         assert counts.n == pytest.approx(weights.sum(), rel=1e-9)
 
 
+
+@pytest.mark.parametrize("fading, n_min", [(None, 40), (0.995, 40), (0.5, 1000)])
+def test_counts_added_at_the_checks_equal_counts_added_per_instance(fading, n_min):
+    # learn_one leaves an instance's counts to the next read; a model whose counts are brought up
+    # to date after every instance must agree with it to the bit, through new labels (placed at
+    # once), rescaling of faded counts (at 0.5 every ~500 instances, between checks) and reads
+    stream = list(random_stream(seed=7, n=1100, n_labels=14, growth_every=25))
+    lazy, eager = ODACJ(n_min=n_min, fading=fading), ODACJ(n_min=n_min, fading=fading)
+    reads = random.Random(3)
+    for y in stream:
+        assert lazy.learn_one(y) == eager.learn_one(y)
+        eager._flush()
+        assert not eager._waiting.ends
+        if reads.random() < 0.05:
+            assert lazy.active_leaves() == eager.active_leaves()
+            for leaf in lazy.active_leaves():
+                a, b = lazy.counts(leaf), eager.counts(leaf)
+                assert a.labels == b.labels and np.array_equal(a.c1, b.c1) and np.array_equal(a.c11, b.c11)
+    assert lazy.events == eager.events
+    assert len(lazy.events) >= 2 or fading == 0.5  # (two records' memory changes nothing)
+    assert lazy.tree() == eager.tree()
+
 # -- Appendix A.2: the paper's dissimilarity figure -------------------------------------------
 
 # 63 labelsets over L1..L5 (ids 0..4) whose Jaccard dissimilarities are exactly the figure's:
