@@ -182,11 +182,12 @@ class ClusterHierarchy:
         thresholding and ranking cost a record about as much as the tree's own Python)."""
         answer, rank = learner.answer_arrays(x, at.encoded)
         self._mode.note_sole_answer(at, learner)
-        self._mode.note_answers(at)
         decided, scores = ranked_at(answer, rank, self._threshold.tau, self._ranked)
         space = learner.label_space
         at.predicted = frozenset(itertools.compress(space.names, decided.tolist()))
-        at.answer = (space, answer.copy())  # a leaf's vector, which its learning may change
+        # may be a leaf's cached vector, which answer_arrays lets a caller keep until the tree
+        # learns: the threshold counts it before that (learn_labelset), so it is not copied
+        at.answer = (space, answer)
         return at.predicted, dict(zip(space.names, scores.tolist()))
 
     # -- restructuring ----------------------------------------------------------------------------

@@ -236,14 +236,20 @@ class PartitionEnsemble(_Mode):
         blocks = self.partition.blocks
         if len(blocks) != 1 or blocks[0].fallback or len(blocks[0].names) < len(self.space):
             return None
-        return blocks[0].learner if self._separate_root() is None else None
+        # (:meth:`_separate_root` of one block, inlined: this runs for every record)
+        return blocks[0].learner if self.root_tree is None or self._root_is_block else None
 
     def note_sole_answer(self, at: RecordAtHand, learner) -> None:
-        """What :meth:`scores` notes of a record that :meth:`sole_learner` answered alone."""
+        """What :meth:`scores` and :meth:`note_answers` note of a record that :meth:`sole_learner`
+        answered alone."""
         block = self.partition.blocks[0]
         at.sources = [(block.names, learner)]
         at.answered = [0, 0, 0]
-        at.answered[1 if learner is self.root else 0] = len(block.names)
+        kind = 1 if learner is self.root else 0
+        at.answered[kind] = len(block.names)
+        if self.answered is None:  # a model pickled before the counts were kept
+            self.answered = [0, 0, 0]
+        self.answered[kind] += len(block.names)
 
     def note_answers(self, at: RecordAtHand) -> None:
         """Count who answered the record just predicted (``at``) into :meth:`answer_shares`."""

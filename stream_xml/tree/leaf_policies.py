@@ -263,18 +263,16 @@ class LossSwitch(LeafPolicy):
         self.with_nb = with_nb
         self.counted = counted
 
-    def _base(self, leaf) -> tuple:
-        """The model chosen by exact-match errors, and its slot (0 kNN, 1 bagging, 2 majority)."""
-        knn_errors, bagging_errors, majority_errors = leaf.model_errors
-        if self.with_majority and majority_errors < min(knn_errors, bagging_errors):
-            return leaf.majority, 2
-        return (leaf.knn, 0) if knn_errors <= bagging_errors else (leaf.bagging, 1)
-
     def choice(self, leaf):
         """The model the leaf answers with (``leaf.observers`` standing for naive Bayes)."""
         if leaf.majority.n_labelsets <= 1:
             return leaf.majority
-        model, slot = self._base(leaf)
+        # the model chosen by exact-match errors, and its slot (0 kNN, 1 bagging, 2 majority)
+        knn_errors, bagging_errors, majority_errors = leaf.model_errors
+        if self.with_majority and majority_errors < min(knn_errors, bagging_errors):
+            model, slot = leaf.majority, 2
+        else:
+            model, slot = (leaf.knn, 0) if knn_errors <= bagging_errors else (leaf.bagging, 1)
         label_errors_ = leaf.label_error_counts
         if self.with_nb and leaf.observers is not None and label_errors_ is not None \
                 and label_errors_[3] < label_errors_[slot]:  # fmt: skip
@@ -323,13 +321,18 @@ class LossSwitch(LeafPolicy):
             return 2 if self.with_majority or self.with_nb else -1
         return 3
 
-    def _count(self, leaf, slot: int, wrong: int) -> None:
-        """Fade in one record's ``wrong`` labels of the model in ``slot`` (3: naive Bayes)."""
-        if slot < 3:
-            leaf.model_errors[slot] = leaf.model_errors[slot] * SWITCH_FADING + (wrong > 0)
-        if self.with_nb:
-            counts = leaf.label_error_counts
-            counts[slot] = counts[slot] * SWITCH_FADING + wrong
+    def _count(self, leaf, wrongs: list) -> None:
+        """Fade in one record's wrong labels ``wrongs[slot]`` of the model in each slot (3: naive
+        Bayes; None: not scored)."""
+        errors = leaf.model_errors
+        counts = leaf.label_error_counts if self.with_nb else None
+        for slot, wrong in enumerate(wrongs):
+            if wrong is None:
+                continue
+            if slot < 3:
+                errors[slot] = errors[slot] * SWITCH_FADING + (wrong > 0)
+            if counts is not None:
+                counts[slot] = counts[slot] * SWITCH_FADING + wrong
 
     def learn(self, leaf, idx, val, positives, w: float, predictions, wrong) -> None:
         """The leaf learns the record after a test-then-train score of its kNN and bagging (and,
@@ -357,13 +360,14 @@ class LossSwitch(LeafPolicy):
         # the model scored from the cached prediction (-1: none)
         slot = self._slot(leaf, in_use) if cached is not None else -1
         also = None  # that prediction, when the call that trains another model is to score it
+        wrongs = [None, None, None, None]  # the record's wrong labels by slot, counted at the end
         if slot >= 0:
             if wrong is None:
                 also = cached[1]
             else:
-                self._count(leaf, slot, wrong)
+                wrongs[slot] = wrong
         if (self.with_majority or self.with_nb) and slot != 2:
-            self._count(leaf, 2, label_errors(majority.predict_proba(n_labels), positives))
+            wrongs[2] = label_errors(majority.predict_proba(n_labels), positives)
         if self.with_nb and leaf.observers is not None:
             # made by the prediction, else made now
             raw, nb = (kept[0], kept[1]) if kept is not None else self._adaptive(leaf, idx, val, n_labels)[:2]
@@ -374,15 +378,16 @@ class LossSwitch(LeafPolicy):
             else:
                 if leaf.nb_additions is None:
                     leaf.nb_additions = LabelAdditions(SWITCH_FADING)
-                self._count(leaf, 3, count_adaptive_naive_bayes(
-                    leaf.nb_fallback, leaf.nb_additions, raw, nb, cached[1], leaf.stats, positives))
+                wrongs[3] = count_adaptive_naive_bayes(
+                    leaf.nb_fallback, leaf.nb_additions, raw, nb, cached[1], leaf.stats, positives)
         knn_wrong, bagging_wrong, also_wrong = leaf.learn(idx, val, positives, w, n_labels, slot != 0, slot != 1, also)
         if knn_wrong is not None:
-            self._count(leaf, 0, knn_wrong)
+            wrongs[0] = knn_wrong
         if bagging_wrong is not None:
-            self._count(leaf, 1, bagging_wrong)
+            wrongs[1] = bagging_wrong
         if also_wrong is not None:
-            self._count(leaf, slot, also_wrong)
+            wrongs[slot] = also_wrong
+        self._count(leaf, wrongs)
 
 
 def leaf_policy(leaf_model: str, leaf_switch: str, cardinality_th: float = 750,
