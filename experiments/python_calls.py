@@ -1,0 +1,81 @@
+"""How many Python function calls a model makes a record, and which (issue 23: iHOMER spends more
+of a record in Python than MLHAT does, and on a dozen labels a call costs about what its work
+does). A count, not a time: it does not move with the machine's load, so two checkouts compare
+exactly.
+
+The model learns the first half of the stream unprofiled (test, then train, as the prequential
+loop does), then ``sys.setprofile`` counts, over the second half, the calls of Python functions
+(numba kernels included: their dispatcher reports a call) and of C functions (builtins and
+methods such as ``dict.get``), per record. Run from another checkout's folder with
+``PYTHONPATH=.`` to count that checkout:
+
+    STREAM_XML_DATA=../shared/datasets python experiments/python_calls.py --source foodtruck
+    STREAM_XML_DATA=../shared/datasets python experiments/python_calls.py --source yeast --model ihomer --top 30
+
+``--model NAME[:k=v,...]`` (repeatable; default ihomer and mlhat) as ``stream-xml evaluate``'s
+``--param``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+
+
+def count_calls(spec: str, source_name: str) -> tuple[collections.Counter, int]:
+    """Calls per (file, function) over the second half of the stream, and its records."""
+    from connectors.catalog import open_source
+    from model_specs import handed_over, model_from_spec
+
+    model = model_from_spec(spec)
+    source = open_source(source_name)
+    space = handed_over(model, source)
+    records = [(record.x, frozenset(record.y)) for record in source]
+
+    def test_then_train(x, truth) -> None:
+        model.predict_with_scores(x)
+        new = space.add_all(truth)
+        if new:
+            model.add_labels([space.names[i] for i in new])
+        model.learn_labelset(x, truth)
+
+    half = len(records) // 2
+    for x, truth in records[:half]:
+        test_then_train(x, truth)
+    counts: collections.Counter = collections.Counter()
+
+    def profile(frame, event, arg) -> None:
+        if event == "call":
+            code = frame.f_code
+            counts[(code.co_filename.rsplit("site-packages/", 1)[-1], code.co_name)] += 1
+        elif event == "c_call":
+            counts[("C", getattr(arg, "__qualname__", repr(arg)))] += 1
+
+    sys.setprofile(profile)
+    try:
+        for x, truth in records[half:]:
+            test_then_train(x, truth)
+    finally:
+        sys.setprofile(None)
+    return counts, len(records) - half
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source", default="yeast")
+    parser.add_argument("--model", action="append", help="NAME[:k=v,...] (default: ihomer and mlhat)")
+    parser.add_argument("--top", type=int, default=0, help="also list the N most called functions")
+    args = parser.parse_args()
+    for spec in args.model or ["ihomer", "mlhat"]:
+        counts, n = count_calls(spec, args.source)
+        python = sum(v for (where, _), v in counts.items() if where != "C")
+        c_calls = sum(counts.values()) - python
+        print(f"{args.source} {spec}: {python / n:.1f} Python calls and {c_calls / n:.1f} C calls a record "
+              f"(the second half's {n} records)")
+        for (where, name), v in counts.most_common(args.top):
+            print(f"  {v / n:7.2f}  {where[-48:]:48s} {name}")
+
+
+if __name__ == "__main__":
+    main()
