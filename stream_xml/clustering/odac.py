@@ -360,7 +360,7 @@ class ODACJ(CachedParams):
         ids = labels if type(labels) is list else _id_array(labels).tolist()
         if not self._waiting.known.issuperset(ids):
             self._register(np.asarray(ids, dtype=np.int64))  # raises on a bad id before anything changed
-        self._waiting.add(ids, self._weight())
+        self._waiting.add(ids, 1.0 if self.fading is None else self._weight())
         self.t += 1
         if self.fading is not None:
             self._age += 1

@@ -126,7 +126,7 @@ class ClusterHierarchy:
                 self._restart_clustering("correlation")
 
         at, self._at_hand = self._at_hand, None
-        if at is None or not _same_encoding(at.encoded, encoded):
+        if at is None or (at.encoded is not encoded and not _same_encoding(at.encoded, encoded)):
             at = RecordAtHand(id(x), encoded)
         if self._threshold is not None:
             if at.scores is not None:
@@ -181,7 +181,7 @@ class ClusterHierarchy:
         scores, its answers and rankings kept as arrays until the scores are handed out (by name,
         thresholding and ranking cost a record about as much as the tree's own Python)."""
         answer, rank = learner.answer_arrays(x, at.encoded)
-        self._mode.note_sole_answer(at, learner)
+        self._mode.note_sole_answer(learner)
         decided, scores = ranked_at(answer, rank, self._threshold.tau, self._ranked)
         space = learner.label_space
         at.predicted = frozenset(itertools.compress(space.names, decided.tolist()))

@@ -239,17 +239,12 @@ class PartitionEnsemble(_Mode):
         # (:meth:`_separate_root` of one block, inlined: this runs for every record)
         return blocks[0].learner if self.root_tree is None or self._root_is_block else None
 
-    def note_sole_answer(self, at: RecordAtHand, learner) -> None:
-        """What :meth:`scores` and :meth:`note_answers` note of a record that :meth:`sole_learner`
-        answered alone."""
-        block = self.partition.blocks[0]
-        at.sources = [(block.names, learner)]
-        at.answered = [0, 0, 0]
-        kind = 1 if learner is self.root else 0
-        at.answered[kind] = len(block.names)
+    def note_sole_answer(self, learner) -> None:
+        """What :meth:`note_answers` counts of a record that :meth:`sole_learner` answered alone
+        (the record needs no :attr:`RecordAtHand.sources`: it is ranked and learned by arrays)."""
         if self.answered is None:  # a model pickled before the counts were kept
             self.answered = [0, 0, 0]
-        self.answered[kind] += len(block.names)
+        self.answered[1 if learner is self.root else 0] += len(self.partition.blocks[0].names)
 
     def note_answers(self, at: RecordAtHand) -> None:
         """Count who answered the record just predicted (``at``) into :meth:`answer_shares`."""
