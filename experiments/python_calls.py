@@ -3,8 +3,10 @@ of a record in Python than MLHAT does, and on a dozen labels a call costs about 
 does). A count, not a time: it does not move with the machine's load, so two checkouts compare
 exactly.
 
-The model learns the first half of the stream unprofiled (test, then train, as the prequential
-loop does), then ``sys.setprofile`` counts, over the second half, the calls of Python functions
+The stream is run once first with a model of its own, so that numba has loaded every kernel
+(loading one is thousands of Python calls, once a process). A new model then learns the first
+half of the stream unprofiled (test, then train, as the prequential loop does), and
+``sys.setprofile`` counts, over the second half, the calls of Python functions
 (numba kernels included: their dispatcher reports a call) and of C functions (builtins and
 methods such as ``dict.get``), per record. Run from another checkout's folder with
 ``PYTHONPATH=.`` to count that checkout:
@@ -28,10 +30,9 @@ def count_calls(spec: str, source_name: str) -> tuple[collections.Counter, int]:
     from connectors.catalog import open_source
     from model_specs import handed_over, model_from_spec
 
-    model = model_from_spec(spec)
-    source = open_source(source_name)
-    space = handed_over(model, source)
-    records = [(record.x, frozenset(record.y)) for record in source]
+    def new_model():
+        model = model_from_spec(spec)
+        return model, handed_over(model, open_source(source_name))
 
     def test_then_train(x, truth) -> None:
         model.predict_with_scores(x)
@@ -40,7 +41,12 @@ def count_calls(spec: str, source_name: str) -> tuple[collections.Counter, int]:
             model.add_labels([space.names[i] for i in new])
         model.learn_labelset(x, truth)
 
+    records = [(record.x, frozenset(record.y)) for record in open_source(source_name)]
     half = len(records) // 2
+    model, space = new_model()
+    for x, truth in records:  # numba loads the kernels
+        test_then_train(x, truth)
+    model, space = new_model()
     for x, truth in records[:half]:
         test_then_train(x, truth)
     counts: collections.Counter = collections.Counter()
