@@ -5,9 +5,10 @@ with one block, the default on the dense streams, the root tree answers every la
 iHOMER adds is the engine's own work: encoding, the online threshold, the clustering, the
 bookkeeping of who answered).
 
-The root tree alone predicts with ``answer_arrays`` (the answers and rankings iHOMER's
-one-block path asks of it) and learns with ``learn_labelset``, encoding each record itself as
-iHOMER does once for it. Run from another checkout's folder with ``PYTHONPATH=.`` to time that
+The root tree alone is made as iHOMER makes its first learner (the same template, seed and
+distance memo: the same tree), predicts with ``answer_arrays`` (the answers and rankings
+iHOMER's one-block path asks of it) and learns with ``learn_labelset``, encoding each record
+itself as iHOMER does once for it. Run from another checkout's folder with ``PYTHONPATH=.`` to time that
 checkout:
 
     STREAM_XML_DATA=../shared/datasets python experiments/engine_cost.py --source yeast --passes 7
@@ -24,9 +25,15 @@ KINDS = ("ihomer", "root tree", "mlhat")
 
 def _new_model(kind: str, source):
     from model_specs import handed_over, model_from_spec
+    from stream_xml.ihomer.learners import LearnerFactory
     from stream_xml.ihomer.model import default_root_tree, default_tree
+    from stream_xml.tree.features import FeatureIndex
+    from stream_xml.tree.knn import DistanceMemo
 
-    model = default_root_tree(default_tree()).clone() if kind == "root tree" else model_from_spec(kind)
+    if kind == "root tree":  # as iHOMER(seed=0) makes it (model_specs' seed)
+        model = LearnerFactory(0, FeatureIndex(), DistanceMemo())(default_root_tree(default_tree()))
+    else:
+        model = model_from_spec(kind)
     handed_over(model, source)
     return model
 
