@@ -20,6 +20,8 @@ import argparse
 import collections
 import time
 
+from model_specs import add_source_and_models, models_of
+
 
 def _wrap(cls, name: str, totals: dict, key) -> None:
     """Time every call of ``cls.name`` into ``totals[(key(self), name)]`` (calls, seconds)."""
@@ -48,8 +50,7 @@ def _run(records: list, model) -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--source", default="yeast")
-    parser.add_argument("--model", action="append", help="NAME[:k=v,...] (default: ihomer and mlhat)")
+    add_source_and_models(parser)
     args = parser.parse_args()
 
     from connectors.catalog import open_source
@@ -59,7 +60,7 @@ def main() -> None:
     from stream_xml.tree.mlhat import MLHAT
 
     records = [(r.x, frozenset(r.y)) for r in open_source(args.source)]
-    names = args.model or ["ihomer", "mlhat"]
+    names = models_of(args)
 
     for name in names:  # untimed: loads (or compiles) the kernels
         _run(records, model_from_spec(name))

@@ -23,6 +23,8 @@ import time
 
 import numba
 
+from model_specs import add_source_and_models, models_of
+
 
 def _kernels() -> dict:
     """id -> (dispatcher, "module.function") of every numba kernel defined in a stream_xml module
@@ -81,8 +83,7 @@ def _timer_cost(n: int = 100_000) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--source", default="yeast")
-    parser.add_argument("--model", action="append", help="NAME[:k=v,...] (default: ihomer and mlhat)")
+    add_source_and_models(parser)
     parser.add_argument("--top", type=int, default=8, help="kernels listed per model")
     args = parser.parse_args()
 
@@ -90,7 +91,7 @@ def main() -> None:
     from model_specs import model_from_spec
 
     records = [(r.x, frozenset(r.y)) for r in open_source(args.source)]
-    specs = args.model or ["ihomer", "mlhat"]
+    specs = models_of(args)
 
     def run(m) -> float:
         started = time.perf_counter()

@@ -12,6 +12,18 @@ needs; :func:`handed_over` needs the checkout's ``connectors.base.feature_kinds`
 from __future__ import annotations
 
 
+def add_source_and_models(parser) -> None:
+    """``--source`` (default yeast) and the repeatable ``--model NAME[:k=v,...]`` on an
+    experiment's ``parser``; :func:`models_of` reads the models given."""
+    parser.add_argument("--source", default="yeast")
+    parser.add_argument("--model", action="append", help="NAME[:k=v,...] (repeatable; default: ihomer and mlhat)")
+
+
+def models_of(args) -> list:
+    """The ``--model`` specs of :func:`add_source_and_models`, iHOMER and MLHAT if none."""
+    return args.model or ["ihomer", "mlhat"]
+
+
 def model_from_spec(spec: str, seed: int = 0):
     """The model ``NAME[:k=v,...]`` with that seed."""
     from stream_xml.models import make_model, parse_params

@@ -24,6 +24,8 @@ import argparse
 import collections
 import sys
 
+from model_specs import add_source_and_models, models_of
+
 
 def count_calls(spec: str, source_name: str) -> tuple[collections.Counter, int]:
     """Calls per (file, function) over the second half of the stream, and its records."""
@@ -69,11 +71,10 @@ def count_calls(spec: str, source_name: str) -> tuple[collections.Counter, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--source", default="yeast")
-    parser.add_argument("--model", action="append", help="NAME[:k=v,...] (default: ihomer and mlhat)")
+    add_source_and_models(parser)
     parser.add_argument("--top", type=int, default=0, help="also list the N most called functions")
     args = parser.parse_args()
-    for spec in args.model or ["ihomer", "mlhat"]:
+    for spec in models_of(args):
         counts, n = count_calls(spec, args.source)
         python = sum(v for (where, _), v in counts.items() if where != "C")
         c_calls = sum(counts.values()) - python

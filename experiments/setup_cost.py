@@ -17,11 +17,12 @@ from __future__ import annotations
 import argparse
 import time
 
+from model_specs import add_source_and_models, models_of
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--source", default="yeast")
-    parser.add_argument("--model", action="append", help="NAME[:k=v,...] (default: ihomer and mlhat)")
+    add_source_and_models(parser)
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--reps", type=int, default=7)
     args = parser.parse_args()
@@ -37,7 +38,7 @@ def main() -> None:
         model.predict_with_scores(x)
         model.learn_labelset(x, labels)
 
-    for spec in args.model or ["ihomer", "mlhat"]:
+    for spec in models_of(args):
         first_record(spec)
         passes = []
         for _ in range(args.reps):

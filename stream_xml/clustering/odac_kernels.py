@@ -107,7 +107,6 @@ def update_counts(ids, slot_of, local_of, off1, off11, c1, c11, w):
     return True
 
 
-
 @numba.njit(cache=True)
 def update_batch(ids, ends, weights, slot_of, local_of, off1, off11, c1, c11):
     """:func:`update_counts` of labelsets one after the other: labelset ``r`` is
@@ -120,6 +119,7 @@ def update_batch(ids, ends, weights, slot_of, local_of, off1, off11, c1, c11):
             return r
         start = ends[r]
     return ends.shape[0]
+
 
 @numba.njit(cache=True)
 def leaf_coefficients(c1, c11, gids):
