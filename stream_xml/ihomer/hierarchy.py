@@ -22,7 +22,7 @@ from stream_xml.ihomer.thresholds import EXACT_WEIGHTS, OnlineThreshold
 from stream_xml.ihomer.watchers import RisingChange
 from stream_xml.labels import LabelSpace
 from stream_xml.tree.features import FeatureIndex
-from stream_xml.tree.leaf_policies import ranked_at, ranked_score
+from stream_xml.tree.leaf_policies import ranked_into, ranked_score
 from stream_xml.tree.knn import DistanceMemo
 
 __all__ = ["ClusterHierarchy", "MIN_BLOCKS"]
@@ -69,6 +69,7 @@ class ClusterHierarchy:
         self._correlation = RisingChange() if "correlation" in drift_signals else None
         self._loss = RisingChange() if "loss" in drift_signals else None
         self._at_hand: RecordAtHand | None = None  # the record last predicted
+        self._handed_out = None  # the decisions and scores of _predict_by_arrays, before they become lists
         # None: labels scored above 0.5
         self._threshold = OnlineThreshold(EXACT_WEIGHTS[threshold]) if threshold in EXACT_WEIGHTS else None
         # the partition's trees rank otherwise than by their answers: the scores handed out are ranked
@@ -182,13 +183,17 @@ class ClusterHierarchy:
         thresholding and ranking cost a record about as much as the tree's own Python)."""
         answer, rank = learner.answer_arrays(x, at.encoded)
         self._mode.note_sole_answer(learner)
-        decided, scores = ranked_at(answer, rank, self._threshold.tau, self._ranked)
+        out = self._handed_out
+        if out is None or out.shape[1] != answer.shape[0]:
+            out = self._handed_out = np.empty((2, answer.shape[0]))
+        ranked_into(answer, rank, self._threshold.tau, self._ranked, out)
+        decided, scores = out.tolist()
         space = learner.label_space
-        at.predicted = frozenset(itertools.compress(space.names, decided.tolist()))
+        at.predicted = frozenset(itertools.compress(space.names, decided))
         # may be a leaf's cached vector, which answer_arrays lets a caller keep until the tree
         # learns: the threshold counts it before that (learn_labelset), so it is not copied
         at.answer = (space, answer)
-        return at.predicted, dict(zip(space.names, scores.tolist()))
+        return at.predicted, dict(zip(space.names, scores))
 
     # -- restructuring ----------------------------------------------------------------------------
     def _restructure(self) -> None:
@@ -309,6 +314,7 @@ class ClusterHierarchy:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_at_hand"] = None  # a cache of the record at hand
+        state["_handed_out"] = None  # scratch
         return state
 
 

@@ -217,16 +217,25 @@ def adaptive_naive_bayes(observers, fallback, additions, stats, idx, val, n_labe
     (:meth:`LabelFallback.answer`) and ``base`` with the leaf's ``additions``
     (:meth:`LabelAdditions.answer`: None if they add nothing, always without ``base``).
     ``fallback`` and ``additions`` may be None (nothing counted yet)."""
-    return _adaptive(observers.moments, observers.key_weight, idx, val, n_labels, counted[0], counted[1], stats,
-                     NONE_COUNTED if fallback is None else fallback.errors, _NO_BASE if base is None else base,
-                     NONE_COUNTED if additions is None else additions.counts)  # fmt: skip
+    rows, added = _adaptive(observers.moments, observers.key_weight, idx, val, n_labels, counted[0], counted[1],
+                            stats, NONE_COUNTED if fallback is None else fallback.errors,
+                            _NO_BASE if base is None else base,
+                            NONE_COUNTED if additions is None else additions.counts)  # fmt: skip
+    return rows[0], rows[1], rows[2] if added else None
 
 
 @numba.njit(cache=True)
 def _adaptive(moments, key_weight, idx, val, n_labels, nominal, binary, stats, errors, base, counts):
+    # the three answers as rows of one array: each array a kernel returns costs its caller about
+    # what the kernel's work on a dozen labels does (numba boxes it, unpickling ndarray's class)
     raw = naive_bayes(moments, key_weight, idx, val, n_labels, nominal, binary)
-    nb = fallback_answer(raw, stats, errors)
-    return raw, nb, added_answer(base, nb, counts)
+    rows = np.empty((3, raw.shape[0]))
+    rows[0] = raw
+    rows[1] = fallback_answer(raw, stats, errors)
+    added = added_answer(base, rows[1], counts)
+    if added is not None:
+        rows[2] = added
+    return rows, added is not None
 
 
 def count_adaptive_naive_bayes(fallback: LabelFallback, additions, raw, nb, base, stats, positives) -> int:

@@ -50,7 +50,7 @@ from stream_xml.tree.observer_kernels import answer_with_shares
 
 __all__ = [
     "LEAF_MODELS", "LEAF_SWITCHES", "LEAF_RANKINGS", "SWITCH_FADING", "leaf_policy", "ranked", "ranked_score",
-    "ranked_at",
+    "ranked_into",
     "LeafPolicy", "MajorityLeaves", "NaiveBayesLeaves", "PrunedSetsLeaves", "KnnLeaves", "BaggingLeaves",
     "CardinalitySwitch", "LossSwitch",
 ]  # fmt: skip
@@ -82,20 +82,20 @@ _RANK_MARGIN = 1e-9
 
 
 @numba.njit(cache=True)
-def ranked_at(answer, rank, tau, encode):
-    """The labels whose ``answer`` (P(1) per label) is at least ``tau``, and the scores that hand
-    them out: with ``encode``, :func:`ranked` of those decisions and ``rank``, else a copy of
-    ``answer`` (one call for what a label space's worth of :func:`ranked_score` calls does)."""
-    n = answer.shape[0]
-    decided = np.empty(n, dtype=np.bool_)
-    scores = np.empty(n)
-    for j in range(n):
-        decided[j] = answer[j] >= tau
+def ranked_into(answer, rank, tau, encode, out):
+    """Write to ``out`` (``(2, len(answer))``) 1.0 in row 0 for the labels whose ``answer`` (P(1)
+    per label) is at least ``tau`` (else 0.0), and in row 1 the scores that hand them out: with
+    ``encode``, :func:`ranked` of those decisions and ``rank``, else ``answer``. One call for
+    what a label space's worth of :func:`ranked_score` calls does; it writes into its caller's
+    array because a kernel's returned array costs its caller more than the work on a dozen
+    labels (numba boxes it and unpickles ``ndarray``'s class for it, each call)."""
+    for j in range(answer.shape[0]):
+        decided = answer[j] >= tau
+        out[0, j] = 1.0 if decided else 0.0
         if encode:
-            scores[j] = 0.5 * decided[j] + 0.5 * min(max(rank[j], _RANK_MARGIN), 1.0 - _RANK_MARGIN)
+            out[1, j] = 0.5 * decided + 0.5 * min(max(rank[j], _RANK_MARGIN), 1.0 - _RANK_MARGIN)
         else:
-            scores[j] = answer[j]
-    return decided, scores
+            out[1, j] = answer[j]
 
 
 class LeafPolicy:

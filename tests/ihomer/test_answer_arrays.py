@@ -14,7 +14,7 @@ from stream_xml.ihomer import IHOMER
 from stream_xml.ihomer import hierarchy, modes
 from stream_xml.ihomer.thresholds import OnlineThreshold
 from stream_xml.tree import MLHAT
-from stream_xml.tree.leaf_policies import ranked, ranked_at, ranked_score
+from stream_xml.tree.leaf_policies import ranked, ranked_into, ranked_score
 
 
 def _yeast(n):
@@ -75,18 +75,21 @@ def test_without_a_sole_learner_and_an_online_threshold_predictions_go_by_name(p
     assert taken == 0
 
 
-def test_ranked_at_is_ranked_and_ranked_score_bit_for_bit():
+def test_ranked_into_is_ranked_and_ranked_score_bit_for_bit():
     rng = np.random.default_rng(0)
     for n in (0, 1, 14, 75):
         answer = rng.random(n)
         rank = np.concatenate([rng.random(max(n - 3, 0)), [0.0, 1.0, 1e-12]])[:n]
         answer[: n // 4] = 0.25  # ties with tau
-        decided, scores = ranked_at(answer, rank, 0.25, True)
-        assert decided.tolist() == (answer >= 0.25).tolist()
-        assert scores.tolist() == ranked(answer >= 0.25, rank).tolist()
-        assert scores.tolist() == [ranked_score(bool(d), float(r)) for d, r in zip(decided, rank)]
-        decided, scores = ranked_at(answer, rank, 0.25, False)
-        assert scores.tolist() == answer.tolist() and scores is not answer
+        out = np.full((2, n), np.nan)  # every cell must be written
+        ranked_into(answer, rank, 0.25, True, out)
+        decided, scores = out.tolist()
+        assert decided == (answer >= 0.25).astype(float).tolist()
+        assert scores == ranked(answer >= 0.25, rank).tolist()
+        assert scores == [ranked_score(d == 1.0, float(r)) for d, r in zip(decided, rank)]
+        out[:] = np.nan
+        ranked_into(answer, rank, 0.25, False, out)
+        assert out[0].tolist() == decided and out[1].tolist() == answer.tolist()
 
 
 def test_the_threshold_counts_an_answer_array_as_it_counts_scores_by_name():
