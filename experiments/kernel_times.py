@@ -29,7 +29,7 @@ from model_specs import add_source_and_models, models_of
 def _kernels() -> dict:
     """id -> (dispatcher, "module.function") of every numba kernel defined in a stream_xml module
     but the evaluation's (the metrics): the ``*_kernels`` modules' and those kept next to the
-    class that owns their arrays (``leaf_policies.ranked_at``, ``label_fallback``'s, ...)."""
+    class that owns their arrays (``leaf_policies.ranked_into``, ``label_fallback``'s, ...)."""
     import stream_xml
 
     found = {}

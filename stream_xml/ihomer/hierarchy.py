@@ -44,6 +44,10 @@ class ClusterHierarchy:
     root learner) the ``root_tree``; the other arguments are IHOMER's parameters of the same names.
     """
 
+    # the decisions and scores of _predict_by_arrays before they become lists (scratch: not
+    # pickled; a class default, so that checkpoints written without it restore as they are)
+    _handed_out = None
+
     def __init__(self, mode: str, templates: dict, root_choice: str, min_block, restructure_min_t: int,
                  replay: int, warmup: int, warmup_limit: int, fallback: str, drift_signals: tuple,
                  route_threshold: float, seed: int, threshold: str = "f1_exact"):  # fmt: skip
@@ -69,7 +73,6 @@ class ClusterHierarchy:
         self._correlation = RisingChange() if "correlation" in drift_signals else None
         self._loss = RisingChange() if "loss" in drift_signals else None
         self._at_hand: RecordAtHand | None = None  # the record last predicted
-        self._handed_out = None  # the decisions and scores of _predict_by_arrays, before they become lists
         # None: labels scored above 0.5
         self._threshold = OnlineThreshold(EXACT_WEIGHTS[threshold]) if threshold in EXACT_WEIGHTS else None
         # the partition's trees rank otherwise than by their answers: the scores handed out are ranked
@@ -314,7 +317,7 @@ class ClusterHierarchy:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["_at_hand"] = None  # a cache of the record at hand
-        state["_handed_out"] = None  # scratch
+        state.pop("_handed_out", None)
         return state
 
 
