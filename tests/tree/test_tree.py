@@ -991,3 +991,22 @@ def test_prior_ranking_keeps_the_answers_and_ranks_by_answer_and_label_share(lea
 def test_leaf_ranking_is_checked():
     with pytest.raises(ValueError, match="leaf_ranking"):
         MLHAT(leaf_ranking="votes")
+
+
+@pytest.mark.parametrize("ranking", ["answer", "prior"])
+def test_answer_arrays_are_the_answer_and_ranking_scores_with_one_voting_leaf_or_several(ranking):
+    """``answer_arrays`` (the arrays iHOMER's one-block path asks for, with a shortcut for one
+    voting leaf) against ``answer_scores`` and ``ranking_scores`` by name, to the bit, on
+    records that one leaf answers and on records where alternates vote too."""
+    tree = MLHAT(grace_period=30, delta=0.5, tau=0.5, drift_window_threshold=50, seed=3,
+                 leaf_switch="loss_with_majority_and_nb", leaf_ranking=ranking)  # fmt: skip
+    votes = {0: 0, 1: 0, 2: 0}  # records by voting leaves (2: two or more)
+    for x, y in datasets.Yeast().take(1200):
+        names = tree.labels
+        if names:
+            answer, rank = tree.answer_arrays(x)
+            assert answer.tolist() == [tree.answer_scores(x)[n] for n in names]
+            assert rank.tolist() == [tree.ranking_scores(x)[n] for n in names]
+            votes[min(len(tree._voting_leaves(x, None)[0]), 2)] += 1
+        tree.learn_labelset(x, {k for k, v in y.items() if v})
+    assert votes[1] > 100 and votes[2] > 100, votes
