@@ -234,7 +234,7 @@ class PartitionEnsemble(_Mode):
         """The learner of the one block when it answers every label alone (no fallback, no root
         learner beside it: the default's one block), else None."""
         blocks = self.partition.blocks
-        if len(blocks) != 1 or blocks[0].fallback or len(blocks[0].names) < len(self.space):
+        if len(blocks) != 1 or blocks[0].fallback or len(blocks[0].names) < len(self.space.names):
             return None
         # (:meth:`_separate_root` of one block, inlined: this runs for every record)
         return blocks[0].learner if self.root_tree is None or self._root_is_block else None
